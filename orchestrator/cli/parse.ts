@@ -1,0 +1,35 @@
+/** Option-value parsers for commander: each rejects bad input with a message saying what is allowed. */
+import { InvalidArgumentError } from 'commander';
+
+function number(value: string): number {
+  const n = value.trim() === '' ? NaN : Number(value);
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0.');
+  return n;
+}
+
+export function positiveInt(value: string): number {
+  const n = number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected an integer > 0.');
+  return n;
+}
+
+export function seedValue(value: string): number {
+  const n = number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new InvalidArgumentError('expected an integer between 0 and 4294967295.');
+  }
+  return n;
+}
+
+/** A parser that accepts only the listed words. */
+export function oneOf<T extends string>(allowed: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if ((allowed as readonly string[]).includes(value)) return value as T;
+    throw new InvalidArgumentError(`expected one of: ${allowed.join(', ')}.`);
+  };
+}

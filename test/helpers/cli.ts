@@ -1,0 +1,28 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { TEST_DATA_DIR } from './dataset.js';
+
+/** bin/hpo.js of this checkout (tests run from dist/test/...). */
+export const HPO_BIN = fileURLToPath(new URL('../../../bin/hpo.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `hpo ...args` as a user would, with the test data cache. */
+export function runHpo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HPO_BIN, ...args], {
+      env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { subsetSplit, type TwoDigitDataset } from '../worker/data/index.js';
+import { UsageError } from '../worker/errors.js';
+import { selectBackend } from '../worker/backends/index.js';
+import { train, type TrainConfig, TrainingAbortedError, validateTrainConfig } from '../worker/training/index.js';
+import { testDataset } from './helpers/dataset.js';
+
+const base: TrainConfig = { arch: 'mlp', optimizer: 'adam', learningRate: 0.001, batchSize: 64, epochs: 3, seed: 7 };
+
+describe('trainer', () => {
+  let ds: TwoDigitDataset;
+
+  before(async () => {
+    ds = await testDataset();
+    await selectBackend('wasm');
+  });
+
+  it('learns: mlp + adam on 6,000 pairs beats chance by far on validation, and reports every field', async () => {
+    const result = await train({ ...base, trainSize: 6000 }, ds);
+    assert.equal(result.epochs.length, 3);
+    const last = result.epochs[2];
+    // Chance is 10% per head. The full MLP reaches ~80%; this loose bar holds on any seed.
+    assert.ok(last.val_acc > 0.45, `val_acc ${last.val_acc}`);
+    assert.ok(result.epochs[0].train_loss > last.train_loss, 'training loss goes down');
+    assert.ok(result.test.test_acc > 0.45, `test_acc ${result.test.test_acc}`);
+    assert.equal(last.val_acc, (last.val_acc_top + last.val_acc_bottom) / 2);
+    assert.ok(last.val_acc_both <= Math.min(last.val_acc_top, last.val_acc_bottom));
+    assert.ok(last.images_per_s > 0 && last.epoch_seconds > 0);
+    assert.equal(result.backend, 'wasm');
+    assert.equal(result.data_sha256, ds.sha256);
+    assert.equal(result.params, 76_628);
+  });
+
+  it('same seed and backend give the same numbers; another seed does not', async () => {
+    const cfg = { ...base, epochs: 2, trainSize: 1000 };
+    const strip = (r: Awaited<ReturnType<typeof train>>) =>
+      r.epochs.map(({ epoch_seconds: _s, images_per_s: _i, num_tensors: _n, ...rest }) => rest);
+    const a = await train(cfg, ds);
+    const b = await train(cfg, ds);
+    const c = await train({ ...cfg, seed: 8 }, ds);
+    assert.deepEqual(strip(a), strip(b));
+    assert.deepEqual(a.test, b.test);
+    assert.notDeepEqual(strip(a), strip(c));
+  });
+
+  it('leaks no tensors across epochs, and frees the model at the end', async () => {
+    const before = tf.memory().numTensors;
+    const result = await train({ ...base, arch: 'scnn3', epochs: 3, trainSize: 128, batchSize: 32 }, ds);
+    const counts = result.epochs.map((e) => e.num_tensors);
+    assert.equal(counts[1], counts[0]);
+    assert.equal(counts[2], counts[0]);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('stops after the epoch where the caller says stop, and still reports test accuracy', async () => {
+    const seen: number[] = [];
+    const result = await train({ ...base, epochs: 5, trainSize: 256 }, ds, {
+      onEpoch: (m) => {
+        seen.push(m.epoch);
+        return m.epoch === 2 ? 'stop' : 'continue';
+      },
+    });
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(result.epochs.length, 2);
+    assert.equal(result.stopped_early, true);
+    assert.ok(result.test.test_acc >= 0 && result.test.test_acc <= 1);
+  });
+
+  it('an abort signal ends training between batches with TrainingAbortedError, leaking nothing', async () => {
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled by test'));
+    await assert.rejects(train({ ...base, trainSize: 256 }, ds, { signal: controller.signal }), TrainingAbortedError);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('every model trains a step on wasm (custom conv and depthwise gradients in use)', async () => {
+    // Small validation and test splits keep the conv models' evaluation short.
+    const small = { ...ds, val: subsetSplit(ds.val, 32), test: subsetSplit(ds.test, 32) };
+    for (const arch of ['mlp_linear', 'cnn', 'cnn2', 'scnn', 'scnn2', 'scnn3']) {
+      const r = await train({ ...base, arch, optimizer: 'sgd', learningRate: 0.01, epochs: 1, batchSize: 8, trainSize: 16 }, small);
+      assert.ok(Number.isFinite(r.epochs[0].train_loss), `${arch} loss ${r.epochs[0].train_loss}`);
+    }
+  });
+
+  describe('config validation names the field and what is allowed', () => {
+    const bad: [string, Record<string, unknown>, RegExp][] = [
+      ['unknown architecture', { arch: 'vgg' }, /unknown architecture 'vgg'/],
+      ['unknown optimizer', { optimizer: 'lbfgs' }, /optimizer: unknown optimizer "lbfgs"; expected one of: sgd, momentum, adam, rmsprop/],
+      ['negative learning rate', { learningRate: -0.1 }, /learningRate: expected a number > 0, got -0.1/],
+      ['non-numeric learning rate', { learningRate: 'fast' }, /learningRate: expected a number > 0/],
+      ['zero batch size', { batchSize: 0 }, /batchSize: expected an integer > 0/],
+      ['fractional epochs', { epochs: 1.5 }, /epochs: expected an integer > 0/],
+      ['negative train size', { trainSize: -3 }, /trainSize: expected an integer > 0/],
+    ];
+    for (const [what, patch, message] of bad) {
+      it(what, () => {
+        assert.throws(() => validateTrainConfig({ ...base, ...patch }), (err: unknown) => {
+          assert.ok(err instanceof UsageError, String(err));
+          assert.match(err.message, message);
+          return true;
+        });
+      });
+    }
+    it('a train size larger than the training split', async () => {
+      await assert.rejects(train({ ...base, trainSize: 99_999 }, ds), /trainSize: expected at most 36000/);
+    });
+  });
+});

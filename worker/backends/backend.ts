@@ -1,0 +1,105 @@
+/**
+ * Picks the tfjs backend a process trains on. Order of preference for `auto`:
+ * tensorflow-gpu (@tensorflow/tfjs-node-gpu) > tensorflow (@tensorflow/tfjs-node) > wasm > cpu.
+ * `auto` takes the first that actually loads and says which; a backend asked for by name that fails to
+ * load is a BackendError, never a silent fallback.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BackendError, UsageError } from '../errors.js';
+import { registerWasmGradientKernels } from './wasm-gradients.js';
+
+export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = BackendName | 'auto';
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+
+export interface BackendAttempt {
+  backend: BackendName;
+  error: string;
+}
+
+export interface BackendSelection {
+  /** The hpo name of the backend in use. */
+  backend: BackendName;
+  /** What was asked for. */
+  requested: BackendChoice;
+  /** Backends tried before this one and why each failed (auto only). */
+  skipped: BackendAttempt[];
+}
+
+export function parseBackendChoice(value: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new UsageError(`unknown backend '${value}'; expected one of: ${BACKEND_CHOICES.join(', ')}`);
+}
+
+// Package names held in variables so the optional packages need not be installed to compile.
+const NODE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+async function activate(name: BackendName): Promise<void> {
+  let tfName: string;
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow':
+      // Importing either package registers tfjs's 'tensorflow' backend (libtensorflow through N-API).
+      await import(NODE_PACKAGES[name]);
+      tfName = 'tensorflow';
+      break;
+    case 'wasm':
+      await import('@tensorflow/tfjs-backend-wasm');
+      registerWasmGradientKernels();
+      tfName = 'wasm';
+      break;
+    case 'cpu':
+      tfName = 'cpu';
+      break;
+  }
+  // setBackend resolves false (and tfjs keeps or picks another backend) when initialisation fails.
+  const ok = await tf.setBackend(tfName);
+  if (!ok || tf.getBackend() !== tfName) {
+    throw new Error(`tf.setBackend('${tfName}') failed; the active backend is '${tf.getBackend()}'`);
+  }
+  await tf.ready();
+}
+
+function describe(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Cannot find (package|module)/.test(msg)) return 'package not installed';
+  return msg.split('\n')[0];
+}
+
+export interface SelectBackendOptions {
+  /** Where to say which backend was chosen (auto) and why others were skipped. */
+  log?: (message: string) => void;
+}
+
+/** Loads and activates a backend for this process (or thread). */
+export async function selectBackend(
+  choice: BackendChoice,
+  options: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  // PROD silences tfjs's console banners and skips its debug-only checks.
+  tf.env().set('PROD', true);
+  if (choice !== 'auto') {
+    try {
+      await activate(choice);
+    } catch (err) {
+      throw new BackendError(`backend '${choice}' could not be loaded: ${describe(err)}`, { cause: err });
+    }
+    return { backend: choice, requested: choice, skipped: [] };
+  }
+  const skipped: BackendAttempt[] = [];
+  for (const name of BACKEND_NAMES) {
+    try {
+      await activate(name);
+      const why = skipped.map((s) => `${s.backend}: ${s.error}`).join('; ');
+      options.log?.(`backend: ${name} (auto${why ? `; skipped ${why}` : ''})`);
+      return { backend: name, requested: 'auto', skipped };
+    } catch (err) {
+      skipped.push({ backend: name, error: describe(err) });
+    }
+  }
+  throw new BackendError(`no backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.error}`).join('; ')}`);
+}

@@ -1,0 +1,2 @@
+export * from './backend.js';
+export { registerWasmGradientKernels } from './wasm-gradients.js';

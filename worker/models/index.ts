@@ -1,0 +1,3 @@
+export * from './architecture.js';
+export * from './registry.js';
+export { LayerFactory, type LayerFactoryOptions } from './layers.js';

@@ -1,0 +1,5 @@
+export * from './config.js';
+export * from './metrics.js';
+export * from './trainer.js';
+export { createOptimizer, MOMENTUM } from './optimizer.js';
+export { evaluate, EVAL_BATCH } from './evaluate.js';

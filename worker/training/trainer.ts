@@ -1,0 +1,139 @@
+/**
+ * Trains one configuration on the two-digit data set with a hand-written loop (no model.fit), so the
+ * caller sees every epoch, can stop after any epoch, and can abort between batches.
+ *
+ * Reproducibility: weights come from seeded initializers and the batch order from the hpo PRNG seeded
+ * with the config seed, so the same seed on the same backend gives the same numbers.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Prng } from '../data/prng.js';
+import { subsetSplit } from '../data/dataset.js';
+import type { TwoDigitDataset } from '../data/types.js';
+import { HpoError, UsageError } from '../errors.js';
+import { getArchitecture } from '../models/registry.js';
+import { disposeBatch, identityOrder, makeBatch } from './batches.js';
+import { type TrainConfig, validateTrainConfig } from './config.js';
+import { batchStats, evaluate, yieldToEventLoop } from './evaluate.js';
+import type { EpochMetrics, TestMetrics } from './metrics.js';
+import { createOptimizer } from './optimizer.js';
+
+/** PRNG stream of the batch order (streams keep it independent of the data generator's). */
+const SHUFFLE_STREAM = 0x5eed;
+
+export type EpochDecision = 'continue' | 'stop';
+
+export interface TrainOptions {
+  /** Called after each epoch; answering 'stop' ends training (the test split is still evaluated). */
+  onEpoch?: (metrics: EpochMetrics) => EpochDecision | void | Promise<EpochDecision | void>;
+  /** Aborting ends training between two batches with a TrainingAbortedError. */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  config: TrainConfig;
+  /** tfjs backend the run used (tf.getBackend()). */
+  backend: string;
+  data_sha256: string;
+  params: number;
+  epochs: EpochMetrics[];
+  /** True when onEpoch said stop before the last epoch. */
+  stopped_early: boolean;
+  test: TestMetrics;
+  seconds: number;
+}
+
+export class TrainingAbortedError extends HpoError {}
+
+export async function train(
+  rawConfig: TrainConfig,
+  dataset: TwoDigitDataset,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
+  const config = validateTrainConfig({ ...rawConfig });
+  const started = performance.now();
+  if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
+    throw new UsageError(`trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`);
+  }
+  const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
+  const model = getArchitecture(config.arch).build({ seed: config.seed });
+  const optimizer = createOptimizer(config.optimizer, config.learningRate);
+  const prng = new Prng(config.seed, SHUFFLE_STREAM);
+  const order = identityOrder(trainSplit.count);
+  const epochs: EpochMetrics[] = [];
+  let stoppedEarly = false;
+
+  try {
+    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+      const epochStart = performance.now();
+      prng.shuffle(order);
+      let totals = tf.zeros([4]) as tf.Tensor1D;
+      for (let start = 0; start < trainSplit.count; start += config.batchSize) {
+        if (options.signal?.aborted) {
+          totals.dispose();
+          throw new TrainingAbortedError(`training aborted in epoch ${epoch}`, { cause: options.signal.reason });
+        }
+        const batch = makeBatch(trainSplit, order, start, Math.min(trainSplit.count, start + config.batchSize));
+        let stats: tf.Tensor1D | undefined;
+        const loss = optimizer.minimize(() => {
+          const [lt, lb] = model.apply(batch.x, { training: true }) as tf.Tensor[];
+          stats = tf.keep(batchStats(lt, lb, batch.top, batch.bottom));
+          return tf.add(
+            tf.losses.softmaxCrossEntropy(batch.top, lt),
+            tf.losses.softmaxCrossEntropy(batch.bottom, lb),
+          ) as tf.Scalar;
+        }, true);
+        const next = tf.add(totals, stats!) as tf.Tensor1D;
+        tf.dispose([totals, stats!, loss!]);
+        disposeBatch(batch);
+        totals = next;
+        await yieldToEventLoop();
+      }
+      const [lossSum, rightTop, rightBottom] = await totals.data();
+      totals.dispose();
+      const trainSeconds = (performance.now() - epochStart) / 1000;
+      const val = await evaluate(model, dataset.val);
+      const n = trainSplit.count;
+      const metrics: EpochMetrics = {
+        epoch,
+        train_loss: lossSum / n,
+        train_acc_top: rightTop / n,
+        train_acc_bottom: rightBottom / n,
+        val_loss: val.loss,
+        val_acc_top: val.accTop,
+        val_acc_bottom: val.accBottom,
+        val_acc: (val.accTop + val.accBottom) / 2,
+        val_acc_both: val.accBoth,
+        epoch_seconds: (performance.now() - epochStart) / 1000,
+        images_per_s: n / trainSeconds,
+        num_tensors: tf.memory().numTensors,
+      };
+      epochs.push(metrics);
+      const decision = await options.onEpoch?.(metrics);
+      if (decision === 'stop' && epoch < config.epochs) {
+        stoppedEarly = true;
+        break;
+      }
+    }
+    // The test split is only reported, never used to choose or stop anything.
+    const test = await evaluate(model, dataset.test);
+    return {
+      config,
+      backend: tf.getBackend(),
+      data_sha256: dataset.sha256,
+      params: model.countParams(),
+      epochs,
+      stopped_early: stoppedEarly,
+      test: {
+        test_loss: test.loss,
+        test_acc_top: test.accTop,
+        test_acc_bottom: test.accBottom,
+        test_acc: (test.accTop + test.accBottom) / 2,
+        test_acc_both: test.accBoth,
+      },
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
