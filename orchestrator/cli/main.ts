@@ -3,13 +3,16 @@ import { Command, CommanderError } from 'commander';
 import { HpoError, UsageError } from '../../worker/errors.js';
 import { registerData } from './commands/data.js';
 import { registerModels } from './commands/models.js';
+import { registerResults } from './commands/results.js';
+import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
+import { NotOurDatabaseError } from '../store/index.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export function buildProgram(): Command {
+export function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command('hpo')
     .description('distributed hyperparameter search for TensorFlow.js models')
     .showHelpAfterError('(run with --help for usage)')
@@ -17,6 +20,8 @@ export function buildProgram(): Command {
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerSearch(program, setExitCode);
+  registerResults(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
@@ -25,16 +30,17 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let code = EXIT_OK;
+  const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv);
-    return EXIT_OK;
+    return code;
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version end with exit code 0; every other commander error is a usage error.
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof NotOurDatabaseError) {
       process.stderr.write(`hpo: error: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -4,6 +4,7 @@
  * `auto` takes the first that actually loads and says which; a backend asked for by name that fails to
  * load is a BackendError, never a silent fallback.
  */
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, UsageError } from '../errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
@@ -102,4 +103,23 @@ export async function selectBackend(
     }
   }
   throw new BackendError(`no backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.error}`).join('; ')}`);
+}
+
+/**
+ * Whether `choice` may end up on a libtensorflow backend in this installation. Those are fragile with
+ * several worker threads in one process (tfjs#8388): pools then run one trial thread per process.
+ * Checks that the package resolves without loading it.
+ */
+export function mayUseNativeBackend(choice: BackendChoice): boolean {
+  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return true;
+  if (choice !== 'auto') return false;
+  const require = createRequire(import.meta.url);
+  return Object.values(NODE_PACKAGES).some((pkg) => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -1,0 +1,148 @@
+/** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
+import { basename, extname } from 'node:path';
+import type { Command } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice } from '../../../worker/backends/backend.js';
+import { loadDataset } from '../../../worker/data/dataset.js';
+import { UsageError } from '../../../worker/errors.js';
+import { TrialPool } from '../../../worker/pool/index.js';
+import { SearchRunner, type SearchOutcome } from '../../core/index.js';
+import { FifoScheduler } from '../../schedulers/index.js';
+import { builtinTaskCatalog } from '../../search-space/builtin-tasks.js';
+import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../search-space/index.js';
+import type { Store } from '../../store/index.js';
+import { createStrategy } from '../../strategies/index.js';
+import { InProcessTransport } from '../../transport/index.js';
+import { renderLeaderboard } from '../leaderboard-format.js';
+import { oneOf, positiveInt, seedValue } from '../parse.js';
+import { createProgressDisplay } from '../progress-display.js';
+import { addDbOption, withStore } from '../store-options.js';
+
+interface RunFlags {
+  db: string;
+  workers?: number;
+  backend: BackendChoice;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Trials the search will run, when that is known. */
+export function expectedTotal(space: SearchSpace): number | null {
+  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
+  return Number.isFinite(total) ? total : null;
+}
+
+function addRunOptions(cmd: Command): Command {
+  return addDbOption(cmd)
+    .option('--workers <n>', 'trial threads in the local pool (default: cores)', positiveInt)
+    .option('--backend <name>', `tfjs backend (${BACKEND_CHOICES.join(', ')})`, oneOf(BACKEND_CHOICES), 'auto' as BackendChoice)
+    .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+    .option('--json', 'print the outcome and leaderboard as JSON at the end');
+}
+
+async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
+  const exp = store.getExperiment(name)!;
+  const space = exp.space;
+  let data: { seed: number; sha256: string } | undefined;
+  if (space.task === 'multi-digit-mnist') {
+    // Generate (or verify) the data set once here, so pool threads only read the cache.
+    const ds = await loadDataset({ seed: space.data.seed, dataDir: flags.dataDir });
+    data = { seed: space.data.seed, sha256: ds.sha256 };
+  }
+  const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+  const transport = new InProcessTransport(pool);
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\nhpo: stopping: cancelling running trials (Ctrl-C again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  const display = createProgressDisplay(space.metric.name);
+  process.stderr.write(
+    `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${pool.slots} trial thread(s), db ${flags.db}\n`,
+  );
+  let outcome: SearchOutcome;
+  try {
+    outcome = await new SearchRunner({
+      store,
+      transport,
+      strategy: createStrategy(space),
+      scheduler: new FifoScheduler(),
+      experiment: name,
+      data,
+      signal: controller.signal,
+      total: expectedTotal(space),
+      onProgress: (p) => display.update(p),
+    }).run();
+  } finally {
+    display.stop();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    await transport.close();
+  }
+  const board = store.leaderboard(name, { top: 10 });
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ ...outcome, leaderboard: JSON.parse(renderLeaderboard(exp, board, 'json')) }, null, 2)}\n`);
+  } else {
+    const p = outcome.progress;
+    process.stdout.write(
+      `\n${name}: ${outcome.status}; ${p.completed} completed, ${p.stopped} stopped, ${p.failed} failed\n`,
+    );
+    if (board.length > 0) process.stdout.write(renderLeaderboard(exp, board, 'table'));
+  }
+  if (outcome.status === 'interrupted') {
+    process.stderr.write(`hpo: resume with: hpo resume ${name} --db ${flags.db}\n`);
+    return 130;
+  }
+  return 0;
+}
+
+function defaultName(file: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${basename(file, extname(file))}-${stamp}`;
+}
+
+export function registerSearch(program: Command, setExitCode: (code: number) => void): void {
+  addRunOptions(
+    program
+      .command('search')
+      .description('run a search described by a sweep file on this machine')
+      .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
+      .option('--name <name>', 'experiment name (default: file name and time)')
+      .option('--seed <n>', 'override the file seed', seedValue),
+  ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
+    const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
+    if (flags.seed !== undefined) space.seed = flags.seed;
+    const name = flags.name ?? defaultName(file);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+      throw new UsageError(`--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`);
+    }
+    setExitCode(
+      await withStore(flags.db, (store) => {
+        if (store.getExperiment(name)) {
+          throw new UsageError(`experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`);
+        }
+        store.createExperiment(name, space, source);
+        return runExperiment(store, name, flags);
+      }),
+    );
+  });
+
+  addRunOptions(
+    program
+      .command('resume')
+      .description('continue an interrupted experiment: finished trials are kept, interrupted ones run again')
+      .argument('<name>', 'experiment name'),
+  ).action(async (name: string, flags: RunFlags) => {
+    setExitCode(
+      await withStore(flags.db, (store) => {
+        const exp = store.getExperiment(name);
+        if (!exp) throw new UsageError(`no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`);
+        return runExperiment(store, name, flags);
+      }),
+    );
+  });
+}

@@ -1,0 +1,17 @@
+import type { TrialParams } from '../../shared/protocol/index.js';
+
+/** What a running search reports after every change. */
+export interface SearchProgress {
+  experiment: string;
+  /** Trials the search will run in all, when known (grid, run_cap, finite space). */
+  total: number | null;
+  /** Trials in a final state: completed + stopped + failed. */
+  done: number;
+  completed: number;
+  stopped: number;
+  failed: number;
+  running: number;
+  best: { trial_id: string; value: number; params: TrialParams } | null;
+  /** The event that caused this report. */
+  event: { kind: 'started' | 'epoch' | 'result'; trial_id?: string; text?: string };
+}

@@ -1,0 +1,2 @@
+export * from './scheduler.js';
+export { FifoScheduler } from './fifo.js';

@@ -1,0 +1,49 @@
+/**
+ * Search-space files: parsing, validation, value sets. The built-in task catalogue lives in
+ * builtin-tasks.ts and is not re-exported here because it loads the model registry (and tfjs).
+ */
+export type { EarlyTerminate, Goal, Method, Metric, ParamSpec, SearchSpace } from './types.js';
+export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+export {
+  DEFAULT_METRIC,
+  DEFAULT_SEED,
+  DEFAULT_TASK,
+  loadSearchSpaceFile,
+  parseSearchSpace,
+  readSearchSpaceFile,
+  type LoadedSearchSpace,
+  type ParseOptions,
+} from './parse.js';
+export { formatPath, SCHEMA_URL } from './schema.js';
+export {
+  catalogFromTasks,
+  checkParam,
+  describeRule,
+  valueMatches,
+  type ParamRule,
+  type PathSegment,
+  type ReportIssue,
+  type TaskCatalog,
+  type TaskParams,
+} from './task-catalog.js';
+export {
+  MNIST_DEFAULTS,
+  MNIST_MAX_TRAIN_SIZE,
+  MNIST_METRICS,
+  MNIST_TASK,
+  mnistTaskParams,
+} from './mnist-params.js';
+export { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
+export {
+  configAt,
+  containsValue,
+  gridSize,
+  inSpace,
+  isFinite,
+  isFiniteSpace,
+  isFiniteSpec,
+  qRange,
+  qValue,
+  valueAt,
+  valueCount,
+} from './values.js';

@@ -1,0 +1,148 @@
+/**
+ * What the parser knows about tasks, passed in by the caller so the parser does not import any task code.
+ * `catalogFromTasks` builds a catalogue from per-task parameter rules (mnist-params.ts,
+ * synthetic-params.ts); builtin-tasks.ts wires in the worker's model registry.
+ */
+import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
+import type { ParamSpec } from './types.js';
+
+/** One step of a path into the file: a key, or a list index. */
+export type PathSegment = string | number;
+
+/** Reports one problem at `path`, e.g. `['parameters', 'arch', 'values', 1]` (shown `parameters.arch.values[1]`). */
+export type ReportIssue = (path: readonly PathSegment[], message: string) => void;
+
+export interface TaskCatalog {
+  /** The task names a file may use. */
+  names(): string[];
+  /**
+   * Checks the parameters of a file whose `task` is `task` (one of `names()`), reporting every problem.
+   * A parameter that is present but malformed (already reported) is passed as null: check its name only.
+   */
+  validateParams?(
+    task: string,
+    parameters: Readonly<Record<string, ParamSpec | null>>,
+    report: ReportIssue,
+  ): void;
+  /** Values of the task's parameters when a file does not give them. */
+  defaults?(task: string): Readonly<TrialParams>;
+  /** The metric names the task reports per epoch (for checking `metric.name`); undefined: not checked. */
+  metrics?(task: string): readonly string[] | undefined;
+}
+
+/** What one known parameter of a task accepts. */
+export type ParamRule =
+  | {
+      type: 'number' | 'integer';
+      /** Exclusive lower bound. */
+      gt?: number;
+      /** Inclusive lower bound. */
+      ge?: number;
+      /** Inclusive upper bound. */
+      le?: number;
+    }
+  | { type: 'choice'; choices: readonly string[] };
+
+/** The parameter catalogue of one task. */
+export interface TaskParams {
+  /** Known parameters and what they accept, in documentation order. */
+  params: Readonly<Record<string, ParamRule>>;
+  /** True: parameter names not in `params` are allowed (and not checked). False: they are errors. */
+  open: boolean;
+  /** Values used when the file does not give a parameter. */
+  defaults: Readonly<TrialParams>;
+  /** Metric names the task reports, if known. */
+  metrics?: readonly string[];
+}
+
+/** `a number > 0`, `an integer > 0 and <= 36000`, `one of sgd, adam`. */
+export function describeRule(rule: ParamRule): string {
+  if (rule.type === 'choice') return `one of ${rule.choices.join(', ')}`;
+  const bounds: string[] = [];
+  if (rule.gt !== undefined) bounds.push(`> ${rule.gt}`);
+  if (rule.ge !== undefined) bounds.push(`>= ${rule.ge}`);
+  if (rule.le !== undefined) bounds.push(`<= ${rule.le}`);
+  const noun = rule.type === 'integer' ? 'an integer' : 'a number';
+  return bounds.length === 0 ? noun : `${noun} ${bounds.join(' and ')}`;
+}
+
+/** Whether a single value satisfies the rule. */
+export function valueMatches(rule: ParamRule, value: ParamValue): boolean {
+  if (rule.type === 'choice') return typeof value === 'string' && rule.choices.includes(value);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (rule.type === 'integer' && !Number.isInteger(value)) return false;
+  if (rule.gt !== undefined && !(value > rule.gt)) return false;
+  if (rule.ge !== undefined && !(value >= rule.ge)) return false;
+  if (rule.le !== undefined && !(value <= rule.le)) return false;
+  return true;
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Reports every way `spec` (parameter `name`) can produce a value the rule rejects. */
+export function checkParam(name: string, spec: ParamSpec, rule: ParamRule, report: ReportIssue): void {
+  const at = (...rest: PathSegment[]): PathSegment[] => ['parameters', name, ...rest];
+  const expected = describeRule(rule);
+  const checkValue = (path: PathSegment[], value: ParamValue): void => {
+    if (!valueMatches(rule, value)) report(path, `expected ${expected}, got ${show(value)}`);
+  };
+  switch (spec.kind) {
+    case 'constant':
+      checkValue(at('value'), spec.value);
+      return;
+    case 'categorical':
+      spec.values.forEach((value, i) => checkValue(at('values', i), value));
+      return;
+  }
+  // A range distribution.
+  if (rule.type === 'choice') {
+    report(at(), `expected value or values (${name} takes ${expected}), got distribution ${spec.kind}`);
+    return;
+  }
+  if (rule.type === 'integer') {
+    if (spec.kind === 'uniform' || spec.kind === 'log_uniform_values') {
+      report(
+        at('distribution'),
+        `${name} takes integers: expected int_uniform, q_uniform or q_log_uniform_values with an integer q, got ${spec.kind}`,
+      );
+      return;
+    }
+    if ((spec.kind === 'q_uniform' || spec.kind === 'q_log_uniform_values') && !Number.isInteger(spec.q)) {
+      report(at('q'), `${name} takes integers: expected an integer q, got ${show(spec.q)}`);
+      return;
+    }
+  }
+  // Every value lies in [min, max], so checking both ends against the (interval) rule suffices; for an
+  // integer rule the ends only need to be in range, not integers themselves.
+  const bounds: ParamRule = { ...rule, type: 'number' };
+  if (!valueMatches(bounds, spec.min)) report(at('min'), `expected ${expected}, got ${show(spec.min)}`);
+  if (!valueMatches(bounds, spec.max)) report(at('max'), `expected ${expected}, got ${show(spec.max)}`);
+}
+
+/** A TaskCatalog over per-task parameter rules. */
+export function catalogFromTasks(tasks: Readonly<Record<string, TaskParams>>): TaskCatalog {
+  return {
+    names: () => Object.keys(tasks),
+    validateParams(task, parameters, report) {
+      const catalogue = tasks[task];
+      if (!catalogue) return;
+      for (const [name, spec] of Object.entries(parameters)) {
+        const rule = catalogue.params[name];
+        if (!rule) {
+          if (!catalogue.open) {
+            report(
+              ['parameters', name],
+              `unknown parameter for task ${task}; expected one of ${Object.keys(catalogue.params).join(', ')}`,
+            );
+          }
+          continue;
+        }
+        if (spec) checkParam(name, spec, rule, report);
+      }
+    },
+    defaults: (task) => tasks[task]?.defaults ?? {},
+    metrics: (task) => tasks[task]?.metrics,
+  };
+}

@@ -1,0 +1,19 @@
+/** The experiment store: the Store contract, its SQLite implementation, errors and schema migrations. */
+export * from './types.js';
+export { BUSY_TIMEOUT_MS, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export {
+  NotOurDatabaseError,
+  StoreError,
+  type NotOurDatabaseReason,
+  type StoreErrorOptions,
+} from './store-error.js';
+export {
+  APPLICATION_ID,
+  checkDatabase,
+  inspectDatabase,
+  migrate,
+  MIGRATIONS,
+  SCHEMA_VERSION,
+  type DatabaseInfo,
+  type Migration,
+} from './migrations.js';

@@ -1,0 +1,531 @@
+/**
+ * The Store on one SQLite file (better-sqlite3, synchronous). WAL mode, so readers never block the writer
+ * and several connections (processes) can share the file; every write is idempotent by
+ * (experiment, trial_id[, epoch]) and the first final result of a trial wins (docs/STORE.md).
+ */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import type { Goal, SearchSpace } from '../search-space/types.js';
+import { checkDatabase, migrate, notSqlite, SCHEMA_VERSION } from './migrations.js';
+import { StoreError } from './store-error.js';
+import {
+  FINAL_STATES,
+  type EpochRecord,
+  type ExperimentRecord,
+  type ExperimentStatus,
+  type LeaderboardOptions,
+  type NewTrial,
+  type Store,
+  type TrialRecord,
+  type TrialResult,
+  type TrialState,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** Open an existing, up-to-date hpo database without writing to it (no migrations, writes throw). */
+  readonly?: boolean;
+  /** Clock for created_at/updated_at/started_at/recorded_at, in ms since the epoch (default Date.now). */
+  now?: () => number;
+}
+
+/** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
+
+interface ExperimentRow {
+  name: string;
+  space: string;
+  source: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface TrialRow {
+  experiment: string;
+  trial_id: string;
+  idx: number;
+  params: string;
+  seed: number;
+  state: string;
+  attempt: number;
+  worker: string | null;
+  backend: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  value: number | null;
+  metrics: string | null;
+  epochs: number;
+  error: string | null;
+}
+
+interface EpochRow {
+  trial_id: string;
+  epoch: number;
+  metrics: string;
+  recorded_at: number;
+}
+
+type Key = { experiment: string; trial_id: string };
+
+/** Metrics as JSON, keeping NaN and ±Infinity (JSON.stringify would turn them into null). */
+function encodeMetrics(metrics: Record<string, number>): string {
+  return JSON.stringify(metrics, (_key, v: unknown) =>
+    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+  );
+}
+
+function decodeMetrics(text: string): Record<string, number> {
+  return JSON.parse(text, (_key, v: unknown) =>
+    v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v,
+  ) as Record<string, number>;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function sqliteCode(err: unknown): string | undefined {
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A non-empty file that does not start with the SQLite header is refused before SQLite ever opens it. */
+function checkHeader(file: string): void {
+  let size: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return; // let SQLite report it
+    size = stat.size;
+  } catch {
+    return; // does not exist (yet): SQLite creates it, or reports why not
+  }
+  if (size === 0) return;
+  const header = Buffer.alloc(SQLITE_MAGIC.length);
+  const fd = openSync(file, 'r');
+  try {
+    const read = readSync(fd, header, 0, header.length, 0);
+    if (read < header.length || !header.equals(SQLITE_MAGIC)) throw notSqlite(file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class SqliteStore implements Store {
+  /** Absolute path of the database file, or ':memory:'. */
+  readonly file: string;
+  readonly readonly: boolean;
+  /** Schema versions applied by this open (empty when the file was up to date). */
+  readonly appliedMigrations: readonly number[];
+
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  /** Metric of each experiment seen (a space never changes once created). */
+  private readonly metrics = new Map<string, { name: string; goal: Goal }>();
+
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  /**
+   * Opens (creating if needed) the hpo database at `path` (':memory:' for a private in-memory one) and
+   * brings its schema up to date. Throws NotOurDatabaseError — without changing the file — for a file
+   * that is not SQLite, an SQLite file of another application, or an hpo file of a newer schema; throws
+   * StoreError for anything else (unreadable, directory missing, readonly on an old or empty file).
+   */
+  static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+    if (path === '') throw new StoreError('no database file given');
+    const memory = path === ':memory:';
+    const file = memory ? path : resolve(path);
+    const readonly = options.readonly ?? false;
+    if (!memory) checkHeader(file);
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+    } catch (err) {
+      throw new StoreError(`cannot open ${file}: ${message(err)}`, { cause: err, file });
+    }
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      // Read-only checks first: nothing is written to a file that is not ours.
+      const info = checkDatabase(db, file);
+      let applied: number[] = [];
+      if (readonly) {
+        if (info.userVersion < SCHEMA_VERSION) {
+          throw new StoreError(
+            info.userVersion === 0
+              ? `${file} is empty, not yet an hpo database (open it without readonly first)`
+              : `${file} is at schema version ${info.userVersion} and needs upgrading to ${SCHEMA_VERSION}: ` +
+                  `open it once without readonly`,
+            { file },
+          );
+        }
+      } else {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('foreign_keys = ON');
+      if (!readonly) applied = migrate(db, file);
+      return new SqliteStore(db, file, readonly, applied, options.now ?? Date.now);
+    } catch (err) {
+      db.close();
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`cannot open ${file}: ${message(err)}`, { cause: err, file });
+    }
+  }
+
+  private constructor(
+    db: Database.Database,
+    file: string,
+    readonly: boolean,
+    applied: number[],
+    now: () => number,
+  ) {
+    this.db = db;
+    this.file = file;
+    this.readonly = readonly;
+    this.appliedMigrations = applied;
+    this.now = now;
+    this.sql = prepareStatements(db);
+  }
+
+  createExperiment(name: string, space: SearchSpace, source: string): ExperimentRecord {
+    return this.guard(`create experiment '${name}'`, () => {
+      const now = this.now();
+      const { changes } = this.sql.insertExperiment.run({
+        name,
+        space: JSON.stringify(space),
+        source,
+        now,
+      });
+      if (changes === 0) {
+        throw new StoreError(
+          `experiment '${name}' already exists in ${this.file} (use hpo resume ${name}, or another --name)`,
+          { file: this.file },
+        );
+      }
+      return this.experimentOrThrow(name);
+    });
+  }
+
+  getExperiment(name: string): ExperimentRecord | undefined {
+    return this.guard(`read experiment '${name}'`, () => {
+      const row = this.sql.getExperiment.get(name);
+      return row && toExperiment(row);
+    });
+  }
+
+  listExperiments(): ExperimentRecord[] {
+    return this.guard('list experiments', () => this.sql.listExperiments.all().map(toExperiment));
+  }
+
+  setExperimentStatus(name: string, status: ExperimentStatus): void {
+    this.guard(`set the status of experiment '${name}'`, () => {
+      const { changes } = this.sql.setExperimentStatus.run({ name, status, now: this.now() });
+      if (changes === 0) throw this.noExperiment(name);
+    });
+  }
+
+  addTrial(experiment: string, trial: NewTrial): TrialRecord {
+    return this.guard(`add trial ${trial.trial_id} to experiment '${experiment}'`, () => {
+      try {
+        this.sql.insertTrial.run({
+          experiment,
+          trial_id: trial.trial_id,
+          idx: trial.index,
+          params: JSON.stringify(trial.params),
+          seed: trial.seed,
+          now: this.now(),
+        });
+      } catch (err) {
+        const code = sqliteCode(err);
+        if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') throw this.noExperiment(experiment);
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new StoreError(
+            `trial index ${trial.index} of experiment '${experiment}' in ${this.file} already belongs to ` +
+              `another trial than ${trial.trial_id}`,
+            { cause: err, file: this.file },
+          );
+        }
+        throw err;
+      }
+      return this.trialOrThrow(experiment, trial.trial_id);
+    });
+  }
+
+  startTrial(experiment: string, trialId: string, worker: string | null): number | null {
+    return this.guard(`start trial ${trialId} of experiment '${experiment}'`, () => {
+      const row = this.sql.startTrial.get({ experiment, trial_id: trialId, worker, now: this.now() });
+      if (row) return row.attempt;
+      this.trialOrThrow(experiment, trialId); // unknown trial: throw; otherwise it is final
+      return null;
+    });
+  }
+
+  recordEpoch(experiment: string, trialId: string, epoch: number, metrics: Record<string, number>): void {
+    this.guard(`record epoch ${epoch} of trial ${trialId} of experiment '${experiment}'`, () => {
+      if (!Number.isSafeInteger(epoch) || epoch < 0) {
+        throw new StoreError(`epoch must be a non-negative integer, got ${epoch}`, { file: this.file });
+      }
+      const key = { experiment, trial_id: trialId };
+      const outcome = this.sql.recordEpoch.immediate(key, epoch, encodeMetrics(metrics), this.now());
+      if (outcome === 'no-trial') this.trialOrThrow(experiment, trialId);
+    });
+  }
+
+  recordResult(experiment: string, trialId: string, result: TrialResult): boolean {
+    return this.guard(`record the result of trial ${trialId} of experiment '${experiment}'`, () => {
+      const metric = this.metricOf(experiment);
+      const raw = result.metrics[metric.name];
+      const value = typeof raw === 'number' && !Number.isNaN(raw) ? raw : null;
+      const { changes } = this.sql.recordResult.run({
+        experiment,
+        trial_id: trialId,
+        state: result.state,
+        attempt: result.attempt,
+        worker: result.worker,
+        backend: result.backend ?? null,
+        started_at: result.started_at,
+        ended_at: result.ended_at,
+        value,
+        metrics: encodeMetrics(result.metrics),
+        epochs: result.epochs,
+        error: result.error ?? null,
+      });
+      if (changes > 0) return true;
+      this.trialOrThrow(experiment, trialId);
+      return false;
+    });
+  }
+
+  requeueRunning(experiment: string): number {
+    return this.guard(`requeue the running trials of experiment '${experiment}'`, () => {
+      return this.sql.requeueRunning.run(experiment).changes;
+    });
+  }
+
+  getTrial(experiment: string, trialId: string): TrialRecord | undefined {
+    return this.guard(`read trial ${trialId} of experiment '${experiment}'`, () => {
+      const row = this.sql.getTrial.get(experiment, trialId);
+      return row && toTrial(row);
+    });
+  }
+
+  listTrials(experiment: string): TrialRecord[] {
+    return this.guard(`list the trials of experiment '${experiment}'`, () =>
+      this.sql.listTrials.all(experiment).map(toTrial),
+    );
+  }
+
+  listEpochs(experiment: string, trialId: string): EpochRecord[] {
+    return this.guard(`list the epochs of trial ${trialId} of experiment '${experiment}'`, () =>
+      this.sql.listEpochs.all(experiment, trialId).map(toEpoch),
+    );
+  }
+
+  leaderboard(experiment: string, options: LeaderboardOptions = {}): TrialRecord[] {
+    return this.guard(`rank the trials of experiment '${experiment}'`, () => {
+      const { top } = options;
+      if (top !== undefined && (!Number.isSafeInteger(top) || top < 0)) {
+        throw new StoreError(`top must be a non-negative integer, got ${top}`, { file: this.file });
+      }
+      const { goal } = this.metricOf(experiment);
+      const statement = goal === 'minimize' ? this.sql.leaderboardAsc : this.sql.leaderboardDesc;
+      return statement.all({ experiment, limit: top ?? -1 }).map(toTrial);
+    });
+  }
+
+  /** Closes the connection (the last one to close checkpoints the WAL into the file). Idempotent. */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private metricOf(experiment: string): { name: string; goal: Goal } {
+    let metric = this.metrics.get(experiment);
+    if (!metric) {
+      metric = this.experimentOrThrow(experiment).space.metric;
+      this.metrics.set(experiment, metric);
+    }
+    return metric;
+  }
+
+  private experimentOrThrow(name: string): ExperimentRecord {
+    const row = this.sql.getExperiment.get(name);
+    if (!row) throw this.noExperiment(name);
+    return toExperiment(row);
+  }
+
+  private trialOrThrow(experiment: string, trialId: string): TrialRecord {
+    const row = this.sql.getTrial.get(experiment, trialId);
+    if (!row) {
+      throw new StoreError(`no trial ${trialId} in experiment '${experiment}' in ${this.file}`, {
+        file: this.file,
+      });
+    }
+    return toTrial(row);
+  }
+
+  private noExperiment(name: string): StoreError {
+    return new StoreError(`no experiment '${name}' in ${this.file}`, { file: this.file });
+  }
+
+  /** Runs `fn`; any failure that is not already a StoreError becomes one naming the file and the action. */
+  private guard<T>(action: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw new StoreError(`could not ${action} in ${this.file}: ${message(err)}`, {
+        cause: err,
+        file: this.file,
+      });
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  const trialKey = 'experiment = @experiment AND trial_id = @trial_id';
+  const leaderboard = (order: 'ASC' | 'DESC') =>
+    db.prepare<{ experiment: string; limit: number }, TrialRow>(
+      `SELECT * FROM trials
+       WHERE experiment = @experiment AND state IN ('completed', 'stopped') AND value IS NOT NULL
+       ORDER BY value ${order}, idx ASC
+       LIMIT @limit`,
+    );
+
+  const stateOf = db.prepare<Key, { state: string }>(`SELECT state FROM trials WHERE ${trialKey}`);
+  const upsertEpoch = db.prepare<Key & { epoch: number; metrics: string; now: number }>(
+    `INSERT INTO epochs (experiment, trial_id, epoch, metrics, recorded_at)
+     VALUES (@experiment, @trial_id, @epoch, @metrics, @now)
+     ON CONFLICT (experiment, trial_id, epoch) DO UPDATE
+       SET metrics = excluded.metrics, recorded_at = excluded.recorded_at`,
+  );
+  const raiseEpochs = db.prepare<Key & { epoch: number }>(
+    `UPDATE trials SET epochs = MAX(epochs, @epoch) WHERE ${trialKey}`,
+  );
+
+  return {
+    insertExperiment: db.prepare<{ name: string; space: string; source: string; now: number }>(
+      `INSERT INTO experiments (name, space, source, status, created_at, updated_at)
+       VALUES (@name, @space, @source, 'running', @now, @now)
+       ON CONFLICT (name) DO NOTHING`,
+    ),
+    getExperiment: db.prepare<[string], ExperimentRow>(`SELECT * FROM experiments WHERE name = ?`),
+    listExperiments: db.prepare<[], ExperimentRow>(`SELECT * FROM experiments ORDER BY created_at, name`),
+    setExperimentStatus: db.prepare<{ name: string; status: string; now: number }>(
+      `UPDATE experiments SET status = @status, updated_at = @now WHERE name = @name`,
+    ),
+    insertTrial: db.prepare<{
+      experiment: string;
+      trial_id: string;
+      idx: number;
+      params: string;
+      seed: number;
+      now: number;
+    }>(
+      `INSERT INTO trials (experiment, trial_id, idx, params, seed, state, attempt, created_at)
+       VALUES (@experiment, @trial_id, @idx, @params, @seed, 'pending', 0, @now)
+       ON CONFLICT (experiment, trial_id) DO NOTHING`,
+    ),
+    getTrial: db.prepare<[string, string], TrialRow>(
+      `SELECT * FROM trials WHERE experiment = ? AND trial_id = ?`,
+    ),
+    listTrials: db.prepare<[string], TrialRow>(
+      `SELECT * FROM trials WHERE experiment = ? ORDER BY idx, trial_id`,
+    ),
+    // pending -> running, and running -> running (a redelivery): either way a new attempt.
+    startTrial: db.prepare<Key & { worker: string | null; now: number }, { attempt: number }>(
+      `UPDATE trials
+       SET state = 'running', attempt = attempt + 1, worker = @worker, started_at = @now, ended_at = NULL
+       WHERE ${trialKey} AND state IN ('pending', 'running')
+       RETURNING attempt`,
+    ),
+    // Read the state and write in one IMMEDIATE transaction, so a result recorded meanwhile by another
+    // connection cannot slip between the check and the upsert.
+    recordEpoch: db.transaction(
+      (key: Key, epoch: number, metrics: string, now: number): 'recorded' | 'final' | 'no-trial' => {
+        const row = stateOf.get(key);
+        if (!row) return 'no-trial';
+        if ((FINAL_STATES as readonly string[]).includes(row.state)) return 'final';
+        upsertEpoch.run({ ...key, epoch, metrics, now });
+        raiseEpochs.run({ ...key, epoch });
+        return 'recorded';
+      },
+    ),
+    // One statement: the WHERE makes the first final result win even across connections.
+    recordResult: db.prepare<
+      Key & {
+        state: string;
+        attempt: number;
+        worker: string;
+        backend: string | null;
+        started_at: number;
+        ended_at: number;
+        value: number | null;
+        metrics: string;
+        epochs: number;
+        error: string | null;
+      }
+    >(
+      `UPDATE trials
+       SET state = @state, attempt = MAX(attempt, @attempt), worker = @worker, backend = @backend,
+           started_at = @started_at, ended_at = @ended_at, value = @value, metrics = @metrics,
+           epochs = MAX(epochs, @epochs), error = @error
+       WHERE ${trialKey} AND state NOT IN (${FINAL_SQL})`,
+    ),
+    requeueRunning: db.prepare<[string]>(
+      `UPDATE trials SET state = 'pending' WHERE experiment = ? AND state = 'running'`,
+    ),
+    listEpochs: db.prepare<[string, string], EpochRow>(
+      `SELECT trial_id, epoch, metrics, recorded_at FROM epochs
+       WHERE experiment = ? AND trial_id = ? ORDER BY epoch`,
+    ),
+    leaderboardAsc: leaderboard('ASC'),
+    leaderboardDesc: leaderboard('DESC'),
+  };
+}
+
+function toExperiment(row: ExperimentRow): ExperimentRecord {
+  return {
+    name: row.name,
+    space: JSON.parse(row.space) as SearchSpace,
+    source: row.source,
+    status: row.status as ExperimentStatus,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toTrial(row: TrialRow): TrialRecord {
+  return {
+    experiment: row.experiment,
+    trial_id: row.trial_id,
+    index: row.idx,
+    params: JSON.parse(row.params) as TrialRecord['params'],
+    seed: row.seed,
+    state: row.state as TrialState,
+    attempt: row.attempt,
+    worker: row.worker,
+    backend: row.backend,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    value: row.value,
+    metrics: row.metrics === null ? null : decodeMetrics(row.metrics),
+    epochs: row.epochs,
+    error: row.error,
+  };
+}
+
+function toEpoch(row: EpochRow): EpochRecord {
+  return {
+    trial_id: row.trial_id,
+    epoch: row.epoch,
+    metrics: decodeMetrics(row.metrics),
+    recorded_at: row.recorded_at,
+  };
+}

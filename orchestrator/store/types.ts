@@ -1,0 +1,103 @@
+/** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
+import type { FinalState, TrialParams } from '../../shared/protocol/index.js';
+import type { SearchSpace } from '../search-space/types.js';
+
+export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
+/** pending: created, not yet dispatched (or interrupted and waiting to re-run). */
+export type TrialState = 'pending' | 'running' | FinalState;
+export const FINAL_STATES: readonly TrialState[] = ['completed', 'stopped', 'failed'];
+
+export interface ExperimentRecord {
+  name: string;
+  space: SearchSpace;
+  /** The search file's text as given, for the record. */
+  source: string;
+  status: ExperimentStatus;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TrialRecord {
+  experiment: string;
+  trial_id: string;
+  /** 0-based order of proposal within the experiment. */
+  index: number;
+  params: TrialParams;
+  seed: number;
+  state: TrialState;
+  /** Runs started so far (0 while never dispatched). */
+  attempt: number;
+  worker: string | null;
+  backend: string | null;
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  /** The experiment's objective (metric.name) from the final metrics, if reported. */
+  value: number | null;
+  metrics: Record<string, number> | null;
+  /** Epochs completed (highest epoch recorded). */
+  epochs: number;
+  error: string | null;
+}
+
+export interface EpochRecord {
+  trial_id: string;
+  epoch: number;
+  metrics: Record<string, number>;
+  recorded_at: number;
+}
+
+export interface NewTrial {
+  trial_id: string;
+  index: number;
+  params: TrialParams;
+  seed: number;
+}
+
+export interface TrialResult {
+  attempt: number;
+  state: FinalState;
+  metrics: Record<string, number>;
+  epochs: number;
+  error?: string;
+  worker: string;
+  backend?: string;
+  started_at: number;
+  ended_at: number;
+}
+
+export interface LeaderboardOptions {
+  /** At most this many rows (default: all). */
+  top?: number;
+}
+
+/**
+ * Contract every store implements (test/contracts/store.contract.ts). All writes are idempotent by
+ * (experiment, trial_id[, epoch]): recording the same thing twice leaves one row and the first final
+ * result wins.
+ */
+export interface Store {
+  /** Throws StoreError if an experiment of that name exists. */
+  createExperiment(name: string, space: SearchSpace, source: string): ExperimentRecord;
+  getExperiment(name: string): ExperimentRecord | undefined;
+  listExperiments(): ExperimentRecord[];
+  setExperimentStatus(name: string, status: ExperimentStatus): void;
+
+  /** Inserts a pending trial; a second call with the same trial_id changes nothing. */
+  addTrial(experiment: string, trial: NewTrial): TrialRecord;
+  /** pending -> running with attempt+1; returns the attempt number, or null if the trial is final. */
+  startTrial(experiment: string, trialId: string, worker: string | null): number | null;
+  /** Upserts one epoch's metrics (an epoch reported twice keeps one row). Ignored for final trials. */
+  recordEpoch(experiment: string, trialId: string, epoch: number, metrics: Record<string, number>): void;
+  /** Final outcome; returns false (and changes nothing) when the trial is already final. */
+  recordResult(experiment: string, trialId: string, result: TrialResult): boolean;
+  /** Every running trial of the experiment back to pending (after a crash or Ctrl-C); returns how many. */
+  requeueRunning(experiment: string): number;
+
+  getTrial(experiment: string, trialId: string): TrialRecord | undefined;
+  listTrials(experiment: string): TrialRecord[];
+  listEpochs(experiment: string, trialId: string): EpochRecord[];
+  /** Completed and stopped trials with a value, best first by the experiment's metric goal. */
+  leaderboard(experiment: string, options?: LeaderboardOptions): TrialRecord[];
+  close(): void;
+}

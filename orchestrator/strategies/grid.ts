@@ -1,0 +1,35 @@
+/**
+ * Grid search: every combination of the parameters' values, in odometer order (parameters in file order,
+ * the first varying slowest; each parameter's values in file order, or ascending for int_uniform and the
+ * q distributions). Proposal k is combination number k, so a resumed search continues exactly where it
+ * stopped; `seen` is not consulted.
+ */
+import type { TrialParams } from '../../shared/protocol/index.js';
+import { UsageError } from '../../worker/errors.js';
+import type { SearchSpace } from '../search-space/types.js';
+import { configAt, gridSize, valueCount } from '../search-space/values.js';
+import type { Strategy, StrategyState } from './strategy.js';
+
+export class GridStrategy implements Strategy {
+  /** Number of combinations (before run_cap). */
+  readonly size: number;
+  /** How many configurations this strategy will propose: min(size, run_cap). */
+  readonly total: number;
+
+  constructor(private readonly space: SearchSpace) {
+    const size = gridSize(space);
+    if (size === null) {
+      const [name, spec] = Object.entries(space.parameters).find(([, s]) => valueCount(s) === null)!;
+      throw new UsageError(
+        `method grid needs finite parameters; parameters.${name} is ${spec.kind} (continuous)`,
+      );
+    }
+    this.size = size;
+    this.total = Math.min(size, space.run_cap ?? Infinity);
+  }
+
+  next(state: StrategyState): TrialParams | null {
+    if (state.proposed >= this.total) return null;
+    return configAt(this.space, state.proposed);
+  }
+}

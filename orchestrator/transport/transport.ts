@@ -1,0 +1,28 @@
+/**
+ * The orchestrator↔worker boundary: a handful of calls. The in-process transport drives a local
+ * TrialExecutor; the NATS transport carries the same calls over JetStream. Both pass the contract
+ * suite in test/contracts/transport.contract.ts.
+ */
+import type { Decision, EpochEvent, ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
+
+export interface TransportHandlers {
+  /** One epoch of a running trial; the returned decision goes back to the trial. */
+  onEpoch(event: EpochEvent): Promise<Decision>;
+  /** A trial's final outcome. May arrive more than once for one trial over a network: store idempotently. */
+  onResult(event: ResultEvent): Promise<void>;
+}
+
+export interface Transport {
+  readonly name: string;
+  /** Begins delivering events to `handlers`. */
+  start(handlers: TransportHandlers): Promise<void>;
+  /** Trials that can start right now without waiting (free slots). */
+  capacity(): number;
+  /** Hands a trial to a worker. Resolves once it is accepted (not when it ends). */
+  submit(spec: TrialSpec): Promise<void>;
+  /** Stops running trials of the experiment (or one trial): they end without a result. */
+  cancel(experiment: string, trialId?: string): Promise<void>;
+  /** Trials submitted and not yet ended. */
+  inFlight(): number;
+  close(): Promise<void>;
+}

@@ -1,0 +1,61 @@
+/**
+ * What travels between the orchestrator and the workers. Plain JSON-able objects; every message carries
+ * the protocol version `v` so a receiver can reject what it does not understand.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export type ParamValue = number | string | boolean;
+/** Sampled hyperparameters of one trial, by parameter name. */
+export type TrialParams = Record<string, ParamValue>;
+
+/** A trial as dispatched to a worker. */
+export interface TrialSpec {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  /** Unique within the experiment; stable across resumes and redeliveries. */
+  trial_id: string;
+  /** 1 for the first run; each re-run of an interrupted trial gets the next number. */
+  attempt: number;
+  /** Registered task name (never code named by a message). */
+  task: string;
+  params: TrialParams;
+  /** Seeds everything random in the trial (weights, batch order, synthetic noise). */
+  seed: number;
+  /** The data set the trial trains on (multi-digit-mnist): generated from `seed`, checked against `sha256`. */
+  data?: { seed: number; sha256?: string };
+}
+
+/** Metrics after one epoch, sent while a trial runs. */
+export interface EpochEvent {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  trial_id: string;
+  attempt: number;
+  epoch: number;
+  metrics: Record<string, number>;
+  worker: string;
+}
+
+/** How a trial ended. `stopped`: a scheduler said stop (a normal, final outcome). */
+export type FinalState = 'completed' | 'stopped' | 'failed';
+
+export interface ResultEvent {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  trial_id: string;
+  attempt: number;
+  state: FinalState;
+  /** Final metrics: the last epoch's validation metrics plus test_* where the task reports them. */
+  metrics: Record<string, number>;
+  epochs: number;
+  /** Present when state is failed. */
+  error?: string;
+  worker: string;
+  backend?: string;
+  started_at: number;
+  ended_at: number;
+}
+
+/** A scheduler's answer to an epoch report. */
+export type Decision = 'continue' | 'stop';

@@ -1,0 +1,144 @@
+/**
+ * The behaviour every Transport must have, run against each implementation (in-process now, NATS
+ * later) with the `synthetic` task, so distribution is a drop-in.
+ */
+import assert from 'node:assert/strict';
+import type { Transport, TransportHandlers } from '../../orchestrator/transport/index.js';
+import {
+  type Decision,
+  type EpochEvent,
+  PROTOCOL_VERSION,
+  type ResultEvent,
+  type TrialParams,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
+
+export interface TransportFixture {
+  transport: Transport;
+  cleanup(): Promise<void>;
+}
+
+/** Records everything a transport delivers; decisions come from `decide`. */
+class Recorder implements TransportHandlers {
+  epochs: EpochEvent[] = [];
+  results: ResultEvent[] = [];
+  private waiters: { n: number; resolve: () => void }[] = [];
+  constructor(public decide: (e: EpochEvent) => Decision = () => 'continue') {}
+
+  async onEpoch(e: EpochEvent): Promise<Decision> {
+    this.epochs.push(e);
+    return this.decide(e);
+  }
+
+  async onResult(r: ResultEvent): Promise<void> {
+    this.results.push(r);
+    this.waiters = this.waiters.filter((w) => (this.results.length >= w.n ? (w.resolve(), false) : true));
+  }
+
+  /** Resolves once `n` results arrived (fails the test after `ms`). */
+  waitForResults(n: number, ms = 30_000): Promise<void> {
+    if (this.results.length >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.results.length}/${n} results after ${ms} ms`)), ms);
+      this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+}
+
+let counter = 0;
+function spec(experiment: string, params: TrialParams, seed = 1): TrialSpec {
+  return { v: PROTOCOL_VERSION, experiment, trial_id: `t${++counter}`, attempt: 1, task: 'synthetic', params, seed };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function transportContract(name: string, factory: () => Promise<TransportFixture>): void {
+  describe(`Transport contract: ${name}`, function () {
+    this.timeout(60_000);
+    let fx: TransportFixture;
+    let rec: Recorder;
+
+    beforeEach(async () => {
+      fx = await factory();
+      rec = new Recorder();
+      await fx.transport.start(rec);
+    });
+    afterEach(() => fx.cleanup());
+
+    it('runs every submitted trial and delivers each result once, after its epochs', async () => {
+      const specs = Array.from({ length: 5 }, (_, i) => spec('e1', { x: i + 1, epochs: 3, sleep_ms: 5 }));
+      for (const s of specs) await fx.transport.submit(s);
+      await rec.waitForResults(5);
+      await sleep(100); // a duplicate would show up here
+      assert.deepEqual(rec.results.map((r) => r.trial_id).sort(), specs.map((s) => s.trial_id).sort());
+      for (const r of rec.results) {
+        assert.equal(r.state, 'completed');
+        assert.equal(r.epochs, 3);
+        assert.equal(r.v, PROTOCOL_VERSION);
+        const epochs = rec.epochs.filter((e) => e.trial_id === r.trial_id).map((e) => e.epoch);
+        assert.deepEqual(epochs, [1, 2, 3]);
+        assert.ok(r.metrics.val_acc > 0 && r.metrics.val_acc <= 1);
+        assert.ok(r.ended_at >= r.started_at);
+      }
+      assert.equal(fx.transport.inFlight(), 0);
+    });
+
+    it('never runs more trials at once than its capacity said', async () => {
+      const slots = fx.transport.capacity();
+      assert.ok(slots >= 1);
+      for (let i = 0; i < slots; i++) await fx.transport.submit(spec('e2', { x: i, epochs: 2, sleep_ms: 50 }));
+      assert.equal(fx.transport.capacity(), 0);
+      assert.equal(fx.transport.inFlight(), slots);
+      await rec.waitForResults(slots);
+      assert.equal(fx.transport.capacity(), slots);
+    });
+
+    it('a stop decision ends the trial after that epoch as stopped', async () => {
+      rec.decide = (e) => (e.epoch >= 2 ? 'stop' : 'continue');
+      await fx.transport.submit(spec('e3', { x: 1, epochs: 10, sleep_ms: 5 }));
+      await rec.waitForResults(1);
+      const [r] = rec.results;
+      assert.equal(r.state, 'stopped');
+      assert.equal(r.epochs, 2);
+      assert.equal(rec.epochs.length, 2);
+    });
+
+    it('a task that throws gives a failed result with its error and last metrics', async () => {
+      await fx.transport.submit(spec('e4', { x: 1, epochs: 5, fail_at_epoch: 3 }));
+      await rec.waitForResults(1);
+      const [r] = rec.results;
+      assert.equal(r.state, 'failed');
+      assert.match(r.error ?? '', /synthetic failure at epoch 3/);
+      assert.equal(r.epochs, 2);
+      assert.ok(r.metrics.val_acc > 0);
+    });
+
+    it('an unknown task fails with a clear error: workers run only registered tasks', async () => {
+      await fx.transport.submit({ ...spec('e5', {}), task: '../../evil.js' });
+      await rec.waitForResults(1);
+      assert.equal(rec.results[0].state, 'failed');
+      assert.match(rec.results[0].error ?? '', /unknown task '\.\.\/\.\.\/evil\.js'/);
+    });
+
+    it('cancel reaches running trials of that experiment only; they end without a result', async () => {
+      await fx.transport.submit(spec('doomed', { x: 1, epochs: 100, sleep_ms: 50 }));
+      await fx.transport.submit(spec('kept', { x: 2, epochs: 2, sleep_ms: 20 }));
+      while (!rec.epochs.some((e) => e.experiment === 'doomed')) await sleep(10);
+      await fx.transport.cancel('doomed');
+      await rec.waitForResults(1);
+      await sleep(200);
+      assert.deepEqual(rec.results.map((r) => r.experiment), ['kept']);
+      assert.equal(fx.transport.inFlight(), 0);
+    });
+
+    it('a decision handler that throws counts as continue', async () => {
+      rec.decide = () => {
+        throw new Error('scheduler bug');
+      };
+      await fx.transport.submit(spec('e6', { x: 1, epochs: 3 }));
+      await rec.waitForResults(1);
+      assert.equal(rec.results[0].state, 'completed');
+      assert.equal(rec.results[0].epochs, 3);
+    });
+  });
+}

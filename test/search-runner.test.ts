@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SearchRunner, type SearchProgress } from '../orchestrator/core/index.js';
+import { FifoScheduler } from '../orchestrator/schedulers/index.js';
+import type { SearchSpace } from '../orchestrator/search-space/index.js';
+import { SqliteStore } from '../orchestrator/store/index.js';
+import { createStrategy } from '../orchestrator/strategies/index.js';
+import { InProcessTransport } from '../orchestrator/transport/index.js';
+import { TrialPool } from '../worker/pool/index.js';
+
+function gridSpace(sleepMs: number): SearchSpace {
+  return {
+    method: 'grid',
+    metric: { name: 'val_acc', goal: 'maximize' },
+    parameters: {
+      a: { kind: 'categorical', values: [1, 2, 3] },
+      b: { kind: 'categorical', values: ['x', 'y'] },
+      c: { kind: 'categorical', values: [0.1, 0.01] },
+      epochs: { kind: 'constant', value: 3 },
+      sleep_ms: { kind: 'constant', value: sleepMs },
+    },
+    task: 'synthetic',
+    seed: 3,
+    data: { seed: 1 },
+  };
+}
+
+describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let pool: TrialPool;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hpo-runner-'));
+    pool = new TrialPool({ threads: 2, backend: 'cpu' });
+  });
+  after(async () => {
+    await pool.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A transport over the shared pool whose close() leaves the pool running. */
+  const transport = () => {
+    const t = new InProcessTransport({ slots: pool.slots, name: pool.name, run: (s, h) => pool.run(s, h), close: async () => {} });
+    return t;
+  };
+
+  async function run(store: SqliteStore, name: string, options: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void } = {}) {
+    const space = store.getExperiment(name)!.space;
+    return new SearchRunner({
+      store,
+      transport: transport(),
+      strategy: createStrategy(space),
+      scheduler: new FifoScheduler(),
+      experiment: name,
+      total: 12,
+      ...options,
+    }).run();
+  }
+
+  it('a 3x2x2 grid runs exactly 12 distinct trials, each completed once, ranked by the metric', async () => {
+    const store = SqliteStore.open(join(dir, 'grid.db'));
+    store.createExperiment('g', gridSpace(0), 'test');
+    const outcome = await run(store, 'g');
+    assert.equal(outcome.status, 'completed');
+    const trials = store.listTrials('g');
+    assert.equal(trials.length, 12);
+    assert.equal(new Set(trials.map((t) => JSON.stringify(t.params))).size, 12);
+    for (const t of trials) {
+      assert.equal(t.state, 'completed');
+      assert.equal(t.attempt, 1);
+      assert.equal(t.epochs, 3);
+      assert.equal(store.listEpochs('g', t.trial_id).length, 3);
+    }
+    const board = store.leaderboard('g');
+    assert.equal(board.length, 12);
+    for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value! >= board[i].value!);
+    assert.equal(outcome.progress.best?.trial_id, board[0].trial_id);
+    assert.equal(store.getExperiment('g')!.status, 'completed');
+    store.close();
+  });
+
+  it('interrupted midway, then resumed: every trial ends exactly once and finished ones are not re-run', async () => {
+    const file = join(dir, 'resume.db');
+    let store = SqliteStore.open(file);
+    store.createExperiment('r', gridSpace(40), 'test');
+    const controller = new AbortController();
+    const first = await run(store, 'r', {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.done >= 4) controller.abort();
+      },
+    });
+    assert.equal(first.status, 'interrupted');
+    const before = new Map(store.listTrials('r').map((t) => [t.trial_id, t]));
+    const finishedBefore = [...before.values()].filter((t) => t.state === 'completed');
+    assert.ok(finishedBefore.length >= 4 && finishedBefore.length < 12, `${finishedBefore.length} finished`);
+    assert.ok([...before.values()].every((t) => t.state === 'completed' || t.state === 'pending'));
+    assert.equal(store.getExperiment('r')!.status, 'interrupted');
+    store.close();
+
+    store = SqliteStore.open(file); // as a new process would
+    const second = await run(store, 'r');
+    assert.equal(second.status, 'completed');
+    const after = store.listTrials('r');
+    assert.equal(after.length, 12);
+    assert.equal(new Set(after.map((t) => t.trial_id)).size, 12);
+    assert.ok(after.every((t) => t.state === 'completed'));
+    for (const t of finishedBefore) {
+      const now = after.find((x) => x.trial_id === t.trial_id)!;
+      assert.equal(now.attempt, t.attempt, `${t.trial_id} re-ran`);
+      assert.equal(now.ended_at, t.ended_at);
+    }
+    // Same grid order as an uninterrupted run.
+    const fresh = SqliteStore.open(join(dir, 'fresh.db'));
+    fresh.createExperiment('r', gridSpace(40), 'test');
+    await run(fresh, 'r');
+    assert.deepEqual(
+      after.map((t) => t.params),
+      fresh.listTrials('r').map((t) => t.params),
+    );
+    fresh.close();
+    store.close();
+  });
+
+  it('a trial whose task throws ends failed with its error; the search still completes', async () => {
+    const store = SqliteStore.open(join(dir, 'fail.db'));
+    const space = gridSpace(0);
+    space.parameters = { a: { kind: 'categorical', values: [1, 2] }, fail_at_epoch: { kind: 'categorical', values: [0, 2] } };
+    store.createExperiment('f', space, 'test');
+    const outcome = await run(store, 'f');
+    assert.equal(outcome.status, 'completed');
+    const failed = store.listTrials('f').filter((t) => t.state === 'failed');
+    assert.equal(failed.length, 2);
+    for (const t of failed) assert.match(t.error ?? '', /synthetic failure at epoch 2/);
+    assert.equal(outcome.progress.failed, 2);
+    store.close();
+  });
+});

@@ -1,0 +1,434 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import Database from 'better-sqlite3';
+
+import {
+  APPLICATION_ID,
+  migrate,
+  MIGRATIONS,
+  NotOurDatabaseError,
+  SCHEMA_VERSION,
+  SqliteStore,
+  StoreError,
+  type Migration,
+} from '../orchestrator/store/index.js';
+import { makeResult, makeSpace, makeTrial, storeContract } from './contracts/store.contract.js';
+
+storeContract('SqliteStore (file)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hpo-store-'));
+  const store = SqliteStore.open(join(dir, 'hpo.db'));
+  return {
+    store,
+    async cleanup() {
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+storeContract('SqliteStore (:memory:)', async () => {
+  const store = SqliteStore.open(':memory:');
+  return {
+    store,
+    async cleanup() {
+      store.close();
+    },
+  };
+});
+
+/** Opens the file with a plain better-sqlite3 connection, runs `fn`, closes. */
+function withRaw<T>(file: string, fn: (db: Database.Database) => T, options: Database.Options = {}): T {
+  const db = new Database(file, options);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function pragma(file: string, name: string): unknown {
+  return withRaw(file, (db) => db.pragma(name, { simple: true }), { readonly: true });
+}
+
+describe('SqliteStore on a file', () => {
+  let dir: string;
+  let file: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hpo-store-'));
+    file = join(dir, 'hpo.db');
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Asserts that opening `file` throws NotOurDatabaseError(reason), leaving its bytes and its folder as they were. */
+  async function assertRefused(
+    reason: NotOurDatabaseError['reason'],
+    pattern: RegExp,
+  ): Promise<NotOurDatabaseError> {
+    const bytes = await readFile(file);
+    const listing = (await readdir(dir)).sort();
+    let caught: unknown;
+    try {
+      SqliteStore.open(file).close();
+    } catch (err) {
+      caught = err;
+    }
+    assert.ok(caught instanceof NotOurDatabaseError, `expected NotOurDatabaseError, got ${String(caught)}`);
+    assert.ok(caught instanceof StoreError);
+    assert.equal(caught.reason, reason);
+    assert.equal(caught.file, file);
+    assert.match(caught.message, pattern);
+    assert.match(caught.message, /nothing was changed/);
+    assert.deepEqual(await readFile(file), bytes, 'file bytes changed');
+    assert.deepEqual((await readdir(dir)).sort(), listing, 'files appeared next to the database');
+    return caught;
+  }
+
+  it('keeps everything across close and reopen', () => {
+    const store = SqliteStore.open(file);
+    assert.equal(store.file, file);
+    store.createExperiment('exp', makeSpace(), 'source');
+    store.addTrial('exp', makeTrial(0));
+    store.addTrial('exp', makeTrial(1));
+    store.startTrial('exp', 't0', 'w1');
+    store.recordEpoch('exp', 't0', 1, { val_acc: 0.4 });
+    store.recordResult('exp', 't0', makeResult({ val_acc: 0.5 }));
+    store.startTrial('exp', 't1', 'w2');
+    store.recordEpoch('exp', 't1', 1, { val_acc: 0.2, val_loss: NaN });
+    store.setExperimentStatus('exp', 'interrupted');
+    const before = {
+      experiments: store.listExperiments(),
+      trials: store.listTrials('exp'),
+      epochs: [store.listEpochs('exp', 't0'), store.listEpochs('exp', 't1')],
+      board: store.leaderboard('exp'),
+    };
+    store.close();
+    store.close(); // idempotent
+
+    const reopened = SqliteStore.open(file);
+    try {
+      assert.deepEqual(reopened.appliedMigrations, []);
+      assert.deepEqual(
+        {
+          experiments: reopened.listExperiments(),
+          trials: reopened.listTrials('exp'),
+          epochs: [reopened.listEpochs('exp', 't0'), reopened.listEpochs('exp', 't1')],
+          board: reopened.leaderboard('exp'),
+        },
+        before,
+      );
+      assert.equal(reopened.requeueRunning('exp'), 1);
+      assert.equal(reopened.startTrial('exp', 't1', 'w3'), 2);
+    } finally {
+      reopened.close();
+    }
+  });
+
+  it('uses WAL, marks the file as hpo and records the schema version', () => {
+    const store = SqliteStore.open(file);
+    try {
+      assert.deepEqual(
+        store.appliedMigrations,
+        MIGRATIONS.map((m) => m.version),
+      );
+      assert.equal(pragma(file, 'journal_mode'), 'wal');
+      assert.equal(pragma(file, 'application_id'), APPLICATION_ID);
+      assert.equal(pragma(file, 'user_version'), SCHEMA_VERSION);
+      assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('reports failures as StoreError naming the file', () => {
+    const store = SqliteStore.open(file);
+    try {
+      assert.throws(
+        () => store.addTrial('nope', makeTrial(0)),
+        (err: unknown) => {
+          return err instanceof StoreError && err.file === file && /no experiment 'nope'/.test(err.message);
+        },
+      );
+      store.createExperiment('exp', makeSpace(), 's');
+      store.addTrial('exp', makeTrial(0));
+      assert.throws(() => store.addTrial('exp', makeTrial(0, 'other')), /trial index 0 .* already belongs/);
+      assert.throws(() => store.startTrial('exp', 'missing', 'w'), /no trial missing/);
+      assert.throws(() => store.recordEpoch('exp', 'missing', 1, {}), /no trial missing/);
+      assert.throws(() => store.recordResult('exp', 'missing', makeResult({})), /no trial missing/);
+      assert.throws(() => store.setExperimentStatus('nope', 'completed'), StoreError);
+      assert.throws(() => store.leaderboard('exp', { top: -1 }), StoreError);
+    } finally {
+      store.close();
+    }
+    assert.throws(() => store.listTrials('exp'), StoreError);
+    assert.throws(() => SqliteStore.open(join(dir, 'missing-dir', 'x.db')), StoreError);
+  });
+
+  it('an empty (0-byte) file becomes ours', async () => {
+    await writeFile(file, '');
+    const store = SqliteStore.open(file);
+    store.createExperiment('exp', makeSpace(), 's');
+    store.close();
+    assert.equal(pragma(file, 'application_id'), APPLICATION_ID);
+  });
+
+  describe('migrations', () => {
+    it('opening a file at version k applies k+1..n', () => {
+      for (let k = 0; k < SCHEMA_VERSION; k++) {
+        const path = join(dir, `v${k}.db`);
+        withRaw(path, (db) =>
+          assert.deepEqual(
+            migrate(db, path, MIGRATIONS.slice(0, k)),
+            MIGRATIONS.slice(0, k).map((m) => m.version),
+          ),
+        );
+        const store = SqliteStore.open(path);
+        assert.deepEqual(
+          store.appliedMigrations,
+          MIGRATIONS.slice(k).map((m) => m.version),
+        );
+        store.createExperiment('exp', makeSpace(), 's');
+        store.close();
+      }
+    });
+
+    it('opening an up-to-date file applies nothing', () => {
+      SqliteStore.open(file).close();
+      const store = SqliteStore.open(file);
+      assert.deepEqual(store.appliedMigrations, []);
+      store.close();
+      assert.equal(pragma(file, 'user_version'), SCHEMA_VERSION);
+    });
+
+    const log = (version: number, extra = ''): Migration => ({
+      version,
+      description: `step ${version}`,
+      sql: `${extra} INSERT INTO log (step) VALUES (${version});`,
+    });
+    const custom: Migration[] = [
+      { version: 1, description: 'log', sql: 'CREATE TABLE log (step INTEGER); INSERT INTO log VALUES (1);' },
+      log(2, 'CREATE TABLE b (x INTEGER);'),
+      log(3, 'INSERT INTO b VALUES (3);'), // needs step 2's table
+    ];
+
+    it('runs the missing steps of a custom list in order, each exactly once', () => {
+      withRaw(file, (db) => {
+        assert.deepEqual(migrate(db, file, custom.slice(0, 1)), [1]);
+        assert.equal(db.pragma('user_version', { simple: true }), 1);
+        assert.equal(db.pragma('application_id', { simple: true }), APPLICATION_ID);
+        assert.deepEqual(migrate(db, file, custom), [2, 3]);
+        assert.deepEqual(migrate(db, file, custom), []);
+        assert.deepEqual(
+          db
+            .prepare('SELECT step FROM log')
+            .all()
+            .map((r) => (r as { step: number }).step),
+          [1, 2, 3],
+        );
+        assert.equal(db.pragma('user_version', { simple: true }), 3);
+      });
+      // A second connection that sees an up-to-date file does nothing either.
+      withRaw(file, (db) => assert.deepEqual(migrate(db, file, custom), []));
+    });
+
+    it('rolls a failing step back entirely', () => {
+      const broken: Migration[] = [
+        custom[0],
+        { version: 2, description: 'broken', sql: 'CREATE TABLE x (a); SELEC nonsense;' },
+      ];
+      withRaw(file, (db) => {
+        assert.deepEqual(migrate(db, file, broken.slice(0, 1)), [1]);
+        assert.throws(
+          () => migrate(db, file, broken),
+          (err: unknown) => {
+            return (
+              err instanceof StoreError &&
+              /migration 2 \(broken\)/.test(err.message) &&
+              err.cause !== undefined
+            );
+          },
+        );
+        assert.equal(db.pragma('user_version', { simple: true }), 1);
+        assert.deepEqual(db.prepare(`SELECT name FROM sqlite_schema WHERE name = 'x'`).all(), []);
+      });
+    });
+
+    it('rejects a migration list whose versions do not match their positions', () => {
+      withRaw(file, (db) => assert.throws(() => migrate(db, file, [custom[1]]), /out of order/));
+    });
+
+    it('refuses a file of a newer schema version, unchanged', async () => {
+      SqliteStore.open(file).close();
+      withRaw(file, (db) => db.pragma(`user_version = ${SCHEMA_VERSION + 1}`));
+      await assertRefused('newer-schema', new RegExp(`schema version ${SCHEMA_VERSION + 1}.*upgrade hpo`));
+      assert.throws(() => SqliteStore.open(file, { readonly: true }), NotOurDatabaseError);
+    });
+  });
+
+  describe('not our database', () => {
+    it('refuses a text file without changing it', async () => {
+      await writeFile(file, 'experiments:\n  - not a database\n');
+      await assertRefused('not-sqlite', /not an SQLite file/);
+    });
+
+    it('refuses a file with an SQLite header but garbage after it', async () => {
+      await writeFile(
+        file,
+        Buffer.concat([Buffer.from('SQLite format 3\0', 'latin1'), Buffer.alloc(200, 0xab)]),
+      );
+      await assertRefused('not-sqlite', /not an SQLite file/);
+    });
+
+    it('refuses an SQLite file made by someone else without changing it', async () => {
+      withRaw(file, (db) => {
+        db.exec('CREATE TABLE foo (a INTEGER); INSERT INTO foo VALUES (1), (2);');
+      });
+      await assertRefused('foreign', /another application.*foo/);
+      assert.deepEqual(
+        withRaw(file, (db) => db.prepare('SELECT a FROM foo').all()),
+        [{ a: 1 }, { a: 2 }],
+      );
+    });
+
+    it('refuses an SQLite file with another application_id, even without tables', async () => {
+      withRaw(file, (db) => db.pragma('application_id = 1234'));
+      await assertRefused('foreign', /application_id 0x000004d2/);
+    });
+  });
+
+  describe('readonly', () => {
+    it('reads an up-to-date file and refuses writes', () => {
+      const writer = SqliteStore.open(file);
+      writer.createExperiment('exp', makeSpace(), 's');
+      writer.close();
+      const reader = SqliteStore.open(file, { readonly: true });
+      try {
+        assert.equal(reader.readonly, true);
+        assert.equal(reader.getExperiment('exp')?.name, 'exp');
+        assert.throws(
+          () => reader.createExperiment('other', makeSpace(), 's'),
+          (err: unknown) => {
+            return err instanceof StoreError && /readonly/.test(err.message);
+          },
+        );
+      } finally {
+        reader.close();
+      }
+    });
+
+    it('does not create a missing file', () => {
+      assert.throws(() => SqliteStore.open(file, { readonly: true }), StoreError);
+      assert.equal(existsSync(file), false);
+    });
+  });
+
+  describe('two connections on one file', () => {
+    it("see each other's writes, and the first result recorded through either wins", () => {
+      const a = SqliteStore.open(file);
+      const b = SqliteStore.open(file);
+      try {
+        assert.deepEqual(b.appliedMigrations, []);
+        a.createExperiment('exp', makeSpace(), 's');
+        assert.equal(b.getExperiment('exp')?.name, 'exp');
+        assert.throws(() => b.createExperiment('exp', makeSpace(), 's'), /already exists/);
+        b.addTrial('exp', makeTrial(0));
+        assert.deepEqual(a.addTrial('exp', makeTrial(0)), b.getTrial('exp', 't0'));
+        assert.equal(a.startTrial('exp', 't0', 'wa'), 1);
+        assert.equal(b.startTrial('exp', 't0', 'wb'), 2); // redelivered to another worker
+        b.recordEpoch('exp', 't0', 1, { val_acc: 0.3 });
+        a.recordEpoch('exp', 't0', 1, { val_acc: 0.35 });
+        assert.deepEqual(
+          b.listEpochs('exp', 't0').map((e) => e.metrics),
+          [{ val_acc: 0.35 }],
+        );
+
+        assert.equal(a.recordResult('exp', 't0', makeResult({ val_acc: 0.8 }, { worker: 'wa' })), true);
+        assert.equal(
+          b.recordResult('exp', 't0', makeResult({ val_acc: 0.6 }, { worker: 'wb', attempt: 2 })),
+          false,
+        );
+        for (const store of [a, b]) {
+          const trials = store.listTrials('exp');
+          assert.equal(trials.length, 1);
+          assert.equal(trials[0].state, 'completed');
+          assert.equal(trials[0].value, 0.8);
+          assert.equal(trials[0].worker, 'wa');
+          assert.equal(trials[0].attempt, 2);
+        }
+      } finally {
+        a.close();
+        b.close();
+      }
+    });
+
+    it('concurrent threads opening a fresh file migrate it once and each trial gets exactly one result', async () => {
+      const moduleUrl = new URL('../orchestrator/store/index.js', import.meta.url).href;
+      assert.ok(existsSync(fileURLToPath(moduleUrl)));
+      const code = `
+        const { workerData, parentPort } = require('node:worker_threads');
+        import(workerData.moduleUrl).then(({ SqliteStore, StoreError }) => {
+          const { file, me, trials } = workerData;
+          const store = SqliteStore.open(file);
+          try { store.createExperiment('exp', workerData.space, 's'); }
+          catch (err) { if (!(err instanceof StoreError)) throw err; }
+          const won = [];
+          for (let i = 0; i < trials; i++) {
+            store.addTrial('exp', { trial_id: 't' + i, index: i, params: { i }, seed: i });
+            const attempt = store.startTrial('exp', 't' + i, 'w' + me);
+            store.recordEpoch('exp', 't' + i, 1, { val_acc: me });
+            const ok = store.recordResult('exp', 't' + i, {
+              attempt: attempt ?? 1, state: 'completed', metrics: { val_acc: me }, epochs: 1,
+              worker: 'w' + me, started_at: 0, ended_at: 1,
+            });
+            if (ok) won.push(i);
+          }
+          parentPort.postMessage({ applied: store.appliedMigrations, won });
+          store.close();
+        });
+      `;
+      const threads = 4;
+      const trials = 25;
+      const results = await Promise.all(
+        Array.from({ length: threads }, (_, me) => {
+          const worker = new Worker(code, {
+            eval: true,
+            workerData: { moduleUrl, file, me, trials, space: makeSpace() },
+          });
+          return new Promise<{ applied: number[]; won: number[] }>((resolve, reject) => {
+            worker.once('message', resolve);
+            worker.once('error', reject);
+            worker.once('exit', (exitCode) => reject(new Error(`worker exited with ${exitCode}`)));
+          });
+        }),
+      );
+      const applied = results.flatMap((r) => r.applied);
+      assert.deepEqual(
+        applied.sort(),
+        MIGRATIONS.map((m) => m.version),
+      );
+      const store = SqliteStore.open(file, { readonly: true });
+      try {
+        const stored = store.listTrials('exp');
+        assert.equal(stored.length, trials);
+        for (const t of stored) {
+          const winners = results.map((r, me) => (r.won.includes(t.index) ? me : -1)).filter((me) => me >= 0);
+          assert.equal(winners.length, 1, `trial ${t.trial_id} won by ${winners.length} threads`);
+          assert.equal(t.value, winners[0]);
+          assert.equal(t.worker, `w${winners[0]}`);
+          assert.equal(t.state, 'completed');
+        }
+      } finally {
+        store.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { HpoError } from '../../errors.js';
+import { pair, requireInput, WasmKernelScope, WasmKernelUnsupportedError } from './kernel-scope.js';
+
+const NAME = 'DepthwiseConv2dNativeBackpropFilter';
+
+/**
+ * DepthwiseConv2dNativeBackpropFilter (missing from tfjs-backend-wasm 4.22): the gradient of a
+ * depthwise conv2d (channel multiplier M, any stride, any padding, dilation 1) w.r.t. its filter.
+ *
+ *   dW[p,q,c,m] = sum_{n,i,j} xpad[n, i*sh+p, j*sw+q, c] * dy[n,i,j,c*M+m]
+ *
+ * Moving the batch into the channels makes it ONE depthwise conv: input x as [1,Hp,Wp,N*C]
+ * (channel n*C+c), filter dy as [Ho,Wo,N*C,M], VALID at dilation (sh,sw) -> [1,P,Q,N*C*M]; slice to
+ * kh x kw, reshape to [kh,kw,N,C*M], sum over N, reshape to [kh,kw,C,M].
+ * Unsupported: dilations > 1 (tfjs' own gradient never asks for them).
+ */
+export function depthwiseConv2dNativeBackpropFilterWasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: {};
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const x = requireInput(NAME, args.inputs, 'x');
+  const dy = requireInput(NAME, args.inputs, 'dy');
+  const { strides, dilations, pad, dimRoundingMode, filterShape } =
+    args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const [dh, dw] = pair(dilations ?? 1);
+  if (dh !== 1 || dw !== 1) {
+    throw new WasmKernelUnsupportedError(NAME, `dilations [${dh},${dw}]`, 'only dilation 1 is implemented');
+  }
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: cm } = info;
+  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
+  const { strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const m = filterShape[3];
+  const expectedDy = [n, ho, wo, cm];
+  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expectedDy[i])) {
+    throw new HpoError(`wasm kernel ${NAME}: dy has shape [${dy.shape}], the forward conv gives [${expectedDy}]`);
+  }
+  const pads = {
+    top: padInfo.top,
+    left: padInfo.left,
+    bottom: Math.max(0, (ho - 1) * sh + kh - h - padInfo.top),
+    right: Math.max(0, (wo - 1) * sw + kw - w - padInfo.left),
+  };
+  const s = new WasmKernelScope(args.backend as BackendWasm, NAME);
+  try {
+    const xT = s.reshape(s.transpose(s.reshape(x, [n, h * w, c]), [1, 0, 2]), [1, h, w, n * c]);
+    const dyT = s.reshape(s.transpose(s.reshape(dy, [n, ho * wo, cm]), [1, 0, 2]), [ho, wo, n * c, m]);
+    let out = s.depthwiseConv2d(xT, dyT, [sh, sw], pads); // [1, P, Q, n*c*m]
+    if (out.shape[1] !== kh || out.shape[2] !== kw) out = s.slice(out, [0, 0, 0, 0], [1, kh, kw, n * cm]);
+    const perImage = n > 1 ? s.sum(s.reshape(out, [kh, kw, n, cm]), [2]) : out;
+    return s.keep(s.reshape(perImage, [kh, kw, c, m]));
+  } finally {
+    s.dispose();
+  }
+}

@@ -1,0 +1,1 @@
+export { TrialPool, type TrialPoolOptions } from './trial-pool.js';

@@ -1,0 +1,26 @@
+import type { BackendChoice } from '../backends/backend.js';
+import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
+import type { MessagePort } from 'node:worker_threads';
+
+/** What the pool hands a thread for one trial. */
+export interface ThreadTask {
+  spec: TrialSpec;
+  /** Epoch reports go out and decisions come back on this port. */
+  port: MessagePort;
+  backend: BackendChoice;
+  dataDir?: string;
+}
+
+export type ThreadMessage = { type: 'epoch'; epoch: number; metrics: Record<string, number> };
+export type MainMessage = { type: 'decision'; epoch: number; decision: Decision };
+
+export interface ThreadResult {
+  ok: boolean;
+  metrics: Record<string, number>;
+  epochs: number;
+  stopped: boolean;
+  backend?: string;
+  error?: string;
+  started_at: number;
+  ended_at: number;
+}

@@ -1,0 +1,3 @@
+export * from './task.js';
+export * from './registry.js';
+export { syntheticCeiling, syntheticValAcc, unitHash } from './synthetic-task.js';

@@ -1,0 +1,86 @@
+/** `multi-digit-mnist`: trains one configuration of the report's models on the two-digit set. */
+import { selectBackend, type BackendChoice } from '../backends/backend.js';
+import { loadDataset } from '../data/dataset.js';
+import type { TwoDigitDataset } from '../data/types.js';
+import { DataError, UsageError } from '../errors.js';
+import { parseOptimizer } from '../training/config.js';
+import { train } from '../training/trainer.js';
+import type { TrialParams } from '../../shared/protocol/index.js';
+import type { Task } from './task.js';
+
+/** One backend per thread: tfjs state is per thread, and loading a backend is slow. */
+let backendReady: { choice: BackendChoice; ready: Promise<string> } | undefined;
+/** Data sets of this thread by (dir, seed); trials of one experiment share one. */
+const datasets = new Map<string, Promise<TwoDigitDataset>>();
+
+function ensureBackend(choice: BackendChoice): Promise<string> {
+  if (backendReady && backendReady.choice !== choice) {
+    throw new UsageError(`this worker thread already runs backend '${backendReady.choice}', not '${choice}'`);
+  }
+  backendReady ??= { choice, ready: selectBackend(choice).then((s) => s.backend) };
+  return backendReady.ready;
+}
+
+function dataset(seed: number, dataDir: string | undefined): Promise<TwoDigitDataset> {
+  const key = `${dataDir ?? ''}\0${seed}`;
+  let ds = datasets.get(key);
+  if (!ds) {
+    ds = loadDataset({ seed, dataDir, log: () => {} });
+    ds.catch(() => datasets.delete(key));
+    datasets.set(key, ds);
+  }
+  return ds;
+}
+
+function num(params: TrialParams, name: string, fallback: number | undefined): number | undefined {
+  const v = params[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number') throw new UsageError(`params.${name}: expected a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function str(params: TrialParams, name: string, fallback: string): string {
+  const v = params[name] ?? fallback;
+  if (typeof v !== 'string') throw new UsageError(`params.${name}: expected a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export const mnistTask: Task = {
+  name: 'multi-digit-mnist',
+  description: 'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
+  async run(spec, ctx) {
+    const backend = await ensureBackend(ctx.backend);
+    const dataSeed = spec.data?.seed ?? 1;
+    const ds = await dataset(dataSeed, ctx.dataDir);
+    if (spec.data?.sha256 && spec.data.sha256 !== ds.sha256) {
+      throw new DataError(
+        `data set mismatch: the trial expects sha256 ${spec.data.sha256}, this worker has ${ds.sha256} for seed ${dataSeed}`,
+        ds.file,
+      );
+    }
+    const p = spec.params;
+    const result = await train(
+      {
+        arch: str(p, 'arch', 'mlp'),
+        optimizer: parseOptimizer(str(p, 'optimizer', 'adam'), 'params.optimizer'),
+        learningRate: num(p, 'learning_rate', 0.001)!,
+        batchSize: num(p, 'batch_size', 64)!,
+        epochs: num(p, 'epochs', 10)!,
+        trainSize: num(p, 'train_size', undefined),
+        seed: spec.seed,
+      },
+      ds,
+      {
+        signal: ctx.signal,
+        onEpoch: (m) => ctx.reportEpoch(m.epoch, { ...m }),
+      },
+    );
+    const last = result.epochs[result.epochs.length - 1];
+    return {
+      metrics: { ...last, ...result.test, params: result.params, seconds: result.seconds },
+      epochs: result.epochs.length,
+      stopped: result.stopped_early,
+      backend,
+    };
+  },
+};

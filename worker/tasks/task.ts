@@ -1,0 +1,33 @@
+/**
+ * A task is what one trial runs. Adding a task is one file exporting a Task plus one line in
+ * registry.ts; workers only ever run registered tasks, looked up by name.
+ */
+import type { BackendChoice } from '../backends/backend.js';
+import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
+
+export interface TaskContext {
+  /** Reports one epoch's metrics; resolves with the scheduler's decision for the trial. */
+  reportEpoch(epoch: number, metrics: Record<string, number>): Promise<Decision>;
+  /** Aborted when the trial is cancelled or the worker shuts down: stop promptly, no result needed. */
+  signal: AbortSignal;
+  /** tfjs backend the worker was told to use (tasks that train select it once per thread). */
+  backend: BackendChoice;
+  /** Data cache folder of this worker (undefined: the default). */
+  dataDir?: string;
+}
+
+export interface TaskOutcome {
+  /** Final metrics: the last epoch's, plus any end-of-trial metrics (e.g. test_acc). */
+  metrics: Record<string, number>;
+  epochs: number;
+  /** True when a decision stopped the trial before its last epoch. */
+  stopped: boolean;
+  /** Backend the task ran on, if it used one. */
+  backend?: string;
+}
+
+export interface Task {
+  name: string;
+  description: string;
+  run(spec: TrialSpec, ctx: TaskContext): Promise<TaskOutcome>;
+}
