@@ -7,7 +7,19 @@ import { cacheFilePath } from '../worker/data/index.js';
 import { runHpo } from './helpers/cli.js';
 import { TEST_DATA_DIR, testDataset } from './helpers/dataset.js';
 
-const TRAIN = ['train', '--arch', 'mlp', '--optimizer', 'adam', '--lr', '0.001', '--batch-size', '64', '--epochs', '1'];
+const TRAIN = [
+  'train',
+  '--arch',
+  'mlp',
+  '--optimizer',
+  'adam',
+  '--lr',
+  '0.001',
+  '--batch-size',
+  '64',
+  '--epochs',
+  '1',
+];
 
 /** A user mistake: exit code 2, a message, no stack trace. */
 function assertUsageError(r: { code: number | null; stderr: string }, message: RegExp): void {
@@ -35,7 +47,10 @@ describe('hpo CLI', () => {
     const r = await runHpo(['models', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const models = JSON.parse(r.stdout) as { name: string; params: number; description: string }[];
-    assert.deepEqual(models.map((m) => m.name), ['mlp', 'mlp_linear', 'cnn', 'cnn2', 'scnn', 'scnn2', 'scnn3']);
+    assert.deepEqual(
+      models.map((m) => m.name),
+      ['mlp', 'mlp_linear', 'cnn', 'cnn2', 'scnn', 'scnn2', 'scnn3'],
+    );
     for (const m of models) assert.ok(m.params > 0 && m.description.length > 0);
   });
 
@@ -45,7 +60,10 @@ describe('hpo CLI', () => {
     const info = JSON.parse(r.stdout);
     assert.equal(info.height, 42);
     assert.equal(info.width, 28);
-    assert.deepEqual([info.splits.train.count, info.splits.val.count, info.splits.test.count], [36000, 4000, 4000]);
+    assert.deepEqual(
+      [info.splits.train.count, info.splits.val.count, info.splits.test.count],
+      [36000, 4000, 4000],
+    );
     assert.deepEqual(info.splits.test.top, Array(10).fill(400));
     assert.equal(info.sha256, (await testDataset()).sha256);
   });
@@ -79,14 +97,34 @@ describe('hpo CLI', () => {
 
   describe('bad input', () => {
     const cases: [string, string[], RegExp][] = [
-      ['unknown architecture', ['--arch', 'resnet'], /--arch <name>.*'resnet' is invalid\. expected one of: mlp, mlp_linear/],
-      ['unknown optimizer', ['--optimizer', 'lbfgs'], /--optimizer <name>.*'lbfgs' is invalid\. expected one of: sgd, momentum, adam, rmsprop/],
-      ['unknown backend', ['--backend', 'cuda'], /--backend <name>.*'cuda' is invalid\. expected one of: auto, tensorflow-gpu/],
+      [
+        'unknown architecture',
+        ['--arch', 'resnet'],
+        /--arch <name>.*'resnet' is invalid\. expected one of: mlp, mlp_linear/,
+      ],
+      [
+        'unknown optimizer',
+        ['--optimizer', 'lbfgs'],
+        /--optimizer <name>.*'lbfgs' is invalid\. expected one of: sgd, momentum, adam, rmsprop/,
+      ],
+      [
+        'unknown backend',
+        ['--backend', 'cuda'],
+        /--backend <name>.*'cuda' is invalid\. expected one of: auto, tensorflow-gpu/,
+      ],
       ['negative learning rate', ['--lr', '-0.1'], /--lr <x>.*'-0\.1' is invalid\. expected a number > 0/],
       ['non-numeric learning rate', ['--lr', 'fast'], /--lr <x>.*'fast' is invalid\. expected a number > 0/],
-      ['zero batch size', ['--batch-size', '0'], /--batch-size <n>.*'0' is invalid\. expected an integer > 0/],
+      [
+        'zero batch size',
+        ['--batch-size', '0'],
+        /--batch-size <n>.*'0' is invalid\. expected an integer > 0/,
+      ],
       ['fractional epochs', ['--epochs', '1.5'], /--epochs <n>.*'1\.5' is invalid\. expected an integer > 0/],
-      ['negative train size', ['--train-size', '-5'], /--train-size <n>.*'-5' is invalid\. expected an integer > 0/],
+      [
+        'negative train size',
+        ['--train-size', '-5'],
+        /--train-size <n>.*'-5' is invalid\. expected an integer > 0/,
+      ],
       ['train size above the split', ['--train-size', '40000'], /trainSize: expected at most 36000/],
     ];
     for (const [what, patch, message] of cases) {
@@ -102,7 +140,10 @@ describe('hpo CLI', () => {
     }
 
     it('a missing required option: exit 2', async () => {
-      assertUsageError(await runHpo(['train', '--arch', 'mlp']), /required option '--optimizer <name>' not specified/);
+      assertUsageError(
+        await runHpo(['train', '--arch', 'mlp']),
+        /required option '--optimizer <name>' not specified/,
+      );
     });
 
     it('an unknown command: exit 2', async () => {

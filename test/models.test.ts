@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { ARCHITECTURES, architectureNames, getArchitecture } from '../worker/models/index.js';
+import { ARCHITECTURES, architectureNames, disposeModel, getArchitecture } from '../worker/models/index.js';
 import { UsageError } from '../worker/errors.js';
 
 /** Parameter counts worked out by hand from the layer lists in docs/MODELS.md. */
@@ -27,7 +27,15 @@ describe('model registry', () => {
   });
 
   it('has the seven architectures of the report', () => {
-    assert.deepEqual(architectureNames().sort(), ['cnn', 'cnn2', 'mlp', 'mlp_linear', 'scnn', 'scnn2', 'scnn3']);
+    assert.deepEqual(architectureNames().sort(), [
+      'cnn',
+      'cnn2',
+      'mlp',
+      'mlp_linear',
+      'scnn',
+      'scnn2',
+      'scnn3',
+    ]);
   });
 
   for (const name of Object.keys(EXPECTED_PARAMS)) {
@@ -41,7 +49,7 @@ describe('model registry', () => {
         for (const out of outputs) assert.deepEqual(out.shape, [3, 10]);
         tf.dispose([x, ...outputs]);
       } finally {
-        model.dispose();
+        disposeModel(model);
       }
     });
   }
@@ -65,15 +73,24 @@ describe('model registry', () => {
     const [top, bottom] = model.predict(x) as tf.Tensor[];
     assert.deepEqual(Array.from(top.dataSync()), Array.from(bottom.dataSync()));
     tf.dispose([digit, x, top, bottom]);
-    model.dispose();
+    disposeModel(model);
     assert.ok(ARCHITECTURES.size === 7);
   });
 
+  it('disposeModel frees every weight, shared towers included', () => {
+    const before = tf.memory().numTensors;
+    for (const name of ARCHITECTURES.keys()) disposeModel(getArchitecture(name).build({ seed: 1 }));
+    assert.equal(tf.memory().numTensors, before);
+  });
+
   it('an unknown architecture is a UsageError listing the known ones', () => {
-    assert.throws(() => getArchitecture('resnet'), (err: unknown) => {
-      assert.ok(err instanceof UsageError);
-      assert.match(err.message, /unknown architecture 'resnet'.*mlp, mlp_linear, cnn/);
-      return true;
-    });
+    assert.throws(
+      () => getArchitecture('resnet'),
+      (err: unknown) => {
+        assert.ok(err instanceof UsageError);
+        assert.match(err.message, /unknown architecture 'resnet'.*mlp, mlp_linear, cnn/);
+        return true;
+      },
+    );
   });
 });

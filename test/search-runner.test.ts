@@ -43,11 +43,20 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
 
   /** A transport over the shared pool whose close() leaves the pool running. */
   const transport = () => {
-    const t = new InProcessTransport({ slots: pool.slots, name: pool.name, run: (s, h) => pool.run(s, h), close: async () => {} });
+    const t = new InProcessTransport({
+      slots: pool.slots,
+      name: pool.name,
+      run: (s, h) => pool.run(s, h),
+      close: async () => {},
+    });
     return t;
   };
 
-  async function run(store: SqliteStore, name: string, options: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void } = {}) {
+  async function run(
+    store: SqliteStore,
+    name: string,
+    options: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void } = {},
+  ) {
     const space = store.getExperiment(name)!.space;
     return new SearchRunner({
       store,
@@ -128,7 +137,10 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
   it('a trial whose task throws ends failed with its error; the search still completes', async () => {
     const store = SqliteStore.open(join(dir, 'fail.db'));
     const space = gridSpace(0);
-    space.parameters = { a: { kind: 'categorical', values: [1, 2] }, fail_at_epoch: { kind: 'categorical', values: [0, 2] } };
+    space.parameters = {
+      a: { kind: 'categorical', values: [1, 2] },
+      fail_at_epoch: { kind: 'categorical', values: [0, 2] },
+    };
     store.createExperiment('f', space, 'test');
     const outcome = await run(store, 'f');
     assert.equal(outcome.status, 'completed');

@@ -3,10 +3,22 @@ import * as tf from '@tensorflow/tfjs';
 import { subsetSplit, type TwoDigitDataset } from '../worker/data/index.js';
 import { UsageError } from '../worker/errors.js';
 import { selectBackend } from '../worker/backends/index.js';
-import { train, type TrainConfig, TrainingAbortedError, validateTrainConfig } from '../worker/training/index.js';
+import {
+  train,
+  type TrainConfig,
+  TrainingAbortedError,
+  validateTrainConfig,
+} from '../worker/training/index.js';
 import { testDataset } from './helpers/dataset.js';
 
-const base: TrainConfig = { arch: 'mlp', optimizer: 'adam', learningRate: 0.001, batchSize: 64, epochs: 3, seed: 7 };
+const base: TrainConfig = {
+  arch: 'mlp',
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 64,
+  epochs: 3,
+  seed: 7,
+};
 
 describe('trainer', () => {
   let ds: TwoDigitDataset;
@@ -71,7 +83,10 @@ describe('trainer', () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();
     controller.abort(new Error('cancelled by test'));
-    await assert.rejects(train({ ...base, trainSize: 256 }, ds, { signal: controller.signal }), TrainingAbortedError);
+    await assert.rejects(
+      train({ ...base, trainSize: 256 }, ds, { signal: controller.signal }),
+      TrainingAbortedError,
+    );
     assert.equal(tf.memory().numTensors, before);
   });
 
@@ -79,7 +94,10 @@ describe('trainer', () => {
     // Small validation and test splits keep the conv models' evaluation short.
     const small = { ...ds, val: subsetSplit(ds.val, 32), test: subsetSplit(ds.test, 32) };
     for (const arch of ['mlp_linear', 'cnn', 'cnn2', 'scnn', 'scnn2', 'scnn3']) {
-      const r = await train({ ...base, arch, optimizer: 'sgd', learningRate: 0.01, epochs: 1, batchSize: 8, trainSize: 16 }, small);
+      const r = await train(
+        { ...base, arch, optimizer: 'sgd', learningRate: 0.01, epochs: 1, batchSize: 8, trainSize: 16 },
+        small,
+      );
       assert.ok(Number.isFinite(r.epochs[0].train_loss), `${arch} loss ${r.epochs[0].train_loss}`);
     }
   });
@@ -87,7 +105,11 @@ describe('trainer', () => {
   describe('config validation names the field and what is allowed', () => {
     const bad: [string, Record<string, unknown>, RegExp][] = [
       ['unknown architecture', { arch: 'vgg' }, /unknown architecture 'vgg'/],
-      ['unknown optimizer', { optimizer: 'lbfgs' }, /optimizer: unknown optimizer "lbfgs"; expected one of: sgd, momentum, adam, rmsprop/],
+      [
+        'unknown optimizer',
+        { optimizer: 'lbfgs' },
+        /optimizer: unknown optimizer "lbfgs"; expected one of: sgd, momentum, adam, rmsprop/,
+      ],
       ['negative learning rate', { learningRate: -0.1 }, /learningRate: expected a number > 0, got -0.1/],
       ['non-numeric learning rate', { learningRate: 'fast' }, /learningRate: expected a number > 0/],
       ['zero batch size', { batchSize: 0 }, /batchSize: expected an integer > 0/],
@@ -96,11 +118,14 @@ describe('trainer', () => {
     ];
     for (const [what, patch, message] of bad) {
       it(what, () => {
-        assert.throws(() => validateTrainConfig({ ...base, ...patch }), (err: unknown) => {
-          assert.ok(err instanceof UsageError, String(err));
-          assert.match(err.message, message);
-          return true;
-        });
+        assert.throws(
+          () => validateTrainConfig({ ...base, ...patch }),
+          (err: unknown) => {
+            assert.ok(err instanceof UsageError, String(err));
+            assert.match(err.message, message);
+            return true;
+          },
+        );
       });
     }
     it('a train size larger than the training split', async () => {

@@ -6,7 +6,10 @@
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradientKernels, WasmKernelUnsupportedError } from '../worker/backends/wasm-gradients.js';
+import {
+  registerWasmGradientKernels,
+  WasmKernelUnsupportedError,
+} from '../worker/backends/wasm-gradients.js';
 
 type Shape = number[];
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -44,7 +47,9 @@ async function gradientsOn(
     const outShape = f(...inputs).shape;
     const r = tf.tensor(values(outShape, 97), outShape);
     const loss: ScalarFn = (...xs) => tf.sum(tf.mul(f(...xs), r));
-    return tf.grads(loss)(inputs).map((g) => g.dataSync() as Float32Array);
+    return tf
+      .grads(loss)(inputs)
+      .map((g) => g.dataSync() as Float32Array);
   });
 }
 
@@ -69,7 +74,10 @@ async function assertWasmMatchesCpu(
   const wasm = await gradientsOn('wasm', f, shapes);
   for (let i = 0; i < shapes.length; i++) {
     const err = relativeError(wasm[i], cpu[i]);
-    assert.ok(err <= RELATIVE_TOLERANCE, `gradient w.r.t. ${names[i]}: relative error ${err.toExponential(2)}`);
+    assert.ok(
+      err <= RELATIVE_TOLERANCE,
+      `gradient w.r.t. ${names[i]}: relative error ${err.toExponential(2)}`,
+    );
   }
 }
 
@@ -99,9 +107,29 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 8, 9, 3], filter: [3, 2, 3, 4], strides: 2, pad: 'valid' },
   { x: [2, 9, 8, 2], filter: [4, 3, 2, 2], strides: 3, pad: 'same' },
   { x: [2, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1, dimRoundingMode: 'floor' },
-  { x: [2, 6, 7, 2], filter: [2, 3, 2, 3], strides: [2, 1], pad: [[0, 0], [1, 0], [2, 1], [0, 0]] },
+  {
+    x: [2, 6, 7, 2],
+    filter: [2, 3, 2, 3],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [0, 0],
+    ],
+  },
   // Explicit padding wider than the filter: the input gradient crops dy instead of padding it.
-  { x: [1, 5, 6, 2], filter: [2, 2, 2, 2], strides: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+  {
+    x: [1, 5, 6, 2],
+    filter: [2, 2, 2, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
 ];
 
 const DEPTHWISE_CASES: ConvCase[] = [
@@ -113,8 +141,28 @@ const DEPTHWISE_CASES: ConvCase[] = [
   { x: [1, 7, 7, 3], filter: [3, 3, 3, 2], strides: 2, pad: 'same' },
   { x: [2, 8, 9, 3], filter: [3, 2, 3, 1], strides: 2, pad: 'valid' },
   { x: [2, 8, 8, 2], filter: [3, 3, 2, 2], strides: 2, pad: 1 },
-  { x: [2, 6, 7, 2], filter: [2, 3, 2, 3], strides: [2, 1], pad: [[0, 0], [1, 0], [2, 1], [0, 0]] },
-  { x: [1, 5, 6, 2], filter: [2, 2, 2, 2], strides: 1, pad: [[0, 0], [3, 0], [0, 2], [0, 0]] },
+  {
+    x: [2, 6, 7, 2],
+    filter: [2, 3, 2, 3],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 0],
+      [2, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 5, 6, 2],
+    filter: [2, 2, 2, 2],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [3, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
 ];
 
 describe('wasm gradient kernels', function () {
@@ -138,6 +186,10 @@ describe('wasm gradient kernels', function () {
 
   it('registers each kernel once: a second call does not wrap Conv2DBackpropInput again', function () {
     const before = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
+    assert.ok(
+      before && Symbol.for('hpo.wasm-gradients.Conv2DBackpropInput') in before,
+      'stock kernel not wrapped',
+    );
     registerWasmGradientKernels();
     assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, before);
     for (const name of [
@@ -153,7 +205,8 @@ describe('wasm gradient kernels', function () {
     for (const c of CONV_CASES) {
       it(describeCase(c), async function () {
         await assertWasmMatchesCpu(
-          (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode),
+          (x, w) =>
+            tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.strides, c.pad, 'NHWC', 1, c.dimRoundingMode),
           [c.x, c.filter],
           ['x', 'filter'],
         );
@@ -182,7 +235,8 @@ describe('wasm gradient kernels', function () {
     for (const c of cases) {
       it(`x [${c.x}] depthwise [${c.depthwise}] pointwise [${c.pointwise}] strides ${c.strides} ${c.pad}`, async function () {
         await assertWasmMatchesCpu(
-          (x, d, p) => tf.separableConv2d(x as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, c.strides, c.pad),
+          (x, d, p) =>
+            tf.separableConv2d(x as tf.Tensor4D, d as tf.Tensor4D, p as tf.Tensor4D, c.strides, c.pad),
           [c.x, c.depthwise, c.pointwise],
           ['x', 'depthwise filter', 'pointwise filter'],
         );
@@ -218,9 +272,13 @@ describe('wasm gradient kernels', function () {
   it('tf.layers conv2d + separableConv2d + pooling + dense: weight gradients match cpu', async function () {
     const build = (): tf.LayersModel => {
       const input = tf.input({ shape: [14, 10, 1] });
-      let h = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input);
+      let h = tf.layers
+        .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' })
+        .apply(input);
       h = tf.layers.maxPooling2d({ poolSize: 3, strides: 1, padding: 'same' }).apply(h);
-      h = tf.layers.separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(h);
+      h = tf.layers
+        .separableConv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' })
+        .apply(h);
       h = tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }).apply(h);
       h = tf.layers.flatten().apply(h);
       const out = tf.layers.dense({ units: 3, activation: 'softmax' }).apply(h) as tf.SymbolicTensor;
@@ -283,11 +341,13 @@ describe('wasm gradient kernels', function () {
       const before = tf.memory().numTensors;
       assert.throws(
         () =>
-          tf.engine().runKernel(
-            'Conv2DBackpropFilter',
-            { x, dy },
-            { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
-          ),
+          tf
+            .engine()
+            .runKernel(
+              'Conv2DBackpropFilter',
+              { x, dy },
+              { strides: 1, pad: 'valid', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
+            ),
         (err: unknown) =>
           err instanceof WasmKernelUnsupportedError &&
           /Conv2DBackpropFilter/.test(err.message) &&
@@ -310,14 +370,22 @@ describe('wasm gradient kernels', function () {
         () =>
           tf
             .engine()
-            .runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: x.shape }),
+            .runKernel(
+              'DepthwiseConv2dNativeBackpropInput',
+              { dy, filter },
+              { ...common, inputShape: x.shape },
+            ),
         named('DepthwiseConv2dNativeBackpropInput'),
       );
       assert.throws(
         () =>
           tf
             .engine()
-            .runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape: filter.shape }),
+            .runKernel(
+              'DepthwiseConv2dNativeBackpropFilter',
+              { x, dy },
+              { ...common, filterShape: filter.shape },
+            ),
         named('DepthwiseConv2dNativeBackpropFilter'),
       );
       tf.dispose([x, dy, filter]);
@@ -335,7 +403,14 @@ describe('wasm gradient kernels', function () {
     const step = (): void => {
       const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, dw: tf.Tensor, pw: tf.Tensor) => {
         const x4 = x as tf.Tensor4D;
-        const a = tf.fused.conv2d({ x: x4, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' });
+        const a = tf.fused.conv2d({
+          x: x4,
+          filter: w as tf.Tensor4D,
+          bias: b,
+          strides: 1,
+          pad: 'same',
+          activation: 'relu',
+        });
         const s = tf.conv2d(x4, w as tf.Tensor4D, 2, 'valid');
         const d = tf.depthwiseConv2d(x4, dw as tf.Tensor4D, 2, 'same');
         const sep = tf.separableConv2d(x4, dw as tf.Tensor4D, pw as tf.Tensor4D, 1, 'valid');

@@ -32,7 +32,8 @@ export function leaderboardEntries(rows: TrialRecord[]): LeaderboardEntry[] {
   }));
 }
 
-const fmt = (x: number | undefined | null, digits = 4) => (x === undefined || x === null ? '' : x.toFixed(digits));
+const fmt = (x: number | undefined | null, digits = 4) =>
+  x === undefined || x === null ? '' : x.toFixed(digits);
 
 const showParam = (v: TrialParams[string] | undefined) =>
   v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
@@ -60,7 +61,11 @@ function columns(exp: ExperimentRecord, rows: TrialRecord[]): { head: string[]; 
   return { head, cells };
 }
 
-export function renderLeaderboard(exp: ExperimentRecord, rows: TrialRecord[], format: LeaderboardFormat): string {
+export function renderLeaderboard(
+  exp: ExperimentRecord,
+  rows: TrialRecord[],
+  format: LeaderboardFormat,
+): string {
   if (format === 'json') return `${JSON.stringify(leaderboardEntries(rows), null, 2)}\n`;
   const { head, cells } = columns(exp, rows);
   switch (format) {

@@ -25,7 +25,8 @@ class BarDisplay implements ProgressDisplay {
 
   constructor(private readonly metric: string) {
     this.bar = new cliProgress.SingleBar({
-      format: '{bar} {value}/{total} done | {running} running | {failed} failed | ETA {eta_formatted} | best {best}',
+      format:
+        '{bar} {value}/{total} done | {running} running | {failed} failed | ETA {eta_formatted} | best {best}',
       hideCursor: true,
       etaBuffer: 20,
       clearOnComplete: false,

@@ -106,10 +106,18 @@ export class SearchRunner {
       await transport.cancel(experiment);
       store.requeueRunning(experiment);
       store.setExperimentStatus(experiment, 'interrupted');
-      return { experiment, status: 'interrupted', progress: this.progress({ kind: 'result', text: 'interrupted' }) };
+      return {
+        experiment,
+        status: 'interrupted',
+        progress: this.progress({ kind: 'result', text: 'interrupted' }),
+      };
     }
     store.setExperimentStatus(experiment, 'completed');
-    return { experiment, status: 'completed', progress: this.progress({ kind: 'result', text: 'completed' }) };
+    return {
+      experiment,
+      status: 'completed',
+      progress: this.progress({ kind: 'result', text: 'completed' }),
+    };
   }
 
   /** The next trial to run: an interrupted (pending) one first, else a new proposal. */
@@ -189,7 +197,10 @@ export class SearchRunner {
     this.counts[t.state as keyof typeof this.counts]++;
     this.finished.push({ params: t.params, value: t.value });
     if (t.value === null || t.state === 'failed') return;
-    const better = this.space.metric.goal === 'maximize' ? t.value > (this.best?.value ?? -Infinity) : t.value < (this.best?.value ?? Infinity);
+    const better =
+      this.space.metric.goal === 'maximize'
+        ? t.value > (this.best?.value ?? -Infinity)
+        : t.value < (this.best?.value ?? Infinity);
     if (better) this.best = { trial_id: t.trial_id, value: t.value, params: t.params };
   }
 

@@ -96,15 +96,19 @@ function message(err: unknown): string {
 /** Reads the file's header pragmas and schema; read-only. Throws NotOurDatabaseError for a non-SQLite file. */
 export function inspectDatabase(db: Database.Database, file: string): DatabaseInfo {
   try {
-    const applicationId = db.pragma('application_id', { simple: true }) as number;
-    const userVersion = db.pragma('user_version', { simple: true }) as number;
-    const objects = db
-      .prepare<[], { name: string }>(
-        `SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`,
-      )
-      .all()
-      .map((row) => row.name);
-    return { applicationId, userVersion, objects };
+    // One read transaction, so the three reads see one snapshot: without it, another connection's
+    // migration can commit between them (tables seen, application_id not yet) and the file looks foreign.
+    return db.transaction((): DatabaseInfo => {
+      const applicationId = db.pragma('application_id', { simple: true }) as number;
+      const userVersion = db.pragma('user_version', { simple: true }) as number;
+      const objects = db
+        .prepare<[], { name: string }>(
+          `SELECT name FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY name`,
+        )
+        .all()
+        .map((row) => row.name);
+      return { applicationId, userVersion, objects };
+    })();
   } catch (err) {
     if (isSqliteError(err, 'SQLITE_NOTADB')) throw notSqlite(file, err);
     throw new StoreError(`cannot read ${file}: ${message(err)}`, { cause: err, file });

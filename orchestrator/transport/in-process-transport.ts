@@ -10,13 +10,18 @@ export interface InProcessTransportOptions {
 }
 
 function defaultOnError(err: unknown): void {
-  process.stderr.write(`hpo: in-process transport: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `hpo: in-process transport: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
 }
 
 export class InProcessTransport implements Transport {
   readonly name = 'in-process';
   private handlers?: TransportHandlers;
-  private readonly running = new Map<string, { experiment: string; controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<
+    string,
+    { experiment: string; controller: AbortController; done: Promise<void> }
+  >();
 
   constructor(
     private readonly executor: TrialExecutor,

@@ -39,7 +39,10 @@ class Recorder implements TransportHandlers {
   waitForResults(n: number, ms = 30_000): Promise<void> {
     if (this.results.length >= n) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.results.length}/${n} results after ${ms} ms`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.results.length}/${n} results after ${ms} ms`)),
+        ms,
+      );
       this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
     });
   }
@@ -47,7 +50,15 @@ class Recorder implements TransportHandlers {
 
 let counter = 0;
 function spec(experiment: string, params: TrialParams, seed = 1): TrialSpec {
-  return { v: PROTOCOL_VERSION, experiment, trial_id: `t${++counter}`, attempt: 1, task: 'synthetic', params, seed };
+  return {
+    v: PROTOCOL_VERSION,
+    experiment,
+    trial_id: `t${++counter}`,
+    attempt: 1,
+    task: 'synthetic',
+    params,
+    seed,
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,7 +97,8 @@ export function transportContract(name: string, factory: () => Promise<Transport
     it('never runs more trials at once than its capacity said', async () => {
       const slots = fx.transport.capacity();
       assert.ok(slots >= 1);
-      for (let i = 0; i < slots; i++) await fx.transport.submit(spec('e2', { x: i, epochs: 2, sleep_ms: 50 }));
+      for (let i = 0; i < slots; i++)
+        await fx.transport.submit(spec('e2', { x: i, epochs: 2, sleep_ms: 50 }));
       assert.equal(fx.transport.capacity(), 0);
       assert.equal(fx.transport.inFlight(), slots);
       await rec.waitForResults(slots);
@@ -127,7 +139,10 @@ export function transportContract(name: string, factory: () => Promise<Transport
       await fx.transport.cancel('doomed');
       await rec.waitForResults(1);
       await sleep(200);
-      assert.deepEqual(rec.results.map((r) => r.experiment), ['kept']);
+      assert.deepEqual(
+        rec.results.map((r) => r.experiment),
+        ['kept'],
+      );
       assert.equal(fx.transport.inFlight(), 0);
     });
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEST_DATA_DIR } from './dataset.js';
 
@@ -11,17 +11,22 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `hpo ...args` as a user would, with the test data cache. */
+/** Starts `hpo ...args` as a user would, with the test data cache. */
+export function startHpo(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, [HPO_BIN, ...args], {
+    env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs `hpo ...args` to the end. */
 export function runHpo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [HPO_BIN, ...args], {
-      env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startHpo(args, env);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });

@@ -102,7 +102,9 @@ export async function selectBackend(
       skipped.push({ backend: name, error: describe(err) });
     }
   }
-  throw new BackendError(`no backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.error}`).join('; ')}`);
+  throw new BackendError(
+    `no backend could be loaded: ${skipped.map((s) => `${s.backend}: ${s.error}`).join('; ')}`,
+  );
 }
 
 /**

@@ -21,6 +21,7 @@ function build(options: BuildModelOptions): tf.LayersModel {
 
 export const cnn: Architecture = {
   name: 'cnn',
-  description: '3 conv 3x3 (32/64/64) ReLU + 3x3 stride-1 max-pool on the whole 42x28 image -> two dense 10 heads',
+  description:
+    '3 conv 3x3 (32/64/64) ReLU + 3x3 stride-1 max-pool on the whole 42x28 image -> two dense 10 heads',
   build,
 };

@@ -15,6 +15,7 @@ function build(options: BuildModelOptions): tf.LayersModel {
 
 export const cnn2: Architecture = {
   name: 'cnn2',
-  description: "scnn3's depthwise-separable tower (32/64/64, 2x2 pools) on the whole image -> two dense 10 heads",
+  description:
+    "scnn3's depthwise-separable tower (32/64/64, 2x2 pools) on the whole image -> two dense 10 heads",
   build,
 };

@@ -63,12 +63,24 @@ export class LayerFactory {
 
 /** Rows 0-27 of the 42x28 image: the top digit's 28x28 square. */
 export function topCrop(): tf.layers.Layer {
-  return tf.layers.cropping2D({ cropping: [[0, 14], [0, 0]], name: 'top_crop' });
+  return tf.layers.cropping2D({
+    cropping: [
+      [0, 14],
+      [0, 0],
+    ],
+    name: 'top_crop',
+  });
 }
 
 /** Rows 14-41 of the 42x28 image: the bottom digit's 28x28 square. */
 export function bottomCrop(): tf.layers.Layer {
-  return tf.layers.cropping2D({ cropping: [[14, 0], [0, 0]], name: 'bottom_crop' });
+  return tf.layers.cropping2D({
+    cropping: [
+      [14, 0],
+      [0, 0],
+    ],
+    name: 'bottom_crop',
+  });
 }
 
 /** Applies layers in order. */

@@ -20,7 +20,9 @@ export function architectureNames(): string[] {
 export function getArchitecture(name: string): Architecture {
   const arch = ARCHITECTURES.get(name);
   if (!arch) {
-    throw new UsageError(`unknown architecture '${name}'; expected one of: ${architectureNames().join(', ')}`);
+    throw new UsageError(
+      `unknown architecture '${name}'; expected one of: ${architectureNames().join(', ')}`,
+    );
   }
   return arch;
 }

@@ -22,7 +22,11 @@ function build(options: BuildModelOptions): tf.LayersModel {
   const f = new LayerFactory(options);
   const input = tf.input({ shape: INPUT_SHAPE, name: 'image' });
   // Shared tower as in scnn2 (its successor in the report): 28x28 -> 14x14 -> 7x7 -> 3x3 (x64) -> 576.
-  const shared = [...separableTower(f), tf.layers.flatten({ name: 'flatten' }), f.dense(HEAD_CLASSES, 'digit_logits')];
+  const shared = [
+    ...separableTower(f),
+    tf.layers.flatten({ name: 'flatten' }),
+    f.dense(HEAD_CLASSES, 'digit_logits'),
+  ];
   const top = chain(topCrop().apply(input) as tf.SymbolicTensor, shared);
   const bottom = chain(bottomCrop().apply(input) as tf.SymbolicTensor, shared);
   return tf.model({ inputs: input, outputs: [top, bottom], name: 'scnn3' });
@@ -30,6 +34,7 @@ function build(options: BuildModelOptions): tf.LayersModel {
 
 export const scnn3: Architecture = {
   name: 'scnn3',
-  description: 'split, shared depthwise-separable tower (32/64/64) with 2x2 pools shrinking to 3x3 -> dense 10',
+  description:
+    'split, shared depthwise-separable tower (32/64/64) with 2x2 pools shrinking to 3x3 -> dense 10',
   build,
 };

@@ -8,7 +8,12 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
 import { type ExecutionHooks, type TrialExecutor, TrialInterruptedError } from '../executor.js';
-import { PROTOCOL_VERSION, type Decision, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  PROTOCOL_VERSION,
+  type Decision,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 
 export interface TrialPoolOptions {
@@ -82,7 +87,15 @@ export class TrialPool implements TrialExecutor {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
       // The thread died (out of memory, a crash in native code): the trial failed.
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      result = { ok: false, metrics: {}, epochs: 0, stopped: false, error, started_at: started, ended_at: Date.now() };
+      result = {
+        ok: false,
+        metrics: {},
+        epochs: 0,
+        stopped: false,
+        error,
+        started_at: started,
+        ended_at: Date.now(),
+      };
     } finally {
       port1.close();
     }

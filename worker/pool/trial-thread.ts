@@ -33,7 +33,15 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
     return { ok: true, ...outcome, started_at: started, ended_at: Date.now() };
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { ok: false, metrics: last, epochs, stopped: false, error, started_at: started, ended_at: Date.now() };
+    return {
+      ok: false,
+      metrics: last,
+      epochs,
+      stopped: false,
+      error,
+      started_at: started,
+      ended_at: Date.now(),
+    };
   } finally {
     port.close();
   }

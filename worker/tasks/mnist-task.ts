@@ -35,19 +35,22 @@ function dataset(seed: number, dataDir: string | undefined): Promise<TwoDigitDat
 function num(params: TrialParams, name: string, fallback: number | undefined): number | undefined {
   const v = params[name];
   if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw new UsageError(`params.${name}: expected a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number')
+    throw new UsageError(`params.${name}: expected a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 function str(params: TrialParams, name: string, fallback: string): string {
   const v = params[name] ?? fallback;
-  if (typeof v !== 'string') throw new UsageError(`params.${name}: expected a string, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string')
+    throw new UsageError(`params.${name}: expected a string, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export const mnistTask: Task = {
   name: 'multi-digit-mnist',
-  description: 'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
+  description:
+    'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
   async run(spec, ctx) {
     const backend = await ensureBackend(ctx.backend);
     const dataSeed = spec.data?.seed ?? 1;

@@ -34,14 +34,18 @@ function score(name: string, value: ParamValue): number {
 
 /** The noiseless curve's ceiling for these params, in [0.5, 0.95]. */
 export function syntheticCeiling(params: TrialParams): number {
-  const names = Object.keys(params).filter((n) => !RESERVED.has(n)).sort();
+  const names = Object.keys(params)
+    .filter((n) => !RESERVED.has(n))
+    .sort();
   const q = names.length === 0 ? 1 : names.reduce((s, n) => s + score(n, params[n]), 0) / names.length;
   return 0.5 + 0.45 * q;
 }
 
 /** val_acc after `epoch` epochs (1-based) for these params and seed. */
 export function syntheticValAcc(params: TrialParams, seed: number, epoch: number): number {
-  const names = Object.keys(params).filter((n) => !RESERVED.has(n)).sort();
+  const names = Object.keys(params)
+    .filter((n) => !RESERVED.has(n))
+    .sort();
   const key = names.map((n) => `${n}=${String(params[n])}`).join('&');
   const rate = 0.4 + 0.6 * unitHash(key);
   const noise = (unitHash(`${seed}:${epoch}:${key}`) - 0.5) * 0.02;
@@ -51,7 +55,9 @@ export function syntheticValAcc(params: TrialParams, seed: number, epoch: number
 function reserved(params: TrialParams, name: string, fallback: number, integer: boolean): number {
   const v = params[name] ?? fallback;
   if (typeof v !== 'number' || v < 0 || (integer && !Number.isInteger(v))) {
-    throw new UsageError(`params.${name}: expected ${integer ? 'an integer' : 'a number'} >= 0, got ${JSON.stringify(v)}`);
+    throw new UsageError(
+      `params.${name}: expected ${integer ? 'an integer' : 'a number'} >= 0, got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -77,7 +83,8 @@ export const syntheticTask: Task = {
   async run(spec, ctx) {
     const epochs = reserved(spec.params, 'epochs', 5, true);
     const sleepMs = reserved(spec.params, 'sleep_ms', 0, false);
-    const failAt = spec.params.fail_at_epoch === undefined ? 0 : reserved(spec.params, 'fail_at_epoch', 0, true);
+    const failAt =
+      spec.params.fail_at_epoch === undefined ? 0 : reserved(spec.params, 'fail_at_epoch', 0, true);
     let metrics: Record<string, number> = {};
     let done = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {

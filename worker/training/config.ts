@@ -19,9 +19,12 @@ export interface TrainConfig {
 }
 
 function positive(field: string, value: unknown, integer: boolean): number {
-  const ok = typeof value === 'number' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
+  const ok =
+    typeof value === 'number' && Number.isFinite(value) && value > 0 && (!integer || Number.isInteger(value));
   if (!ok) {
-    throw new UsageError(`${field}: expected ${integer ? 'an integer' : 'a number'} > 0, got ${JSON.stringify(value)}`);
+    throw new UsageError(
+      `${field}: expected ${integer ? 'an integer' : 'a number'} > 0, got ${JSON.stringify(value)}`,
+    );
   }
   return value as number;
 }
@@ -30,7 +33,9 @@ export function parseOptimizer(value: unknown, field = 'optimizer'): OptimizerNa
   if (typeof value === 'string' && (OPTIMIZER_NAMES as readonly string[]).includes(value)) {
     return value as OptimizerName;
   }
-  throw new UsageError(`${field}: unknown optimizer ${JSON.stringify(value)}; expected one of: ${OPTIMIZER_NAMES.join(', ')}`);
+  throw new UsageError(
+    `${field}: unknown optimizer ${JSON.stringify(value)}; expected one of: ${OPTIMIZER_NAMES.join(', ')}`,
+  );
 }
 
 /** Checks every field and returns a clean config; errors name the field and what is allowed. */

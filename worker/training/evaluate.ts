@@ -10,7 +10,12 @@ export const EVAL_BATCH = 500;
  * Summed loss and correct counts of one batch as a [4] tensor: [loss sum, top right, bottom right, both right].
  * The loss per image is the softmax cross-entropy of the top head plus that of the bottom head.
  */
-export function batchStats(logitsTop: tf.Tensor, logitsBottom: tf.Tensor, top: tf.Tensor, bottom: tf.Tensor): tf.Tensor1D {
+export function batchStats(
+  logitsTop: tf.Tensor,
+  logitsBottom: tf.Tensor,
+  top: tf.Tensor,
+  bottom: tf.Tensor,
+): tf.Tensor1D {
   return tf.tidy(() => {
     const sum = tf.Reduction.SUM;
     const loss = tf.add(
@@ -20,7 +25,12 @@ export function batchStats(logitsTop: tf.Tensor, logitsBottom: tf.Tensor, top: t
     const rightTop = tf.equal(tf.argMax(logitsTop, -1), tf.argMax(top, -1));
     const rightBottom = tf.equal(tf.argMax(logitsBottom, -1), tf.argMax(bottom, -1));
     const both = tf.logicalAnd(rightTop, rightBottom);
-    return tf.stack([loss, tf.sum(tf.cast(rightTop, 'float32')), tf.sum(tf.cast(rightBottom, 'float32')), tf.sum(tf.cast(both, 'float32'))]) as tf.Tensor1D;
+    return tf.stack([
+      loss,
+      tf.sum(tf.cast(rightTop, 'float32')),
+      tf.sum(tf.cast(rightBottom, 'float32')),
+      tf.sum(tf.cast(both, 'float32')),
+    ]) as tf.Tensor1D;
   });
 }
 

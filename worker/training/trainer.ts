@@ -10,6 +10,7 @@ import { Prng } from '../data/prng.js';
 import { subsetSplit } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { HpoError, UsageError } from '../errors.js';
+import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';
 import { type TrainConfig, validateTrainConfig } from './config.js';
@@ -52,7 +53,9 @@ export async function train(
   const config = validateTrainConfig({ ...rawConfig });
   const started = performance.now();
   if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
-    throw new UsageError(`trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`);
+    throw new UsageError(
+      `trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`,
+    );
   }
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
   const model = getArchitecture(config.arch).build({ seed: config.seed });
@@ -70,9 +73,16 @@ export async function train(
       for (let start = 0; start < trainSplit.count; start += config.batchSize) {
         if (options.signal?.aborted) {
           totals.dispose();
-          throw new TrainingAbortedError(`training aborted in epoch ${epoch}`, { cause: options.signal.reason });
+          throw new TrainingAbortedError(`training aborted in epoch ${epoch}`, {
+            cause: options.signal.reason,
+          });
         }
-        const batch = makeBatch(trainSplit, order, start, Math.min(trainSplit.count, start + config.batchSize));
+        const batch = makeBatch(
+          trainSplit,
+          order,
+          start,
+          Math.min(trainSplit.count, start + config.batchSize),
+        );
         let stats: tf.Tensor1D | undefined;
         const loss = optimizer.minimize(() => {
           const [lt, lb] = model.apply(batch.x, { training: true }) as tf.Tensor[];
@@ -134,6 +144,6 @@ export async function train(
     };
   } finally {
     optimizer.dispose();
-    model.dispose();
+    disposeModel(model);
   }
 }

@@ -21,7 +21,12 @@ export function registerData(program: Command): void {
     }
     process.stdout.write(`file:   ${info.file}\nsha256: ${info.sha256}\nseed:   ${info.seed ?? '-'}\n`);
     process.stdout.write(`image:  ${info.height}x${info.width} (rows x columns)\n`);
-    const table = plainTable(['split', 'count', 'labels', ...Array.from({ length: 10 }, (_, i) => String(i))]);
+    const table = plainTable([
+      'split',
+      'count',
+      'labels',
+      ...Array.from({ length: 10 }, (_, i) => String(i)),
+    ]);
     for (const name of SPLIT_NAMES) {
       const s = info.splits[name];
       table.push([name, s.count, 'top', ...s.top], ['', '', 'bottom', ...s.bottom]);
@@ -34,7 +39,12 @@ export function registerData(program: Command): void {
       .command('preview')
       .description('write a PNG grid of images with their (top, bottom) labels')
       .requiredOption('--out <file.png>', 'PNG file to write')
-      .option('--split <name>', `split to show (${SPLIT_NAMES.join(', ')})`, oneOf(SPLIT_NAMES), 'test' as SplitName)
+      .option(
+        '--split <name>',
+        `split to show (${SPLIT_NAMES.join(', ')})`,
+        oneOf(SPLIT_NAMES),
+        'test' as SplitName,
+      )
       .option('--count <n>', 'number of images', positiveInt, 32),
   ).action(async (opts: DataOptions & { out: string; split: SplitName; count: number }) => {
     const ds = await loadDataFor(opts);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { plainTable } from '../table.js';
 import type { Command } from 'commander';
-import { ARCHITECTURES } from '../../../worker/models/index.js';
+import { ARCHITECTURES, disposeModel } from '../../../worker/models/index.js';
 
 export interface ModelSummary {
   name: string;
@@ -15,7 +15,7 @@ export async function modelSummaries(): Promise<ModelSummary[]> {
   return [...ARCHITECTURES.values()].map((arch) => {
     const model = arch.build({ seed: 1 });
     const params = model.countParams();
-    model.dispose();
+    disposeModel(model);
     return { name: arch.name, params, description: arch.description };
   });
 }

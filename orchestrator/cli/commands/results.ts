@@ -34,7 +34,14 @@ export interface ExperimentSummary {
 
 export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummary {
   const trials = store.listTrials(exp.name);
-  const counts: Record<string, number> = { total: trials.length, pending: 0, running: 0, completed: 0, stopped: 0, failed: 0 };
+  const counts: Record<string, number> = {
+    total: trials.length,
+    pending: 0,
+    running: 0,
+    completed: 0,
+    stopped: 0,
+    failed: 0,
+  };
   for (const t of trials) counts[t.state]++;
   const [best] = store.leaderboard(exp.name, { top: 1 });
   return {
@@ -55,34 +62,64 @@ export function registerResults(program: Command): void {
   addDbOption(
     program
       .command('leaderboard')
-      .description('best trials of an experiment, ranked by its metric on validation (test accuracy never ranks)')
+      .description(
+        'best trials of an experiment, ranked by its metric on validation (test accuracy never ranks)',
+      )
       .argument('[name]', 'experiment (default: the latest)')
       .option('--top <n>', 'rows to show', positiveInt, 10)
-      .option('--format <f>', `output (${LEADERBOARD_FORMATS.join(', ')})`, oneOf(LEADERBOARD_FORMATS), 'table' as LeaderboardFormat),
+      .option(
+        '--format <f>',
+        `output (${LEADERBOARD_FORMATS.join(', ')})`,
+        oneOf(LEADERBOARD_FORMATS),
+        'table' as LeaderboardFormat,
+      ),
   ).action((name: string | undefined, flags: { db: string; top: number; format: LeaderboardFormat }) =>
     withStore(flags.db, (store) => {
       const exp = pickExperiment(store, name, flags.db);
       const rows = store.leaderboard(exp.name, { top: flags.top });
-      if (flags.format === 'table') process.stdout.write(`${exp.name} (${exp.space.metric.goal} ${exp.space.metric.name})\n`);
+      if (flags.format === 'table')
+        process.stdout.write(`${exp.name} (${exp.space.metric.goal} ${exp.space.metric.name})\n`);
       process.stdout.write(renderLeaderboard(exp, rows, flags.format));
     }),
   );
 
-  addDbOption(program.command('experiments').description('list the experiments in the database').option('--json', 'print JSON')).action(
-    (flags: { db: string; json?: boolean }) =>
-      withStore(flags.db, (store) => {
-        const rows = store.listExperiments().map((e) => summarize(store, e));
-        if (flags.json) {
-          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-          return;
-        }
-        const table = plainTable(['name', 'status', 'method', 'task', 'done/total', 'failed', 'best', 'created']);
-        for (const r of rows) {
-          const done = r.trials.completed + r.trials.stopped + r.trials.failed;
-          table.push([r.name, r.status, r.method, r.task, `${done}/${r.trials.total}`, String(r.trials.failed), r.best?.value?.toFixed(4) ?? '-', r.created_at]);
-        }
-        process.stdout.write(`${table.toString()}\n`);
-      }),
+  addDbOption(
+    program
+      .command('experiments')
+      .description('list the experiments in the database')
+      .option('--json', 'print JSON'),
+  ).action((flags: { db: string; json?: boolean }) =>
+    withStore(flags.db, (store) => {
+      const rows = store.listExperiments().map((e) => summarize(store, e));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      const table = plainTable([
+        'name',
+        'status',
+        'method',
+        'task',
+        'done/total',
+        'failed',
+        'best',
+        'created',
+      ]);
+      for (const r of rows) {
+        const done = r.trials.completed + r.trials.stopped + r.trials.failed;
+        table.push([
+          r.name,
+          r.status,
+          r.method,
+          r.task,
+          `${done}/${r.trials.total}`,
+          String(r.trials.failed),
+          r.best?.value?.toFixed(4) ?? '-',
+          r.created_at,
+        ]);
+      }
+      process.stdout.write(`${table.toString()}\n`);
+    }),
   );
 
   addDbOption(
@@ -97,7 +134,9 @@ export function registerResults(program: Command): void {
       const summary = summarize(store, exp);
       const running = store.listTrials(exp.name).filter((t) => t.state === 'running');
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ ...summary, running: running.map((t) => ({ trial_id: t.trial_id, params: t.params, epochs: t.epochs, attempt: t.attempt })) }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ...summary, running: running.map((t) => ({ trial_id: t.trial_id, params: t.params, epochs: t.epochs, attempt: t.attempt })) }, null, 2)}\n`,
+        );
         return;
       }
       const c = summary.trials;
@@ -106,7 +145,10 @@ export function registerResults(program: Command): void {
           `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
           `best: ${summary.best ? `${summary.best.trial_id} ${summary.best.value?.toFixed(4)} ${JSON.stringify(summary.best.params)}` : '-'}\n`,
       );
-      for (const t of running) process.stdout.write(`running: ${t.trial_id} epoch ${t.epochs} attempt ${t.attempt} ${JSON.stringify(t.params)}\n`);
+      for (const t of running)
+        process.stdout.write(
+          `running: ${t.trial_id} epoch ${t.epochs} attempt ${t.attempt} ${JSON.stringify(t.params)}\n`,
+        );
     }),
   );
 }

@@ -34,7 +34,12 @@ export function expectedTotal(space: SearchSpace): number | null {
 function addRunOptions(cmd: Command): Command {
   return addDbOption(cmd)
     .option('--workers <n>', 'trial threads in the local pool (default: cores)', positiveInt)
-    .option('--backend <name>', `tfjs backend (${BACKEND_CHOICES.join(', ')})`, oneOf(BACKEND_CHOICES), 'auto' as BackendChoice)
+    .option(
+      '--backend <name>',
+      `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
+      oneOf(BACKEND_CHOICES),
+      'auto' as BackendChoice,
+    )
     .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
     .option('--json', 'print the outcome and leaderboard as JSON at the end');
 }
@@ -85,7 +90,9 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   }
   const board = store.leaderboard(name, { top: 10 });
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ ...outcome, leaderboard: JSON.parse(renderLeaderboard(exp, board, 'json')) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...outcome, leaderboard: JSON.parse(renderLeaderboard(exp, board, 'json')) }, null, 2)}\n`,
+    );
   } else {
     const p = outcome.progress;
     process.stdout.write(
@@ -123,7 +130,9 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
     setExitCode(
       await withStore(flags.db, (store) => {
         if (store.getExperiment(name)) {
-          throw new UsageError(`experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`);
+          throw new UsageError(
+            `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
+          );
         }
         store.createExperiment(name, space, source);
         return runExperiment(store, name, flags);
@@ -140,7 +149,10 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
     setExitCode(
       await withStore(flags.db, (store) => {
         const exp = store.getExperiment(name);
-        if (!exp) throw new UsageError(`no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`);
+        if (!exp)
+          throw new UsageError(
+            `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,
+          );
         return runExperiment(store, name, flags);
       }),
     );

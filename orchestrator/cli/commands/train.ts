@@ -1,7 +1,12 @@
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../../worker/backends/index.js';
 import { architectureNames } from '../../../worker/models/index.js';
-import { type EpochMetrics, OPTIMIZER_NAMES, type OptimizerName, train } from '../../../worker/training/index.js';
+import {
+  type EpochMetrics,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  train,
+} from '../../../worker/training/index.js';
 import { addDataOptions, type DataOptions, loadDataFor } from '../data-options.js';
 import { oneOf, positiveInt, positiveNumber, seedValue } from '../parse.js';
 
@@ -38,13 +43,26 @@ export function registerTrain(program: Command): void {
     program
       .command('train')
       .description('train one configuration and report per-epoch validation and final test accuracy')
-      .requiredOption('--arch <name>', `architecture (${architectureNames().join(', ')})`, oneOf(architectureNames()))
-      .requiredOption('--optimizer <name>', `optimizer (${OPTIMIZER_NAMES.join(', ')})`, oneOf(OPTIMIZER_NAMES))
+      .requiredOption(
+        '--arch <name>',
+        `architecture (${architectureNames().join(', ')})`,
+        oneOf(architectureNames()),
+      )
+      .requiredOption(
+        '--optimizer <name>',
+        `optimizer (${OPTIMIZER_NAMES.join(', ')})`,
+        oneOf(OPTIMIZER_NAMES),
+      )
       .requiredOption('--lr <x>', 'learning rate', positiveNumber)
       .requiredOption('--batch-size <n>', 'batch size', positiveInt)
       .requiredOption('--epochs <n>', 'epochs', positiveInt)
       .option('--train-size <n>', 'train on the first N training pairs only', positiveInt)
-      .option('--backend <name>', `tfjs backend (${BACKEND_CHOICES.join(', ')})`, oneOf(BACKEND_CHOICES), 'auto' as BackendChoice)
+      .option(
+        '--backend <name>',
+        `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
+        oneOf(BACKEND_CHOICES),
+        'auto' as BackendChoice,
+      )
       .option('--seed <n>', 'seed of weights and batch order', seedValue, 1)
       .option('--json', 'print one JSON document at the end instead of a table'),
   ).action(async (opts: TrainFlags) => {
@@ -53,7 +71,9 @@ export function registerTrain(program: Command): void {
     const out = opts.json ? process.stderr : process.stdout;
     const showTable = !opts.json || process.stderr.isTTY;
     if (showTable) {
-      out.write(`${opts.arch} ${opts.optimizer} lr=${opts.lr} batch=${opts.batchSize} on ${selection.backend}\n`);
+      out.write(
+        `${opts.arch} ${opts.optimizer} lr=${opts.lr} batch=${opts.batchSize} on ${selection.backend}\n`,
+      );
       out.write(`${row(COLUMNS.map((c) => c[0]))}\n`);
     }
     const result = await train(
@@ -70,7 +90,9 @@ export function registerTrain(program: Command): void {
       { onEpoch: (m) => void (showTable && out.write(`${row(COLUMNS.map((c) => c[2](m)))}\n`)) },
     );
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ...result, backend: selection.backend, tfjs_backend: result.backend }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ...result, backend: selection.backend, tfjs_backend: result.backend }, null, 2)}\n`,
+      );
       return;
     }
     const t = result.test;

@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HpoError } from '../../errors.js';
-import { requireInput, WasmKernelScope, WasmKernelUnsupportedError } from './kernel-scope.js';
+import {
+  type KernelArgs,
+  requireInput,
+  WasmKernelScope,
+  WasmKernelUnsupportedError,
+} from './kernel-scope.js';
 
 const NAME = 'Conv2DBackpropFilter';
 
@@ -17,11 +22,7 @@ const NAME = 'Conv2DBackpropFilter';
  * zeros at the bottom/right when the forward output reached past the input (ceil rounding).
  * Unsupported: dataFormat NCHW (the wasm forward Conv2D does not run NCHW either).
  */
-export function conv2DBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(NAME, args.inputs, 'x');
   const dy = requireInput(NAME, args.inputs, 'dy');
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
@@ -44,7 +45,9 @@ export function conv2DBackpropFilterWasm(args: {
   const { strideHeight: sh, strideWidth: sw, padInfo } = info;
   const expectedDy = [n, ho, wo, co];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expectedDy[i])) {
-    throw new HpoError(`wasm kernel ${NAME}: dy has shape [${dy.shape}], the forward conv gives [${expectedDy}]`);
+    throw new HpoError(
+      `wasm kernel ${NAME}: dy has shape [${dy.shape}], the forward conv gives [${expectedDy}]`,
+    );
   }
   // Rows the conv must see: (ho-1)*sh + kh from the padded top; pad zeros past the input if needed.
   const pads = {

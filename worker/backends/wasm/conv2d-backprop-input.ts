@@ -4,13 +4,6 @@ import { requireInput, WasmKernelScope } from './kernel-scope.js';
 
 const NAME = 'Conv2DBackpropInput';
 
-/** The kernel function signature of the tfjs kernel registry. */
-export type WasmKernelFunc = (args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}) => tf.TensorInfo | tf.TensorInfo[];
-
 /**
  * Conv2DBackpropInput (tfjs-backend-wasm has one, but it is a plain loop ~10x slower than the
  * forward conv): the gradient of an NHWC conv2d with respect to its input, as ONE forward conv.
@@ -22,13 +15,14 @@ export type WasmKernelFunc = (args: {
  * filter rotated 180 degrees and its channels swapped (Wrot[p,q,co,ci] = W[kh-1-p,kw-1-q,ci,co]).
  * Negative paddings (explicit padding > kernel-1) become a crop of dyz.
  *
- * `fallback` (the stock wasm kernel) handles what this does not: dataFormat NCHW, and strides > 1
- * unless `fastStrided` (the zero-insertion conv does sh*sw times the useful work).
+ * `fallback` (the stock wasm kernel) handles what this does not: dataFormat NCHW, and strides with
+ * sh*sw > `maxStrideArea` (the zero-insertion conv does sh*sw times the useful work, so past some
+ * stride the stock loop wins).
  */
-export function makeConv2DBackpropInputWasm(fallback: WasmKernelFunc, fastStrided: boolean): WasmKernelFunc {
+export function makeConv2DBackpropInputWasm(fallback: tf.KernelFunc, maxStrideArea: number): tf.KernelFunc {
   return (args) => {
     const dy = requireInput(NAME, args.inputs, 'dy');
-  const filter = requireInput(NAME, args.inputs, 'filter');
+    const filter = requireInput(NAME, args.inputs, 'filter');
     const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
       args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
     if (dataFormat === 'NCHW') return fallback(args);
@@ -43,7 +37,7 @@ export function makeConv2DBackpropInputWasm(fallback: WasmKernelFunc, fastStride
       'channelsLast',
     );
     const { strideHeight: sh, strideWidth: sw } = info;
-    if ((sh > 1 || sw > 1) && !fastStrided) return fallback(args);
+    if (sh * sw > maxStrideArea) return fallback(args);
     return conv2DBackpropInputByConv(args.backend as BackendWasm, dy, filter, info);
   };
 }

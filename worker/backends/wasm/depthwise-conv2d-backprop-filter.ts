@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HpoError } from '../../errors.js';
-import { pair, requireInput, WasmKernelScope, WasmKernelUnsupportedError } from './kernel-scope.js';
+import {
+  type KernelArgs,
+  pair,
+  requireInput,
+  WasmKernelScope,
+  WasmKernelUnsupportedError,
+} from './kernel-scope.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropFilter';
 
@@ -16,11 +22,7 @@ const NAME = 'DepthwiseConv2dNativeBackpropFilter';
  * kh x kw, reshape to [kh,kw,N,C*M], sum over N, reshape to [kh,kw,C,M].
  * Unsupported: dilations > 1 (tfjs' own gradient never asks for them).
  */
-export function depthwiseConv2dNativeBackpropFilterWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function depthwiseConv2dNativeBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(NAME, args.inputs, 'x');
   const dy = requireInput(NAME, args.inputs, 'dy');
   const { strides, dilations, pad, dimRoundingMode, filterShape } =
@@ -44,7 +46,9 @@ export function depthwiseConv2dNativeBackpropFilterWasm(args: {
   const m = filterShape[3];
   const expectedDy = [n, ho, wo, cm];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expectedDy[i])) {
-    throw new HpoError(`wasm kernel ${NAME}: dy has shape [${dy.shape}], the forward conv gives [${expectedDy}]`);
+    throw new HpoError(
+      `wasm kernel ${NAME}: dy has shape [${dy.shape}], the forward conv gives [${expectedDy}]`,
+    );
   }
   const pads = {
     top: padInfo.top,

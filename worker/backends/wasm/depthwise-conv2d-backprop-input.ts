@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { pair, requireInput, WasmKernelScope, WasmKernelUnsupportedError } from './kernel-scope.js';
+import {
+  type KernelArgs,
+  pair,
+  requireInput,
+  WasmKernelScope,
+  WasmKernelUnsupportedError,
+} from './kernel-scope.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropInput';
 
@@ -16,11 +22,7 @@ const NAME = 'DepthwiseConv2dNativeBackpropInput';
  * sum over the M channels of each input channel. Negative paddings become a crop of dyz.
  * Unsupported: dilations > 1 (tfjs' own gradient never asks for them).
  */
-export function depthwiseConv2dNativeBackpropInputWasm(args: {
-  inputs: tf.NamedTensorInfoMap;
-  backend: {};
-  attrs?: tf.NamedAttrMap;
-}): tf.TensorInfo {
+export function depthwiseConv2dNativeBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const dy = requireInput(NAME, args.inputs, 'dy');
   const filter = requireInput(NAME, args.inputs, 'filter');
   const { strides, dilations, pad, dimRoundingMode, inputShape } =

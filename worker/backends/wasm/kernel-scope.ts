@@ -7,6 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HpoError } from '../../errors.js';
 
+/** What the kernel registry passes a kernel function: { inputs, backend, attrs }. */
+export type KernelArgs = Parameters<tf.KernelFunc>[0];
+
 /** Raised by a wasm gradient kernel for a configuration it does not compute (instead of wrong numbers). */
 export class WasmKernelUnsupportedError extends HpoError {
   constructor(
@@ -117,7 +120,12 @@ export class WasmKernelScope {
   }
 
   /** Forward NHWC conv2d, stride 1, explicit zero padding `pads`, dilation `dilations`. */
-  conv2d(x: tf.TensorInfo, filter: tf.TensorInfo, dilations: [number, number], pads: SpatialPads): tf.TensorInfo {
+  conv2d(
+    x: tf.TensorInfo,
+    filter: tf.TensorInfo,
+    dilations: [number, number],
+    pads: SpatialPads,
+  ): tf.TensorInfo {
     return this.run(
       'Conv2D',
       { x, filter },
