@@ -1,17 +1,13 @@
 /**
- * The task catalogue of the tasks hpo ships (multi-digit-mnist, synthetic), with the architecture names
- * from the worker's model registry. Importing this file loads the registry and so @tensorflow/tfjs; the
- * barrel (index.ts) does not re-export it for that reason.
+ * The task catalogue of the tasks a worker of this installation runs (worker/tasks/registry.ts): each
+ * task declares its own parameter rules. Importing this file loads the task code and so
+ * @tensorflow/tfjs; the barrel (index.ts) does not re-export it for that reason.
  */
-import { architectureNames } from '../../worker/models/registry.js';
-import { OPTIMIZER_NAMES } from '../../worker/training/config.js';
-import { MNIST_TASK, mnistTaskParams } from './mnist-params.js';
-import { SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
-import { catalogFromTasks, type TaskCatalog } from './task-catalog.js';
+import { TASKS } from '../../worker/tasks/registry.js';
+import { catalogFromTasks, type TaskCatalog, type TaskParams } from './task-catalog.js';
 
 export function builtinTaskCatalog(): TaskCatalog {
-  return catalogFromTasks({
-    [MNIST_TASK]: mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }),
-    [SYNTHETIC_TASK]: SYNTHETIC_PARAMS,
-  });
+  const tasks: Record<string, TaskParams> = {};
+  for (const task of TASKS.values()) tasks[task.name] = task.params;
+  return catalogFromTasks(tasks);
 }

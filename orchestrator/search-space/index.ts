@@ -27,14 +27,6 @@ export {
   type TaskParams,
 } from './task-catalog.js';
 export {
-  MNIST_DEFAULTS,
-  MNIST_MAX_TRAIN_SIZE,
-  MNIST_METRICS,
-  MNIST_TASK,
-  mnistTaskParams,
-} from './mnist-params.js';
-export { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
-export {
   configAt,
   containsValue,
   gridSize,

@@ -6,6 +6,9 @@ import { DataError, UsageError } from '../errors.js';
 import { parseOptimizer } from '../training/config.js';
 import { train } from '../training/trainer.js';
 import type { TrialParams } from '../../shared/protocol/index.js';
+import { architectureNames } from '../models/registry.js';
+import { OPTIMIZER_NAMES } from '../training/config.js';
+import { MNIST_DEFAULTS, MNIST_TASK, mnistTaskParams } from './mnist-params.js';
 import type { Task } from './task.js';
 
 /** One backend per thread: tfjs state is per thread, and loading a backend is slow. */
@@ -48,9 +51,10 @@ function str(params: TrialParams, name: string, fallback: string): string {
 }
 
 export const mnistTask: Task = {
-  name: 'multi-digit-mnist',
+  name: MNIST_TASK,
   description:
     'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
+  params: mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }),
   async run(spec, ctx) {
     const backend = await ensureBackend(ctx.backend);
     const dataSeed = spec.data?.seed ?? 1;
@@ -64,11 +68,11 @@ export const mnistTask: Task = {
     const p = spec.params;
     const result = await train(
       {
-        arch: str(p, 'arch', 'mlp'),
-        optimizer: parseOptimizer(str(p, 'optimizer', 'adam'), 'params.optimizer'),
-        learningRate: num(p, 'learning_rate', 0.001)!,
-        batchSize: num(p, 'batch_size', 64)!,
-        epochs: num(p, 'epochs', 10)!,
+        arch: str(p, 'arch', MNIST_DEFAULTS.arch),
+        optimizer: parseOptimizer(str(p, 'optimizer', MNIST_DEFAULTS.optimizer), 'params.optimizer'),
+        learningRate: num(p, 'learning_rate', MNIST_DEFAULTS.learning_rate)!,
+        batchSize: num(p, 'batch_size', MNIST_DEFAULTS.batch_size)!,
+        epochs: num(p, 'epochs', MNIST_DEFAULTS.epochs)!,
         trainSize: num(p, 'train_size', undefined),
         seed: spec.seed,
       },

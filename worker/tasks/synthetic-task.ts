@@ -10,6 +10,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
+import { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
 import type { Task } from './task.js';
 
 const RESERVED = new Set(['epochs', 'sleep_ms', 'fail_at_epoch']);
@@ -78,11 +79,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export const syntheticTask: Task = {
-  name: 'synthetic',
+  name: SYNTHETIC_TASK,
+  params: SYNTHETIC_PARAMS,
   description: 'no training: sleeps sleep_ms per epoch, val_acc a deterministic noisy function of the params',
   async run(spec, ctx) {
-    const epochs = reserved(spec.params, 'epochs', 5, true);
-    const sleepMs = reserved(spec.params, 'sleep_ms', 0, false);
+    const epochs = reserved(spec.params, 'epochs', SYNTHETIC_DEFAULTS.epochs, true);
+    const sleepMs = reserved(spec.params, 'sleep_ms', SYNTHETIC_DEFAULTS.sleep_ms, false);
     const failAt =
       spec.params.fail_at_epoch === undefined ? 0 : reserved(spec.params, 'fail_at_epoch', 0, true);
     let metrics: Record<string, number> = {};

@@ -1,7 +1,8 @@
 /**
- * A task is what one trial runs. Adding a task is one file exporting a Task plus one line in
- * registry.ts; workers only ever run registered tasks, looked up by name.
+ * A task is what one trial runs. Adding a task is one file exporting a Task (its run function and its
+ * parameter rules) plus one line in registry.ts; workers only ever run registered tasks, looked up by name.
  */
+import type { TaskParams } from '../../orchestrator/search-space/task-catalog.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 
@@ -29,5 +30,7 @@ export interface TaskOutcome {
 export interface Task {
   name: string;
   description: string;
+  /** The parameters a search file may give this task, their rules and defaults (checked before any trial runs). */
+  params: TaskParams;
   run(spec: TrialSpec, ctx: TaskContext): Promise<TaskOutcome>;
 }

@@ -3,8 +3,8 @@
  * of what it does not. The architecture and optimizer names are passed in (builtin-tasks.ts takes them
  * from the worker's registries) so this file loads no model code.
  */
-import { SPLIT_COUNTS } from '../../worker/data/constants.js';
-import type { TaskParams } from './task-catalog.js';
+import { SPLIT_COUNTS } from '../data/constants.js';
+import type { TaskParams } from '../../orchestrator/search-space/task-catalog.js';
 
 export const MNIST_TASK = 'multi-digit-mnist';
 
