@@ -9,10 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { HpoError } from '../errors.js';
+import { makeBatchMatMulWasm } from './wasm/batch-mat-mul.js';
 import { conv2DBackpropFilterWasm } from './wasm/conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputWasm } from './wasm/conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterWasm } from './wasm/depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputWasm } from './wasm/depthwise-conv2d-backprop-input.js';
+import { makeMaxPoolGradWasm } from './wasm/max-pool-grad.js';
 
 export { WasmKernelUnsupportedError } from './wasm/kernel-scope.js';
 
@@ -33,19 +35,28 @@ const MISSING: ReadonlyArray<[string, tf.KernelFunc]> = [
   ['DepthwiseConv2dNativeBackpropInput', depthwiseConv2dNativeBackpropInputWasm],
 ];
 
-/** Tags our Conv2DBackpropInput wrapper in the (global) registry, so it is never wrapped twice. */
-const WRAPPED = Symbol.for('hpo.wasm-gradients.Conv2DBackpropInput');
+/**
+ * Stock wasm kernels replaced by a faster one; each factory gets the stock kernel function for the
+ * cases it hands back (its stock setupFunc stays registered, and the engine runs it on setBackend).
+ */
+const REPLACED: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFunc]> = [
+  ['Conv2DBackpropInput', (stock) => makeConv2DBackpropInputWasm(stock, MAX_STRIDE_AREA_FOR_INPUT_GRADIENT)],
+  ['MaxPoolGrad', makeMaxPoolGradWasm],
+  ['BatchMatMul', makeBatchMatMulWasm],
+];
+
+/** Tags our wrappers in the (global) registry, so that a kernel is never wrapped twice. */
+const wrappedTag = (kernelName: string): symbol => Symbol.for(`hpo.wasm-gradients.${kernelName}`);
 
 /**
  * Registers the wasm gradient kernels. Import '@tensorflow/tfjs-backend-wasm' first (this module
  * does not, so that loading it does not register the wasm backend as a side effect). Idempotent;
  * may be called before or after `tf.setBackend('wasm')`: the new kernels need no setupFunc, and the
- * wrapped Conv2DBackpropInput keeps the stock kernel's setupFunc (run by the engine on setBackend),
- * which its fallback path needs.
+ * wrapped stock kernels (Conv2DBackpropInput, MaxPoolGrad, BatchMatMul) keep their setupFunc (run
+ * by the engine on setBackend), which their fallback paths need.
  */
 export function registerWasmGradientKernels(): void {
-  const stock = tf.getKernel('Conv2DBackpropInput', BACKEND);
-  if (stock === undefined) {
+  if (tf.getKernel('Conv2DBackpropInput', BACKEND) === undefined) {
     throw new HpoError(
       "registerWasmGradientKernels: the wasm kernels are not registered; import '@tensorflow/tfjs-backend-wasm' first",
     );
@@ -55,9 +66,16 @@ export function registerWasmGradientKernels(): void {
       tf.registerKernel({ kernelName, backendName: BACKEND, kernelFunc });
     }
   }
-  if (WRAPPED in stock.kernelFunc) return;
-  const kernelFunc = makeConv2DBackpropInputWasm(stock.kernelFunc, MAX_STRIDE_AREA_FOR_INPUT_GRADIENT);
-  Object.defineProperty(kernelFunc, WRAPPED, { value: true });
-  tf.unregisterKernel('Conv2DBackpropInput', BACKEND);
-  tf.registerKernel({ ...stock, kernelFunc });
+  for (const [kernelName, make] of REPLACED) {
+    const stock = tf.getKernel(kernelName, BACKEND);
+    if (stock === undefined) {
+      throw new HpoError(`registerWasmGradientKernels: the wasm backend has no '${kernelName}' kernel`);
+    }
+    const tag = wrappedTag(kernelName);
+    if (tag in stock.kernelFunc) continue;
+    const kernelFunc = make(stock.kernelFunc);
+    Object.defineProperty(kernelFunc, tag, { value: true });
+    tf.unregisterKernel(kernelName, BACKEND);
+    tf.registerKernel({ ...stock, kernelFunc });
+  }
 }
