@@ -173,17 +173,7 @@ export class SearchRunner {
   private async onResult(r: ResultEvent): Promise<void> {
     const { store, experiment } = this.options;
     if (r.experiment !== experiment) return;
-    const applied = store.recordResult(experiment, r.trial_id, {
-      attempt: r.attempt,
-      state: r.state,
-      metrics: r.metrics,
-      epochs: r.epochs,
-      error: r.error,
-      worker: r.worker,
-      backend: r.backend,
-      started_at: r.started_at,
-      ended_at: r.ended_at,
-    });
+    const applied = store.recordResult(experiment, r.trial_id, r);
     this.inFlight.delete(r.trial_id);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     if (record) this.noteFinished(record);

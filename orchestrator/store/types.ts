@@ -1,5 +1,5 @@
 /** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
-import type { FinalState, TrialParams } from '../../shared/protocol/index.js';
+import type { FinalState, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
 import type { SearchSpace } from '../search-space/types.js';
 
 export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
@@ -54,17 +54,8 @@ export interface NewTrial {
   seed: number;
 }
 
-export interface TrialResult {
-  attempt: number;
-  state: FinalState;
-  metrics: Record<string, number>;
-  epochs: number;
-  error?: string;
-  worker: string;
-  backend?: string;
-  started_at: number;
-  ended_at: number;
-}
+/** A trial's final outcome as the store records it: a ResultEvent without its addressing fields. */
+export type TrialResult = Omit<ResultEvent, 'v' | 'experiment' | 'trial_id'>;
 
 export interface LeaderboardOptions {
   /** At most this many rows (default: all). */
