@@ -40,14 +40,17 @@ const showParam = (v: TrialParams[string] | undefined) =>
 
 /**
  * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, test
- * accuracy (completed trials only). The JSON form keeps every parameter at full precision.
+ * accuracy (completed trials only), worker. The JSON form keeps every parameter at full precision.
  */
-function columns(exp: ExperimentRecord, rows: TrialRecord[]): { head: string[]; cells: string[][] } {
+function columns(
+  exp: Pick<ExperimentRecord, 'space'>,
+  rows: TrialRecord[],
+): { head: string[]; cells: string[][] } {
   const params = Object.entries(exp.space.parameters)
     .filter(([, spec]) => spec.kind !== 'constant')
     .map(([name]) => name);
   const metric = exp.space.metric.name;
-  const head = ['rank', 'trial', 'state', metric, ...params, 'epochs_run', 'test_acc'];
+  const head = ['rank', 'trial', 'state', metric, ...params, 'epochs_run', 'test_acc', 'worker'];
   const cells = rows.map((r, i) => [
     String(i + 1),
     r.trial_id,
@@ -57,12 +60,13 @@ function columns(exp: ExperimentRecord, rows: TrialRecord[]): { head: string[]; 
     String(r.epochs),
     // Test accuracy is shown for completed trials only and never used to rank.
     r.state === 'completed' ? fmt(r.metrics?.test_acc) : '',
+    r.worker ?? '',
   ]);
   return { head, cells };
 }
 
 export function renderLeaderboard(
-  exp: ExperimentRecord,
+  exp: Pick<ExperimentRecord, 'space'>,
   rows: TrialRecord[],
   format: LeaderboardFormat,
 ): string {

@@ -6,6 +6,7 @@ import { registerModels } from './commands/models.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
+import { registerWorker } from './commands/worker.js';
 import { NotOurDatabaseError } from '../store/index.js';
 
 export const EXIT_OK = 0;
@@ -22,6 +23,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerTrain(program);
   registerSearch(program, setExitCode);
   registerResults(program);
+  registerWorker(program, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

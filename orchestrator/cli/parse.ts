@@ -33,3 +33,10 @@ export function oneOf<T extends string>(allowed: readonly T[]): (value: string) 
     throw new InvalidArgumentError(`expected one of: ${allowed.join(', ')}.`);
   };
 }
+
+export function portValue(value: string): number {
+  const n = number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port number (0-65535).');
+  return n;
+}

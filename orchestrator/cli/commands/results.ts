@@ -1,8 +1,21 @@
-/** `hpo leaderboard`, `hpo experiments`, `hpo status`: read the store; safe while a search runs. */
+/**
+ * `hpo leaderboard`, `hpo experiments`, `hpo status`: read the local database (safe while a search
+ * runs), or with --nats ask the orchestrator running the experiment, from any machine.
+ */
 import type { Command } from 'commander';
 import { UsageError } from '../../../worker/errors.js';
-import type { ExperimentRecord, Store, TrialRecord } from '../../store/index.js';
+import { connectNats } from '../../../worker/nats/index.js';
+import {
+  type LeaderboardAnswer,
+  leaderboardAnswer,
+  queryOrchestrator,
+  type StatusAnswer,
+  statusAnswer,
+  summarize,
+} from '../../api/index.js';
+import type { ExperimentRecord, Store } from '../../store/index.js';
 import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '../leaderboard-format.js';
+import { addNatsOptions, type NatsFlags, natsSettings } from '../nats-options.js';
 import { oneOf, positiveInt } from '../parse.js';
 import { addDbOption, withStore } from '../store-options.js';
 import { plainTable } from '../table.js';
@@ -19,68 +32,73 @@ function pickExperiment(store: Store, name: string | undefined, db: string): Exp
   return all.reduce((a, b) => (b.created_at > a.created_at ? b : a));
 }
 
-export interface ExperimentSummary {
-  name: string;
-  status: string;
-  method: string;
-  task: string;
-  metric: string;
-  goal: string;
-  trials: Record<string, number>;
-  best: { trial_id: string; value: number | null; params: TrialRecord['params'] } | null;
-  created_at: string;
-  updated_at: string;
+/** Answers from the orchestrator on the bus when --nats is given, else from the local database. */
+async function ask<T>(
+  name: string | undefined,
+  flags: NatsFlags & { db: string },
+  query: object,
+  local: (store: Store, exp: ExperimentRecord) => T,
+): Promise<T> {
+  const settings = natsSettings(flags);
+  if (!settings) return withStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
+  if (name === undefined) throw new UsageError('with --nats, name the experiment');
+  const nc = await connectNats({ ...settings, name: 'hpo query' });
+  try {
+    const answer = (await queryOrchestrator(nc, name, query)) as T & { error?: string };
+    if (answer.error) throw new UsageError(answer.error);
+    return answer;
+  } finally {
+    await nc.close();
+  }
 }
 
-export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummary {
-  const trials = store.listTrials(exp.name);
-  const counts: Record<string, number> = {
-    total: trials.length,
-    pending: 0,
-    running: 0,
-    completed: 0,
-    stopped: 0,
-    failed: 0,
-  };
-  for (const t of trials) counts[t.state]++;
-  const [best] = store.leaderboard(exp.name, { top: 1 });
-  return {
-    name: exp.name,
-    status: exp.status,
-    method: exp.space.method,
-    task: exp.space.task,
-    metric: exp.space.metric.name,
-    goal: exp.space.metric.goal,
-    trials: counts,
-    best: best ? { trial_id: best.trial_id, value: best.value, params: best.params } : null,
-    created_at: new Date(exp.created_at).toISOString(),
-    updated_at: new Date(exp.updated_at).toISOString(),
-  };
+function printStatus(s: StatusAnswer): void {
+  const c = s.trials;
+  process.stdout.write(
+    `${s.name}: ${s.status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
+      `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
+      `best: ${s.best ? `${s.best.trial_id} ${s.best.value?.toFixed(4)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
+  );
+  for (const t of s.running) {
+    process.stdout.write(
+      `running: ${t.trial_id} epoch ${t.epochs} attempt ${t.attempt} ${t.worker ?? ''} ${JSON.stringify(t.params)}\n`,
+    );
+  }
 }
 
 export function registerResults(program: Command): void {
-  addDbOption(
-    program
-      .command('leaderboard')
-      .description(
-        'best trials of an experiment, ranked by its metric on validation (test accuracy never ranks)',
-      )
-      .argument('[name]', 'experiment (default: the latest)')
-      .option('--top <n>', 'rows to show', positiveInt, 10)
-      .option(
-        '--format <f>',
-        `output (${LEADERBOARD_FORMATS.join(', ')})`,
-        oneOf(LEADERBOARD_FORMATS),
-        'table' as LeaderboardFormat,
-      ),
-  ).action((name: string | undefined, flags: { db: string; top: number; format: LeaderboardFormat }) =>
-    withStore(flags.db, (store) => {
-      const exp = pickExperiment(store, name, flags.db);
-      const rows = store.leaderboard(exp.name, { top: flags.top });
+  addNatsOptions(
+    addDbOption(
+      program
+        .command('leaderboard')
+        .description(
+          'best trials of an experiment, ranked by its metric on validation (test accuracy never ranks)',
+        )
+        .argument('[name]', 'experiment (default: the latest)')
+        .option('--top <n>', 'rows to show', positiveInt, 10)
+        .option(
+          '--format <f>',
+          `output (${LEADERBOARD_FORMATS.join(', ')})`,
+          oneOf(LEADERBOARD_FORMATS),
+          'table' as LeaderboardFormat,
+        ),
+    ),
+  ).action(
+    async (
+      name: string | undefined,
+      flags: NatsFlags & { db: string; top: number; format: LeaderboardFormat },
+    ) => {
+      const answer: LeaderboardAnswer = await ask(
+        name,
+        flags,
+        { kind: 'leaderboard', top: flags.top },
+        (store, exp) => leaderboardAnswer(store, exp, flags.top),
+      );
+      const exp = answer.experiment;
       if (flags.format === 'table')
         process.stdout.write(`${exp.name} (${exp.space.metric.goal} ${exp.space.metric.name})\n`);
-      process.stdout.write(renderLeaderboard(exp, rows, flags.format));
-    }),
+      process.stdout.write(renderLeaderboard(exp, answer.rows, flags.format));
+    },
   );
 
   addDbOption(
@@ -122,33 +140,17 @@ export function registerResults(program: Command): void {
     }),
   );
 
-  addDbOption(
-    program
-      .command('status')
-      .description('state of an experiment: trials by state, running trials, best so far')
-      .argument('[name]', 'experiment (default: the latest)')
-      .option('--json', 'print JSON'),
-  ).action((name: string | undefined, flags: { db: string; json?: boolean }) =>
-    withStore(flags.db, (store) => {
-      const exp = pickExperiment(store, name, flags.db);
-      const summary = summarize(store, exp);
-      const running = store.listTrials(exp.name).filter((t) => t.state === 'running');
-      if (flags.json) {
-        process.stdout.write(
-          `${JSON.stringify({ ...summary, running: running.map((t) => ({ trial_id: t.trial_id, params: t.params, epochs: t.epochs, attempt: t.attempt })) }, null, 2)}\n`,
-        );
-        return;
-      }
-      const c = summary.trials;
-      process.stdout.write(
-        `${summary.name}: ${summary.status} (${summary.method}, task ${summary.task}, ${summary.goal} ${summary.metric})\n` +
-          `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
-          `best: ${summary.best ? `${summary.best.trial_id} ${summary.best.value?.toFixed(4)} ${JSON.stringify(summary.best.params)}` : '-'}\n`,
-      );
-      for (const t of running)
-        process.stdout.write(
-          `running: ${t.trial_id} epoch ${t.epochs} attempt ${t.attempt} ${JSON.stringify(t.params)}\n`,
-        );
-    }),
-  );
+  addNatsOptions(
+    addDbOption(
+      program
+        .command('status')
+        .description('state of an experiment: trials by state, running trials, best so far')
+        .argument('[name]', 'experiment (default: the latest)')
+        .option('--json', 'print JSON'),
+    ),
+  ).action(async (name: string | undefined, flags: NatsFlags & { db: string; json?: boolean }) => {
+    const answer: StatusAnswer = await ask(name, flags, { kind: 'status' }, statusAnswer);
+    if (flags.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+    else printStatus(answer);
+  });
 }

@@ -11,14 +11,23 @@ import { builtinTaskCatalog } from '../../search-space/builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../search-space/index.js';
 import type { Store } from '../../store/index.js';
 import { createStrategy } from '../../strategies/index.js';
-import { InProcessTransport } from '../../transport/index.js';
+import { InProcessTransport, type Transport } from '../../transport/index.js';
+import { NatsTransport } from '../../transport/nats/index.js';
+import { connectNats } from '../../../worker/nats/index.js';
+import { startApiServer, startQueryResponder } from '../../api/index.js';
+import { addNatsOptions, type NatsFlags, natsSettings } from '../nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { oneOf, positiveInt, seedValue } from '../parse.js';
+import { oneOf, portValue, positiveInt, seedValue } from '../parse.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../store-options.js';
 
-interface RunFlags {
+interface RunFlags extends NatsFlags {
   db: string;
+  maxInFlight?: number;
+  ackWait?: number;
+  maxDeliver?: number;
+  httpPort?: number;
+  httpHost: string;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -32,8 +41,29 @@ export function expectedTotal(space: SearchSpace): number | null {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return addDbOption(cmd)
-    .option('--workers <n>', 'trial threads in the local pool (default: cores)', positiveInt)
+  return addNatsOptions(addDbOption(cmd))
+    .option(
+      '--max-in-flight <n>',
+      "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
+      positiveInt,
+    )
+    .option(
+      '--ack-wait <ms>',
+      'with --nats: redeliver a trial whose worker went silent this long (default 30000)',
+      positiveInt,
+    )
+    .option(
+      '--max-deliver <n>',
+      'with --nats: deliveries of a trial before it fails (default 5)',
+      positiveInt,
+    )
+    .option('--http-port <n>', 'serve /api/status and /api/leaderboard as JSON on this port', portValue)
+    .option(
+      '--http-host <host>',
+      'address for --http-port (set it explicitly to expose beyond this machine)',
+      '127.0.0.1',
+    )
+    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .option(
       '--backend <name>',
       `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
@@ -53,8 +83,29 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     const ds = await loadDataset({ seed: space.data.seed, dataDir: flags.dataDir });
     data = { seed: space.data.seed, sha256: ds.sha256 };
   }
-  const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
-  const transport = new InProcessTransport(pool);
+  const nats = natsSettings(flags);
+  let transport: Transport;
+  let where: string;
+  let stopResponder = () => {};
+  if (nats) {
+    const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+    transport = new NatsTransport(nc, {
+      experiments: [name],
+      maxInFlight: flags.maxInFlight,
+      ackWaitMs: flags.ackWait,
+      maxDeliver: flags.maxDeliver,
+    });
+    stopResponder = startQueryResponder(nc, store, name);
+    where = `workers on NATS ${nats.servers.join(', ')}`;
+  } else {
+    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    transport = new InProcessTransport(pool);
+    where = `${pool.slots} local trial thread(s)`;
+  }
+  const api =
+    flags.httpPort === undefined
+      ? undefined
+      : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -67,7 +118,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   process.on('SIGTERM', onSigint);
   const display = createProgressDisplay(space.metric.name);
   process.stderr.write(
-    `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${pool.slots} trial thread(s), db ${flags.db}\n`,
+    `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
   let outcome: SearchOutcome;
   try {
@@ -86,6 +137,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     display.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
+    stopResponder();
+    await api?.close();
     await transport.close();
   }
   const board = store.leaderboard(name, { top: 10 });

@@ -1,0 +1,47 @@
+/**
+ * The orchestrator's HTTP endpoint: GET /api/status and /api/leaderboard?top=N as JSON (the same
+ * answers as over NATS). Binds 127.0.0.1 unless a host is given.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Store } from '../store/types.js';
+import { answerQuery, parseQuery } from './query.js';
+
+export interface ApiServerOptions {
+  store: Store;
+  experiment: string;
+  port: number;
+  host?: string;
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(`${JSON.stringify(body)}\n`);
+    };
+    if (req.method !== 'GET') return send(405, { error: 'only GET' });
+    const kind = url.pathname.replace(/^\/api\//, '');
+    const top = url.searchParams.get('top');
+    const query = parseQuery({ kind, ...(top === null ? {} : { top: Number(top) }) });
+    if (!query) return send(404, { error: 'GET /api/status or /api/leaderboard?top=N' });
+    const answer = answerQuery(options.store, options.experiment, query);
+    return answer ? send(200, answer) : send(404, { error: `no experiment '${options.experiment}'` });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './query.js';
+export { startApiServer, type ApiServer, type ApiServerOptions } from './http-server.js';
+export { queryOrchestrator, startQueryResponder, type QueryResponderOptions } from './nats-responder.js';

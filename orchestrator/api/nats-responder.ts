@@ -1,0 +1,57 @@
+/** Answers status and leaderboard requests about one experiment on the bus (request/reply). */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { busNames } from '../../shared/protocol/bus.js';
+import { HpoError } from '../../worker/errors.js';
+import { decodeJson, encodeMessage } from '../../shared/protocol/validate.js';
+import type { Store } from '../store/types.js';
+import { answerQuery, parseQuery } from './query.js';
+
+export interface QueryResponderOptions {
+  prefix?: string;
+}
+
+/** Subscribes; returns a function that unsubscribes. */
+export function startQueryResponder(
+  nc: NatsConnection,
+  store: Store,
+  experiment: string,
+  options: QueryResponderOptions = {},
+): () => void {
+  const names = busNames(options.prefix);
+  const sub = nc.subscribe(names.querySubject(experiment), {
+    callback: (err, msg) => {
+      if (err) return;
+      const decoded = decodeJson(msg.data);
+      const query = decoded.ok ? parseQuery(decoded.value) : null;
+      const answer = query
+        ? (answerQuery(store, experiment, query) ?? { error: `no experiment '${experiment}'` })
+        : { error: 'expected {"kind":"status"} or {"kind":"leaderboard","top":N}' };
+      msg.respond(encodeMessage(answer));
+    },
+  });
+  return () => sub.unsubscribe();
+}
+
+/** Asks the orchestrator running `experiment`; rejects with a clear message when none answers. */
+export async function queryOrchestrator(
+  nc: NatsConnection,
+  experiment: string,
+  query: object,
+  options: QueryResponderOptions & { timeoutMs?: number } = {},
+): Promise<unknown> {
+  const names = busNames(options.prefix);
+  let reply;
+  try {
+    reply = await nc.request(names.querySubject(experiment), encodeMessage(query), {
+      timeout: options.timeoutMs ?? 3000,
+    });
+  } catch (err) {
+    throw new HpoError(
+      `no orchestrator answered for experiment '${experiment}' on the bus (is 'hpo search' or 'hpo resume' running it?)`,
+      { cause: err },
+    );
+  }
+  const decoded = decodeJson(reply.data);
+  if (!decoded.ok) throw new HpoError(`the orchestrator sent an unreadable answer: ${decoded.error}`);
+  return decoded.value;
+}

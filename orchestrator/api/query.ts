@@ -1,0 +1,107 @@
+/**
+ * Questions about an experiment that the CLI answers from a local database, and a running orchestrator
+ * answers for other machines (over NATS request/reply and its HTTP endpoint): the same JSON either way.
+ */
+import type { ExperimentRecord, Store, TrialRecord } from '../store/types.js';
+
+export type Query = { kind: 'status' } | { kind: 'leaderboard'; top?: number };
+
+export interface ExperimentSummary {
+  name: string;
+  status: string;
+  method: string;
+  task: string;
+  metric: string;
+  goal: string;
+  trials: Record<string, number>;
+  best: { trial_id: string; value: number | null; params: TrialRecord['params'] } | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StatusAnswer extends ExperimentSummary {
+  running: {
+    trial_id: string;
+    params: TrialRecord['params'];
+    epochs: number;
+    attempt: number;
+    worker: string | null;
+  }[];
+}
+
+export interface LeaderboardAnswer {
+  experiment: Pick<ExperimentRecord, 'name' | 'space'>;
+  rows: TrialRecord[];
+}
+
+export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummary {
+  const trials = store.listTrials(exp.name);
+  const counts: Record<string, number> = {
+    total: trials.length,
+    pending: 0,
+    running: 0,
+    completed: 0,
+    stopped: 0,
+    failed: 0,
+  };
+  for (const t of trials) counts[t.state]++;
+  const [best] = store.leaderboard(exp.name, { top: 1 });
+  return {
+    name: exp.name,
+    status: exp.status,
+    method: exp.space.method,
+    task: exp.space.task,
+    metric: exp.space.metric.name,
+    goal: exp.space.metric.goal,
+    trials: counts,
+    best: best ? { trial_id: best.trial_id, value: best.value, params: best.params } : null,
+    created_at: new Date(exp.created_at).toISOString(),
+    updated_at: new Date(exp.updated_at).toISOString(),
+  };
+}
+
+export function statusAnswer(store: Store, exp: ExperimentRecord): StatusAnswer {
+  const running = store
+    .listTrials(exp.name)
+    .filter((t) => t.state === 'running')
+    .map((t) => ({
+      trial_id: t.trial_id,
+      params: t.params,
+      epochs: t.epochs,
+      attempt: t.attempt,
+      worker: t.worker,
+    }));
+  return { ...summarize(store, exp), running };
+}
+
+export function leaderboardAnswer(store: Store, exp: ExperimentRecord, top?: number): LeaderboardAnswer {
+  return {
+    experiment: { name: exp.name, space: exp.space },
+    rows: store.leaderboard(exp.name, top ? { top } : {}),
+  };
+}
+
+/** Answers a query about `experiment`; undefined when the store has no such experiment. */
+export function answerQuery(
+  store: Store,
+  experiment: string,
+  query: Query,
+): StatusAnswer | LeaderboardAnswer | undefined {
+  const exp = store.getExperiment(experiment);
+  if (!exp) return undefined;
+  return query.kind === 'status' ? statusAnswer(store, exp) : leaderboardAnswer(store, exp, query.top);
+}
+
+/** A query from untrusted input (a bus message, a URL): null when it is not one. */
+export function parseQuery(input: unknown): Query | null {
+  if (typeof input !== 'object' || input === null) return null;
+  const q = input as Record<string, unknown>;
+  if (q.kind === 'status') return { kind: 'status' };
+  if (q.kind === 'leaderboard') {
+    if (q.top === undefined) return { kind: 'leaderboard' };
+    if (typeof q.top === 'number' && Number.isInteger(q.top) && q.top > 0 && q.top <= 10_000) {
+      return { kind: 'leaderboard', top: q.top };
+    }
+  }
+  return null;
+}

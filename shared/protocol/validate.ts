@@ -1,0 +1,300 @@
+/**
+ * Validation of every message received over the bus. Nothing that arrives from the network is trusted:
+ * each validator checks the protocol version and every field's type, and returns either a fresh object
+ * holding only the known fields or an error naming the first bad field
+ * (e.g. `trial_id: expected a non-empty string`). Validators never throw.
+ *
+ * JSON cannot carry NaN or ±Infinity (JSON.stringify writes null), so a metric that is `null` on the
+ * wire is read back as NaN: a diverged loss is a valid metric, not an invalid message.
+ */
+import type { CancelMessage, DecisionReply, WorkerHeartbeat } from './bus.js';
+import {
+  type Decision,
+  type EpochEvent,
+  type FinalState,
+  PROTOCOL_VERSION,
+  type ResultEvent,
+  type TrialParams,
+  type TrialSpec,
+} from './trial.js';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Largest message accepted (NATS' default max_payload is 1 MiB too). */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Longest name (experiment, trial id, task, worker) accepted. */
+export const MAX_NAME_LENGTH = 256;
+/** Most parameters / metrics in one message. */
+export const MAX_ENTRIES = 1000;
+/** Longest error text kept in a result (longer ones are truncated, not rejected). */
+export const MAX_ERROR_LENGTH = 16 * 1024;
+
+/** Thrown inside a validator to abort with a field error; never escapes this module. */
+class FieldError extends Error {}
+
+type Obj = Record<string, unknown>;
+
+/** `fail(field, expected)`, or `fail(field, expected, value)` to say what came instead. */
+function fail(field: string, expected: string, ...got: [unknown?]): never {
+  throw new FieldError(
+    `${field}: expected ${expected}${got.length === 0 ? '' : `, got ${describe(got[0])}`}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing (missing)';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string')
+    return value.length > 40 ? `a string of ${value.length} characters` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function object(value: unknown, field: string): Obj {
+  if (!isObject(value)) fail(field, 'an object', value);
+  return value;
+}
+
+function version(o: Obj): typeof PROTOCOL_VERSION {
+  const v = o.v;
+  if (v === PROTOCOL_VERSION) return PROTOCOL_VERSION;
+  if (v === undefined) fail('v', `protocol version ${PROTOCOL_VERSION}`, v);
+  throw new FieldError(
+    `v: unsupported protocol version ${describe(v)} (this build speaks ${PROTOCOL_VERSION})`,
+  );
+}
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** A non-empty name without control characters (it ends up in subjects, headers, logs). */
+function name(o: Obj, field: string, prefix = ''): string {
+  const value = o[field];
+  const path = prefix + field;
+  if (typeof value !== 'string' || value.length === 0) fail(path, 'a non-empty string', value);
+  if (value.length > MAX_NAME_LENGTH) fail(path, `at most ${MAX_NAME_LENGTH} characters`, value);
+  if (hasControlCharacter(value)) fail(path, 'a string without control characters');
+  return value;
+}
+
+function optionalName(o: Obj, field: string): string | undefined {
+  return o[field] === undefined ? undefined : name(o, field);
+}
+
+function integer(o: Obj, field: string, min: number, prefix = ''): number {
+  const value = o[field];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    fail(prefix + field, `an integer >= ${min}`, value);
+  }
+  return value;
+}
+
+function finite(o: Obj, field: string): number {
+  const value = o[field];
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, 'a finite number', value);
+  return value;
+}
+
+function boolean(o: Obj, field: string): boolean {
+  const value = o[field];
+  if (typeof value !== 'boolean') fail(field, 'a boolean', value);
+  return value;
+}
+
+function entries(value: unknown, field: string): [string, unknown][] {
+  const o = object(value, field);
+  const list = Object.entries(o);
+  if (list.length > MAX_ENTRIES) fail(field, `at most ${MAX_ENTRIES} entries`, `${list.length}`);
+  return list;
+}
+
+function params(value: unknown): TrialParams {
+  const out: TrialParams = {};
+  for (const [key, v] of entries(value, 'params')) {
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    } else fail(`params.${key}`, 'a finite number, string or boolean', v);
+  }
+  return out;
+}
+
+/** Metric values: numbers; null (JSON's NaN/Infinity) reads as NaN. */
+function metrics(value: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, v] of entries(value, 'metrics')) {
+    let n: number;
+    if (typeof v === 'number') n = v;
+    else if (v === null) n = NaN;
+    else fail(`metrics.${key}`, 'a number', v);
+    Object.defineProperty(out, key, { value: n, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function run<T>(input: unknown, build: (o: Obj) => T): Validation<T> {
+  try {
+    return { ok: true, value: build(object(input, 'message')) };
+  } catch (err) {
+    if (err instanceof FieldError) return { ok: false, error: err.message };
+    return { ok: false, error: `message: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
+  return run(input, (o) => {
+    const spec: TrialSpec = {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      trial_id: name(o, 'trial_id'),
+      attempt: integer(o, 'attempt', 1),
+      task: name(o, 'task'),
+      params: params(o.params),
+      seed: integer(o, 'seed', Number.MIN_SAFE_INTEGER),
+    };
+    if (o.data !== undefined) {
+      const d = object(o.data, 'data');
+      const data: { seed: number; sha256?: string } = {
+        seed: integer(d, 'seed', Number.MIN_SAFE_INTEGER, 'data.'),
+      };
+      if (d.sha256 !== undefined) data.sha256 = name(d, 'sha256', 'data.');
+      spec.data = data;
+    }
+    return spec;
+  });
+}
+
+export function validateEpochEvent(input: unknown): Validation<EpochEvent> {
+  return run(input, (o) => ({
+    v: version(o),
+    experiment: name(o, 'experiment'),
+    trial_id: name(o, 'trial_id'),
+    attempt: integer(o, 'attempt', 1),
+    epoch: integer(o, 'epoch', 1),
+    metrics: metrics(o.metrics),
+    worker: name(o, 'worker'),
+  }));
+}
+
+/** A decision request is the EpochEvent of the epoch that just ended. */
+export const validateDecisionRequest = validateEpochEvent;
+
+const FINAL_STATES: readonly FinalState[] = ['completed', 'stopped', 'failed'];
+
+export function validateResultEvent(input: unknown): Validation<ResultEvent> {
+  return run(input, (o) => {
+    const state = o.state;
+    if (typeof state !== 'string' || !(FINAL_STATES as readonly string[]).includes(state)) {
+      fail('state', `one of ${FINAL_STATES.join(', ')}`, state);
+    }
+    const result: ResultEvent = {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      trial_id: name(o, 'trial_id'),
+      attempt: integer(o, 'attempt', 1),
+      state: state as FinalState,
+      metrics: metrics(o.metrics),
+      epochs: integer(o, 'epochs', 0),
+      worker: name(o, 'worker'),
+      started_at: finite(o, 'started_at'),
+      ended_at: finite(o, 'ended_at'),
+    };
+    if (o.error !== undefined) {
+      if (typeof o.error !== 'string') fail('error', 'a string', o.error);
+      result.error = o.error.length > MAX_ERROR_LENGTH ? `${o.error.slice(0, MAX_ERROR_LENGTH)}…` : o.error;
+    }
+    const backend = optionalName(o, 'backend');
+    if (backend !== undefined) result.backend = backend;
+    return result;
+  });
+}
+
+const DECISIONS: readonly Decision[] = ['continue', 'stop'];
+
+export function validateDecisionReply(input: unknown): Validation<DecisionReply> {
+  return run(input, (o) => {
+    const v = version(o);
+    const decision = o.decision;
+    if (typeof decision !== 'string' || !(DECISIONS as readonly string[]).includes(decision)) {
+      fail('decision', `one of ${DECISIONS.join(', ')}`, decision);
+    }
+    return { v, decision: decision as Decision };
+  });
+}
+
+export function validateCancel(input: unknown): Validation<CancelMessage> {
+  return run(input, (o) => {
+    const msg: CancelMessage = { v: version(o), experiment: name(o, 'experiment') };
+    const trialId = optionalName(o, 'trial_id');
+    if (trialId !== undefined) msg.trial_id = trialId;
+    return msg;
+  });
+}
+
+export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartbeat> {
+  return run(input, (o) => {
+    const hb: WorkerHeartbeat = {
+      v: version(o),
+      name: name(o, 'name'),
+      slots: integer(o, 'slots', 0),
+      busy: integer(o, 'busy', 0),
+      trials_done: integer(o, 'trials_done', 0),
+      started_at: finite(o, 'started_at'),
+      sent_at: finite(o, 'sent_at'),
+      draining: boolean(o, 'draining'),
+      invalid_messages: integer(o, 'invalid_messages', 0),
+    };
+    const backend = optionalName(o, 'backend');
+    if (backend !== undefined) hb.backend = backend;
+    return hb;
+  });
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Bytes off the wire to a JSON value: size limit, strict UTF-8, JSON syntax. Never throws. */
+export function decodeJson(data: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): Validation<unknown> {
+  if (!(data instanceof Uint8Array)) return { ok: false, error: 'payload: expected bytes' };
+  if (data.byteLength === 0) return { ok: false, error: 'payload: empty' };
+  if (data.byteLength > maxBytes) {
+    return { ok: false, error: `payload: ${data.byteLength} bytes exceeds the ${maxBytes}-byte limit` };
+  }
+  let text: string;
+  try {
+    text = utf8.decode(data);
+  } catch {
+    return { ok: false, error: 'payload: not valid UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) as unknown };
+  } catch (err) {
+    return {
+      ok: false,
+      error: `payload: not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    };
+  }
+}
+
+/** decodeJson then a validator: the one call a receiver makes. Never throws. */
+export function parseMessage<T>(
+  data: Uint8Array,
+  validate: (input: unknown) => Validation<T>,
+  maxBytes = MAX_MESSAGE_BYTES,
+): Validation<T> {
+  const decoded = decodeJson(data, maxBytes);
+  return decoded.ok ? validate(decoded.value) : decoded;
+}
+
+/** JSON bytes of an outgoing message. */
+export function encodeMessage(message: object): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(message));
+}

@@ -1,0 +1,202 @@
+/**
+ * The distributed path as a user runs it: a real nats-server, `hpo worker` processes, `hpo search
+ * --nats` and `hpo resume --nats` as separate OS processes, with kill -9 of a worker and of the
+ * orchestrator.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../orchestrator/store/index.js';
+import { runHpo, startHpo } from './helpers/cli.js';
+import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+
+const SPACE = `
+method: grid
+task: synthetic
+metric: {name: val_acc, goal: maximize}
+parameters:
+  a: {values: [1, 2, 3, 4]}
+  b: {values: [x, y, z]}
+  epochs: {value: 4}
+  sleep_ms: {value: 250}
+`;
+
+function waitFor(
+  read: () => string,
+  pattern: RegExp,
+  count: number,
+  child: ChildProcess,
+  ms = 60_000,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setInterval(() => {
+      if ((read().match(new RegExp(pattern, 'g')) ?? []).length >= count) {
+        clearInterval(timer);
+        clearTimeout(limit);
+        resolve();
+      }
+    }, 20);
+    const limit = setTimeout(() => {
+      clearInterval(timer);
+      reject(new Error(`timed out waiting for ${count}x ${pattern}:\n${read()}`));
+    }, ms);
+    child.once('exit', (code) => {
+      if ((read().match(new RegExp(pattern, 'g')) ?? []).length < count) {
+        clearInterval(timer);
+        clearTimeout(limit);
+        reject(new Error(`process exited (${code}) before ${count}x ${pattern}:\n${read()}`));
+      }
+    });
+  });
+}
+
+function capture(child: ChildProcess): () => string {
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  return () => text;
+}
+
+describe('distributed search over NATS (real nats-server, hpo processes)', function () {
+  this.timeout(240_000);
+  let server: NatsServerHandle;
+  let dir: string;
+  let spaceFile: string;
+  const workers: ChildProcess[] = [];
+
+  const startWorker = (name: string) => {
+    // ack_wait is the orchestrator's setting (see --ack-wait below): short, so a killed worker's trial returns fast.
+    const w = startHpo([
+      'worker',
+      '--nats',
+      server.url,
+      '--concurrency',
+      '2',
+      '--backend',
+      'cpu',
+      '--name',
+      name,
+    ]);
+    workers.push(w);
+    return w;
+  };
+
+  before(async () => {
+    server = await startNatsServer();
+    dir = await mkdtemp(join(tmpdir(), 'hpo-cli-nats-'));
+    spaceFile = join(dir, 'space.yaml');
+    await writeFile(spaceFile, SPACE);
+  });
+  afterEach(() => {
+    for (const w of workers.splice(0)) if (w.exitCode === null) w.kill('SIGKILL');
+  });
+  after(async () => {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('two workers, one killed -9 mid-trial: every trial completes exactly once, on both workers', async () => {
+    const w1 = startWorker('w1');
+    const w2 = startWorker('w2');
+    const w1log = capture(w1);
+    capture(w2);
+    const db = join(dir, 'a.db');
+    const search = startHpo([
+      'search',
+      spaceFile,
+      '--name',
+      'n1',
+      '--db',
+      db,
+      '--nats',
+      server.url,
+      '--ack-wait',
+      '3000',
+    ]);
+    const log = capture(search);
+    // Kill w1 once it has completed a trial (read from the database, which the search writes in WAL mode)
+    // and while it holds others.
+    await waitFor(log, /experiment 'n1'/, 1, search);
+    for (let completedByW1 = 0; completedByW1 === 0; await new Promise((r) => setTimeout(r, 50))) {
+      const peek = SqliteStore.open(db);
+      completedByW1 = peek
+        .listTrials('n1')
+        .filter((t) => t.state === 'completed' && t.worker === 'w1').length;
+      peek.close();
+    }
+    assert.equal(w1log().includes('hpo worker w1'), true);
+    w1.kill('SIGKILL');
+    const done = new Promise<number | null>((resolve) => search.once('exit', resolve));
+    assert.equal(await done, 0, log());
+
+    const store = SqliteStore.open(db);
+    const trials = store.listTrials('n1');
+    assert.equal(trials.length, 12);
+    assert.equal(new Set(trials.map((t) => t.trial_id)).size, 12);
+    assert.ok(
+      trials.every((t) => t.state === 'completed'),
+      JSON.stringify(trials.map((t) => t.state)),
+    );
+    const byWorker = new Set(trials.map((t) => t.worker));
+    assert.ok(byWorker.has('w1') && byWorker.has('w2'), `workers: ${[...byWorker].join(', ')}`);
+    for (const t of trials) assert.equal(store.listEpochs('n1', t.trial_id).length, 4);
+    store.close();
+
+    const board = await runHpo(['leaderboard', 'n1', '--db', db, '--format', 'json', '--top', '100']);
+    const rows = JSON.parse(board.stdout) as { value: number }[];
+    assert.equal(rows.length, 12);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i - 1].value >= rows[i].value);
+  });
+
+  it('orchestrator killed -9 mid-search, then resumed: nothing lost, no completed trial run twice', async () => {
+    startWorker('w3');
+    const db = join(dir, 'b.db');
+    const search = startHpo([
+      'search',
+      spaceFile,
+      '--name',
+      'n2',
+      '--db',
+      db,
+      '--nats',
+      server.url,
+      '--max-in-flight',
+      '4',
+    ]);
+    const log = capture(search);
+    await waitFor(log, / finished /, 3, search);
+    search.kill('SIGKILL');
+    await new Promise((r) => search.once('close', r));
+    let store = SqliteStore.open(db);
+    const before = store.listTrials('n2').filter((t) => t.state === 'completed');
+    store.close();
+
+    // Status from another process over the bus while the resumed search runs.
+    const resume = startHpo(['resume', 'n2', '--db', db, '--nats', server.url, '--max-in-flight', '4']);
+    const rlog = capture(resume);
+    await waitFor(rlog, /experiment 'n2'/, 1, resume);
+    const status = await runHpo(['status', 'n2', '--nats', server.url, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.equal(JSON.parse(status.stdout).name, 'n2');
+    assert.equal(await new Promise((r) => resume.once('exit', r)), 0, rlog());
+
+    store = SqliteStore.open(db);
+    const after = store.listTrials('n2');
+    assert.equal(after.length, 12);
+    assert.ok(after.every((t) => t.state === 'completed'));
+    for (const t of before) {
+      const now = after.find((x) => x.trial_id === t.trial_id)!;
+      assert.equal(now.attempt, t.attempt, `${t.trial_id} ran again`);
+      assert.equal(now.ended_at, t.ended_at);
+    }
+    store.close();
+  });
+
+  it('status over the bus with no orchestrator running: a clear error, exit 1', async () => {
+    const r = await runHpo(['status', 'nobody', '--nats', server.url]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /no orchestrator answered for experiment 'nobody'/);
+  });
+});

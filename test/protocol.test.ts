@@ -1,0 +1,209 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { busNames, experimentToken, resultMsgId, trialMsgId } from '../shared/protocol/bus.js';
+import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
+import {
+  MAX_MESSAGE_BYTES,
+  type Validation,
+  decodeJson,
+  encodeMessage,
+  parseMessage,
+  validateCancel,
+  validateDecisionReply,
+  validateDecisionRequest,
+  validateEpochEvent,
+  validateResultEvent,
+  validateTrialSpec,
+  validateWorkerHeartbeat,
+} from '../shared/protocol/validate.js';
+
+const spec: TrialSpec = {
+  v: PROTOCOL_VERSION,
+  experiment: 'exp-1',
+  trial_id: 't0001',
+  attempt: 1,
+  task: 'synthetic',
+  params: { lr: 0.01, optimizer: 'adam', batchnorm: true },
+  seed: 12345,
+  data: { seed: 7, sha256: 'ab'.repeat(32) },
+};
+const epoch = {
+  v: PROTOCOL_VERSION,
+  experiment: 'exp-1',
+  trial_id: 't0001',
+  attempt: 2,
+  epoch: 3,
+  metrics: { val_acc: 0.5, loss: 1.2 },
+  worker: 'host:1',
+};
+const result: ResultEvent = {
+  v: PROTOCOL_VERSION,
+  experiment: 'exp-1',
+  trial_id: 't0001',
+  attempt: 1,
+  state: 'failed',
+  metrics: { val_acc: 0.4 },
+  epochs: 2,
+  error: 'Error: boom',
+  worker: 'host:1',
+  backend: 'cpu',
+  started_at: 1000,
+  ended_at: 2000,
+};
+const heartbeat = {
+  v: PROTOCOL_VERSION,
+  name: 'w1',
+  slots: 2,
+  busy: 1,
+  backend: 'wasm',
+  trials_done: 3,
+  started_at: 1,
+  sent_at: 2,
+  draining: false,
+  invalid_messages: 0,
+};
+
+type Validator = (input: unknown) => Validation<unknown>;
+/** Name, validator, a valid message, its optional fields. */
+const validators: [string, Validator, Record<string, unknown>, string[]][] = [
+  ['TrialSpec', validateTrialSpec, spec as unknown as Record<string, unknown>, ['data']],
+  ['EpochEvent', validateEpochEvent, epoch, []],
+  ['ResultEvent', validateResultEvent, result as unknown as Record<string, unknown>, ['error', 'backend']],
+  ['decision request', validateDecisionRequest, epoch, []],
+  ['decision reply', validateDecisionReply, { v: PROTOCOL_VERSION, decision: 'stop' }, []],
+  ['cancel', validateCancel, { v: PROTOCOL_VERSION, experiment: 'exp-1', trial_id: 't1' }, ['trial_id']],
+  ['worker heartbeat', validateWorkerHeartbeat, heartbeat, ['backend']],
+];
+
+function rejects(v: Validation<unknown>, pattern: RegExp): void {
+  assert.equal(v.ok, false, `expected a rejection matching ${pattern}`);
+  if (!v.ok) assert.match(v.error, pattern);
+}
+
+describe('protocol validation', () => {
+  for (const [name, validate, valid, optional] of validators) {
+    describe(name, () => {
+      it('accepts a valid message and returns a copy of its known fields only', () => {
+        const v = validate({ ...valid, extra: 'ignored' });
+        assert.ok(v.ok, v.ok ? '' : v.error);
+        assert.deepEqual(v.value, valid);
+        assert.notEqual(v.value, valid);
+      });
+
+      it('round-trips through bytes', () => {
+        const v = parseMessage(encodeMessage(valid), validate);
+        assert.ok(v.ok);
+        assert.deepEqual(v.value, valid);
+      });
+
+      it('rejects an old, future or missing protocol version, naming v', () => {
+        rejects(validate({ ...valid, v: 0 }), /^v: unsupported protocol version 0/);
+        rejects(validate({ ...valid, v: PROTOCOL_VERSION + 1 }), /^v: unsupported protocol version/);
+        rejects(validate({ ...valid, v: '1' }), /^v: /);
+        const { v: _v, ...noVersion } = valid;
+        rejects(validate(noVersion), /^v: expected protocol version 1, got nothing \(missing\)/);
+      });
+
+      it('rejects every field missing or of a wrong type, naming the field', () => {
+        for (const field of Object.keys(valid)) {
+          if (field === 'v') continue;
+          const { [field]: _gone, ...missing } = valid;
+          const m = validate(missing);
+          if (optional.includes(field)) assert.ok(m.ok, `${field} is optional in ${name}`);
+          else rejects(m, new RegExp(`^${field}: expected .*, got nothing \\(missing\\)`));
+          const other = typeof valid[field] === 'string' ? 42 : 'x';
+          for (const wrong of [null, [], other]) {
+            rejects(validate({ ...valid, [field]: wrong }), new RegExp(`^${field}: expected`));
+          }
+        }
+      });
+
+      it('never throws on random bytes or random JSON', () => {
+        for (let i = 0; i < 300; i++) {
+          const bytes = randomBytes(1 + (i % 64));
+          const v = parseMessage(bytes, validate);
+          assert.equal(v.ok, false);
+        }
+        const samples: unknown[] = [null, 0, 'x', [], [1, 2], true, {}, { v: 1 }, { ...valid, v: null }];
+        for (const s of samples) assert.equal(validate(s).ok, false);
+      });
+    });
+  }
+
+  it('rejects a payload over the size limit, empty payloads, bad UTF-8 and bad JSON with a reason', () => {
+    const huge = encodeMessage({ ...spec, params: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } });
+    rejects(parseMessage(huge, validateTrialSpec), /^payload: \d+ bytes exceeds the 1048576-byte limit/);
+    rejects(decodeJson(new Uint8Array()), /^payload: empty/);
+    rejects(decodeJson(new Uint8Array([0xff, 0xfe, 0x7b])), /^payload: not valid UTF-8/);
+    rejects(decodeJson(new TextEncoder().encode('{"v":1,')), /^payload: not valid JSON/);
+    rejects(validateTrialSpec('{"v":1}'), /^message: expected an object, got/);
+  });
+
+  it('checks nested fields and names their path', () => {
+    rejects(
+      validateTrialSpec({ ...spec, params: { lr: { nested: 1 } } }),
+      /^params\.lr: expected a finite number/,
+    );
+    rejects(validateTrialSpec({ ...spec, params: { lr: Number.POSITIVE_INFINITY } }), /^params\.lr: /);
+    rejects(validateTrialSpec({ ...spec, data: { seed: 'x' } }), /^data\.seed: expected an integer/);
+    rejects(
+      validateTrialSpec({ ...spec, data: { seed: 1, sha256: 5 } }),
+      /^data\.sha256: expected a non-empty string/,
+    );
+    rejects(validateEpochEvent({ ...epoch, metrics: { acc: 'high' } }), /^metrics\.acc: expected a number/);
+    rejects(validateTrialSpec({ ...spec, attempt: 0 }), /^attempt: expected an integer >= 1, got 0/);
+    rejects(
+      validateTrialSpec({ ...spec, trial_id: 't1\nNats-Msg-Id: x' }),
+      /^trial_id: expected a string without control/,
+    );
+    rejects(
+      validateResultEvent({ ...result, state: 'running' }),
+      /^state: expected one of completed, stopped, failed/,
+    );
+    rejects(validateDecisionReply({ v: 1, decision: 'pause' }), /^decision: expected one of continue, stop/);
+  });
+
+  it('reads null metrics (JSON for NaN / Infinity) as NaN', () => {
+    const wire = parseMessage(
+      encodeMessage({ ...result, metrics: { loss: NaN, val_acc: 0.1 } }),
+      validateResultEvent,
+    );
+    assert.ok(wire.ok);
+    assert.ok(Number.isNaN(wire.value.metrics.loss));
+    assert.equal(wire.value.metrics.val_acc, 0.1);
+  });
+
+  it('keeps __proto__ keys as plain data (no prototype pollution)', () => {
+    const raw =
+      '{"v":1,"experiment":"e","trial_id":"t","attempt":1,"task":"synthetic","seed":1,"params":{"__proto__":{"polluted":1}}}';
+    const v = parseMessage(new TextEncoder().encode(raw), validateTrialSpec);
+    assert.equal(v.ok, false); // an object is not a parameter value
+    const ok = parseMessage(
+      new TextEncoder().encode(raw.replace('{"polluted":1}', '"x"')),
+      validateTrialSpec,
+    );
+    assert.ok(ok.ok);
+    assert.equal(Object.getPrototypeOf(ok.value.params), Object.prototype);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('names subjects, streams and message ids; unsafe experiment names become safe tokens', () => {
+    const n = busNames();
+    assert.equal(n.trialsStream, 'HPO_TRIALS');
+    assert.equal(n.eventsStream, 'HPO_EVENTS');
+    assert.equal(n.trialsSubject('exp-1'), 'hpo.trials.exp-1');
+    assert.equal(n.eventsSubject('exp-1', 'result'), 'hpo.events.exp-1.result');
+    assert.equal(n.eventsFilter('exp-1'), 'hpo.events.exp-1.>');
+    assert.equal(n.decideSubject('exp-1'), 'hpo.decide.exp-1');
+    assert.equal(n.orchestratorConsumer('exp-1'), 'orch_exp-1');
+    assert.equal(trialMsgId(spec), 'exp-1/t0001/1');
+    assert.equal(resultMsgId(result), 'exp-1/t0001/1/result');
+    for (const bad of ['a.b', 'a b', 'x>', '*', 'é', 'a'.repeat(100)]) {
+      const t = experimentToken(bad);
+      assert.match(t, /^[A-Za-z0-9_-]+$/);
+      assert.notEqual(t, experimentToken(`${bad}!`));
+    }
+    assert.equal(busNames('team.hpo').trialsStream, 'TEAM_HPO_TRIALS');
+    assert.throws(() => busNames('bad prefix'), /invalid subject prefix/);
+  });
+});

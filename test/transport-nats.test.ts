@@ -1,0 +1,411 @@
+/**
+ * The NATS transport against a real nats-server (JetStream): the transport contract with two workers,
+ * then what only a distributed transport has to survive: a worker killed mid-trial, an orchestrator
+ * down while results arrive, a trial that uses up its deliveries, garbage on every subject, refusals,
+ * drain, a server restart.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { NatsTransport, type NatsTransportOptions } from '../orchestrator/transport/nats/index.js';
+import type { TransportHandlers } from '../orchestrator/transport/index.js';
+import {
+  type Decision,
+  type EpochEvent,
+  PROTOCOL_VERSION,
+  type ResultEvent,
+  type TrialParams,
+  type TrialSpec,
+} from '../shared/protocol/index.js';
+import {
+  type NatsConnection,
+  NatsWorker,
+  type NatsWorkerOptions,
+  connectNats,
+  listWorkers,
+} from '../worker/nats/index.js';
+import { TrialPool } from '../worker/pool/index.js';
+import { transportContract } from './contracts/transport.contract.js';
+import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Log lines of every component, printed only if a test fails. */
+let logs: string[] = [];
+const log = (line: string) => logs.push(line);
+
+async function worker(url: string, name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
+  const nc = await connectNats({ servers: [url], name });
+  const w = new NatsWorker(nc, new TrialPool({ threads: 1, backend: 'cpu', name }), {
+    name,
+    backend: 'cpu',
+    log,
+    fetchExpiresMs: 1000,
+    ...options,
+  });
+  await w.start();
+  return w;
+}
+
+transportContract('NATS (real nats-server, 2 workers)', async () => {
+  const server = await startNatsServer();
+  const transport = new NatsTransport(await connectNats({ servers: [server.url] }), { maxInFlight: 4, log });
+  const workers = await Promise.all(['w1', 'w2'].map((name) => worker(server.url, name)));
+  return {
+    transport,
+    cleanup: async () => {
+      await transport.close();
+      await Promise.all(workers.map((w) => w.close()));
+      await server.stop();
+    },
+  };
+});
+
+class Recorder implements TransportHandlers {
+  epochs: EpochEvent[] = [];
+  results: ResultEvent[] = [];
+  constructor(public decide: (e: EpochEvent) => Decision = () => 'continue') {}
+  async onEpoch(e: EpochEvent): Promise<Decision> {
+    this.epochs.push(e);
+    return this.decide(e);
+  }
+  async onResult(r: ResultEvent): Promise<void> {
+    this.results.push(r);
+  }
+  waitForResults(n: number, ms = 20_000): Promise<void> {
+    return until(`${n} result(s) (have ${this.results.length})`, () => this.results.length >= n, ms);
+  }
+}
+
+let counter = 0;
+function spec(experiment: string, params: TrialParams, extra: Partial<TrialSpec> = {}): TrialSpec {
+  return {
+    v: PROTOCOL_VERSION,
+    experiment,
+    trial_id: `n${++counter}`,
+    attempt: 1,
+    task: 'synthetic',
+    params,
+    seed: 1,
+    ...extra,
+  };
+}
+
+/** A NatsWorker serving a TrialPool in a child process, so the test can kill -9 it. */
+async function childWorker(url: string, name: string): Promise<ChildProcess> {
+  const natsIndex = new URL('../worker/nats/index.js', import.meta.url).href;
+  const poolIndex = new URL('../worker/pool/index.js', import.meta.url).href;
+  const code = `
+    const { connectNats, NatsWorker } = await import(${JSON.stringify(natsIndex)});
+    const { TrialPool } = await import(${JSON.stringify(poolIndex)});
+    const nc = await connectNats({ servers: [${JSON.stringify(url)}] });
+    const pool = new TrialPool({ threads: 1, backend: 'cpu', name: ${JSON.stringify(name)} });
+    const w = new NatsWorker(nc, pool, { name: ${JSON.stringify(name)}, fetchExpiresMs: 1000 });
+    await w.start();
+    process.stdout.write('ready\\n');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  await until('the child worker to start', () => {
+    if (child.exitCode !== null) throw new Error(`child worker exited: ${out}`);
+    return out.includes('ready');
+  });
+  return child;
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('NATS transport: failures and the bus', function () {
+  this.timeout(60_000);
+  let server: NatsServerHandle;
+  let cleanups: (() => Promise<unknown> | void)[];
+  let admin: NatsConnection;
+
+  async function transport(rec: Recorder, options: NatsTransportOptions = {}): Promise<NatsTransport> {
+    const t = new NatsTransport(await connectNats({ servers: [server.url] }), { log, ...options });
+    cleanups.push(() => t.close());
+    await t.start(rec);
+    return t;
+  }
+
+  async function startWorker(name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
+    const w = await worker(server.url, name, options);
+    cleanups.push(() => w.close());
+    return w;
+  }
+
+  async function queued(): Promise<number> {
+    const jsm = await jetstreamManager(admin);
+    return (await jsm.streams.info('HPO_TRIALS')).state.messages;
+  }
+
+  beforeEach(async () => {
+    logs = [];
+    cleanups = [];
+    server = await startNatsServer();
+    admin = await connectNats({ servers: [server.url] });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') process.stderr.write(`component logs:\n${logs.join('\n')}\n`);
+    for (const c of cleanups.reverse()) await c();
+    await admin.close();
+    await server.stop();
+  });
+
+  it('a worker killed mid-trial: the trial is redelivered after ack_wait and finishes on another, one result', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { ackWaitMs: 2000, maxDeliver: 3 });
+    const victim = await childWorker(server.url, 'victim');
+    cleanups.push(() => killed(victim));
+    const s = spec('crash', { x: 1, epochs: 6, sleep_ms: 150 });
+    await t.submit(s);
+    await until('an epoch from the victim', () => rec.epochs.some((e) => e.worker === 'victim'));
+    const rescuer = await startWorker('rescuer');
+    await killed(victim);
+    const killedAt = Date.now();
+    await rec.waitForResults(1);
+    await sleep(300);
+    assert.equal(rec.results.length, 1);
+    const [r] = rec.results;
+    assert.equal(r.trial_id, s.trial_id);
+    assert.equal(r.state, 'completed');
+    assert.equal(r.epochs, 6);
+    assert.equal(r.worker, 'rescuer');
+    assert.ok(Date.now() - killedAt >= 1500, 'redelivered only after ack_wait');
+    assert.equal(rescuer.stats().redelivered, 1);
+    assert.equal(t.inFlight(), 0);
+    assert.equal(await queued(), 0);
+  });
+
+  it('a trial whose every delivery dies ends failed through the max_deliver advisory, and leaves the queue', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { ackWaitMs: 1000, maxDeliver: 1 });
+    const victim = await childWorker(server.url, 'victim');
+    cleanups.push(() => killed(victim));
+    await t.submit(spec('doomed-worker', { x: 1, epochs: 50, sleep_ms: 100 }));
+    await until('an epoch from the victim', () => rec.epochs.some((e) => e.worker === 'victim'));
+    await killed(victim);
+    // The server notices a used-up message when a consumer pulls: the fleet goes on pulling.
+    const bystander = await startWorker('bystander');
+    await rec.waitForResults(1);
+    const [r] = rec.results;
+    assert.equal(r.state, 'failed');
+    assert.match(r.error ?? '', /gave up after 1 deliveries \(max_deliver\)/);
+    assert.equal(bystander.stats().trialsDone, 0);
+    await until('the queue to empty', async () => (await queued()) === 0, 5000);
+  });
+
+  it('results published while the orchestrator is down are applied when it comes back', async () => {
+    const rec1 = new Recorder();
+    const t1 = new NatsTransport(await connectNats({ servers: [server.url] }), { log });
+    await t1.start(rec1);
+    const w = await startWorker('w1');
+    const s = spec('resume', { x: 1, epochs: 4, sleep_ms: 200 });
+    await t1.submit(s);
+    await until('the first epoch', () => rec1.epochs.length >= 1);
+    await t1.close();
+    await until('the worker to finish the trial', () => w.stats().trialsDone === 1);
+    assert.equal(rec1.results.length, 0);
+
+    const rec2 = new Recorder();
+    await transport(rec2, { experiments: ['resume'] });
+    await rec2.waitForResults(1);
+    assert.equal(rec2.results[0].trial_id, s.trial_id);
+    assert.equal(rec2.results[0].state, 'completed');
+    assert.equal(rec2.results[0].epochs, 4);
+    // The epochs nobody answered are replayed from the stream too (the one already handled is not).
+    assert.deepEqual(
+      rec2.epochs.map((e) => e.epoch),
+      [2, 3, 4],
+    );
+    await sleep(300);
+    assert.equal(rec2.results.length, 1);
+  });
+
+  it('a trial refused on every delivery ends failed with the refusal after max_deliver, and is termed', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { maxDeliver: 3 });
+    const refuse = (s: TrialSpec) =>
+      s.data?.sha256 === 'mine' ? null : `data set sha256 mismatch: trial wants ${s.data?.sha256}, have mine`;
+    const a = await startWorker('a', { accept: refuse, refuseDelayMs: 50 });
+    const b = await startWorker('b', { accept: refuse, refuseDelayMs: 50 });
+    await t.submit(spec('refused', { x: 1, epochs: 2 }, { data: { seed: 1, sha256: 'theirs' } }));
+    await rec.waitForResults(1);
+    const [r] = rec.results;
+    assert.equal(r.state, 'failed');
+    assert.match(
+      r.error ?? '',
+      /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(delivery 3 of 3\)/,
+    );
+    assert.equal(a.stats().refused + b.stats().refused, 3);
+    assert.equal(await queued(), 0);
+  });
+
+  it('a worker whose data set does not match refuses the trial; another worker runs it', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { maxDeliver: 5 });
+    const wrong = await startWorker('wrong-data', {
+      accept: (s) => (s.data?.sha256 === 'bbb' ? 'data set sha256 mismatch: have aaa' : null),
+      refuseDelayMs: 200,
+    });
+    await t.submit(spec('sha', { x: 1, epochs: 2 }, { data: { seed: 3, sha256: 'bbb' } }));
+    await until('a refusal', () => wrong.stats().refused >= 1);
+    await startWorker('right-data', { accept: (s) => (s.data?.sha256 === 'bbb' ? null : 'mismatch') });
+    await rec.waitForResults(1);
+    assert.equal(rec.results[0].state, 'completed');
+    assert.equal(rec.results[0].worker, 'right-data');
+    assert.ok(logs.some((l) => /wrong-data: refusing trials: data set sha256 mismatch/.test(l)));
+  });
+
+  it('invalid messages on every subject are counted, logged once per reason and never crash anything', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { experiments: ['inv'] });
+    const w = await startWorker('w1');
+    const js = jetstream(admin);
+    const text = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
+
+    // Trials: garbage, a wrong version, a spec on another experiment's subject (20 of the first).
+    for (let i = 0; i < 20; i++) await js.publish('hpo.trials.inv', text('{not json'));
+    await js.publish('hpo.trials.inv', text({ ...spec('inv', {}), v: 0 }));
+    await js.publish('hpo.trials.inv', text(spec('elsewhere', {})));
+    // Events: random bytes, an old version, an unexpected subject, a huge payload.
+    await js.publish('hpo.events.inv.result', new Uint8Array([0xff, 0x00, 0x13]));
+    await js.publish('hpo.events.inv.epoch', text({ v: 0, experiment: 'inv' }));
+    await js.publish('hpo.events.inv.bogus', text({ v: 1 }));
+    // Decision requests and cancels, raw.
+    await assert.rejects(admin.request('hpo.decide.inv', text('nope'), { timeout: 300 }));
+    admin.publish('hpo.cancel.inv', text({ v: 1 }));
+    admin.publish('hpo.cancel.inv', text({ v: 1, experiment: 'other' }));
+    admin.publish('hpo.workers.heartbeat', text('junk'));
+    // A rogue responder answering decision requests with garbage.
+    const rogue = admin.subscribe('hpo.decide.rogue', {
+      callback: (_e, m) => void m.respond(text({ v: 1, decision: 'maybe' })),
+    });
+    await admin.flush();
+    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 2 })));
+
+    await until('the worker to reject the bad trials', () => w.invalidMessages >= 22 + 2);
+    await until('the transport to reject the bad events', () => t.invalidMessages >= 4);
+    await until('the rogue trial to finish', () => w.stats().trialsDone === 1);
+    rogue.unsubscribe();
+
+    // Everything still works.
+    await t.submit(spec('inv', { x: 1, epochs: 2 }));
+    await rec.waitForResults(1);
+    assert.equal(rec.results[0].state, 'completed');
+    assert.equal(t.invalidMessages, 4);
+    // 22 trials, 2 cancels, 2 decision replies (one per epoch of the rogue trial).
+    assert.equal(w.invalidMessages, 26);
+    assert.equal(await queued(), 0);
+    const jsonLines = logs.filter((l) =>
+      /trial message on hpo\.trials\.inv: payload: not valid JSON/.test(l),
+    );
+    assert.equal(jsonLines.length, 1, 'the same reason is logged once');
+    const workers = await listWorkers(admin, { timeoutMs: 300 });
+    assert.deepEqual(
+      workers.map((x) => x.name),
+      ['w1'],
+    );
+    assert.equal(workers[0].invalid_messages, 26);
+  });
+
+  it('listWorkers sees every worker with its slots, load and backend', async () => {
+    await transport(new Recorder());
+    await startWorker('alpha');
+    await startWorker('beta', { backend: 'wasm' });
+    const workers = await listWorkers(admin, { timeoutMs: 500 });
+    assert.deepEqual(
+      workers.map((w) => [w.name, w.slots, w.busy, w.backend, w.draining]),
+      [
+        ['alpha', 1, 0, 'cpu', false],
+        ['beta', 1, 0, 'wasm', false],
+      ],
+    );
+    assert.ok(workers.every((w) => w.sent_at >= w.started_at));
+  });
+
+  it('drain() lets a running trial finish; with a deadline it hands the trial back at once', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { ackWaitMs: 30_000 });
+    const first = await startWorker('first', { closeExecutor: true });
+    await t.submit(spec('drain', { x: 1, epochs: 3, sleep_ms: 100 }));
+    await until('the trial to start', () => rec.epochs.length >= 1);
+    await first.drain();
+    assert.equal(first.stats().trialsDone, 1);
+    await rec.waitForResults(1);
+    assert.equal(rec.results[0].worker, 'first');
+
+    const second = await startWorker('second');
+    await t.submit(spec('drain', { x: 2, epochs: 100, sleep_ms: 100 }));
+    await until('the long trial to start', () => rec.epochs.some((e) => e.worker === 'second'));
+    const began = Date.now();
+    const draining = second.drain({ deadlineMs: 200 });
+    const third = await startWorker('third');
+    await draining;
+    assert.equal(second.stats().requeued, 1);
+    await until(
+      'the third worker to take the trial',
+      () => rec.epochs.some((e) => e.worker === 'third'),
+      10_000,
+    );
+    assert.ok(Date.now() - began < 10_000, 'handed back well before ack_wait (30 s)');
+    assert.equal(third.busy(), 1);
+    await t.cancel('drain');
+    await until('the cancel to reach the third worker', () => third.busy() === 0, 5000);
+    assert.equal(third.stats().cancelled, 1);
+  });
+
+  it('cancel of one trial removes it from the queue or stops it, and leaves the others', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec);
+    await startWorker('w1');
+    const running = spec('one', { x: 1, epochs: 100, sleep_ms: 50 });
+    const waiting = spec('one', { x: 2, epochs: 100, sleep_ms: 50 });
+    const kept = spec('one', { x: 3, epochs: 2, sleep_ms: 10 });
+    await t.submit(running);
+    await until('the first trial to run', () => rec.epochs.length >= 1);
+    await t.submit(waiting);
+    await t.cancel('one', waiting.trial_id); // queued: deleted from the stream
+    await t.cancel('one', running.trial_id); // running: aborted
+    await t.submit(kept);
+    await rec.waitForResults(1);
+    await sleep(300);
+    assert.deepEqual(
+      rec.results.map((r) => r.trial_id),
+      [kept.trial_id],
+    );
+    assert.equal(t.inFlight(), 0);
+    assert.equal(await queued(), 0);
+  });
+
+  it('a server restart mid-trial: the trial still ends with its result', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec);
+    await startWorker('w1');
+    await t.submit(spec('restart', { x: 1, epochs: 8, sleep_ms: 250 }));
+    await until('the first epoch', () => rec.epochs.length >= 1);
+    await server.restart();
+    await rec.waitForResults(1, 30_000);
+    assert.equal(rec.results[0].state, 'completed');
+    assert.equal(rec.results[0].epochs, 8);
+  });
+});

@@ -1,0 +1,7 @@
+export {
+  type NatsConnection,
+  type NatsConnectionOptions,
+  type StreamSettings,
+  connectNats,
+} from './connection.js';
+export { NatsWorker, type NatsWorkerOptions, type NatsWorkerStats, listWorkers } from './nats-worker.js';
