@@ -194,6 +194,40 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     store.close();
   });
 
+  it('two experiments share one fleet; SIGTERM drains a worker, which exits 0', async () => {
+    const w = startWorker('shared');
+    const wlog = capture(w);
+    const small = join(dir, 'small.yaml');
+    await writeFile(
+      small,
+      SPACE.replace('[1, 2, 3, 4]', '[1, 2]').replace('[x, y, z]', '[x]').replace('250', '50'),
+    );
+    const [a, b] = await Promise.all([
+      runHpo(['search', small, '--name', 'e1', '--db', join(dir, 'e1.db'), '--nats', server.url]),
+      runHpo(['search', small, '--name', 'e2', '--db', join(dir, 'e2.db'), '--nats', server.url]),
+    ]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    for (const [db, name] of [
+      [join(dir, 'e1.db'), 'e1'],
+      [join(dir, 'e2.db'), 'e2'],
+    ]) {
+      const store = SqliteStore.open(db);
+      const trials = store.listTrials(name);
+      assert.deepEqual(
+        trials.map((t) => [t.state, t.worker]),
+        [
+          ['completed', 'shared'],
+          ['completed', 'shared'],
+        ],
+      );
+      store.close();
+    }
+    w.kill('SIGTERM');
+    assert.equal(await new Promise((r) => w.once('exit', r)), 0, wlog());
+    assert.match(wlog(), /draining/);
+  });
+
   it('status over the bus with no orchestrator running: a clear error, exit 1', async () => {
     const r = await runHpo(['status', 'nobody', '--nats', server.url]);
     assert.equal(r.code, 1);
