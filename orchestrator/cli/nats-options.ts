@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../../worker/errors.js';
+import type { NatsConnectionOptions } from '../../worker/nats/index.js';
 
-/** What `connectNats` needs (the shape of NatsConnectionOptions). */
 export interface NatsFlags {
   nats?: string;
   natsToken?: string;
@@ -43,14 +43,8 @@ export function addNatsOptions(cmd: Command, required = false): Command {
     .option('--nats-tls-key <file>', `client key (env ${NATS_ENV.natsTlsKey})`);
 }
 
-export interface NatsConnectionSettings {
-  servers: string[];
-  token?: string;
-  user?: string;
-  pass?: string;
-  credsFile?: string;
-  tls?: { ca?: string; cert?: string; key?: string };
-}
+/** Connection settings from flags and environment (the client name is added by each command). */
+export type NatsConnectionSettings = Omit<NatsConnectionOptions, 'name'>;
 
 /** Flags merged with the environment; undefined when no server is named anywhere. */
 export function natsSettings(
