@@ -61,6 +61,8 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
     servers: options.servers,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 1000,
+    // Async stack traces cost an Error (with a captured stack) per request/publish: ~5-8% of CPU profiles.
+    noAsyncTraces: true,
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.user === undefined ? {} : { user: options.user }),
