@@ -1,15 +1,18 @@
 /**
- * The wasm conv gradient kernels (worker/backends/wasm-gradients.ts) against tfjs' cpu backend:
+ * The wasm training kernels (worker/backends/wasm-gradients.ts) against tfjs' cpu backend:
  * gradients of conv2d, depthwiseConv2d, separableConv2d and fused conv2d w.r.t. input, filter (and
- * bias), on the shapes the models use and on odd sizes, strides, paddings and channel multipliers.
+ * bias), of maxPool (including ties), of matMul with transposes, and leading-axes sums, on the shapes
+ * the models use and on odd sizes, strides, paddings and channel multipliers.
  */
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   registerWasmGradientKernels,
   WasmKernelUnsupportedError,
 } from '../worker/backends/wasm-gradients.js';
+import { simdKernels } from '../worker/backends/wasm/simd-module.js';
 
 type Shape = number[];
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -34,16 +37,24 @@ function values(shape: Shape, seed: number): Float32Array {
   return out;
 }
 
+/** Deterministic small integers in {-2..1} / 2: many equal values (ties in every max-pool window). */
+function tiedValues(shape: Shape, seed: number): Float32Array {
+  return values(shape, seed).map((v) => Math.floor(v * 2) / 2);
+}
+
+type ValuesFn = (shape: Shape, seed: number) => Float32Array;
+
 /** The gradients of sum(f(inputs) * r) for a fixed random r, computed on `backend`. */
 async function gradientsOn(
   backend: string,
   f: (...xs: tf.Tensor[]) => tf.Tensor,
   shapes: Shape[],
+  inputValues: ValuesFn = values,
 ): Promise<Float32Array[]> {
   assert.equal(await tf.setBackend(backend), true, `tf.setBackend('${backend}')`);
   assert.equal(tf.getBackend(), backend);
   return tf.tidy(() => {
-    const inputs = shapes.map((s, i) => tf.tensor(values(s, 11 + i), s));
+    const inputs = shapes.map((s, i) => tf.tensor(inputValues(s, 11 + i), s));
     const outShape = f(...inputs).shape;
     const r = tf.tensor(values(outShape, 97), outShape);
     const loss: ScalarFn = (...xs) => tf.sum(tf.mul(f(...xs), r));
@@ -69,9 +80,10 @@ async function assertWasmMatchesCpu(
   f: (...xs: tf.Tensor[]) => tf.Tensor,
   shapes: Shape[],
   names: string[],
+  inputValues: ValuesFn = values,
 ): Promise<void> {
-  const cpu = await gradientsOn('cpu', f, shapes);
-  const wasm = await gradientsOn('wasm', f, shapes);
+  const cpu = await gradientsOn('cpu', f, shapes, inputValues);
+  const wasm = await gradientsOn('wasm', f, shapes, inputValues);
   for (let i = 0; i < shapes.length; i++) {
     const err = relativeError(wasm[i], cpu[i]);
     assert.ok(
@@ -102,6 +114,12 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 42, 28, 32], filter: [3, 3, 32, 64], strides: 1, pad: 'same' },
   // Odd sizes, batch 3, valid.
   { x: [3, 7, 5, 2], filter: [3, 3, 2, 3], strides: 1, pad: 'valid' },
+  // The stride 1 filter gradient views the column shifts (kh * Cin >= 128) instead of copying them.
+  { x: [2, 10, 9, 64], filter: [3, 3, 64, 8], strides: 1, pad: 'same' },
+  { x: [3, 8, 7, 48], filter: [3, 2, 48, 4], strides: 1, pad: 'valid' },
+  // Stride 1 filter gradient groups images per product (3 here): groups of 3 and 2; a 1x1 conv.
+  { x: [5, 20, 20, 4], filter: [3, 3, 4, 5], strides: 1, pad: 'same' },
+  { x: [7, 10, 7, 6], filter: [1, 1, 6, 8], strides: 1, pad: 'valid' },
   // Strides 2 and 3, non-square filters and strides, unused trailing input rows.
   { x: [3, 9, 7, 3], filter: [3, 3, 3, 4], strides: 2, pad: 'same' },
   { x: [2, 8, 9, 3], filter: [3, 2, 3, 4], strides: 2, pad: 'valid' },
@@ -136,6 +154,9 @@ const DEPTHWISE_CASES: ConvCase[] = [
   // The models: separable 3x3 same, multiplier 1.
   { x: [2, 28, 28, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
   { x: [3, 14, 14, 32], filter: [3, 3, 32, 1], strides: 1, pad: 'same' },
+  // Multiplier 1 with 4k channels (SIMD filter gradient) at stride 2, and 5 channels (JS loop).
+  { x: [2, 9, 8, 4], filter: [3, 3, 4, 1], strides: 2, pad: 'same' },
+  { x: [3, 6, 7, 5], filter: [2, 3, 5, 1], strides: 1, pad: 'valid' },
   // Multiplier 2, odd sizes, batch 1 and 3, valid, strides.
   { x: [3, 7, 6, 2], filter: [3, 3, 2, 2], strides: 1, pad: 'valid' },
   { x: [1, 7, 7, 3], filter: [3, 3, 3, 2], strides: 2, pad: 'same' },
@@ -184,14 +205,15 @@ describe('wasm gradient kernels', function () {
     await tf.setBackend(previousBackend ?? 'cpu');
   });
 
-  it('registers each kernel once: a second call does not wrap Conv2DBackpropInput again', function () {
-    const before = tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc;
-    assert.ok(
-      before && Symbol.for('hpo.wasm-gradients.Conv2DBackpropInput') in before,
-      'stock kernel not wrapped',
-    );
+  it('registers each kernel once: a second call does not wrap a stock kernel again', function () {
+    const wrapped = ['Conv2DBackpropInput', 'MaxPoolGrad', 'BatchMatMul', 'Sum'];
+    const before = wrapped.map((name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    wrapped.forEach((name, i) => {
+      const f = before[i];
+      assert.ok(f && Symbol.for(`hpo.wasm-gradients.${name}`) in f, `stock ${name} not wrapped`);
+    });
     registerWasmGradientKernels();
-    assert.equal(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc, before);
+    wrapped.forEach((name, i) => assert.equal(tf.getKernel(name, 'wasm')?.kernelFunc, before[i], name));
     for (const name of [
       'Conv2DBackpropFilter',
       'DepthwiseConv2dNativeBackpropFilter',
@@ -265,6 +287,113 @@ describe('wasm gradient kernels', function () {
           [c.x, c.filter, [c.filter[3]]],
           ['x', 'filter', 'bias'],
         );
+      });
+    }
+  });
+
+  it('the SIMD module (max-pool gradient, column sums) loads in this runtime', function () {
+    // Without it the kernels below silently take their slower JS / stock paths.
+    assert.ok(simdKernels(tf.findBackend('wasm') as BackendWasm), 'wasm SIMD kernels unavailable');
+  });
+
+  describe('maxPool: d/dx matches cpu, including its tie rule', function () {
+    interface PoolCase {
+      x: Shape;
+      size: number | [number, number];
+      strides: number | [number, number];
+      pad: 'same' | 'valid';
+    }
+    const cases: PoolCase[] = [
+      // The models: 3x3 stride 1 same (cnn, scnn*), 2x2 stride 2 valid (cnn2, scnn3).
+      { x: [2, 42, 28, 32], size: 3, strides: 1, pad: 'same' },
+      { x: [3, 14, 14, 64], size: 3, strides: 1, pad: 'same' },
+      { x: [2, 28, 28, 32], size: 2, strides: 2, pad: 'valid' },
+      // Odd sizes: a dropped last row/column (valid), windows cut by the border (same, stride 2).
+      { x: [3, 7, 5, 4], size: 2, strides: 2, pad: 'valid' },
+      { x: [2, 9, 7, 8], size: 3, strides: 2, pad: 'same' },
+      { x: [1, 6, 9, 12], size: [2, 3], strides: [1, 2], pad: 'same' },
+      // Channels not a multiple of 4: the JS loop instead of the SIMD one.
+      { x: [2, 9, 7, 3], size: 3, strides: 1, pad: 'same' },
+      { x: [3, 7, 5, 1], size: 2, strides: 2, pad: 'valid' },
+    ];
+    for (const c of cases) {
+      const title = `x [${c.x}] size ${JSON.stringify(c.size)} strides ${JSON.stringify(c.strides)} ${c.pad}`;
+      const pool = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, c.size, c.strides, c.pad);
+      it(`${title}: distinct values`, async function () {
+        await assertWasmMatchesCpu(pool, [c.x], ['x']);
+      });
+      it(`${title}: ties (the first maximum in the window, row-major, gets the gradient)`, async function () {
+        await assertWasmMatchesCpu(pool, [c.x], ['x'], tiedValues);
+      });
+    }
+
+    it('windows of -Infinity and NaN pass no gradient, as on cpu', async function () {
+      const special: ValuesFn = (shape, seed) =>
+        values(shape, seed).map((v, i) => (i % 7 === 0 ? NaN : i % 5 < 3 ? -Infinity : v));
+      const raw = async (backend: string): Promise<Float32Array> => {
+        assert.equal(await tf.setBackend(backend), true);
+        return tf.tidy(() => {
+          const x = tf.tensor(special([2, 6, 5, 8], 3), [2, 6, 5, 8]);
+          const y = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
+          const dy = tf.tensor(values(y.shape, 4), y.shape);
+          const dx = tf
+            .engine()
+            .runKernel(
+              'MaxPoolGrad',
+              { dy, input: x, output: y },
+              { filterSize: 2, strides: 2, pad: 'valid' },
+            ) as tf.Tensor;
+          return dx.dataSync() as Float32Array;
+        });
+      };
+      assert.deepEqual(await raw('wasm'), await raw('cpu'));
+    });
+  });
+
+  describe('matMul with transposes: d/da and d/db match cpu', function () {
+    const cases: { a: Shape; b: Shape; ta: boolean; tb: boolean }[] = [
+      // The dense layers: forward x W, whose gradients are dy W^T and x^T dy.
+      { a: [32, 1176], b: [1176, 64], ta: false, tb: false },
+      { a: [64, 960], b: [10, 960], ta: false, tb: true },
+      { a: [75, 32], b: [75, 10], ta: true, tb: false },
+      { a: [7, 5], b: [3, 7], ta: true, tb: true },
+      // Rank 3 with a batch of 1 (fast path) and of 2 (stock kernel).
+      { a: [1, 6, 4], b: [1, 5, 4], ta: false, tb: true },
+      { a: [2, 6, 4], b: [2, 6, 3], ta: true, tb: false },
+    ];
+    for (const c of cases) {
+      it(`a [${c.a}] b [${c.b}] transposeA ${c.ta} transposeB ${c.tb}`, async function () {
+        await assertWasmMatchesCpu((a, b) => tf.matMul(a, b, c.ta, c.tb), [c.a, c.b], ['a', 'b']);
+      });
+    }
+  });
+
+  describe('sum over leading axes matches cpu', function () {
+    const cases: { x: Shape; axis: number[]; keepDims: boolean }[] = [
+      { x: [32, 42, 28, 64], axis: [0, 1, 2], keepDims: false }, // a conv bias gradient
+      { x: [64, 10], axis: [0], keepDims: false },
+      { x: [300, 40], axis: [0], keepDims: true },
+      { x: [9, 30, 16], axis: [1, 0], keepDims: false },
+      { x: [9, 30, 16], axis: [-3], keepDims: true },
+      // Stock kernel: columns not a multiple of 4, inner axes, few elements.
+      { x: [50, 30, 7], axis: [0, 1], keepDims: false },
+      { x: [40, 30, 8], axis: [1, 2], keepDims: false },
+      { x: [4, 8], axis: [0], keepDims: false },
+    ];
+    for (const c of cases) {
+      it(`x [${c.x}] axis [${c.axis}] keepDims ${c.keepDims}`, async function () {
+        const run = async (backend: string): Promise<{ shape: number[]; data: Float32Array }> => {
+          assert.equal(await tf.setBackend(backend), true);
+          return tf.tidy(() => {
+            const out = tf.sum(tf.tensor(values(c.x, 21), c.x), c.axis, c.keepDims);
+            return { shape: out.shape, data: out.dataSync() as Float32Array };
+          });
+        };
+        const cpu = await run('cpu');
+        const wasm = await run('wasm');
+        assert.deepEqual(wasm.shape, cpu.shape);
+        const err = relativeError(wasm.data, cpu.data);
+        assert.ok(err <= RELATIVE_TOLERANCE, `relative error ${err.toExponential(2)}`);
       });
     }
   });
@@ -414,7 +543,17 @@ describe('wasm gradient kernels', function () {
         const s = tf.conv2d(x4, w as tf.Tensor4D, 2, 'valid');
         const d = tf.depthwiseConv2d(x4, dw as tf.Tensor4D, 2, 'same');
         const sep = tf.separableConv2d(x4, dw as tf.Tensor4D, pw as tf.Tensor4D, 1, 'valid');
-        return tf.addN([a.sum(), s.sum(), d.sum(), sep.square().sum()]);
+        // Max-pool gradients on the SIMD path (4 channels) and the JS path (5), matMul with transposes.
+        const pooled = tf.maxPool(tf.maxPool(a, 3, 1, 'same'), 2, 2, 'valid');
+        const flat = tf.reshape(pooled, [pooled.shape[0], -1]);
+        const gram = tf.add(tf.matMul(flat, flat, false, true).sum(), tf.matMul(flat, flat, true).sum());
+        const pooledX = tf.maxPool(x4, 3, 1, 'same');
+        // A leading-axes sum large enough for the SIMD column sum.
+        const columns = tf
+          .sum(tf.tile(x4, [8, 4, 4, 1]), [0, 1, 2])
+          .square()
+          .sum();
+        return tf.addN([a.sum(), s.sum(), d.sum(), sep.square().sum(), gram, pooledX.sum(), columns]);
       })([x, w, b, dw, pw]);
       tf.dispose(grads);
     };

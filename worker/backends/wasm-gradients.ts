@@ -14,7 +14,9 @@ import { conv2DBackpropFilterWasm } from './wasm/conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputWasm } from './wasm/conv2d-backprop-input.js';
 import { depthwiseConv2dNativeBackpropFilterWasm } from './wasm/depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dNativeBackpropInputWasm } from './wasm/depthwise-conv2d-backprop-input.js';
+import { makeIdentityWasm } from './wasm/identity.js';
 import { makeMaxPoolGradWasm } from './wasm/max-pool-grad.js';
+import { makeSumWasm } from './wasm/sum.js';
 
 export { WasmKernelUnsupportedError } from './wasm/kernel-scope.js';
 
@@ -43,6 +45,8 @@ const REPLACED: ReadonlyArray<[string, (stock: tf.KernelFunc) => tf.KernelFunc]>
   ['Conv2DBackpropInput', (stock) => makeConv2DBackpropInputWasm(stock, MAX_STRIDE_AREA_FOR_INPUT_GRADIENT)],
   ['MaxPoolGrad', makeMaxPoolGradWasm],
   ['BatchMatMul', makeBatchMatMulWasm],
+  ['Sum', makeSumWasm],
+  ['Identity', makeIdentityWasm],
 ];
 
 /** Tags our wrappers in the (global) registry, so that a kernel is never wrapped twice. */

@@ -4,7 +4,7 @@ import { disposeBatch, identityOrder, makeBatch } from './batches.js';
 import type { EvalMetrics } from './metrics.js';
 
 /** Rows per forward pass during evaluation. */
-export const EVAL_BATCH = 500;
+export const EVAL_BATCH = 128;
 
 /**
  * Summed loss and correct counts of one batch as a [4] tensor: [loss sum, top right, bottom right, both right].

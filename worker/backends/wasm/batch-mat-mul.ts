@@ -30,7 +30,11 @@ export function makeBatchMatMulWasm(stock: tf.KernelFunc): tf.KernelFunc {
       }) as tf.TensorInfo;
       // The stock kernel shapes its output from its inputs' leading dims: restore the caller's.
       const rank = Math.max(a.shape.length, b.shape.length);
-      const shape = [...new Array<number>(rank - 2).fill(1), out.shape[out.shape.length - 2], out.shape[out.shape.length - 1]];
+      const shape = [
+        ...new Array<number>(rank - 2).fill(1),
+        out.shape[out.shape.length - 2],
+        out.shape[out.shape.length - 1],
+      ];
       return { ...out, shape };
     } finally {
       s.dispose();

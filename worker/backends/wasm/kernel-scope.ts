@@ -60,6 +60,7 @@ export function pair(value: number | number[]): [number, number] {
  */
 export class WasmKernelScope {
   private temps: tf.TensorInfo[] = [];
+  private views: tf.TensorInfo[] = [];
 
   constructor(
     readonly backend: BackendWasm,
@@ -91,8 +92,67 @@ export class WasmKernelScope {
 
   /** Frees every intermediate not kept. Reshapes share data: each holds one reference. */
   dispose(): void {
+    for (const v of this.views) this.dropView(v);
+    this.views = [];
     for (const t of this.temps) this.backend.disposeData(t.dataId);
     this.temps = [];
+  }
+
+  /** Frees the intermediate `t` now (it must come from this scope and not be kept). */
+  release(t: tf.TensorInfo): void {
+    const i = this.temps.indexOf(t);
+    if (i >= 0) {
+      this.temps.splice(i, 1);
+      this.backend.disposeData(t.dataId);
+      return;
+    }
+    const j = this.views.indexOf(t);
+    if (j >= 0) {
+      this.views.splice(j, 1);
+      this.dropView(t);
+    }
+  }
+
+  /** A new uninitialised float32 tensor of `shape` (an intermediate). */
+  alloc(shape: number[]): tf.TensorInfo {
+    const t = this.backend.makeOutput(shape, 'float32');
+    this.temps.push(t);
+    return t;
+  }
+
+  /**
+   * A float32 tensor of `shape` over the memory of `base` from element `elementOffset` on, without
+   * a copy. It must lie inside `base`'s allocation, and must not outlive `base` nor be kept: it is
+   * unregistered (never freed: the memory is `base`'s) by `release` or `dispose`.
+   */
+  view(base: tf.TensorInfo, elementOffset: number, shape: number[]): tf.TensorInfo {
+    const offset = this.heapOffset(base) + 4 * elementOffset;
+    const t = this.backend.makeOutput(shape, 'float32', offset);
+    this.views.push(t);
+    return t;
+  }
+
+  private dropView(t: tf.TensorInfo): void {
+    const data = this.backend.dataIdMap.get(t.dataId);
+    if (data === undefined) return;
+    // Unregisters it from the C++ side (which also drops any XNNPACK operator cached for it).
+    this.backend.wasm.tfjs.disposeData(data.id);
+    this.backend.dataIdMap.delete(t.dataId);
+  }
+
+  /** Byte offset of `t`'s data in the wasm heap. */
+  heapOffset(t: tf.TensorInfo): number {
+    return this.backend.dataIdMap.get(t.dataId).memoryOffset;
+  }
+
+  /** The heap as float32 (fetch it again after any allocation: a heap growth replaces it). */
+  heapF32(): Float32Array {
+    return (this.backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+  }
+
+  /** a [1, M, K] x b [1, K, N] -> [1, M, N] (XNNPACK fully connected through the wasm kernel). */
+  matMul(a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo {
+    return this.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: false });
   }
 
   reshape(x: tf.TensorInfo, shape: number[]): tf.TensorInfo {

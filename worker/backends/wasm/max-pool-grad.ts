@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HpoError } from '../../errors.js';
 import { type KernelArgs, requireInput } from './kernel-scope.js';
+import { heapOffset, SIMD_LANES, simdKernels } from './simd-module.js';
 
 const NAME = 'MaxPoolGrad';
 
@@ -40,10 +41,33 @@ export function makeMaxPoolGradWasm(fallback: tf.KernelFunc): tf.KernelFunc {
     const backend = args.backend as BackendWasm;
     const out = backend.makeOutput(x.shape, 'float32');
     // Views after the allocation: a heap growth replaces the buffer (older views would be detached).
-    const xs = backend.typedArrayFromHeap(x) as Float32Array;
-    const dys = backend.typedArrayFromHeap(dy) as Float32Array;
     const dx = backend.typedArrayFromHeap(out) as Float32Array;
-    maxPoolGradLoop(xs, dys, dx, info);
+    const simd = info.inChannels % SIMD_LANES === 0 ? simdKernels(backend) : null;
+    if (simd) {
+      dx.fill(0);
+      const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, padInfo } = info;
+      simd.maxPoolGrad(
+        heapOffset(backend, x.dataId),
+        heapOffset(backend, dy.dataId),
+        heapOffset(backend, out.dataId),
+        batchSize,
+        inHeight,
+        inWidth,
+        inChannels,
+        outHeight,
+        outWidth,
+        info.filterHeight,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        padInfo.top,
+        padInfo.left,
+      );
+    } else {
+      const xs = backend.typedArrayFromHeap(x) as Float32Array;
+      const dys = backend.typedArrayFromHeap(dy) as Float32Array;
+      maxPoolGradLoop(xs, dys, dx, info);
+    }
     return out;
   };
 }
