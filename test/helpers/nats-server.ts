@@ -4,10 +4,11 @@
  * survives); stop() stops it and deletes the store.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+// The binary lookup and port helpers are shared with the dispatch benchmark's server launcher.
+import { canConnect, exited, findNatsServer, freePort } from '../../orchestrator/bench/nats-server.js';
 
 export interface NatsServerHandle {
   url: string;
@@ -16,55 +17,7 @@ export interface NatsServerHandle {
   restart(): Promise<void>;
 }
 
-/** The nats-server binary: on PATH, or in the sbin folders Debian installs it to. */
-export function findNatsServer(): string {
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    '/usr/sbin',
-    '/usr/local/sbin',
-    '/usr/local/bin',
-    '/sbin',
-  ];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const file = join(dir, 'nats-server');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // Next folder.
-    }
-  }
-  throw new Error('nats-server not found: install it (Debian: apt-get install -y nats-server)');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
+export { findNatsServer };
 
 export async function startNatsServer(): Promise<NatsServerHandle> {
   const bin = findNatsServer();
