@@ -74,6 +74,38 @@ function addRunOptions(cmd: Command): Command {
     .option('--json', 'print the outcome and leaderboard as JSON at the end');
 }
 
+interface OpenedTransport {
+  transport: Transport;
+  /** Where trials run, for the start line. */
+  where: string;
+  stopResponder: () => void;
+}
+
+/** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
+async function openTransport(store: Store, name: string, flags: RunFlags): Promise<OpenedTransport> {
+  const nats = natsSettings(flags);
+  if (!nats) {
+    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    return {
+      transport: new InProcessTransport(pool),
+      where: `${pool.slots} local trial thread(s)`,
+      stopResponder: () => {},
+    };
+  }
+  const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+  const transport = new NatsTransport(nc, {
+    experiments: [name],
+    maxInFlight: flags.maxInFlight,
+    ackWaitMs: flags.ackWait,
+    maxDeliver: flags.maxDeliver,
+  });
+  return {
+    transport,
+    where: `workers on NATS ${nats.servers.join(', ')}`,
+    stopResponder: startQueryResponder(nc, store, name),
+  };
+}
+
 async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
@@ -83,29 +115,19 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     const ds = await loadDataset({ seed: space.data.seed, dataDir: flags.dataDir });
     data = { seed: space.data.seed, sha256: ds.sha256 };
   }
-  const nats = natsSettings(flags);
-  let transport: Transport;
-  let where: string;
-  let stopResponder = () => {};
-  if (nats) {
-    const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
-    transport = new NatsTransport(nc, {
-      experiments: [name],
-      maxInFlight: flags.maxInFlight,
-      ackWaitMs: flags.ackWait,
-      maxDeliver: flags.maxDeliver,
-    });
-    stopResponder = startQueryResponder(nc, store, name);
-    where = `workers on NATS ${nats.servers.join(', ')}`;
-  } else {
-    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
-    transport = new InProcessTransport(pool);
-    where = `${pool.slots} local trial thread(s)`;
-  }
+  // The API first: a port in use fails here, before any connection or thread pool is open.
   const api =
     flags.httpPort === undefined
       ? undefined
       : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+  let opened: OpenedTransport;
+  try {
+    opened = await openTransport(store, name, flags);
+  } catch (err) {
+    await api?.close();
+    throw err;
+  }
+  const { transport, where, stopResponder } = opened;
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
