@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HpoError } from '../../worker/errors.js';
 import type { Store } from '../store/types.js';
 import { answerQuery, parseQuery } from './query.js';
 
@@ -35,7 +36,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     return answer ? send(200, answer) : send(404, { error: `no experiment '${options.experiment}'` });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new HpoError(
+          `cannot serve the API on ${options.host ?? '127.0.0.1'}:${options.port}: ${err.code === 'EADDRINUSE' ? 'address already in use' : err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
