@@ -8,15 +8,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { NatsTransport, type NatsTransportOptions } from '../orchestrator/transport/nats/index.js';
-import type { TransportHandlers } from '../orchestrator/transport/index.js';
-import {
-  type Decision,
-  type EpochEvent,
-  PROTOCOL_VERSION,
-  type ResultEvent,
-  type TrialParams,
-  type TrialSpec,
-} from '../shared/protocol/index.js';
+import { PROTOCOL_VERSION, type TrialParams, type TrialSpec } from '../shared/protocol/index.js';
 import {
   type NatsConnection,
   NatsWorker,
@@ -25,7 +17,7 @@ import {
   listWorkers,
 } from '../worker/nats/index.js';
 import { TrialPool } from '../worker/pool/index.js';
-import { transportContract } from './contracts/transport.contract.js';
+import { Recorder, transportContract } from './contracts/transport.contract.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -68,22 +60,6 @@ transportContract('NATS (real nats-server, 2 workers)', async () => {
     },
   };
 });
-
-class Recorder implements TransportHandlers {
-  epochs: EpochEvent[] = [];
-  results: ResultEvent[] = [];
-  constructor(public decide: (e: EpochEvent) => Decision = () => 'continue') {}
-  async onEpoch(e: EpochEvent): Promise<Decision> {
-    this.epochs.push(e);
-    return this.decide(e);
-  }
-  async onResult(r: ResultEvent): Promise<void> {
-    this.results.push(r);
-  }
-  waitForResults(n: number, ms = 20_000): Promise<void> {
-    return until(`${n} result(s) (have ${this.results.length})`, () => this.results.length >= n, ms);
-  }
-}
 
 let counter = 0;
 function spec(experiment: string, params: TrialParams, extra: Partial<TrialSpec> = {}): TrialSpec {

@@ -19,7 +19,7 @@ export interface TransportFixture {
 }
 
 /** Records everything a transport delivers; decisions come from `decide`. */
-class Recorder implements TransportHandlers {
+export class Recorder implements TransportHandlers {
   epochs: EpochEvent[] = [];
   results: ResultEvent[] = [];
   private waiters: { n: number; resolve: () => void }[] = [];
