@@ -169,7 +169,8 @@ describe('NATS transport: failures and the bus', function () {
     assert.ok(Date.now() - killedAt >= 1500, 'redelivered only after ack_wait');
     assert.equal(rescuer.stats().redelivered, 1);
     assert.equal(t.inFlight(), 0);
-    assert.equal(await queued(), 0);
+    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
+    await until('the queue to empty', async () => (await queued()) === 0, 5000);
   });
 
   it('a trial whose every delivery dies ends failed through the max_deliver advisory, and leaves the queue', async () => {
@@ -233,7 +234,8 @@ describe('NATS transport: failures and the bus', function () {
       /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(delivery 3 of 3\)/,
     );
     assert.equal(a.stats().refused + b.stats().refused, 3);
-    assert.equal(await queued(), 0);
+    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
+    await until('the queue to empty', async () => (await queued()) === 0, 5000);
   });
 
   it('a worker whose data set does not match refuses the trial; another worker runs it', async () => {
@@ -291,7 +293,8 @@ describe('NATS transport: failures and the bus', function () {
     assert.equal(t.invalidMessages, 4);
     // 22 trials, 2 cancels, 2 decision replies (one per epoch of the rogue trial).
     assert.equal(w.invalidMessages, 26);
-    assert.equal(await queued(), 0);
+    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
+    await until('the queue to empty', async () => (await queued()) === 0, 5000);
     const jsonLines = logs.filter((l) =>
       /trial message on hpo\.trials\.inv: payload: not valid JSON/.test(l),
     );
@@ -370,7 +373,8 @@ describe('NATS transport: failures and the bus', function () {
       [kept.trial_id],
     );
     assert.equal(t.inFlight(), 0);
-    assert.equal(await queued(), 0);
+    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
+    await until('the queue to empty', async () => (await queued()) === 0, 5000);
   });
 
   it('a server restart mid-trial: the trial still ends with its result', async () => {
