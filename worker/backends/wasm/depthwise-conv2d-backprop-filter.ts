@@ -2,13 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HpoError } from '../../errors.js';
 import { heapOffset, SIMD_LANES, simdKernels } from './simd-module.js';
-import {
-  type KernelArgs,
-  pair,
-  requireInput,
-  WasmKernelScope,
-  WasmKernelUnsupportedError,
-} from './kernel-scope.js';
+import { depthwiseBackpropInfo, type KernelArgs, requireInput, WasmKernelScope } from './kernel-scope.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropFilter';
 
@@ -27,21 +21,9 @@ const NAME = 'DepthwiseConv2dNativeBackpropFilter';
 export function depthwiseConv2dNativeBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(NAME, args.inputs, 'x');
   const dy = requireInput(NAME, args.inputs, 'dy');
-  const { strides, dilations, pad, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
-  const [dh, dw] = pair(dilations ?? 1);
-  if (dh !== 1 || dw !== 1) {
-    throw new WasmKernelUnsupportedError(NAME, `dilations [${dh},${dw}]`, 'only dilation 1 is implemented');
-  }
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
-  );
+  const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropFilterAttrs;
+  const filterShape = attrs.filterShape;
+  const info = depthwiseBackpropInfo(NAME, x.shape as [number, number, number, number], filterShape, attrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: cm } = info;
   const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
   const { strideHeight: sh, strideWidth: sw, padInfo } = info;

@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import {
-  type KernelArgs,
-  pair,
-  requireInput,
-  WasmKernelScope,
-  WasmKernelUnsupportedError,
-} from './kernel-scope.js';
+import { depthwiseBackpropInfo, type KernelArgs, requireInput, WasmKernelScope } from './kernel-scope.js';
 
 const NAME = 'DepthwiseConv2dNativeBackpropInput';
 
@@ -25,20 +19,12 @@ const NAME = 'DepthwiseConv2dNativeBackpropInput';
 export function depthwiseConv2dNativeBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const dy = requireInput(NAME, args.inputs, 'dy');
   const filter = requireInput(NAME, args.inputs, 'filter');
-  const { strides, dilations, pad, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
-  const [dh, dw] = pair(dilations ?? 1);
-  if (dh !== 1 || dw !== 1) {
-    throw new WasmKernelUnsupportedError(NAME, `dilations [${dh},${dw}]`, 'only dilation 1 is implemented');
-  }
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
+  const attrs = args.attrs as unknown as tf.DepthwiseConv2dNativeBackpropInputAttrs;
+  const info = depthwiseBackpropInfo(
+    NAME,
+    attrs.inputShape,
     filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    true,
+    attrs,
   );
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: cm } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;

@@ -51,6 +51,37 @@ export function pair(value: number | number[]): [number, number] {
   return typeof value === 'number' ? [value, value] : [value[0], value[1]];
 }
 
+/** Attributes shared by the two depthwise backprop kernels. */
+export type DepthwiseBackpropAttrs = Pick<
+  tf.DepthwiseConv2dNativeBackpropInputAttrs,
+  'strides' | 'dilations' | 'pad' | 'dimRoundingMode'
+>;
+
+/**
+ * Conv info of a depthwise backprop kernel (input `xShape`, filter `filterShape`); throws
+ * WasmKernelUnsupportedError for dilations > 1, which tfjs' own gradient never asks for.
+ */
+export function depthwiseBackpropInfo(
+  name: string,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseBackpropAttrs,
+): tf.backend_util.Conv2DInfo {
+  const [dh, dw] = pair(attrs.dilations ?? 1);
+  if (dh !== 1 || dw !== 1) {
+    throw new WasmKernelUnsupportedError(name, `dilations [${dh},${dw}]`, 'only dilation 1 is implemented');
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+  );
+}
+
 /**
  * Runs wasm kernels and remembers their outputs; `dispose()` frees all of them except the ones
  * handed out with `keep()`. Use one per kernel invocation:
