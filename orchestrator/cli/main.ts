@@ -6,6 +6,7 @@ import { registerModels } from './commands/models.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
+import { registerUp } from './commands/up.js';
 import { registerWorker } from './commands/worker.js';
 import { NotOurDatabaseError } from '../store/index.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerSearch(program, setExitCode);
   registerResults(program);
   registerWorker(program, setExitCode);
+  registerUp(program, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

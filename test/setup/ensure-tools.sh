@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
-# Run by `npm test` (pretest): makes sure the servers the integration tests start are installed.
+# Run by `npm test` (pretest): makes sure the programs the integration tests start are installed:
+# nats-server, prometheus (with promtool) and docker-compose (only its `config` check runs; no engine).
 # As root on Debian it installs what is missing with apt-get; anywhere else it says what to install.
 set -euo pipefail
 
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ]; }
+
 missing=()
-{ command -v nats-server || [ -x /usr/sbin/nats-server ]; } >/dev/null 2>&1 || missing+=(nats-server)
+have nats-server || missing+=(nats-server)
+{ have prometheus && have promtool; } || missing+=(prometheus)
+have docker-compose || missing+=(docker-compose)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "pretest: installing ${missing[*]} (apt-get)" >&2
   apt-get update -qq >/dev/null
   if DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
-    # The Debian package starts no server we need; the tests start their own on free ports.
+    # The Debian packages may start system services; the tests start their own servers on free ports.
     exit 0
   fi
   echo "pretest: apt-get install ${missing[*]} failed" >&2
 fi
 echo "The integration tests need: ${missing[*]}." >&2
-echo "Install it (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}; elsewhere see https://nats.io) and run npm test again." >&2
+echo "Install them (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}; elsewhere https://nats.io," >&2
+echo "https://prometheus.io/download/ and https://docs.docker.com/compose/) and run npm test again." >&2
 exit 1

@@ -1,0 +1,139 @@
+/**
+ * The shipped deploy configs: promtool accepts every Prometheus config (with its file_sd target files),
+ * docker-compose accepts the compose file (with and without the gpu profile), and the pieces agree with
+ * each other (data source uid, dashboards mount, metrics port).
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { strict as assert } from 'node:assert';
+import { parse, parseAllDocuments } from 'yaml';
+import { PROMETHEUS } from '../dashboards/src/index.js';
+import { findExecutable } from '../orchestrator/cli/find-executable.js';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEPLOY = join(ROOT, 'deploy');
+
+/** Every prometheus*.yml under deploy/. */
+function prometheusConfigs(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (/^prometheus.*\.ya?ml$/.test(e.name) && !dir.includes('provisioning'))
+        out.push(join(dir, e.name));
+    }
+  };
+  walk(DEPLOY);
+  return out;
+}
+
+function tool(name: string): string {
+  const bin = findExecutable(name);
+  if (!bin) throw new Error(`${name} not found (test/setup/ensure-tools.sh installs it)`);
+  return bin;
+}
+
+interface Compose {
+  services: Record<
+    string,
+    { command?: string[]; volumes?: string[]; profiles?: string[]; build?: { dockerfile: string } }
+  >;
+}
+
+describe('deploy configs', function () {
+  this.timeout(60_000);
+
+  it('promtool check config accepts every shipped Prometheus config', async () => {
+    const configs = prometheusConfigs();
+    assert.deepEqual(configs.map((c) => c.slice(DEPLOY.length + 1)).sort(), [
+      'local/prometheus.yml',
+      'prometheus/prometheus.yml',
+    ]);
+    for (const config of configs) {
+      const { stdout } = await run(tool('promtool'), ['check', 'config', config]);
+      assert.match(stdout, /SUCCESS/, config);
+    }
+  });
+
+  it('promtool rejects a broken config (the check can fail)', async () => {
+    await assert.rejects(
+      run(tool('promtool'), ['check', 'config', join(ROOT, 'deploy', 'docker-compose.yml')]),
+      /FAILED|field .* not found/,
+    );
+  });
+
+  for (const profile of [[], ['--profile', 'gpu']]) {
+    it(`docker-compose config accepts deploy/docker-compose.yml ${profile.join(' ') || '(default)'}`, async () => {
+      await run(tool('docker-compose'), [
+        '-f',
+        join(DEPLOY, 'docker-compose.yml'),
+        ...profile,
+        'config',
+        '-q',
+      ]);
+      const { stdout } = await run(tool('docker-compose'), [
+        '-f',
+        join(DEPLOY, 'docker-compose.yml'),
+        ...profile,
+        'config',
+        '--services',
+      ]);
+      // docker-compose 1.29 lists profile services too.
+      const services = stdout.trim().split('\n').sort();
+      assert.deepEqual(services, ['grafana', 'nats', 'orchestrator', 'prometheus', 'worker', 'worker-gpu']);
+    });
+  }
+
+  it('the compose services, Prometheus and Grafana provisioning agree', () => {
+    const compose = parse(readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8')) as Compose;
+    // Grafana's dashboard provider reads the folder the compose file mounts dashboards/ at.
+    const provider = parse(readFileSync(join(DEPLOY, 'grafana/provisioning/dashboards/hpo.yml'), 'utf8'));
+    const mount = compose.services.grafana.volumes!.find((v) => v.startsWith('../dashboards:'))!;
+    assert.equal(mount.split(':')[1], provider.providers[0].options.path);
+    // The dashboards name the data source by the uid Grafana provisions.
+    const ds = parse(readFileSync(join(DEPLOY, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'));
+    assert.equal(ds.datasources[0].uid, PROMETHEUS.uid);
+    assert.equal(ds.datasources[0].url, 'http://prometheus:9090');
+    // Prometheus finds every hpo service by its compose name on the port the services serve /metrics on.
+    const prom = parse(readFileSync(join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8'));
+    const sd = prom.scrape_configs.flatMap(
+      (j: { dns_sd_configs?: Array<{ names: string[]; port: number }> }) => j.dns_sd_configs ?? [],
+    );
+    for (const name of ['orchestrator', 'worker', 'worker-gpu']) {
+      const cmd = compose.services[name].command!;
+      const port = Number(cmd[cmd.indexOf('--metrics-port') + 1]);
+      assert.equal(cmd[cmd.indexOf('--metrics-host') + 1], '0.0.0.0', name);
+      assert.ok(
+        sd.some((c: { names: string[]; port: number }) => c.names.includes(name) && c.port === port),
+        `${name}:${port} is scraped`,
+      );
+    }
+    assert.deepEqual(compose.services['worker-gpu'].profiles, ['gpu']);
+    assert.equal(compose.services['worker-gpu'].build!.dockerfile, 'deploy/Dockerfile.gpu');
+  });
+
+  it('the Dockerfiles use the agreed bases and the GPU image installs tfjs-node-gpu', () => {
+    const cpu = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
+    const gpu = readFileSync(join(DEPLOY, 'Dockerfile.gpu'), 'utf8');
+    assert.match(cpu, /^FROM node:20-bookworm-slim/m);
+    assert.match(gpu, /^FROM nvidia\/cuda:11\.2\.2-cudnn8-runtime-ubuntu20\.04/m);
+    assert.match(gpu, /tfjs-node-gpu/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.ok(pkg.optionalDependencies['@tensorflow/tfjs-node-gpu'], 'package.json lists tfjs-node-gpu');
+  });
+
+  it('the Kubernetes manifests are Deployments of hpo workers', () => {
+    const docs = parseAllDocuments(readFileSync(join(DEPLOY, 'k8s/workers.yaml'), 'utf8'));
+    assert.equal(docs.length, 2);
+    for (const doc of docs) {
+      assert.deepEqual(doc.errors, []);
+      const d = doc.toJS();
+      assert.equal(d.kind, 'Deployment');
+      assert.equal(d.spec.template.spec.containers[0].args[0], 'worker');
+    }
+  });
+});
