@@ -1,0 +1,257 @@
+/**
+ * Every query of every dashboard panel returns data from a real Prometheus scraping real hpo processes:
+ * an in-process `hpo search` (synthetic task, some trials fail: orchestrator and local-pool worker
+ * metrics), and over a real nats-server an `hpo search --nats` (a small multi-digit-mnist training, for
+ * images/s and tfjs memory) served by an `hpo worker`. Template variables are filled the way Grafana
+ * would: query variables from their label_values() through the API, custom ones with their default,
+ * $__rate_interval as 4 scrape intervals. Each expression runs as a range query over the run and must
+ * give at least one series with a number in it.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { strict as assert } from 'node:assert';
+import type { Dashboard, VariableModel } from '@grafana/schema';
+import { allDashboards } from '../dashboards/src/index.js';
+import { freePort } from '../orchestrator/bench/nats-server.js';
+import { startHpo } from './helpers/cli.js';
+import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.js';
+import { type PrometheusHandle, startPrometheus } from './helpers/prometheus.js';
+
+const SYNTHETIC = `
+method: random
+metric: { name: val_acc, goal: maximize }
+task: synthetic
+seed: 3
+run_cap: 10
+parameters:
+  arch: { values: [mlp, cnn] }
+  optimizer: { values: [sgd, adam] }
+  learning_rate: { distribution: log_uniform_values, min: 0.0001, max: 0.1 }
+  batch_size: { values: [32, 64] }
+  fail_at_epoch: { values: [0, 2] }
+  sleep_ms: { value: 250 }
+  epochs: { value: 4 }
+`;
+
+const MNIST = `
+method: grid
+metric: { name: val_acc, goal: maximize }
+task: multi-digit-mnist
+parameters:
+  arch: { value: mlp }
+  optimizer: { value: adam }
+  learning_rate: { value: 0.001 }
+  batch_size: { values: [64, 128] }
+  epochs: { value: 2 }
+  train_size: { value: 2000 }
+`;
+
+/** Grafana's $__rate_interval for a 1 s scrape interval and 1 s step: 4 scrape intervals. */
+const RATE_INTERVAL = '4s';
+
+interface Running {
+  child: ChildProcess;
+  name: string;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
+
+function launch(name: string, args: string[]): Running {
+  const child = startHpo(args);
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdout!.resume();
+  const exit = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, name, stderr: () => stderr, exit };
+}
+
+async function waitFor(what: string, ok: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** `label_values(selector, label)` -> [label, selector]. */
+function parseLabelValues(query: string): [string, string] {
+  const m = /^label_values\((.+),\s*(\w+)\)$/.exec(query.trim());
+  if (!m) throw new Error(`not a label_values() query: ${query}`);
+  return [m[2], m[1]];
+}
+
+/** Applies a Grafana `/regex/` variable filter. */
+function regexFilter(values: string[], regex: string | undefined): string[] {
+  if (!regex) return values;
+  const m = /^\/(.*)\/([a-z]*)$/.exec(regex);
+  const re = m ? new RegExp(m[1], m[2]) : new RegExp(regex);
+  return values.filter((v) => re.test(v));
+}
+
+function substitute(expr: string, values: Record<string, string>): string {
+  let out = expr.replaceAll('$__rate_interval', RATE_INTERVAL).replaceAll('$__interval', '1s');
+  // Longest names first, so $top does not eat a prefix of a longer name.
+  for (const name of Object.keys(values).sort((a, b) => b.length - a.length)) {
+    out = out.replaceAll(`\${${name}}`, values[name]).replaceAll(`$${name}`, values[name]);
+  }
+  return out;
+}
+
+describe('dashboards against a real Prometheus', function () {
+  this.timeout(240_000);
+  let nats: NatsServerHandle | undefined;
+  let prom: PrometheusHandle | undefined;
+  let dir: string;
+  const procs: Running[] = [];
+  let start = 0;
+  let end = 0;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hpo-dash-'));
+    writeFileSync(join(dir, 'synthetic.yaml'), SYNTHETIC);
+    writeFileSync(join(dir, 'mnist.yaml'), MNIST);
+    nats = await startNatsServer();
+    const [localPort, natsSearchPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    prom = await startPrometheus({
+      jobs: [
+        { job: 'hpo-orchestrator', targets: [`127.0.0.1:${localPort}`, `127.0.0.1:${natsSearchPort}`] },
+        { job: 'hpo-worker', targets: [`127.0.0.1:${workerPort}`] },
+      ],
+    });
+    start = Math.floor(Date.now() / 1000) - 1;
+    const metrics = (port: number) => ['--metrics-port', String(port)];
+    const worker = launch('hpo worker', [
+      'worker',
+      '--nats',
+      nats.url,
+      '--name',
+      'dash-worker',
+      '--concurrency',
+      '1',
+      ...metrics(workerPort),
+    ]);
+    procs.push(worker);
+    await waitFor('the worker', () => /metrics: http/.test(worker.stderr()), 60_000);
+    const searches = [
+      launch('hpo search (local pool)', [
+        'search',
+        join(dir, 'synthetic.yaml'),
+        '--name',
+        'dash-local',
+        '--db',
+        join(dir, 'local.db'),
+        '--workers',
+        '2',
+        '--metrics-linger',
+        '3',
+        ...metrics(localPort),
+      ]),
+      launch('hpo search --nats', [
+        'search',
+        join(dir, 'mnist.yaml'),
+        '--name',
+        'dash-nats',
+        '--db',
+        join(dir, 'nats.db'),
+        '--nats',
+        nats.url,
+        '--metrics-linger',
+        '3',
+        ...metrics(natsSearchPort),
+      ]),
+    ];
+    procs.push(...searches);
+    for (const s of searches) {
+      const code = await s.exit;
+      // Some synthetic trials fail on purpose (fail_at_epoch), which may make the exit code 1.
+      assert.ok(code === 0 || code === 1, `${s.name} exited with ${code}:\n${s.stderr()}`);
+      assert.doesNotMatch(s.stderr(), /Error:|TypeError|at .*\.js:\d+/, `${s.name}:\n${s.stderr()}`);
+    }
+    end = Math.ceil(Date.now() / 1000);
+    // One more scrape of the worker after the last trial.
+    await new Promise((r) => setTimeout(r, 2000));
+  });
+
+  after(async () => {
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+    await Promise.all(procs.map((p) => p.exit));
+    await prom?.stop();
+    await nats?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scraped every process', async () => {
+    const up = await prom!.queryRange('max_over_time(up[1m])', end, end, 1);
+    assert.equal(up.length, 3, JSON.stringify(await prom!.targets()));
+    for (const s of up) assert.equal(s.values[0][1], 1, `target ${s.metric.instance} was scraped`);
+  });
+
+  /** Values for a dashboard's variables; `experiment` is the in-process synthetic search. */
+  async function variableValues(dash: Dashboard): Promise<Record<string, string>> {
+    const values: Record<string, string> = {};
+    for (const v of dash.templating?.list ?? ([] as VariableModel[])) {
+      if (v.type === 'custom') {
+        values[v.name] = String(v.current!.value);
+        continue;
+      }
+      assert.equal(v.type, 'query', `${dash.title}: variable ${v.name}`);
+      const [label, selector] = parseLabelValues(substitute(String(v.query), values));
+      // The range of the run: label values of series seen while it ran.
+      const found = regexFilter(await prom!.labelValues(label, selector), v.regex);
+      assert.ok(found.length > 0, `${dash.title}: variable ${v.name} (${v.query}) has no values`);
+      if (v.name === 'experiment') {
+        assert.ok(found.includes('dash-local') && found.includes('dash-nats'), found.join());
+        values[v.name] = 'dash-local';
+      } else if (v.includeAll) {
+        values[v.name] = v.allValue ?? '.*';
+      } else {
+        values[v.name] = found[0];
+      }
+    }
+    return values;
+  }
+
+  for (const [file, dash] of Object.entries(allDashboards())) {
+    it(`every query of dashboards/${file} returns data`, async () => {
+      const values = await variableValues(dash);
+      const failures: string[] = [];
+      let checked = 0;
+      for (const panel of dash.panels ?? []) {
+        if (!('targets' in panel)) continue;
+        for (const target of panel.targets ?? []) {
+          const expr = substitute(String(target.expr), values);
+          assert.doesNotMatch(expr, /\$/, `${panel.title}: unsubstituted variable in ${expr}`);
+          const series = await prom!.queryRange(expr, start, end, 1);
+          const withData = series.filter((s) => s.values.some(([, v]) => Number.isFinite(v)));
+          checked++;
+          if (withData.length === 0) {
+            failures.push(
+              `${panel.title} [${target.refId}]: ${series.length} series, none with a number: ${expr}`,
+            );
+          }
+        }
+      }
+      assert.ok(checked >= 10, `${file}: only ${checked} queries`);
+      assert.deepEqual(failures, [], `${file}: queries without data:\n${failures.join('\n')}`);
+    });
+  }
+
+  it('the leaderboard joins the objective with the trial parameters', async () => {
+    const dash = allDashboards()['search-overview.json'];
+    const values = await variableValues(dash);
+    const board = dash.panels!.find((p) => p.title === 'Leaderboard')!;
+    assert.ok('targets' in board);
+    const expr = substitute(String(board.targets![0].expr), values);
+    const rows = await prom!.query(expr, end - 2);
+    assert.ok(rows.length > 0 && rows.length <= Number(values.top), `${rows.length} rows`);
+    for (const r of rows) {
+      assert.match(r.metric.arch, /^(mlp|cnn)$/);
+      assert.match(r.metric.optimizer, /^(sgd|adam)$/);
+      assert.match(r.metric.batch_size, /^(32|64)$/);
+      assert.ok(Number(r.metric.learning_rate) > 0, JSON.stringify(r.metric));
+      assert.ok(r.values[0][1] > 0 && r.values[0][1] <= 1, 'val_acc');
+    }
+  });
+});
