@@ -71,11 +71,18 @@ export interface OpenedMetrics {
   server: MetricsServer;
 }
 
-/** Starts the registry and server when --metrics-port is given; prints the URL on stderr. */
+/**
+ * Starts the registry and server when --metrics-port is given. The caller prints `announceMetrics()` once
+ * its metrics are registered (tests and users read the URL from that line).
+ */
 export async function openMetrics(flags: MetricsFlags): Promise<OpenedMetrics | undefined> {
   if (flags.metricsPort === undefined) return undefined;
   const registry = createMetricsRegistry();
   const server = await startMetricsServer({ registry, port: flags.metricsPort, host: flags.metricsHost });
-  process.stderr.write(`hpo: metrics: ${server.url}\n`);
   return { registry, server };
+}
+
+/** The line naming the metrics URL (stderr). */
+export function announceMetrics(metrics: OpenedMetrics | undefined): void {
+  if (metrics) process.stderr.write(`hpo: metrics: ${metrics.server.url}\n`);
 }

@@ -22,6 +22,7 @@ import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../store-options.js';
 import {
   addSearchMetricsOptions,
+  announceMetrics,
   openMetrics,
   type OpenedMetrics,
   type SearchMetricsFlags,
@@ -159,6 +160,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
         invalidMessages: opened.invalidMessages,
       })
     : undefined;
+  announceMetrics(metrics);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {

@@ -13,7 +13,7 @@ import {
   type NatsConnectionSettings,
 } from '../nats-options.js';
 import { oneOf, positiveInt } from '../parse.js';
-import { addMetricsOptions, type MetricsFlags, openMetrics } from '../metrics-options.js';
+import { addMetricsOptions, announceMetrics, type MetricsFlags, openMetrics } from '../metrics-options.js';
 import { WorkerMetrics } from '../../../worker/metrics/index.js';
 import { plainTable } from '../table.js';
 
@@ -89,6 +89,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           },
         });
       }
+      announceMetrics(metrics);
       await worker.start();
       log(
         `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${settings.servers.join(', ')}`,
