@@ -1,2 +1,3 @@
+export * from './observer.js';
 export * from './progress.js';
 export * from './search-runner.js';

@@ -19,6 +19,7 @@ import type { SearchSpace } from '../search-space/types.js';
 import type { Strategy } from '../strategies/strategy.js';
 import { FINAL_STATES, type Store, type TrialRecord } from '../store/types.js';
 import type { Transport } from '../transport/transport.js';
+import { notifyObserver, type SearchObserver } from './observer.js';
 import type { SearchProgress } from './progress.js';
 
 export interface SearchRunnerOptions {
@@ -35,6 +36,8 @@ export interface SearchRunnerOptions {
   onProgress?: (progress: SearchProgress) => void;
   /** Known total of trials, for progress (null: unknown). */
   total?: number | null;
+  /** Told about dispatches, epochs, results and the run's end (e.g. the orchestrator's metrics). */
+  observer?: SearchObserver;
 }
 
 export interface SearchOutcome {
@@ -76,6 +79,7 @@ export class SearchRunner {
     const { store, transport, experiment, signal } = this.options;
     store.requeueRunning(experiment);
     store.setExperimentStatus(experiment, 'running');
+    this.notify((o) => o.onStart?.(experiment));
     for (const t of store.listTrials(experiment)) {
       this.seen.push(t.params);
       if (t.state === 'pending') this.pending.push(t);
@@ -106,6 +110,7 @@ export class SearchRunner {
       await transport.cancel(experiment);
       store.requeueRunning(experiment);
       store.setExperimentStatus(experiment, 'interrupted');
+      this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
       return {
         experiment,
         status: 'interrupted',
@@ -113,6 +118,7 @@ export class SearchRunner {
       };
     }
     store.setExperimentStatus(experiment, 'completed');
+    this.notify((o) => o.onEnd?.(experiment, 'completed'));
     return {
       experiment,
       status: 'completed',
@@ -153,6 +159,7 @@ export class SearchRunner {
     };
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, { trial_id: trial.trial_id, params: trial.params, history: [] });
+    this.notify((o) => o.onDispatch?.(spec, transport.name));
     await transport.submit(spec);
     this.report({ kind: 'started', trial_id: trial.trial_id });
   }
@@ -160,6 +167,7 @@ export class SearchRunner {
   private async onEpoch(e: EpochEvent): Promise<Decision> {
     if (e.experiment !== this.options.experiment) return 'continue';
     this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
+    this.notify((o) => o.onEpoch?.(e));
     const snap = this.snapshots.get(e.trial_id);
     if (!snap) return 'continue';
     const history = [...snap.history];
@@ -177,6 +185,7 @@ export class SearchRunner {
     this.inFlight.delete(r.trial_id);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     if (record) this.noteFinished(record);
+    this.notify((o) => o.onResult?.(r, record));
     this.report({ kind: 'result', trial_id: r.trial_id, text: r.state === 'failed' ? r.error : undefined });
     this.wake();
   }
@@ -207,6 +216,10 @@ export class SearchRunner {
       best: this.best,
       event,
     };
+  }
+
+  private notify(call: (o: SearchObserver) => void): void {
+    notifyObserver(this.options.observer, call);
   }
 
   private report(event: SearchProgress['event']): void {

@@ -106,6 +106,8 @@ export interface NatsWorkerStats {
   cancelled: number;
   /** Trials handed back to the queue (nak) by a drain deadline. */
   requeued: number;
+  /** Bus operations that failed: pulling trials, publishing an epoch event, publishing a result. */
+  busErrors: number;
 }
 
 interface Held {
@@ -148,6 +150,7 @@ export class NatsWorker {
     redelivered: 0,
     cancelled: 0,
     requeued: 0,
+    busErrors: 0,
   };
 
   constructor(
@@ -326,7 +329,10 @@ export class NatsWorker {
       }
     } catch (err) {
       failed = true;
-      if (!this.stopping) this.log.report(`pulling trials failed: ${errorText(err)}`);
+      if (!this.stopping) {
+        this.counters.busErrors++;
+        this.log.report(`pulling trials failed: ${errorText(err)}`);
+      }
     }
     this.outstanding -= max - received;
     if (failed && !this.stopping) {
@@ -471,6 +477,7 @@ export class NatsWorker {
         break;
       } catch (err) {
         if (i >= delays.length || this.nc.isClosed()) {
+          this.counters.busErrors++;
           this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
           return false;
         }
@@ -487,7 +494,10 @@ export class NatsWorker {
     publishes.push(
       this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }).then(
         () => undefined,
-        (err: unknown) => this.log.report(`could not publish an epoch event: ${errorText(err)}`),
+        (err: unknown) => {
+          this.counters.busErrors++;
+          this.log.report(`could not publish an epoch event: ${errorText(err)}`);
+        },
       ),
     );
     let reply: Msg;

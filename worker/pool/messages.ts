@@ -1,6 +1,8 @@
 import type { BackendChoice } from '../backends/backend.js';
 import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 import type { MessagePort } from 'node:worker_threads';
+import type { EpochUsage } from './observer.js';
+import type { TfjsMemory } from './thread-usage.js';
 
 /** What the pool hands a thread for one trial. */
 export interface ThreadTask {
@@ -11,7 +13,13 @@ export interface ThreadTask {
   dataDir?: string;
 }
 
-export type ThreadMessage = { type: 'epoch'; epoch: number; metrics: Record<string, number> };
+export type ThreadMessage = {
+  type: 'epoch';
+  epoch: number;
+  metrics: Record<string, number>;
+  /** For the worker's metrics only. */
+  usage: EpochUsage;
+};
 export type MainMessage = { type: 'decision'; epoch: number; decision: Decision };
 
 export interface ThreadResult {
@@ -23,4 +31,7 @@ export interface ThreadResult {
   error?: string;
   started_at: number;
   ended_at: number;
+  /** The thread's threadId, and its tfjs memory after the trial (when tfjs is loaded there). */
+  thread: number;
+  tfjs?: TfjsMemory;
 }

@@ -15,6 +15,7 @@ import {
   type TrialSpec,
 } from '../../shared/protocol/index.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
+import type { PoolObserver, PoolTrialEnd } from './observer.js';
 
 export interface TrialPoolOptions {
   /** Trial threads (default: the machine's cores; 1 with a libtensorflow backend). */
@@ -32,6 +33,8 @@ export class TrialPool implements TrialExecutor {
   private readonly backend: BackendChoice;
   private readonly dataDir?: string;
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
+  private readonly observers: PoolObserver[] = [];
+  private running = 0;
 
   constructor(options: TrialPoolOptions = {}) {
     this.backend = options.backend ?? 'auto';
@@ -49,10 +52,58 @@ export class TrialPool implements TrialExecutor {
     });
   }
 
+  /** Trials running now (each holds one slot). */
+  busy(): number {
+    return this.running;
+  }
+
+  /** Adds an observer of trial starts, epochs and ends (e.g. the worker's metrics). */
+  addObserver(observer: PoolObserver): void {
+    this.observers.push(observer);
+  }
+
+  private notify(call: (o: PoolObserver) => void): void {
+    for (const o of this.observers) {
+      try {
+        call(o);
+      } catch {
+        // An observer's failure never disturbs a trial.
+      }
+    }
+  }
+
   async run(spec: TrialSpec, hooks: ExecutionHooks): Promise<ResultEvent> {
+    this.running++;
+    this.notify((o) => o.onTrialStart?.(spec));
+    let end: PoolTrialEnd = 'cancelled';
+    let thread: { id?: number; gone: boolean; tfjs?: ThreadResult['tfjs'] } = { gone: true };
+    try {
+      const result = await this.runInThread(spec, hooks, (id) => (thread.id = id));
+      end = result.state;
+      thread = { id: thread.id, gone: false, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
+      if (result.state === 'failed' && result.crashed) thread.gone = true;
+      return result.event;
+    } finally {
+      this.running--;
+      this.notify((o) => o.onTrialEnd?.(spec, end, thread));
+    }
+  }
+
+  private async runInThread(
+    spec: TrialSpec,
+    hooks: ExecutionHooks,
+    onThread: (id: number) => void,
+  ): Promise<{
+    event: ResultEvent;
+    state: ResultEvent['state'];
+    crashed: boolean;
+    tfjs?: ThreadResult['tfjs'];
+  }> {
     const { port1, port2 } = new MessageChannel();
     port1.on('message', (msg: ThreadMessage) => {
       if (msg.type !== 'epoch') return;
+      onThread(msg.usage.thread);
+      this.notify((o) => o.onEpoch?.(spec, msg.usage));
       const event = {
         v: PROTOCOL_VERSION,
         experiment: spec.experiment,
@@ -78,6 +129,7 @@ export class TrialPool implements TrialExecutor {
     });
     const started = Date.now();
     let result: ThreadResult;
+    let crashed = false;
     try {
       result = await this.piscina.run(
         { spec, port: port2, backend: this.backend, dataDir: this.dataDir },
@@ -87,6 +139,7 @@ export class TrialPool implements TrialExecutor {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
       // The thread died (out of memory, a crash in native code): the trial failed.
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      crashed = true;
       result = {
         ok: false,
         metrics: {},
@@ -95,16 +148,19 @@ export class TrialPool implements TrialExecutor {
         error,
         started_at: started,
         ended_at: Date.now(),
+        thread: -1,
       };
     } finally {
       port1.close();
     }
-    return {
+    if (!crashed) onThread(result.thread);
+    const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
+    const event: ResultEvent = {
       v: PROTOCOL_VERSION,
       experiment: spec.experiment,
       trial_id: spec.trial_id,
       attempt: spec.attempt,
-      state: !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed',
+      state,
       metrics: result.metrics,
       epochs: result.epochs,
       ...(result.error === undefined ? {} : { error: result.error }),
@@ -113,6 +169,7 @@ export class TrialPool implements TrialExecutor {
       started_at: result.started_at,
       ended_at: result.ended_at,
     };
+    return { event, state, crashed, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
   }
 
   async close(): Promise<void> {

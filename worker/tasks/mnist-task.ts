@@ -1,5 +1,7 @@
 /** `multi-digit-mnist`: trains one configuration of the report's models on the two-digit set. */
+import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../backends/backend.js';
+import { setTfjsMemoryProbe } from '../pool/thread-usage.js';
 import { loadDataset } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { DataError, UsageError } from '../errors.js';
@@ -20,7 +22,17 @@ function ensureBackend(choice: BackendChoice): Promise<string> {
   if (backendReady && backendReady.choice !== choice) {
     throw new UsageError(`this worker thread already runs backend '${backendReady.choice}', not '${choice}'`);
   }
-  backendReady ??= { choice, ready: selectBackend(choice).then((s) => s.backend) };
+  backendReady ??= {
+    choice,
+    ready: selectBackend(choice).then((s) => {
+      // This thread now holds tfjs memory: let the pool report it with each epoch.
+      setTfjsMemoryProbe(() => {
+        const m = tf.memory();
+        return { bytes: m.numBytes, tensors: m.numTensors };
+      });
+      return s.backend;
+    }),
+  };
   return backendReady.ready;
 }
 
@@ -79,7 +91,7 @@ export const mnistTask: Task = {
       ds,
       {
         signal: ctx.signal,
-        onEpoch: (m) => ctx.reportEpoch(m.epoch, { ...m }),
+        onEpoch: (m, info) => ctx.reportEpoch(m.epoch, { ...m }, { images: info.images, backend }),
       },
     );
     const last = result.epochs[result.epochs.length - 1];

@@ -7,14 +7,25 @@ import type { BackendChoice } from '../backends/backend.js';
 import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 
 export interface TaskContext {
-  /** Reports one epoch's metrics; resolves with the scheduler's decision for the trial. */
-  reportEpoch(epoch: number, metrics: Record<string, number>): Promise<Decision>;
+  /**
+   * Reports one epoch's metrics; resolves with the scheduler's decision for the trial. `usage` feeds the
+   * worker's own metrics (images/s by backend), never the trial's record.
+   */
+  reportEpoch(epoch: number, metrics: Record<string, number>, usage?: EpochUsageReport): Promise<Decision>;
   /** Aborted when the trial is cancelled or the worker shuts down: stop promptly, no result needed. */
   signal: AbortSignal;
   /** tfjs backend the worker was told to use (tasks that train select it once per thread). */
   backend: BackendChoice;
   /** Data cache folder of this worker (undefined: the default). */
   dataDir?: string;
+}
+
+/** What a training task tells the worker about an epoch's work, for the worker's /metrics. */
+export interface EpochUsageReport {
+  /** Training images processed in the epoch. */
+  images?: number;
+  /** tfjs backend the epoch ran on. */
+  backend?: string;
 }
 
 export interface TaskOutcome {

@@ -25,7 +25,11 @@ export type EpochDecision = 'continue' | 'stop';
 
 export interface TrainOptions {
   /** Called after each epoch; answering 'stop' ends training (the test split is still evaluated). */
-  onEpoch?: (metrics: EpochMetrics) => EpochDecision | void | Promise<EpochDecision | void>;
+  /** `info.images`: training images processed in the epoch (for throughput metrics). */
+  onEpoch?: (
+    metrics: EpochMetrics,
+    info: { images: number },
+  ) => EpochDecision | void | Promise<EpochDecision | void>;
   /** Aborting ends training between two batches with a TrainingAbortedError. */
   signal?: AbortSignal;
 }
@@ -118,7 +122,7 @@ export async function train(
         num_tensors: tf.memory().numTensors,
       };
       epochs.push(metrics);
-      const decision = await options.onEpoch?.(metrics);
+      const decision = await options.onEpoch?.(metrics, { images: n });
       if (decision === 'stop' && epoch < config.epochs) {
         stoppedEarly = true;
         break;

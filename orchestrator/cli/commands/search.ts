@@ -20,8 +20,17 @@ import { renderLeaderboard } from '../leaderboard-format.js';
 import { oneOf, portValue, positiveInt, seedValue } from '../parse.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../store-options.js';
+import {
+  addSearchMetricsOptions,
+  announceMetrics,
+  openMetrics,
+  type OpenedMetrics,
+  type SearchMetricsFlags,
+} from '../metrics-options.js';
+import { OrchestratorMetrics } from '../../metrics/index.js';
+import { WorkerMetrics } from '../../../worker/metrics/index.js';
 
-interface RunFlags extends NatsFlags {
+interface RunFlags extends NatsFlags, SearchMetricsFlags {
   db: string;
   maxInFlight?: number;
   ackWait?: number;
@@ -41,7 +50,7 @@ export function expectedTotal(space: SearchSpace): number | null {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return addNatsOptions(addDbOption(cmd))
+  return addSearchMetricsOptions(addNatsOptions(addDbOption(cmd)))
     .option(
       '--max-in-flight <n>',
       "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
@@ -79,13 +88,22 @@ interface OpenedTransport {
   /** Where trials run, for the start line. */
   where: string;
   stopResponder: () => void;
+  /** Invalid bus messages seen by the transport (for metrics). */
+  invalidMessages?: () => number;
 }
 
 /** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
-async function openTransport(store: Store, name: string, flags: RunFlags): Promise<OpenedTransport> {
+async function openTransport(
+  store: Store,
+  name: string,
+  flags: RunFlags,
+  metrics: OpenedMetrics | undefined,
+): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
     const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    // The trials run in this process: it exports the worker metrics too.
+    if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
     return {
       transport: new InProcessTransport(pool),
       where: `${pool.slots} local trial thread(s)`,
@@ -103,6 +121,7 @@ async function openTransport(store: Store, name: string, flags: RunFlags): Promi
     transport,
     where: `workers on NATS ${nats.servers.join(', ')}`,
     stopResponder: startQueryResponder(nc, store, name),
+    invalidMessages: () => transport.invalidMessages,
   };
 }
 
@@ -115,19 +134,33 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     const ds = await loadDataset({ seed: space.data.seed, dataDir: flags.dataDir });
     data = { seed: space.data.seed, sha256: ds.sha256 };
   }
-  // The API first: a port in use fails here, before any connection or thread pool is open.
-  const api =
-    flags.httpPort === undefined
-      ? undefined
-      : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+  // The servers first: a port in use fails here, before any connection or thread pool is open.
+  const metrics = await openMetrics(flags);
+  let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
   let opened: OpenedTransport;
   try {
-    opened = await openTransport(store, name, flags);
+    api =
+      flags.httpPort === undefined
+        ? undefined
+        : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+    opened = await openTransport(store, name, flags, metrics);
   } catch (err) {
     await api?.close();
+    await metrics?.server.close();
     throw err;
   }
   const { transport, where, stopResponder } = opened;
+  const observer = metrics
+    ? new OrchestratorMetrics({
+        registry: metrics.registry,
+        store,
+        top: flags.metricsTop,
+        retentionSeconds: flags.metricsRetention,
+        transports: [transport.name],
+        invalidMessages: opened.invalidMessages,
+      })
+    : undefined;
+  announceMetrics(metrics);
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -142,7 +175,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
-  let outcome: SearchOutcome;
+  let outcome: SearchOutcome | undefined;
   try {
     outcome = await new SearchRunner({
       store,
@@ -154,6 +187,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       signal: controller.signal,
       total: expectedTotal(space),
       onProgress: (p) => display.update(p),
+      observer,
     }).run();
   } finally {
     display.stop();
@@ -162,6 +196,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     stopResponder();
     await api?.close();
     await transport.close();
+    if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
   const board = store.leaderboard(name, { top: 10 });
   if (flags.json) {
@@ -175,11 +210,38 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     );
     if (board.length > 0) process.stdout.write(renderLeaderboard(exp, board, 'table'));
   }
+  if (metrics) {
+    await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
+  }
   if (outcome.status === 'interrupted') {
     process.stderr.write(`hpo: resume with: hpo resume ${name} --db ${flags.db}\n`);
     return 130;
   }
   return 0;
+}
+
+/** Serves /metrics `seconds` longer (a signal cuts it short) so Prometheus scrapes the final values. */
+async function lingerThenClose(
+  metrics: OpenedMetrics,
+  seconds: number,
+  observer: OrchestratorMetrics | undefined,
+): Promise<void> {
+  if (seconds > 0) {
+    process.stderr.write(`hpo: serving ${metrics.server.url} for ${seconds} s more (--metrics-linger)\n`);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        process.off('SIGINT', done);
+        process.off('SIGTERM', done);
+        resolve();
+      };
+      const timer = setTimeout(done, seconds * 1000);
+      process.on('SIGINT', done);
+      process.on('SIGTERM', done);
+    });
+  }
+  observer?.close();
+  await metrics.server.close();
 }
 
 function defaultName(file: string): string {

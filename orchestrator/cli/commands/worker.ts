@@ -13,6 +13,8 @@ import {
   type NatsConnectionSettings,
 } from '../nats-options.js';
 import { oneOf, positiveInt } from '../parse.js';
+import { addMetricsOptions, announceMetrics, type MetricsFlags, openMetrics } from '../metrics-options.js';
+import { WorkerMetrics } from '../../../worker/metrics/index.js';
 import { plainTable } from '../table.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
@@ -23,30 +25,41 @@ function requireNats(flags: NatsFlags): NatsConnectionSettings {
 
 export function registerWorker(program: Command, setExitCode: (code: number) => void): void {
   addNatsOptions(
-    program
-      .command('worker')
-      .description('serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)')
-      .option(
-        '--concurrency <n>',
-        'trial threads (default: cores; 1 with a libtensorflow backend)',
-        positiveInt,
-      )
-      .option(
-        '--backend <name>',
-        `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-        oneOf(BACKEND_CHOICES),
-        'auto' as BackendChoice,
-      )
-      .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-      .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
+    addMetricsOptions(
+      program
+        .command('worker')
+        .description('serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)')
+        .option(
+          '--concurrency <n>',
+          'trial threads (default: cores; 1 with a libtensorflow backend)',
+          positiveInt,
+        )
+        .option(
+          '--backend <name>',
+          `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
+          oneOf(BACKEND_CHOICES),
+          'auto' as BackendChoice,
+        )
+        .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
+        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
+    ),
     true,
   ).action(
     async (
-      flags: NatsFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
+      flags: NatsFlags &
+        MetricsFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
     ) => {
       const settings = requireNats(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
-      const nc = await connectNats({ ...settings, name: `hpo-worker ${name}` });
+      // First: a metrics port in use fails before connecting.
+      const metrics = await openMetrics(flags);
+      let nc: Awaited<ReturnType<typeof connectNats>>;
+      try {
+        nc = await connectNats({ ...settings, name: `hpo-worker ${name}` });
+      } catch (err) {
+        await metrics?.server.close();
+        throw err;
+      }
       const pool = new TrialPool({
         threads: flags.concurrency,
         backend: flags.backend,
@@ -60,6 +73,23 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         accept: createDataCheck(flags.dataDir),
         log,
       });
+      if (metrics) {
+        new WorkerMetrics({
+          registry: metrics.registry,
+          worker: name,
+          pool,
+          bus: () => {
+            const s = worker.stats();
+            return {
+              invalidMessages: s.invalidMessages,
+              redelivered: s.redelivered,
+              refused: s.refused,
+              busErrors: s.busErrors,
+            };
+          },
+        });
+      }
+      announceMetrics(metrics);
       await worker.start();
       log(
         `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${settings.servers.join(', ')}`,
@@ -80,6 +110,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         process.on('SIGINT', stop);
       });
       log(`hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`);
+      await metrics?.server.close();
       setExitCode(0);
     },
   );

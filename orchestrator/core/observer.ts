@@ -1,0 +1,37 @@
+/**
+ * What a SearchRunner tells an observer (the orchestrator's metrics) as a search runs. Plain callbacks:
+ * the runner knows nothing about metrics libraries. An observer that throws never disturbs the search.
+ */
+import type { EpochEvent, ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
+import type { TrialRecord } from '../store/types.js';
+
+export interface SearchObserver {
+  /** The run begins (after interrupted trials were put back to pending). */
+  onStart?(experiment: string): void;
+  /** A trial is handed to the transport (`transport` = its name). */
+  onDispatch?(spec: TrialSpec, transport: string): void;
+  /** An epoch of a running trial was recorded. */
+  onEpoch?(event: EpochEvent): void;
+  /**
+   * A result arrived. `record` is the trial as stored after it was applied; undefined when the result was
+   * ignored because the trial was already final (a duplicate: the first result wins).
+   */
+  onResult?(event: ResultEvent, record: TrialRecord | undefined): void;
+  /** The run ended: all trials done, or interrupted (running trials were cancelled). */
+  onEnd?(experiment: string, status: 'completed' | 'interrupted'): void;
+}
+
+/** Calls an observer hook, swallowing (and reporting once per call site) what it throws. */
+export function notifyObserver(
+  observer: SearchObserver | undefined,
+  call: (o: SearchObserver) => void,
+): void {
+  if (!observer) return;
+  try {
+    call(observer);
+  } catch (err) {
+    process.stderr.write(
+      `hpo: search observer failed: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
+  }
+}

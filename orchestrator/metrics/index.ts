@@ -1,0 +1,1 @@
+export * from './orchestrator-metrics.js';
