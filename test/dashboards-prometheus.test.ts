@@ -190,7 +190,7 @@ describe('dashboards against a real Prometheus', function () {
   });
 
   it('scraped every process', async () => {
-    const up = await prom!.queryRange('max_over_time(up[1m])', end, end, 1);
+    const up = await prom!.queryRange(`max_over_time(up[${end - start + 1}s])`, end, end, 1);
     assert.equal(up.length, 3, JSON.stringify(await prom!.targets()));
     for (const s of up) assert.equal(s.values[0][1], 1, `target ${s.metric.instance} was scraped`);
   });
@@ -203,8 +203,8 @@ describe('dashboards against a real Prometheus', function () {
     await assert.rejects(prom!.queryRange('sum by (', start, end, 1), /bad_data/);
   });
 
-  /** Values for a dashboard's variables; `experiment` is the in-process synthetic search. */
-  async function variableValues(dash: Dashboard): Promise<Record<string, string>> {
+  /** Values for a dashboard's variables; `experiment` is one of the two searches. */
+  async function variableValues(dash: Dashboard, experiment = 'dash-local'): Promise<Record<string, string>> {
     const values: Record<string, string> = {};
     for (const v of dash.templating?.list ?? ([] as VariableModel[])) {
       if (v.type === 'custom') {
@@ -218,7 +218,7 @@ describe('dashboards against a real Prometheus', function () {
       assert.ok(found.length > 0, `${dash.title}: variable ${v.name} (${v.query}) has no values`);
       if (v.name === 'experiment') {
         assert.ok(found.includes('dash-local') && found.includes('dash-nats'), found.join());
-        values[v.name] = 'dash-local';
+        values[v.name] = experiment;
       } else if (v.includeAll) {
         values[v.name] = v.allValue ?? '.*';
       } else {
@@ -228,9 +228,19 @@ describe('dashboards against a real Prometheus', function () {
     return values;
   }
 
-  for (const [file, dash] of Object.entries(allDashboards())) {
-    it(`every query of dashboards/${file} returns data`, async () => {
-      const values = await variableValues(dash);
+  const cases = Object.entries(allDashboards()).flatMap(
+    ([file, dash]): Array<{ file: string; dash: Dashboard; experiment?: string }> =>
+      // Dashboards with an experiment picker are checked for both searches (local pool, and NATS).
+      dash.templating?.list?.some((v) => v.name === 'experiment')
+        ? [
+            { file, dash, experiment: 'dash-local' },
+            { file, dash, experiment: 'dash-nats' },
+          ]
+        : [{ file, dash, experiment: undefined }],
+  );
+  for (const { file, dash, experiment } of cases) {
+    it(`every query of dashboards/${file} returns data${experiment ? ` (experiment ${experiment})` : ''}`, async () => {
+      const values = await variableValues(dash, experiment);
       const failures: string[] = [];
       let checked = 0;
       for (const panel of dash.panels ?? []) {
