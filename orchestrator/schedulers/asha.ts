@@ -5,7 +5,8 @@
  * a rung therefore continue while few are known, as in Optuna's SuccessiveHalvingPruner, since a
  * running trial cannot be paused until enough others arrive. With `s` brackets (Hyperband-style), trial
  * i runs in bracket i mod s, whose first rung is min_iter * eta^b; each bracket ranks only its own trials.
- * At max_iter every trial stops. Rungs and brackets: rungs.ts.
+ * A trial without a finite objective at a rung stops. At max_iter every trial stops. Rungs and brackets:
+ * rungs.ts.
  */
 import type { Decision } from '../../shared/protocol/index.js';
 import { unitHash } from '../../worker/tasks/synthetic-task.js';
@@ -59,6 +60,7 @@ export class AshaScheduler implements Scheduler {
     const table = this.tables[bracket][k];
     const score = scoreOf(this.metric, trial.history[epoch - 1]);
     table.record(trial.trial_id, score);
+    if (score === -Infinity) return 'stop'; // no finite objective: diverged or not reported
     const promoted = Math.max(1, Math.floor(table.size / this.settings.eta));
     return score >= table.kthBest(promoted) ? 'continue' : 'stop';
   }
