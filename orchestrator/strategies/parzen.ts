@@ -28,6 +28,9 @@ export class NumericParzen {
   private readonly sigmas: Float64Array;
   /** log weight minus log truncation mass, per component. */
   private readonly logCoef: Float64Array;
+  /** logCoef + log of the normal density's constant (- log sigma - log sqrt(2 pi)), and 1 / sigma. */
+  private readonly logDensityCoef: Float64Array;
+  private readonly invSigmas: Float64Array;
   private readonly cumWeights: Float64Array;
   /** The truncation interval: the grid's cells' outer edges for a stepped domain. */
   private readonly lo: number;
@@ -46,12 +49,12 @@ export class NumericParzen {
     const mus = new Float64Array(n + 1);
     const sigmas = new Float64Array(n + 1);
     const weights = new Float64Array(n + 1);
-    const order = observations.map((x, i) => ({ x, i })).sort((a, b) => a.x - b.x);
+    const sorted = Float64Array.from(observations).sort();
     const minSigma = range / Math.min(100, 1 + (n + 1));
     for (let j = 0; j < n; j++) {
-      const x = order[j].x;
-      const left = j === 0 ? x - this.lo : x - order[j - 1].x;
-      const right = j === n - 1 ? this.hi - x : order[j + 1].x - x;
+      const x = sorted[j];
+      const left = j === 0 ? x - this.lo : x - sorted[j - 1];
+      const right = j === n - 1 ? this.hi - x : sorted[j + 1] - x;
       mus[j] = x;
       sigmas[j] = Math.min(range, Math.max(minSigma, Math.max(left, right)));
       weights[j] = 1;
@@ -63,14 +66,21 @@ export class NumericParzen {
     this.logCoef = new Float64Array(n + 1);
     this.cumWeights = new Float64Array(n + 1);
     let cum = 0;
+    const logObservationWeight = Math.log(1 / total);
     for (let j = 0; j <= n; j++) {
-      const mass = normalCdf((this.hi - mus[j]) / sigmas[j]) - normalCdf((this.lo - mus[j]) / sigmas[j]);
-      this.logCoef[j] = Math.log(weights[j] / total) - Math.log(Math.max(mass, 1e-300));
+      const a = (this.lo - mus[j]) / sigmas[j];
+      const b = (this.hi - mus[j]) / sigmas[j];
+      // Components far from both ends keep all their mass (skips two erf calls for most of them).
+      const mass = a < -8 && b > 8 ? 1 : normalCdf(b) - normalCdf(a);
+      const logWeight = weights[j] === 1 ? logObservationWeight : Math.log(weights[j] / total);
+      this.logCoef[j] = logWeight - Math.log(Math.max(mass, 1e-300));
       cum += weights[j] / total;
       this.cumWeights[j] = cum;
     }
     this.mus = mus;
     this.sigmas = sigmas;
+    this.invSigmas = sigmas.map((sg) => 1 / sg);
+    this.logDensityCoef = this.logCoef.map((c, j) => normalLogPdf(mus[j], mus[j], sigmas[j]) + c);
   }
 
   get components(): number {
@@ -102,29 +112,37 @@ export class NumericParzen {
     return Math.min(high, Math.max(low, low + k * step));
   }
 
-  /** log density (continuous) or log probability of x's grid cell (stepped). */
+  /**
+   * log density (continuous) or log probability of x's grid cell (stepped). A cell's mass is the CDF
+   * difference, or density x step where the component is wide (sigma >= 2 step: error < 1 %, and no erf).
+   */
   logPdf(x: number): number {
     const n = this.mus.length;
-    const terms = new Float64Array(n);
-    let max = -Infinity;
     const step = this.domain.step;
+    // One pass relative to a running maximum (no allocation: this runs candidates x components times).
+    let max = -Infinity;
+    let sum = 0;
+    const logStep = step === null ? 0 : Math.log(step);
     for (let j = 0; j < n; j++) {
-      const mu = this.mus[j];
       const sigma = this.sigmas[j];
       let t: number;
-      if (step === null) {
-        t = this.logCoef[j] + normalLogPdf(x, mu, sigma);
+      if (step === null || sigma >= 2 * step) {
+        const z = (x - this.mus[j]) * this.invSigmas[j];
+        t = this.logDensityCoef[j] - 0.5 * z * z + logStep;
       } else {
+        const mu = this.mus[j];
         const p = normalCdf((x + step / 2 - mu) / sigma) - normalCdf((x - step / 2 - mu) / sigma);
         t = this.logCoef[j] + Math.log(Math.max(p, 1e-300));
       }
-      terms[j] = t;
-      if (t > max) max = t;
+      if (t === -Infinity) continue;
+      if (t <= max) {
+        sum += Math.exp(t - max);
+      } else {
+        sum = sum * Math.exp(max - t) + 1;
+        max = t;
+      }
     }
-    if (max === -Infinity) return -Infinity;
-    let sum = 0;
-    for (let j = 0; j < n; j++) sum += Math.exp(terms[j] - max);
-    return max + Math.log(sum);
+    return max === -Infinity ? -Infinity : max + Math.log(sum);
   }
 }
 

@@ -120,6 +120,8 @@ export class TpeStrategy implements Strategy {
   private readonly codecs = new Map<string, Codec>();
   private readonly seed: number;
   private readonly finite: boolean;
+  /** configKey per params object: the runner hands the same objects on every call. */
+  private readonly keys = new WeakMap<TrialParams, string>();
 
   constructor(
     private readonly space: SearchSpace,
@@ -153,10 +155,19 @@ export class TpeStrategy implements Strategy {
         : (spec as { value: ParamValue }).value;
     }
     if (this.finite) {
-      const seen = new Set(state.seen.map((p) => configKey(projectParams(p, this.names))));
+      const seen = new Set(state.seen.map((p) => this.keyOf(p)));
       if (seen.has(configKey(params))) return this.random.next(state);
     }
     return params;
+  }
+
+  private keyOf(params: TrialParams): string {
+    let key = this.keys.get(params);
+    if (key === undefined) {
+      key = configKey(projectParams(params, this.names));
+      this.keys.set(params, key);
+    }
+    return key;
   }
 
   /** Good: the best gamma(n) ranked trials; bad: the rest, failed ones and the ones still running. */
@@ -178,12 +189,12 @@ export class TpeStrategy implements Strategy {
     // Failed / valueless trials, and pending ones: seen minus finished, as multisets of keys.
     const finishedKeys = new Map<string, number>();
     for (const f of state.finished) {
-      const key = configKey(projectParams(f.params, this.names));
+      const key = this.keyOf(f.params);
       finishedKeys.set(key, (finishedKeys.get(key) ?? 0) + 1);
       if (f.value === null || f.state === 'failed') bad.push(f.params);
     }
     for (const p of state.seen) {
-      const key = configKey(projectParams(p, this.names));
+      const key = this.keyOf(p);
       const left = finishedKeys.get(key) ?? 0;
       if (left > 0) finishedKeys.set(key, left - 1);
       else bad.push(p);
