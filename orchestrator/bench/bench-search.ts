@@ -220,6 +220,9 @@ async function main(argv: string[]): Promise<void> {
     .option('--train-size <n>', 'multi-digit-mnist: training pairs per trial', positiveInt, 2000)
     .option('--threads <n>', 'multi-digit-mnist: pool threads (default 2)', positiveInt, 2)
     .option('--skip-cost', 'skip measuring the cost per decision')
+    .option('--min-iter <n>', 'synthetic: ASHA min_iter', positiveInt, 1)
+    .option('--eta <x>', 'synthetic: ASHA eta', Number, 3)
+    .option('--brackets <n>', 'synthetic: ASHA brackets (s)', positiveInt, 1)
     .parse(argv);
   const flags = program.opts<{
     out: string;
@@ -233,6 +236,9 @@ async function main(argv: string[]): Promise<void> {
     trainSize: number;
     threads: number;
     skipCost?: boolean;
+    minIter: number;
+    eta: number;
+    brackets: number;
   }>();
   const seedCount = flags.seeds ?? (flags.quick ? 3 : 10);
   const trials = flags.quick ? Math.min(flags.trials, 20) : flags.trials;
@@ -244,7 +250,13 @@ async function main(argv: string[]): Promise<void> {
     base: syntheticSpace(trials),
     epochs: SYNTHETIC_EPOCHS,
     trials,
-    asha: { type: 'hyperband', min_iter: 1, eta: 3, max_iter: SYNTHETIC_EPOCHS },
+    asha: {
+      type: 'hyperband',
+      min_iter: flags.minIter,
+      eta: flags.eta,
+      max_iter: SYNTHETIC_EPOCHS,
+      ...(flags.brackets > 1 ? { s: flags.brackets } : {}),
+    },
     seeds,
     executor: new InlineExecutor(flags.slots),
   });
