@@ -34,7 +34,7 @@ interface Row {
   rung: number | null;
 }
 
-describe('ASHA and TPE through hpo search (real processes, SQLite file, synthetic task)', function () {
+describe('ASHA, median stopping and TPE through hpo search (real processes, SQLite file, synthetic task)', function () {
   this.timeout(180_000);
   let dir: string;
 
@@ -91,6 +91,42 @@ describe('ASHA and TPE through hpo search (real processes, SQLite file, syntheti
       );
     });
   }
+
+  it('median stopping: stopped trials appear in status by the epoch they stopped at', async () => {
+    const file = join(dir, 'median.yaml');
+    await writeFile(
+      file,
+      space('random', 24, 0).replace(
+        /early_terminate: .*/,
+        'early_terminate: {type: median, grace_epochs: 2, min_trials: 3}',
+      ),
+    );
+    const db = join(dir, 'median.db');
+    const run = await runHpo([
+      'search',
+      file,
+      '--name',
+      'm',
+      '--db',
+      db,
+      '--workers',
+      '2',
+      '--backend',
+      'cpu',
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    const rows = JSON.parse(
+      (await runHpo(['leaderboard', 'm', '--db', db, '--top', '100', '--format', 'json'])).stdout,
+    ) as Row[];
+    const stopped = rows.filter((r) => r.state === 'stopped');
+    assert.ok(stopped.length >= 3, `median rule stopped ${stopped.length} of 24`);
+    for (const r of stopped) {
+      assert.ok(r.epochs > 2 && r.epochs < 9, `${r.trial_id} stopped at epoch ${r.epochs}`);
+      assert.equal(r.rung, undefined, 'no rungs without hyperband');
+    }
+    const status = await runHpo(['status', 'm', '--db', db]);
+    assert.match(status.stdout, /stopped early: \d+ at epoch \d+/);
+  });
 
   it('a resumed search rebuilds the rung results from the store', async () => {
     const store = SqliteStore.open(join(dir, 'resume.db'));
