@@ -427,9 +427,50 @@ describe('search-space files', () => {
 
     it('early_terminate', () => {
       failsAt(
-        MNIST + '  epochs: {value: 1}\nearly_terminate: {type: median, min_iter: 1}\n',
+        MNIST + '  epochs: {value: 1}\nearly_terminate: {type: asha, min_iter: 1}\n',
         'early_terminate.type',
-        /expected "hyperband"/,
+        /expected one of hyperband, median, got "asha"/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 1}\nearly_terminate: {type: median, min_iter: 1}\n',
+        'early_terminate.min_iter',
+        /^not allowed with type median$/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 9}\nearly_terminate: {type: hyperband, min_iter: 1, grace_epochs: 2}\n',
+        'early_terminate.grace_epochs',
+        /^not allowed with type hyperband$/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 9}\nearly_terminate: {type: median, grace_epochs: -1}\n',
+        'early_terminate.grace_epochs',
+        /expected an integer >= 0, got -1/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 9}\nearly_terminate: {type: median, min_trials: 0}\n',
+        'early_terminate.min_trials',
+        /expected an integer > 0, got 0/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 9}\nearly_terminate: {type: hyperband, min_iter: 1, eta: 1}\n',
+        'early_terminate.eta',
+        /expected a number > 1, got 1/,
+      );
+      failsAt(
+        MNIST + '  epochs: {values: [3, 9]}\nearly_terminate: {type: hyperband, min_iter: 1, max_iter: 27}\n',
+        'early_terminate.max_iter',
+        /expected at most the trials' epochs \(parameters.epochs, up to 9\), got 27/,
+      );
+      // multi-digit-mnist's default epochs is 10.
+      failsAt(
+        MNIST + '  arch: {value: mlp}\nearly_terminate: {type: hyperband, min_iter: 11}\n',
+        'early_terminate.min_iter',
+        /expected at most the trials' epochs \(parameters.epochs, up to 10\), got 11/,
+      );
+      failsAt(
+        MNIST + '  epochs: {value: 9}\nearly_terminate: {type: hyperband, min_iter: 1, max_iter: 9, s: 3}\n',
+        'early_terminate.s',
+        /expected brackets that each have a rung below max_iter \(9\)/,
       );
       failsAt(
         MNIST + '  epochs: {value: 1}\nearly_terminate: {type: hyperband}\n',
@@ -440,6 +481,22 @@ describe('search-space files', () => {
         MNIST + '  epochs: {value: 1}\nearly_terminate: {type: hyperband, min_iter: 5, max_iter: 3}\n',
         'early_terminate.min_iter',
         /<= max_iter/,
+      );
+    });
+
+    it('early_terminate median (an hpo extension) parses with its keys', () => {
+      const s = parse(
+        'method: bayes\ntask: synthetic\nparameters:\n  x: {min: 0.0, max: 1.0}\n' +
+          'early_terminate: {type: median, grace_epochs: 2, min_trials: 4}\n',
+      );
+      assert.deepEqual(s.early_terminate, { type: 'median', grace_epochs: 2, min_trials: 4 });
+    });
+
+    it('a test metric as the objective', () => {
+      failsAt(
+        MNIST + '  epochs: {value: 1}\nmetric: {name: test_acc, goal: maximize}\n',
+        'metric.name',
+        /expected a validation metric: test metrics never drive selection or early stopping/,
       );
     });
 

@@ -9,6 +9,7 @@ import {
   RandomStrategy,
   sampleParam,
   type Strategy,
+  TpeStrategy,
 } from '../orchestrator/strategies/index.js';
 import { Prng } from '../worker/data/prng.js';
 import { UsageError } from '../worker/errors.js';
@@ -225,13 +226,10 @@ describe('strategies', () => {
   });
 
   describe('createStrategy', () => {
-    it('builds grid and random, and refuses bayes with a clear UsageError', () => {
+    it('builds grid, random, and TPE for bayes', () => {
       assert.ok(createStrategy(space(FINITE_12, { method: 'grid' })) instanceof GridStrategy);
       assert.ok(createStrategy(space(MIXED)) instanceof RandomStrategy);
-      assert.throws(
-        () => createStrategy(space(MIXED, { method: 'bayes' })),
-        (err: unknown) => err instanceof UsageError && /method bayes needs the TPE sampler/.test(err.message),
-      );
+      assert.ok(createStrategy(space(MIXED, { method: 'bayes' })) instanceof TpeStrategy);
     });
   });
 });

@@ -2,6 +2,7 @@
  * Questions about an experiment that the CLI answers from a local database, and a running orchestrator
  * answers for other machines (over NATS request/reply and its HTTP endpoint): the same JSON either way.
  */
+import { trialRung } from '../schedulers/rungs.js';
 import type { ExperimentRecord, Store, TrialRecord } from '../store/types.js';
 
 export type Query = { kind: 'status' } | { kind: 'leaderboard'; top?: number };
@@ -20,6 +21,11 @@ export interface ExperimentSummary {
 }
 
 export interface StatusAnswer extends ExperimentSummary {
+  /**
+   * Stopped trials grouped by where they stopped: the epochs they ran and, with hyperband, the rung
+   * they reached (derived from the recorded epochs and the space's early_terminate); fewest epochs first.
+   */
+  stopped_at: { epochs: number; rung: number | null; trials: number }[];
   running: {
     trial_id: string;
     params: TrialRecord['params'];
@@ -61,8 +67,18 @@ export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummar
 }
 
 export function statusAnswer(store: Store, exp: ExperimentRecord): StatusAnswer {
-  const running = store
-    .listTrials(exp.name)
+  const trials = store.listTrials(exp.name);
+  const groups = new Map<string, { epochs: number; rung: number | null; trials: number }>();
+  for (const t of trials) {
+    if (t.state !== 'stopped') continue;
+    const rung = trialRung(exp.space, t);
+    const key = `${t.epochs}/${rung}`;
+    const g = groups.get(key) ?? { epochs: t.epochs, rung, trials: 0 };
+    g.trials++;
+    groups.set(key, g);
+  }
+  const stoppedAt = [...groups.values()].sort((a, b) => a.epochs - b.epochs);
+  const running = trials
     .filter((t) => t.state === 'running')
     .map((t) => ({
       trial_id: t.trial_id,
@@ -71,7 +87,7 @@ export function statusAnswer(store: Store, exp: ExperimentRecord): StatusAnswer 
       attempt: t.attempt,
       worker: t.worker,
     }));
-  return { ...summarize(store, exp), running };
+  return { ...summarize(store, exp), stopped_at: stoppedAt, running };
 }
 
 export function leaderboardAnswer(store: Store, exp: ExperimentRecord, top?: number): LeaderboardAnswer {

@@ -1,6 +1,7 @@
 /** Renders leaderboard rows as a table, JSON, CSV or Markdown. */
 import { stringify } from 'csv-stringify/sync';
 import type { TrialParams } from '../../shared/protocol/index.js';
+import { trialRung } from '../schedulers/rungs.js';
 import type { ExperimentRecord, TrialRecord } from '../store/types.js';
 import { plainTable } from './table.js';
 
@@ -16,10 +17,16 @@ export interface LeaderboardEntry {
   value: number | null;
   metrics: Record<string, number> | null;
   epochs: number;
+  /** With hyperband: the highest rung (epochs) the trial reached, null below the first. */
+  rung?: number | null;
   worker: string | null;
 }
 
-export function leaderboardEntries(rows: TrialRecord[]): LeaderboardEntry[] {
+export function leaderboardEntries(
+  rows: TrialRecord[],
+  exp?: Pick<ExperimentRecord, 'space'>,
+): LeaderboardEntry[] {
+  const hyperband = exp?.space.early_terminate?.type === 'hyperband';
   return rows.map((t, i) => ({
     rank: i + 1,
     trial_id: t.trial_id,
@@ -28,6 +35,7 @@ export function leaderboardEntries(rows: TrialRecord[]): LeaderboardEntry[] {
     value: t.value,
     metrics: t.metrics,
     epochs: t.epochs,
+    ...(hyperband ? { rung: trialRung(exp!.space, t) } : {}),
     worker: t.worker,
   }));
 }
@@ -39,8 +47,8 @@ const showParam = (v: TrialParams[string] | undefined) =>
   v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
 
 /**
- * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, test
- * accuracy (completed trials only), worker. The JSON form keeps every parameter at full precision.
+ * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
+ * reached (with hyperband early termination), test accuracy (completed trials only), worker. The JSON form keeps every parameter at full precision.
  */
 function columns(
   exp: Pick<ExperimentRecord, 'space'>,
@@ -50,7 +58,18 @@ function columns(
     .filter(([, spec]) => spec.kind !== 'constant')
     .map(([name]) => name);
   const metric = exp.space.metric.name;
-  const head = ['rank', 'trial', 'state', metric, ...params, 'epochs_run', 'test_acc', 'worker'];
+  const hyperband = exp.space.early_terminate?.type === 'hyperband';
+  const head = [
+    'rank',
+    'trial',
+    'state',
+    metric,
+    ...params,
+    'epochs_run',
+    ...(hyperband ? ['rung'] : []),
+    'test_acc',
+    'worker',
+  ];
   const cells = rows.map((r, i) => [
     String(i + 1),
     r.trial_id,
@@ -58,6 +77,7 @@ function columns(
     fmt(r.value),
     ...params.map((p) => showParam(r.params[p])),
     String(r.epochs),
+    ...(hyperband ? [String(trialRung(exp.space, r) ?? '-')] : []),
     // Test accuracy is shown for completed trials only and never used to rank.
     r.state === 'completed' ? fmt(r.metrics?.test_acc) : '',
     r.worker ?? '',
@@ -70,7 +90,7 @@ export function renderLeaderboard(
   rows: TrialRecord[],
   format: LeaderboardFormat,
 ): string {
-  if (format === 'json') return `${JSON.stringify(leaderboardEntries(rows), null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify(leaderboardEntries(rows, exp), null, 2)}\n`;
   const { head, cells } = columns(exp, rows);
   switch (format) {
     case 'csv':

@@ -9,6 +9,7 @@ import { HpoError } from '../../worker/errors.js';
 import {
   type Decision,
   type EpochEvent,
+  type FinalState,
   PROTOCOL_VERSION,
   type ResultEvent,
   type TrialParams,
@@ -16,7 +17,7 @@ import {
 } from '../../shared/protocol/index.js';
 import type { Scheduler, TrialSnapshot } from '../schedulers/scheduler.js';
 import type { SearchSpace } from '../search-space/types.js';
-import type { Strategy } from '../strategies/strategy.js';
+import type { FinishedProposal, Strategy } from '../strategies/strategy.js';
 import { FINAL_STATES, type Store, type TrialRecord } from '../store/types.js';
 import type { Transport } from '../transport/transport.js';
 import { notifyObserver, type SearchObserver } from './observer.js';
@@ -64,7 +65,7 @@ export class SearchRunner {
   private best: SearchProgress['best'] = null;
   /** Every trial's params in proposal order, and the finished ones' values: the strategy's view. */
   private readonly seen: TrialParams[] = [];
-  private readonly finished: { params: TrialParams; value: number | null }[] = [];
+  private readonly finished: FinishedProposal[] = [];
   /** Interrupted trials waiting to re-run, in index order. */
   private pending: TrialRecord[] = [];
   private readonly counts = { completed: 0, stopped: 0, failed: 0 };
@@ -158,7 +159,12 @@ export class SearchRunner {
       ...(data ? { data } : {}),
     };
     this.inFlight.add(trial.trial_id);
-    this.snapshots.set(trial.trial_id, { trial_id: trial.trial_id, params: trial.params, history: [] });
+    this.snapshots.set(trial.trial_id, {
+      trial_id: trial.trial_id,
+      params: trial.params,
+      history: [],
+      index: trial.index,
+    });
     this.notify((o) => o.onDispatch?.(spec, transport.name));
     await transport.submit(spec);
     this.report({ kind: 'started', trial_id: trial.trial_id });
@@ -190,11 +196,18 @@ export class SearchRunner {
     this.wake();
   }
 
-  /** Counts a trial in a final state and keeps the best. */
+  /** Counts a trial in a final state, keeps the best, and tells the scheduler (rebuilt on resume). */
   private noteFinished(t: TrialRecord): void {
     if (!FINAL_STATES.includes(t.state)) return;
-    this.counts[t.state as keyof typeof this.counts]++;
-    this.finished.push({ params: t.params, value: t.value });
+    const state = t.state as FinalState;
+    this.counts[state]++;
+    this.finished.push({ params: t.params, value: t.value, state, epochs: t.epochs });
+    const { store, experiment, scheduler } = this.options;
+    if (scheduler.trialFinished) {
+      const history: Record<string, number>[] = [];
+      for (const e of store.listEpochs(experiment, t.trial_id)) history[e.epoch - 1] = e.metrics;
+      scheduler.trialFinished({ trial_id: t.trial_id, params: t.params, index: t.index, state, history });
+    }
     if (t.value === null || t.state === 'failed') return;
     const better =
       this.space.metric.goal === 'maximize'

@@ -2,7 +2,16 @@
  * Search-space files: parsing, validation, value sets. The built-in task catalogue lives in
  * builtin-tasks.ts and is not re-exported here because it loads the model registry (and tfjs).
  */
-export type { EarlyTerminate, Goal, Method, Metric, ParamSpec, SearchSpace } from './types.js';
+export type {
+  EarlyTerminate,
+  Goal,
+  HyperbandTerminate,
+  MedianTerminate,
+  Method,
+  Metric,
+  ParamSpec,
+  SearchSpace,
+} from './types.js';
 export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
 export {
   DEFAULT_METRIC,

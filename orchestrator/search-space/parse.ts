@@ -11,8 +11,9 @@ import { UsageError } from '../../worker/errors.js';
 import { SearchSpaceError, type SearchSpaceIssue } from './errors.js';
 import { formatPath, show, validateStructure } from './schema.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
-import type { EarlyTerminate, Goal, Method, ParamSpec, SearchSpace } from './types.js';
-import { qRange } from './values.js';
+import { bracketRungs, hyperbandSettings } from '../schedulers/rungs.js';
+import type { EarlyTerminate, Goal, HyperbandTerminate, Method, ParamSpec, SearchSpace } from './types.js';
+import { qRange, qValue } from './values.js';
 
 export interface ParseOptions {
   /** Shown in front of every error line; default `<search space>`. */
@@ -135,6 +136,62 @@ function checkSpec(name: string, spec: ParamSpec, report: (p: PathSegment[], m: 
         `expected at most ${MAX_INT_RANGE} multiples of q in [min, max], got q ${show(spec.q)}`,
       );
     }
+  }
+}
+
+/** The largest number a parameter can take (undefined when it takes none). */
+function largestNumber(spec: ParamSpec): number | undefined {
+  switch (spec.kind) {
+    case 'constant':
+      return typeof spec.value === 'number' ? spec.value : undefined;
+    case 'categorical': {
+      const numbers = spec.values.filter((v): v is number => typeof v === 'number');
+      return numbers.length > 0 ? Math.max(...numbers) : undefined;
+    }
+    case 'q_uniform':
+    case 'q_log_uniform_values':
+      return qValue(qRange(spec.min, spec.max, spec.q).kmax, spec.q);
+    default:
+      return spec.max;
+  }
+}
+
+/**
+ * hyperband's rules beyond the schema: min_iter or max_iter, min_iter <= max_iter, every bracket has a
+ * rung below max_iter, and the trials' epochs reach max_iter (or, without it, the first rung).
+ */
+function checkHyperband(
+  et: HyperbandTerminate,
+  maxEpochs: number | undefined,
+  report: (p: PathSegment[], m: string) => void,
+): void {
+  const { min_iter: minIter, max_iter: maxIter } = et;
+  if (minIter === undefined && maxIter === undefined) {
+    report(['early_terminate'], 'expected min_iter or max_iter');
+    return;
+  }
+  if (minIter !== undefined && maxIter !== undefined && minIter > maxIter) {
+    report(['early_terminate', 'min_iter'], `expected an integer <= max_iter (${maxIter}), got ${minIter}`);
+    return;
+  }
+  const settings = hyperbandSettings(et);
+  if (settings.brackets > 1 && bracketRungs(settings, settings.brackets - 1).length === 0) {
+    report(
+      ['early_terminate', 's'],
+      `expected brackets that each have a rung below max_iter (${maxIter}): min_iter * eta^(s-1) < max_iter, got ${settings.brackets}`,
+    );
+  }
+  if (maxEpochs === undefined) return;
+  if (maxIter !== undefined && maxEpochs < maxIter) {
+    report(
+      ['early_terminate', 'max_iter'],
+      `expected at most the trials' epochs (parameters.epochs, up to ${maxEpochs}), got ${maxIter}`,
+    );
+  } else if (maxIter === undefined && maxEpochs < settings.minIter) {
+    report(
+      ['early_terminate', 'min_iter'],
+      `expected at most the trials' epochs (parameters.epochs, up to ${maxEpochs}), got ${settings.minIter}`,
+    );
   }
 }
 
@@ -262,17 +319,28 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
     }
   }
 
+  if (typeof metricName === 'string' && /^test_/.test(metricName)) {
+    report(
+      ['metric', 'name'],
+      `expected a validation metric: test metrics never drive selection or early stopping, got ${show(metricName)}`,
+    );
+  }
+
   let earlyTerminate: EarlyTerminate | undefined;
   if (ok('early_terminate')) {
     earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
-    const { min_iter: minIter, max_iter: maxIter } = earlyTerminate;
-    if (minIter === undefined && maxIter === undefined) {
-      report(['early_terminate'], 'expected min_iter or max_iter');
-    } else if (minIter !== undefined && maxIter !== undefined && minIter > maxIter) {
-      report(['early_terminate', 'min_iter'], `expected an integer <= max_iter (${maxIter}), got ${minIter}`);
-    }
+    const epochsSpec = specs.epochs;
+    const taskEpochs = task === undefined ? undefined : options.tasks.defaults?.(task)?.epochs;
+    const maxEpochs =
+      epochsSpec === null
+        ? undefined
+        : epochsSpec === undefined
+          ? typeof taskEpochs === 'number'
+            ? taskEpochs
+            : undefined
+          : largestNumber(epochsSpec);
+    if (earlyTerminate.type === 'hyperband') checkHyperband(earlyTerminate, maxEpochs, report);
   }
-
   if (issues.length > 0) {
     // Report in file order (stable for issues at the same line).
     const ordered = issues.map((issue, i) => ({ issue, i }));

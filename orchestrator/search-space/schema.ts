@@ -106,6 +106,13 @@ function parameterContext(root: unknown, path: readonly PathSegment[]): string {
   return ' together with min and max';
 }
 
+/** For keys of early_terminate that belong to the other type. */
+function terminateContext(root: unknown, path: readonly PathSegment[]): string {
+  if (path[0] !== 'early_terminate' || path.length !== 2) return '';
+  const type = (getAt(root, ['early_terminate']) as Record<string, unknown>).type;
+  return typeof type === 'string' ? ` with type ${type}` : '';
+}
+
 const OPERATORS: Record<string, string> = {
   minimum: '>=',
   exclusiveMinimum: '>',
@@ -132,7 +139,7 @@ function translate(err: ErrorObject, root: unknown): StructuralIssue | null {
       return { path: [...path, key], message: `unknown key; expected one of ${allowed.join(', ')}` };
     }
     case 'false schema':
-      return { path, message: `not allowed${parameterContext(root, path)}` };
+      return { path, message: `not allowed${parameterContext(root, path)}${terminateContext(root, path)}` };
     case 'type':
       return { path, message: `expected ${typeNoun(params.type)}, got ${show(err.data)}` };
     case 'enum':

@@ -19,12 +19,30 @@ export type ParamSpec =
   | { kind: 'q_uniform'; min: number; max: number; q: number }
   | { kind: 'q_log_uniform_values'; min: number; max: number; q: number };
 
-export interface EarlyTerminate {
+/**
+ * Early termination. `hyperband` (W&B's key) runs asynchronous successive halving (ASHA) over `s`
+ * brackets; `median` (an hpo extension) is the median stopping rule. See docs/SEARCH-SPACES.md.
+ */
+export type EarlyTerminate = HyperbandTerminate | MedianTerminate;
+
+export interface HyperbandTerminate {
   type: 'hyperband';
+  /** Epochs of the first rung (bracket 0). */
   min_iter?: number;
+  /** No trial runs past this many epochs. */
   max_iter?: number;
+  /** Keep the top 1/eta at each rung; rungs are eta times apart. Default 3. */
   eta?: number;
+  /** Number of brackets (Hyperband-style variation of the first rung). Default 1. */
   s?: number;
+}
+
+export interface MedianTerminate {
+  type: 'median';
+  /** No trial is stopped at or before this epoch. Default 1. */
+  grace_epochs?: number;
+  /** Finished trials needed at an epoch before the median there is used. Default 3. */
+  min_trials?: number;
 }
 
 export interface SearchSpace {

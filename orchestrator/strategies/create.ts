@@ -1,10 +1,10 @@
-import { UsageError } from '../../worker/errors.js';
 import type { SearchSpace } from '../search-space/types.js';
 import { GridStrategy } from './grid.js';
 import { RandomStrategy } from './random.js';
 import type { Strategy } from './strategy.js';
+import { TpeStrategy } from './tpe.js';
 
-/** The strategy for the space's method. `bayes` is parsed but has no sampler yet: a UsageError, no fallback. */
+/** The strategy for the space's method: grid, random, or TPE for bayes. */
 export function createStrategy(space: SearchSpace): Strategy {
   switch (space.method) {
     case 'grid':
@@ -12,6 +12,6 @@ export function createStrategy(space: SearchSpace): Strategy {
     case 'random':
       return new RandomStrategy(space);
     case 'bayes':
-      throw new UsageError('method bayes needs the TPE sampler, which is not built yet; use grid or random');
+      return new TpeStrategy(space);
   }
 }

@@ -1,4 +1,4 @@
-import type { TrialParams } from '../../shared/protocol/index.js';
+import type { FinalState, TrialParams } from '../../shared/protocol/index.js';
 
 /**
  * "What to try next". A strategy never sees running internals, only what was proposed and how finished
@@ -18,5 +18,15 @@ export interface StrategyState {
   proposed: number;
   seen: readonly TrialParams[];
   /** Finished trials with their objective value (for model-based strategies). */
-  finished: readonly { params: TrialParams; value: number | null }[];
+  finished: readonly FinishedProposal[];
+}
+
+export interface FinishedProposal {
+  params: TrialParams;
+  /** The objective from the trial's final metrics (null when it reported none). */
+  value: number | null;
+  /** How it ended (absent: completed); a stopped trial's value is from the epoch it stopped at. */
+  state?: FinalState;
+  /** Epochs it ran. */
+  epochs?: number;
 }

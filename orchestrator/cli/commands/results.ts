@@ -59,6 +59,14 @@ function printStatus(s: StatusAnswer): void {
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value?.toFixed(4)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
+  if (s.stopped_at?.length) {
+    const where = s.stopped_at.map((g) =>
+      g.rung === null
+        ? `${g.trials} at epoch ${g.epochs}`
+        : `${g.trials} at rung ${g.rung} (epoch ${g.epochs})`,
+    );
+    process.stdout.write(`stopped early: ${where.join(', ')}\n`);
+  }
   for (const t of s.running) {
     process.stdout.write(
       `running: ${t.trial_id} epoch ${t.epochs} attempt ${t.attempt} ${t.worker ?? ''} ${JSON.stringify(t.params)}\n`,

@@ -6,7 +6,7 @@ import { loadDataset } from '../../../worker/data/dataset.js';
 import { UsageError } from '../../../worker/errors.js';
 import { TrialPool } from '../../../worker/pool/index.js';
 import { SearchRunner, type SearchOutcome } from '../../core/index.js';
-import { FifoScheduler } from '../../schedulers/index.js';
+import { createScheduler } from '../../schedulers/index.js';
 import { builtinTaskCatalog } from '../../search-space/builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../search-space/index.js';
 import type { Store } from '../../store/index.js';
@@ -181,7 +181,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       store,
       transport,
       strategy: createStrategy(space),
-      scheduler: new FifoScheduler(),
+      scheduler: createScheduler(space),
       experiment: name,
       data,
       signal: controller.signal,
