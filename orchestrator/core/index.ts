@@ -1,2 +1,3 @@
 export * from './progress.js';
 export * from './search-runner.js';
+export * from './run-info.js';

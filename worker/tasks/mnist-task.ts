@@ -53,7 +53,7 @@ function str(params: TrialParams, name: string, fallback: string): string {
 export const mnistTask: Task = {
   name: MNIST_TASK,
   description:
-    'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
+    'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size, val_size',
   params: mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }),
   async run(spec, ctx) {
     const backend = await ensureBackend(ctx.backend);
@@ -74,6 +74,7 @@ export const mnistTask: Task = {
         batchSize: num(p, 'batch_size', MNIST_DEFAULTS.batch_size)!,
         epochs: num(p, 'epochs', MNIST_DEFAULTS.epochs)!,
         trainSize: num(p, 'train_size', undefined),
+        valSize: num(p, 'val_size', undefined),
         seed: spec.seed,
       },
       ds,

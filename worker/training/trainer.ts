@@ -57,7 +57,13 @@ export async function train(
       `trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`,
     );
   }
+  if (config.valSize !== undefined && config.valSize > dataset.val.count) {
+    throw new UsageError(
+      `valSize: expected at most ${dataset.val.count} (the validation split's size), got ${config.valSize}`,
+    );
+  }
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
+  const valSplit = subsetSplit(dataset.val, config.valSize ?? dataset.val.count);
   const model = getArchitecture(config.arch).build({ seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.learningRate);
   const prng = new Prng(config.seed, SHUFFLE_STREAM);
@@ -101,7 +107,7 @@ export async function train(
       const [lossSum, rightTop, rightBottom] = await totals.data();
       totals.dispose();
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await evaluate(model, dataset.val);
+      const val = await evaluate(model, valSplit);
       const n = trainSplit.count;
       const metrics: EpochMetrics = {
         epoch,

@@ -5,7 +5,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../../../worker/backends/ba
 import { loadDataset } from '../../../worker/data/dataset.js';
 import { UsageError } from '../../../worker/errors.js';
 import { TrialPool } from '../../../worker/pool/index.js';
-import { SearchRunner, type SearchOutcome } from '../../core/index.js';
+import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../core/index.js';
 import { FifoScheduler } from '../../schedulers/index.js';
 import { builtinTaskCatalog } from '../../search-space/builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../search-space/index.js';
@@ -128,6 +128,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     throw err;
   }
   const { transport, where, stopResponder } = opened;
+  store.recordRun(name, collectRunInfo({ backendChoice: flags.backend, workers: where, data }));
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
