@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { HpoError, UsageError } from '../../worker/errors.js';
 import { registerData } from './commands/data.js';
 import { registerModels } from './commands/models.js';
+import { registerModelFiles } from './commands/model-files.js';
 import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
@@ -25,6 +26,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerSearch(program, setExitCode);
   registerResults(program);
   registerReport(program);
+  registerModelFiles(program);
   registerWorker(program, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();

@@ -35,6 +35,11 @@ export interface SearchRunnerOptions {
   onProgress?: (progress: SearchProgress) => void;
   /** Known total of trials, for progress (null: unknown). */
   total?: number | null;
+  /** Model saving: the folder each trial saves to, and what happens once its result is stored. */
+  models?: {
+    dirFor(trialId: string): string | undefined;
+    recorded(result: ResultEvent): void;
+  };
 }
 
 export interface SearchOutcome {
@@ -151,6 +156,8 @@ export class SearchRunner {
       seed: trial.seed,
       ...(data ? { data } : {}),
     };
+    const saveDir = this.options.models?.dirFor(trial.trial_id);
+    if (saveDir !== undefined) spec.save_model = { dir: saveDir };
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, { trial_id: trial.trial_id, params: trial.params, history: [] });
     await transport.submit(spec);
@@ -175,6 +182,7 @@ export class SearchRunner {
     if (r.experiment !== experiment) return;
     const applied = store.recordResult(experiment, r.trial_id, r);
     this.inFlight.delete(r.trial_id);
+    if (applied) this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     if (record) this.noteFinished(record);
     this.report({ kind: 'result', trial_id: r.trial_id, text: r.state === 'failed' ? r.error : undefined });

@@ -31,7 +31,8 @@ export function learningCurveSpec(trials: readonly CurveTrial[], kind: CurveKind
     for (const e of t.epochs) {
       for (const [metric, series] of SERIES[kind]) {
         const y = e.metrics[metric];
-        if (typeof y === 'number' && Number.isFinite(y)) values.push({ trial: t.label, epoch: e.epoch, series, y });
+        if (typeof y === 'number' && Number.isFinite(y))
+          values.push({ trial: t.label, epoch: e.epoch, series, y });
       }
     }
   }

@@ -12,10 +12,16 @@ export function paramObjectiveSpec(param: string, metric: string, points: readon
   const numeric = points.every((p) => typeof p.value === 'number');
   const distinct = new Set(points.map((p) => p.value)).size;
   const nums = points.map((p) => p.value).filter((v): v is number => typeof v === 'number');
-  const logScale = numeric && nums.length > 0 && Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 20;
+  const logScale =
+    numeric && nums.length > 0 && Math.min(...nums) > 0 && Math.max(...nums) / Math.min(...nums) >= 20;
   const x =
     numeric && distinct > 2
-      ? { field: 'value', type: 'quantitative', title: param, scale: logScale ? { type: 'log' } : { zero: false } }
+      ? {
+          field: 'value',
+          type: 'quantitative',
+          title: param,
+          scale: logScale ? { type: 'log' } : { zero: false },
+        }
       : { field: 'value', type: 'ordinal', title: param, sort: 'ascending', axis: { labelAngle: 0 } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

@@ -4,7 +4,14 @@
  */
 import { UsageError } from '../../worker/errors.js';
 import type { Goal, SearchSpace } from '../search-space/types.js';
-import type { EpochRecord, ExperimentRecord, ModelRecord, RunInfo, Store, TrialRecord } from '../store/types.js';
+import type {
+  EpochRecord,
+  ExperimentRecord,
+  ModelRecord,
+  RunInfo,
+  Store,
+  TrialRecord,
+} from '../store/types.js';
 
 export interface ReportExperiment {
   record: ExperimentRecord;
@@ -56,12 +63,16 @@ export function collectReport(store: Store, names: readonly string[], now: numbe
     }
   }
   const trials: ReportTrial[] = experiments.flatMap(({ record }) =>
-    store.listTrials(record.name).map((t) => ({ ...t, epochList: store.listEpochs(record.name, t.trial_id) })),
+    store
+      .listTrials(record.name)
+      .map((t) => ({ ...t, epochList: store.listEpochs(record.name, t.trial_id) })),
   );
   const sign = first.metric.goal === 'maximize' ? -1 : 1;
   const leaderboard = trials
     .filter((t) => (t.state === 'completed' || t.state === 'stopped') && t.value !== null)
-    .sort((a, b) => sign * (a.value! - b.value!) || a.experiment.localeCompare(b.experiment) || a.index - b.index);
+    .sort(
+      (a, b) => sign * (a.value! - b.value!) || a.experiment.localeCompare(b.experiment) || a.index - b.index,
+    );
   const searched = paramOrder(experiments.map((e) => e.record.space)).filter(
     (p) => new Set(trials.map((t) => JSON.stringify(t.params[p]))).size > 1,
   );

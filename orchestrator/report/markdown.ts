@@ -16,7 +16,9 @@ export interface ReportPlots {
 }
 
 function cell(v: unknown): string {
-  return String(v ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return String(v ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 }
 
 export function markdownTable(head: readonly string[], rows: readonly (readonly unknown[])[]): string {
@@ -27,7 +29,8 @@ export function markdownTable(head: readonly string[], rows: readonly (readonly 
 const num = (x: number | null | undefined, digits = 4) =>
   x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 
-const showParam = (v: unknown) => (typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v ?? ''));
+const showParam = (v: unknown) =>
+  typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v ?? '');
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -176,7 +179,18 @@ function hardwareSection(data: ReportData): string {
   const table =
     rows.length > 0
       ? markdownTable(
-          ['experiment', 'run started', 'CPU', 'memory', 'OS', 'versions', '--backend', 'workers', 'load avg at start', 'data set'],
+          [
+            'experiment',
+            'run started',
+            'CPU',
+            'memory',
+            'OS',
+            'versions',
+            '--backend',
+            'workers',
+            'load avg at start',
+            'data set',
+          ],
           rows,
         )
       : 'No run metadata was recorded (the experiments were run by an hpo older than schema version 2).';
@@ -187,7 +201,8 @@ function modelsSection(data: ReportData): string {
   const rows = data.experiments.flatMap(({ record, models }) =>
     models.map((m) => [record.name, m.trial_id, m.path, m.worker ?? 'this machine', iso(m.saved_at)]),
   );
-  if (rows.length === 0) return 'No models were saved (sweep key `save_models`, or `hpo search --save-models`).';
+  if (rows.length === 0)
+    return 'No models were saved (sweep key `save_models`, or `hpo search --save-models`).';
   return markdownTable(['experiment', 'trial', 'path', 'worker', 'saved'], rows);
 }
 

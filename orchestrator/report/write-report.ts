@@ -29,13 +29,19 @@ async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs
   const svgs = new Map<string, string>();
   const multi = data.experiments.length > 1;
   const withEpochs = data.trials.filter((t) => t.epochList.length > 0);
-  const curveTrials = withEpochs.map((t) => ({ label: trialLabel(t, data.searched, multi), epochs: t.epochList }));
+  const curveTrials = withEpochs.map((t) => ({
+    label: trialLabel(t, data.searched, multi),
+    epochs: t.epochList,
+  }));
   const curves: PlotRef[] = [];
   if (curveTrials.length > 0) {
     for (const kind of ['loss', 'accuracy'] as const) {
       const file = `plots/learning-curves-${kind}.svg`;
       svgs.set(file, await renderSvg(learningCurveSpec(curveTrials, kind)));
-      curves.push({ file, caption: `${kind === 'loss' ? 'Loss' : 'Accuracy'} per epoch, one panel per trial` });
+      curves.push({
+        file,
+        caption: `${kind === 'loss' ? 'Loss' : 'Accuracy'} per epoch, one panel per trial`,
+      });
     }
   }
   const params: PlotRef[] = [];

@@ -28,6 +28,8 @@ export interface TrainOptions {
   onEpoch?: (metrics: EpochMetrics) => EpochDecision | void | Promise<EpochDecision | void>;
   /** Aborting ends training between two batches with a TrainingAbortedError. */
   signal?: AbortSignal;
+  /** Called once training and the test pass are done, before the model is freed (e.g. to save it). */
+  onTrained?: (model: tf.LayersModel, result: TrainResult) => Promise<void>;
 }
 
 export interface TrainResult {
@@ -132,7 +134,7 @@ export async function train(
     }
     // The test split is only reported, never used to choose or stop anything.
     const test = await evaluate(model, dataset.test);
-    return {
+    const result: TrainResult = {
       config,
       backend: tf.getBackend(),
       data_sha256: dataset.sha256,
@@ -148,6 +150,8 @@ export async function train(
       },
       seconds: (performance.now() - started) / 1000,
     };
+    await options.onTrained?.(model, result);
+    return result;
   } finally {
     optimizer.dispose();
     disposeModel(model);

@@ -1,5 +1,5 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../worker/backends/backend.js';
 import { loadDataset } from '../../../worker/data/dataset.js';
@@ -20,6 +20,7 @@ import { renderLeaderboard } from '../leaderboard-format.js';
 import { oneOf, portValue, positiveInt, seedValue } from '../parse.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../store-options.js';
+import { ModelKeeper, parseSavePolicy, SAVE_POLICY_HELP, type SavePolicy } from '../../artifacts/index.js';
 
 interface RunFlags extends NatsFlags {
   db: string;
@@ -32,6 +33,8 @@ interface RunFlags extends NatsFlags {
   backend: BackendChoice;
   dataDir?: string;
   json?: boolean;
+  saveModels: SavePolicy;
+  modelsDir?: string;
 }
 
 /** Trials the search will run, when that is known. */
@@ -71,7 +74,14 @@ function addRunOptions(cmd: Command): Command {
       'auto' as BackendChoice,
     )
     .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-    .option('--json', 'print the outcome and leaderboard as JSON at the end');
+    .option('--json', 'print the outcome and leaderboard as JSON at the end')
+    .option(
+      '--save-models <policy>',
+      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
+      (v: string) => parseSavePolicy(v),
+      { kind: 'none' } as SavePolicy,
+    )
+    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)');
 }
 
 interface OpenedTransport {
@@ -155,6 +165,12 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       signal: controller.signal,
       total: expectedTotal(space),
       onProgress: (p) => display.update(p),
+      models: new ModelKeeper({
+        store,
+        experiment: name,
+        policy: flags.saveModels,
+        root: flags.modelsDir ?? join(dirname(flags.db), 'hpo-models'),
+      }),
     }).run();
   } finally {
     display.stop();
