@@ -202,7 +202,7 @@ function modelsSection(data: ReportData): string {
     models.map((m) => [record.name, m.trial_id, m.path, m.worker ?? 'this machine', iso(m.saved_at)]),
   );
   if (rows.length === 0)
-    return 'No models were saved (sweep key `save_models`, or `hpo search --save-models`).';
+    return 'No models were saved (`hpo search --save-models all|top:K`).';
   return markdownTable(['experiment', 'trial', 'path', 'worker', 'saved'], rows);
 }
 
