@@ -201,8 +201,7 @@ function modelsSection(data: ReportData): string {
   const rows = data.experiments.flatMap(({ record, models }) =>
     models.map((m) => [record.name, m.trial_id, m.path, m.worker ?? 'this machine', iso(m.saved_at)]),
   );
-  if (rows.length === 0)
-    return 'No models were saved (`hpo search --save-models all|top:K`).';
+  if (rows.length === 0) return 'No models were saved (`hpo search --save-models all|top:K`).';
   return markdownTable(['experiment', 'trial', 'path', 'worker', 'saved'], rows);
 }
 

@@ -49,16 +49,39 @@ export function bestModel(store: Store, names: readonly string[]): { trial: Tria
   return { trial: t, path: model.path };
 }
 
+/** The saved model of one named trial ('t0004', or 'experiment/t0004'). */
+function namedModel(
+  store: Store,
+  names: readonly string[],
+  id: string,
+): { trial: TrialRecord; path: string } {
+  const [experiment, trialId] = id.includes('/') ? id.split('/', 2) : [names[0], id];
+  if (names.length > 1 && !id.includes('/')) {
+    throw new UsageError(`--trial: with several experiments, name it as EXPERIMENT/TRIAL, got '${id}'`);
+  }
+  if (!names.includes(experiment))
+    throw new UsageError(`--trial: '${experiment}' is not among ${names.join(', ')}`);
+  const trial = store.getTrial(experiment, trialId);
+  if (!trial) throw new UsageError(`--trial: no trial ${trialId} in experiment '${experiment}'`);
+  const model = store.listModels(experiment).find((m) => m.trial_id === trialId);
+  if (!model) throw new UsageError(`--trial: ${experiment}/${trialId} has no saved model`);
+  return { trial, path: model.path };
+}
+
 export function registerModelFiles(program: Command): void {
   addDbOption(
     program
       .command('export')
       .description('copy the saved model of the best trial (by the validation objective) to a folder')
       .argument('<names...>', 'experiment(s); the best trial across them')
-      .requiredOption('--out <dir>', 'folder to write (must not exist, or be empty)'),
-  ).action((names: string[], flags: { db: string; out: string }) =>
+      .requiredOption('--out <dir>', 'folder to write (must not exist, or be empty)')
+      .option(
+        '--trial <id>',
+        'export this trial instead of the best (EXPERIMENT/TRIAL with several experiments)',
+      ),
+  ).action((names: string[], flags: { db: string; out: string; trial?: string }) =>
     withStore(flags.db, (store) => {
-      const { trial, path } = bestModel(store, names);
+      const { trial, path } = flags.trial ? namedModel(store, names, flags.trial) : bestModel(store, names);
       if (!existsSync(`${path}/${MODEL_METADATA_FILE}`)) {
         throw new DataError(
           `the model of ${trial.experiment}/${trial.trial_id} is recorded at ${path} (worker ${trial.worker ?? '?'}), ` +
