@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { HpoError, UsageError } from '../../worker/errors.js';
 import { registerData } from './commands/data.js';
 import { registerModels } from './commands/models.js';
+import { registerModelFiles } from './commands/model-files.js';
+import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
@@ -24,6 +26,8 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerTrain(program);
   registerSearch(program, setExitCode);
   registerResults(program);
+  registerReport(program);
+  registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);
   for (const cmd of program.commands) {

@@ -18,6 +18,12 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+export function nonNegativeInt(value: string): number {
+  const n = number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0.');
+  return n;
+}
+
 export function seedValue(value: string): number {
   const n = number(value);
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {

@@ -39,6 +39,11 @@ export interface SearchRunnerOptions {
   total?: number | null;
   /** Told about dispatches, epochs, results and the run's end (e.g. the orchestrator's metrics). */
   observer?: SearchObserver;
+  /** Model saving: the folder each trial saves to, and what happens once its result is stored. */
+  models?: {
+    dirFor(trialId: string): string | undefined;
+    recorded(result: ResultEvent): void;
+  };
 }
 
 export interface SearchOutcome {
@@ -158,6 +163,8 @@ export class SearchRunner {
       seed: trial.seed,
       ...(data ? { data } : {}),
     };
+    const saveDir = this.options.models?.dirFor(trial.trial_id);
+    if (saveDir !== undefined) spec.save_model = { dir: saveDir };
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, {
       trial_id: trial.trial_id,
@@ -189,6 +196,7 @@ export class SearchRunner {
     if (r.experiment !== experiment) return;
     const applied = store.recordResult(experiment, r.trial_id, r);
     this.inFlight.delete(r.trial_id);
+    if (applied) this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     if (record) this.noteFinished(record);
     this.notify((o) => o.onResult?.(r, record));

@@ -72,6 +72,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'runs (where and on what each search/resume ran) and saved models',
+    sql: `
+      CREATE TABLE runs (
+        experiment TEXT NOT NULL REFERENCES experiments (name) ON DELETE CASCADE,
+        started_at INTEGER NOT NULL,
+        info       TEXT NOT NULL,  -- RunInfo as JSON: host, versions, data set, backend choice
+        PRIMARY KEY (experiment, started_at)
+      ) STRICT;
+
+      CREATE TABLE models (
+        experiment TEXT NOT NULL,
+        trial_id   TEXT NOT NULL,
+        path       TEXT NOT NULL,  -- folder holding model.json, weights.bin, hpo-model.json
+        worker     TEXT,           -- who wrote it (the path is on that machine)
+        saved_at   INTEGER NOT NULL,
+        PRIMARY KEY (experiment, trial_id),
+        FOREIGN KEY (experiment, trial_id) REFERENCES trials (experiment, trial_id) ON DELETE CASCADE
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

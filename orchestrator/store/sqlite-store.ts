@@ -17,7 +17,9 @@ import {
   type ExperimentRecord,
   type ExperimentStatus,
   type LeaderboardOptions,
+  type ModelRecord,
   type NewTrial,
+  type RunInfo,
   type Store,
   type TrialRecord,
   type TrialResult,
@@ -339,6 +341,38 @@ export class SqliteStore implements Store {
     });
   }
 
+  recordRun(experiment: string, info: RunInfo): void {
+    this.guard(`record a run of experiment '${experiment}'`, () => {
+      this.experimentOrThrow(experiment);
+      this.sql.insertRun.run({ experiment, started_at: info.started_at, info: JSON.stringify(info) });
+    });
+  }
+
+  listRuns(experiment: string): RunInfo[] {
+    return this.guard(`list the runs of experiment '${experiment}'`, () =>
+      this.sql.listRuns.all(experiment).map((row) => JSON.parse(row.info) as RunInfo),
+    );
+  }
+
+  recordModel(experiment: string, model: ModelRecord): void {
+    this.guard(`record the model of trial ${model.trial_id} of experiment '${experiment}'`, () => {
+      this.trialOrThrow(experiment, model.trial_id);
+      this.sql.upsertModel.run({ experiment, ...model });
+    });
+  }
+
+  listModels(experiment: string): ModelRecord[] {
+    return this.guard(`list the models of experiment '${experiment}'`, () =>
+      this.sql.listModels.all(experiment),
+    );
+  }
+
+  deleteModel(experiment: string, trialId: string): void {
+    this.guard(`forget the model of trial ${trialId} of experiment '${experiment}'`, () => {
+      this.sql.deleteModel.run(experiment, trialId);
+    });
+  }
+
   /** Closes the connection (the last one to close checkpoints the WAL into the file). Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();
@@ -484,6 +518,31 @@ function prepareStatements(db: Database.Database) {
       `SELECT trial_id, epoch, metrics, recorded_at FROM epochs
        WHERE experiment = ? AND trial_id = ? ORDER BY epoch`,
     ),
+    insertRun: db.prepare<{ experiment: string; started_at: number; info: string }>(
+      `INSERT INTO runs (experiment, started_at, info) VALUES (@experiment, @started_at, @info)
+       ON CONFLICT (experiment, started_at) DO UPDATE SET info = excluded.info`,
+    ),
+    listRuns: db.prepare<[string], { info: string }>(
+      `SELECT info FROM runs WHERE experiment = ? ORDER BY started_at`,
+    ),
+    upsertModel: db.prepare<{
+      experiment: string;
+      trial_id: string;
+      path: string;
+      worker: string | null;
+      saved_at: number;
+    }>(
+      `INSERT INTO models (experiment, trial_id, path, worker, saved_at)
+       VALUES (@experiment, @trial_id, @path, @worker, @saved_at)
+       ON CONFLICT (experiment, trial_id) DO UPDATE
+         SET path = excluded.path, worker = excluded.worker, saved_at = excluded.saved_at`,
+    ),
+    listModels: db.prepare<[string], ModelRecord>(
+      `SELECT m.trial_id, m.path, m.worker, m.saved_at FROM models m
+       JOIN trials t ON t.experiment = m.experiment AND t.trial_id = m.trial_id
+       WHERE m.experiment = ? ORDER BY t.idx`,
+    ),
+    deleteModel: db.prepare<[string, string]>(`DELETE FROM models WHERE experiment = ? AND trial_id = ?`),
     leaderboardAsc: leaderboard('ASC'),
     leaderboardDesc: leaderboard('DESC'),
   };

@@ -57,6 +57,32 @@ export interface NewTrial {
 /** A trial's final outcome as the store records it: a ResultEvent without its addressing fields. */
 export type TrialResult = Omit<ResultEvent, 'v' | 'experiment' | 'trial_id'>;
 
+/** Where and on what one `hpo search`/`hpo resume` of an experiment ran (recorded at its start). */
+export interface RunInfo {
+  /** ms since the epoch. */
+  started_at: number;
+  hpo_version: string;
+  node_version: string;
+  tfjs_version: string;
+  /** The --backend asked for (each trial records the backend it actually ran on). */
+  backend_choice: string;
+  /** 'local pool of N threads' or the NATS servers. */
+  workers: string;
+  host: { cpu_model: string; cores: number; memory_bytes: number; os: string; arch: string };
+  data?: { seed: number; sha256: string };
+  /** Load average (1, 5, 15 min) at the start. */
+  load_average?: number[];
+}
+
+/** A trained model saved on disk for a trial. */
+export interface ModelRecord {
+  trial_id: string;
+  /** Folder with model.json, weights.bin and hpo-model.json (on the machine of `worker`). */
+  path: string;
+  worker: string | null;
+  saved_at: number;
+}
+
 export interface LeaderboardOptions {
   /** At most this many rows (default: all). */
   top?: number;
@@ -90,5 +116,16 @@ export interface Store {
   listEpochs(experiment: string, trialId: string): EpochRecord[];
   /** Completed and stopped trials with a value, best first by the experiment's metric goal. */
   leaderboard(experiment: string, options?: LeaderboardOptions): TrialRecord[];
+
+  /** Appends one run's metadata (search or resume start). */
+  recordRun(experiment: string, info: RunInfo): void;
+  /** Runs of the experiment, oldest first. */
+  listRuns(experiment: string): RunInfo[];
+  /** Records (or replaces) where a trial's model was saved. */
+  recordModel(experiment: string, model: ModelRecord): void;
+  /** Saved models of the experiment, by trial index. */
+  listModels(experiment: string): ModelRecord[];
+  /** Forgets a trial's saved model (after its files were pruned). */
+  deleteModel(experiment: string, trialId: string): void;
   close(): void;
 }

@@ -24,6 +24,8 @@ export interface TrialSpec {
   seed: number;
   /** The data set the trial trains on (multi-digit-mnist): generated from `seed`, checked against `sha256`. */
   data?: { seed: number; sha256?: string };
+  /** Save the trained model (tfjs files) into this folder on the worker's machine; absent: do not save. */
+  save_model?: { dir: string };
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
@@ -53,6 +55,8 @@ export interface ResultEvent {
   error?: string;
   worker: string;
   backend?: string;
+  /** Where the trained model was saved (on the worker's machine), when the spec asked for it. */
+  model?: { path: string };
   started_at: number;
   ended_at: number;
 }

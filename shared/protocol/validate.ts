@@ -28,6 +28,8 @@ export const MAX_NAME_LENGTH = 256;
 export const MAX_ENTRIES = 1000;
 /** Longest error text kept in a result (longer ones are truncated, not rejected). */
 export const MAX_ERROR_LENGTH = 16 * 1024;
+/** Longest file path a message may carry (save_model.dir, model.path). */
+export const MAX_PATH_LENGTH = 4096;
 
 /** Thrown inside a validator to abort with a field error; never escapes this module. */
 class FieldError extends Error {}
@@ -141,6 +143,20 @@ function metrics(value: unknown): Record<string, number> {
   return out;
 }
 
+/** A file path: a non-empty string without NUL, at most MAX_PATH_LENGTH characters. */
+function path(o: Obj, field: string, prefix = ''): string {
+  const value = o[field];
+  if (
+    typeof value !== 'string' ||
+    value.length === 0 ||
+    value.length > MAX_PATH_LENGTH ||
+    value.includes('\0')
+  ) {
+    fail(`${prefix}${field}`, `a path of 1-${MAX_PATH_LENGTH} characters`, value);
+  }
+  return value;
+}
+
 function run<T>(input: unknown, build: (o: Obj) => T): Validation<T> {
   try {
     return { ok: true, value: build(object(input, 'message')) };
@@ -168,6 +184,9 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       };
       if (d.sha256 !== undefined) data.sha256 = name(d, 'sha256', 'data.');
       spec.data = data;
+    }
+    if (o.save_model !== undefined) {
+      spec.save_model = { dir: path(object(o.save_model, 'save_model'), 'dir', 'save_model.') };
     }
     return spec;
   });
@@ -214,6 +233,7 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     }
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) result.backend = backend;
+    if (o.model !== undefined) result.model = { path: path(object(o.model, 'model'), 'path', 'model.') };
     return result;
   });
 }

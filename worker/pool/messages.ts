@@ -28,6 +28,8 @@ export interface ThreadResult {
   epochs: number;
   stopped: boolean;
   backend?: string;
+  /** Where the trained model was saved (spec.save_model). */
+  model?: { path: string };
   error?: string;
   started_at: number;
   ended_at: number;

@@ -166,6 +166,7 @@ export class TrialPool implements TrialExecutor {
       ...(result.error === undefined ? {} : { error: result.error }),
       worker: this.name,
       ...(result.backend === undefined ? {} : { backend: result.backend }),
+      ...(result.ok && result.model ? { model: result.model } : {}),
       started_at: result.started_at,
       ended_at: result.ended_at,
     };

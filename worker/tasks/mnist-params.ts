@@ -49,6 +49,7 @@ export function mnistTaskParams(names: {
       batch_size: { type: 'integer', gt: 0 },
       epochs: { type: 'integer', gt: 0 },
       train_size: { type: 'integer', gt: 0, le: MNIST_MAX_TRAIN_SIZE },
+      val_size: { type: 'integer', gt: 0, le: SPLIT_COUNTS.val },
     },
     open: false,
     defaults: MNIST_DEFAULTS,

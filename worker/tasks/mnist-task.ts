@@ -6,8 +6,10 @@ import { loadDataset } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { DataError, UsageError } from '../errors.js';
 import { parseOptimizer } from '../training/config.js';
-import { train } from '../training/trainer.js';
-import type { TrialParams } from '../../shared/protocol/index.js';
+import { train, type TrainResult } from '../training/trainer.js';
+import { saveModelFiles } from '../model-files/save.js';
+import { INPUT_SHAPE, HEAD_CLASSES } from '../models/architecture.js';
+import type { TrialParams, TrialSpec } from '../../shared/protocol/index.js';
 import { architectureNames } from '../models/registry.js';
 import { OPTIMIZER_NAMES } from '../training/config.js';
 import { MNIST_DEFAULTS, MNIST_TASK, mnistTaskParams } from './mnist-params.js';
@@ -65,7 +67,7 @@ function str(params: TrialParams, name: string, fallback: string): string {
 export const mnistTask: Task = {
   name: MNIST_TASK,
   description:
-    'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size',
+    'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size, val_size',
   params: mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }),
   async run(spec, ctx) {
     const backend = await ensureBackend(ctx.backend);
@@ -86,12 +88,14 @@ export const mnistTask: Task = {
         batchSize: num(p, 'batch_size', MNIST_DEFAULTS.batch_size)!,
         epochs: num(p, 'epochs', MNIST_DEFAULTS.epochs)!,
         trainSize: num(p, 'train_size', undefined),
+        valSize: num(p, 'val_size', undefined),
         seed: spec.seed,
       },
       ds,
       {
         signal: ctx.signal,
         onEpoch: (m, info) => ctx.reportEpoch(m.epoch, { ...m }, { images: info.images, backend }),
+        ...(spec.save_model ? { onTrained: (model, r) => saveTrialModel(model, r, spec, ds.sha256) } : {}),
       },
     );
     const last = result.epochs[result.epochs.length - 1];
@@ -100,6 +104,38 @@ export const mnistTask: Task = {
       epochs: result.epochs.length,
       stopped: result.stopped_early,
       backend,
+      ...(spec.save_model ? { model: { path: spec.save_model.dir } } : {}),
     };
   },
 };
+
+function saveTrialModel(
+  model: tf.LayersModel,
+  r: TrainResult,
+  spec: TrialSpec,
+  sha256: string,
+): Promise<void> {
+  const last = r.epochs[r.epochs.length - 1];
+  const validation = Object.fromEntries(
+    Object.entries(last ?? {}).filter(([k]) => k.startsWith('val_') || k === 'epoch'),
+  );
+  return saveModelFiles(model, spec.save_model!.dir, {
+    format: 'hpo-model',
+    version: 1,
+    arch: r.config.arch,
+    params: spec.params,
+    input_shape: [...INPUT_SHAPE],
+    heads: ['top', 'bottom'],
+    classes: HEAD_CLASSES,
+    data: { seed: spec.data?.seed ?? 1, sha256 },
+    experiment: spec.experiment,
+    trial_id: spec.trial_id,
+    attempt: spec.attempt,
+    seed: spec.seed,
+    backend: r.backend,
+    tfjs_version: tf.version.tfjs,
+    validation,
+    test: { ...r.test },
+    saved_at: new Date().toISOString(),
+  });
+}

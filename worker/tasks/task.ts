@@ -36,6 +36,8 @@ export interface TaskOutcome {
   stopped: boolean;
   /** Backend the task ran on, if it used one. */
   backend?: string;
+  /** Where the trained model was saved, when the spec asked for it. */
+  model?: { path: string };
 }
 
 export interface Task {

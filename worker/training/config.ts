@@ -16,6 +16,8 @@ export interface TrainConfig {
   seed: number;
   /** Train on the first N training pairs only (the order is already shuffled); all when absent. */
   trainSize?: number;
+  /** Validate on the first N validation pairs only (reduced fidelity); all when absent. */
+  valSize?: number;
 }
 
 function positive(field: string, value: unknown, integer: boolean): number {
@@ -57,5 +59,6 @@ export function validateTrainConfig(raw: Record<string, unknown>): TrainConfig {
     seed,
   };
   if (raw.trainSize !== undefined) config.trainSize = positive('trainSize', raw.trainSize, true);
+  if (raw.valSize !== undefined) config.valSize = positive('valSize', raw.valSize, true);
   return config;
 }

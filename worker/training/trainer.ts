@@ -32,6 +32,8 @@ export interface TrainOptions {
   ) => EpochDecision | void | Promise<EpochDecision | void>;
   /** Aborting ends training between two batches with a TrainingAbortedError. */
   signal?: AbortSignal;
+  /** Called once training and the test pass are done, before the model is freed (e.g. to save it). */
+  onTrained?: (model: tf.LayersModel, result: TrainResult) => Promise<void>;
 }
 
 export interface TrainResult {
@@ -61,7 +63,13 @@ export async function train(
       `trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`,
     );
   }
+  if (config.valSize !== undefined && config.valSize > dataset.val.count) {
+    throw new UsageError(
+      `valSize: expected at most ${dataset.val.count} (the validation split's size), got ${config.valSize}`,
+    );
+  }
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
+  const valSplit = subsetSplit(dataset.val, config.valSize ?? dataset.val.count);
   const model = getArchitecture(config.arch).build({ seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.learningRate);
   const prng = new Prng(config.seed, SHUFFLE_STREAM);
@@ -105,7 +113,7 @@ export async function train(
       const [lossSum, rightTop, rightBottom] = await totals.data();
       totals.dispose();
       const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await evaluate(model, dataset.val);
+      const val = await evaluate(model, valSplit);
       const n = trainSplit.count;
       const metrics: EpochMetrics = {
         epoch,
@@ -130,7 +138,7 @@ export async function train(
     }
     // The test split is only reported, never used to choose or stop anything.
     const test = await evaluate(model, dataset.test);
-    return {
+    const result: TrainResult = {
       config,
       backend: tf.getBackend(),
       data_sha256: dataset.sha256,
@@ -146,6 +154,8 @@ export async function train(
       },
       seconds: (performance.now() - started) / 1000,
     };
+    await options.onTrained?.(model, result);
+    return result;
   } finally {
     optimizer.dispose();
     disposeModel(model);

@@ -3,7 +3,10 @@ import { plainTable } from '../table.js';
 import type { Command } from 'commander';
 import { datasetInfo, renderPreviewPng, SPLIT_NAMES, type SplitName } from '../../../worker/data/index.js';
 import { addDataOptions, type DataOptions, loadDataFor } from '../data-options.js';
-import { oneOf, positiveInt } from '../parse.js';
+import { encodeDigitPng } from '../../../worker/model-files/image.js';
+import { IMAGE_BYTES } from '../../../worker/data/constants.js';
+import { UsageError } from '../../../worker/errors.js';
+import { nonNegativeInt, oneOf, positiveInt } from '../parse.js';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('the two-digit MNIST data set');
@@ -52,5 +55,26 @@ export function registerData(program: Command): void {
     const count = Math.min(opts.count, split.count);
     await writeFile(opts.out, renderPreviewPng(split, { count }));
     process.stderr.write(`wrote ${opts.out}: ${count} ${opts.split} images\n`);
+  });
+
+  addDataOptions(
+    data
+      .command('sample')
+      .description('write one image of a split as a 42x28 grayscale PNG (the input hpo predict takes)')
+      .requiredOption('--out <file.png>', 'PNG file to write')
+      .option('--split <name>', `split (${SPLIT_NAMES.join(', ')})`, oneOf(SPLIT_NAMES), 'test' as SplitName)
+      .option('--index <n>', 'image number in the split (0-based)', nonNegativeInt, 0),
+  ).action(async (opts: DataOptions & { out: string; split: SplitName; index: number }) => {
+    const split = (await loadDataFor(opts))[opts.split];
+    if (opts.index >= split.count) {
+      throw new UsageError(
+        `--index: expected 0..${split.count - 1} for the ${opts.split} split, got ${opts.index}`,
+      );
+    }
+    const image = split.images.subarray(opts.index * IMAGE_BYTES, (opts.index + 1) * IMAGE_BYTES);
+    await writeFile(opts.out, encodeDigitPng(image));
+    process.stderr.write(
+      `wrote ${opts.out}: ${opts.split} image ${opts.index}, labels (top ${split.top[opts.index]}, bottom ${split.bottom[opts.index]})\n`,
+    );
   });
 }

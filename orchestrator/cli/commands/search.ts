@@ -1,11 +1,11 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
-import { basename, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../worker/backends/backend.js';
 import { loadDataset } from '../../../worker/data/dataset.js';
 import { UsageError } from '../../../worker/errors.js';
 import { TrialPool } from '../../../worker/pool/index.js';
-import { SearchRunner, type SearchOutcome } from '../../core/index.js';
+import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../core/index.js';
 import { createScheduler } from '../../schedulers/index.js';
 import { builtinTaskCatalog } from '../../search-space/builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../search-space/index.js';
@@ -29,6 +29,7 @@ import {
 } from '../metrics-options.js';
 import { OrchestratorMetrics } from '../../metrics/index.js';
 import { WorkerMetrics } from '../../../worker/metrics/index.js';
+import { ModelKeeper, parseSavePolicy, SAVE_POLICY_HELP, type SavePolicy } from '../../artifacts/index.js';
 
 interface RunFlags extends NatsFlags, SearchMetricsFlags {
   db: string;
@@ -41,6 +42,8 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags {
   backend: BackendChoice;
   dataDir?: string;
   json?: boolean;
+  saveModels: SavePolicy;
+  modelsDir?: string;
 }
 
 /** Trials the search will run, when that is known. */
@@ -80,7 +83,14 @@ function addRunOptions(cmd: Command): Command {
       'auto' as BackendChoice,
     )
     .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-    .option('--json', 'print the outcome and leaderboard as JSON at the end');
+    .option('--json', 'print the outcome and leaderboard as JSON at the end')
+    .option(
+      '--save-models <policy>',
+      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
+      (v: string) => parseSavePolicy(v),
+      { kind: 'none' } as SavePolicy,
+    )
+    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)');
 }
 
 interface OpenedTransport {
@@ -161,6 +171,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       })
     : undefined;
   announceMetrics(metrics);
+  store.recordRun(name, collectRunInfo({ backendChoice: flags.backend, workers: where, data }));
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -188,6 +199,12 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       total: expectedTotal(space),
       onProgress: (p) => display.update(p),
       observer,
+      models: new ModelKeeper({
+        store,
+        experiment: name,
+        policy: flags.saveModels,
+        root: flags.modelsDir ?? join(dirname(flags.db), 'hpo-models'),
+      }),
     }).run();
   } finally {
     display.stop();

@@ -1,0 +1,3 @@
+/** Trained-model files of a search: the save policy and the keeper that names, records and prunes them. */
+export * from './model-keeper.js';
+export * from './save-policy.js';

@@ -1,0 +1,50 @@
+/**
+ * The report as one self-contained HTML file: the Markdown rendered by `marked`, with every plot's SVG
+ * inlined in place of its image link (no external files, scripts or fonts).
+ */
+import { Marked } from 'marked';
+
+const STYLE = `
+body { font-family: Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; }
+th { background: #f3f3f3; }
+tr:nth-child(even) td { background: #fafafa; }
+figure { margin: 1em 0; overflow-x: auto; }
+figcaption { font-size: 0.85em; color: #555; }
+code { background: #f3f3f3; padding: 0 0.2em; }
+`;
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+}
+
+/** `svgs` maps each image link target of the Markdown to its SVG text; a link with no SVG is an error. */
+export function renderHtml(markdown: string, title: string, svgs: ReadonlyMap<string, string>): string {
+  const marked = new Marked({
+    gfm: true,
+    renderer: {
+      image({ href, text }) {
+        const svg = svgs.get(href);
+        if (svg === undefined) throw new Error(`report HTML: no SVG for image ${href}`);
+        return `<figure>${svg}<figcaption>${escapeHtml(text)}</figcaption></figure>`;
+      },
+    },
+  });
+  const body = marked.parse(markdown, { async: false });
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,7 @@
+/** `hpo report`: the run's leaderboard, the seed report's table rebuilt, plots, hardware and data. */
+export * from './collect.js';
+export * from './html.js';
+export * from './markdown.js';
+export * from './reference.js';
+export * from './table.js';
+export * from './write-report.js';

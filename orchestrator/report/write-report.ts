@@ -1,0 +1,99 @@
+/** `hpo report`: collects the experiments, renders the plots and writes report.md, report.html and plots/. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { learningCurveSpec, paramObjectiveSpec, renderSvg } from '../plots/index.js';
+import type { Store } from '../store/types.js';
+import { collectReport, type ReportData, trialLabel } from './collect.js';
+import { renderHtml } from './html.js';
+import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
+import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
+import { buildReportTable } from './table.js';
+
+export interface WriteReportOptions {
+  reference?: Reference;
+  now?: number;
+}
+
+export interface WrittenReport {
+  markdown: string;
+  html: string;
+  plots: string[];
+  data: ReportData;
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '-');
+}
+
+async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs: Map<string, string> }> {
+  const svgs = new Map<string, string>();
+  const multi = data.experiments.length > 1;
+  const withEpochs = data.trials.filter((t) => t.epochList.length > 0);
+  const curveTrials = withEpochs.map((t) => ({
+    label: trialLabel(t, data.searched, multi),
+    epochs: t.epochList,
+  }));
+  const curves: PlotRef[] = [];
+  if (curveTrials.length > 0) {
+    for (const kind of ['loss', 'accuracy'] as const) {
+      const file = `plots/learning-curves-${kind}.svg`;
+      svgs.set(file, await renderSvg(learningCurveSpec(curveTrials, kind)));
+      curves.push({
+        file,
+        caption: `${kind === 'loss' ? 'Loss' : 'Accuracy'} per epoch, one panel per trial`,
+      });
+    }
+  }
+  const params: PlotRef[] = [];
+  for (const param of data.searched) {
+    const points = data.leaderboard.map((t) => ({
+      value: t.params[param],
+      objective: t.value!,
+      group: String(t.params.arch ?? ''),
+    }));
+    if (points.length === 0) continue;
+    const file = `plots/param-${safeName(param)}.svg`;
+    svgs.set(file, await renderSvg(paramObjectiveSpec(param, data.metric.name, points)));
+    params.push({ file, caption: `${data.metric.name} by ${param}` });
+  }
+  return { plots: { curves, params }, svgs };
+}
+
+/** Architectures in the order the (first) search file lists them. */
+function archOrder(data: ReportData): string[] {
+  const order: string[] = [];
+  for (const { record } of data.experiments) {
+    const spec = record.space.parameters.arch;
+    const values = spec?.kind === 'categorical' ? spec.values : spec?.kind === 'constant' ? [spec.value] : [];
+    for (const v of values) if (typeof v === 'string' && !order.includes(v)) order.push(v);
+  }
+  return order;
+}
+
+export async function writeReport(
+  store: Store,
+  names: readonly string[],
+  outDir: string,
+  options: WriteReportOptions = {},
+): Promise<WrittenReport> {
+  const reference = options.reference ?? SEED_REPORT_REFERENCE;
+  const data = collectReport(store, names, options.now);
+  const table = buildReportTable(data.leaderboard, reference.rows, {
+    goal: data.metric.goal,
+    archOrder: archOrder(data),
+  });
+  const { plots, svgs } = await renderPlots(data);
+  const md = renderMarkdown(data, table, reference, plots);
+  const html = renderHtml(md, `hpo report: ${names.join(', ')}`, svgs);
+  mkdirSync(join(outDir, 'plots'), { recursive: true });
+  const written: string[] = [];
+  for (const [file, svg] of svgs) {
+    writeFileSync(join(outDir, file), svg);
+    written.push(join(outDir, file));
+  }
+  const markdown = join(outDir, 'report.md');
+  const htmlFile = join(outDir, 'report.html');
+  writeFileSync(markdown, md);
+  writeFileSync(htmlFile, html);
+  return { markdown, html: htmlFile, plots: written, data };
+}

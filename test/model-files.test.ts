@@ -1,0 +1,314 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { PNG } from 'pngjs';
+import { ModelKeeper, parseSavePolicy } from '../orchestrator/artifacts/index.js';
+import { SqliteStore } from '../orchestrator/store/index.js';
+import { validateResultEvent, validateTrialSpec } from '../shared/protocol/validate.js';
+import { selectBackend } from '../worker/backends/index.js';
+import { UsageError } from '../worker/errors.js';
+import {
+  encodeDigitPng,
+  loadModelFiles,
+  type ModelMetadata,
+  readDigitPng,
+  saveModelFiles,
+} from '../worker/model-files/index.js';
+import { disposeModel } from '../worker/models/dispose.js';
+import { architectureNames, getArchitecture } from '../worker/models/registry.js';
+import { runHpo } from './helpers/cli.js';
+
+function metadata(arch: string): ModelMetadata {
+  return {
+    format: 'hpo-model',
+    version: 1,
+    arch,
+    params: { arch },
+    input_shape: [42, 28, 1],
+    heads: ['top', 'bottom'],
+    classes: 10,
+    data: { seed: 1, sha256: '0'.repeat(64) },
+    seed: 7,
+    backend: tf.getBackend(),
+    tfjs_version: tf.version.tfjs,
+    validation: {},
+    test: {},
+    saved_at: new Date(0).toISOString(),
+  };
+}
+
+function grayPng(width: number, height: number, colorType: 0 | 2 | 6 = 0): Buffer {
+  const png = new PNG({ width, height });
+  png.data.fill(128);
+  return PNG.sync.write(png, { colorType, inputColorType: 6 });
+}
+
+describe('saved models: tfjs files, every architecture, export/evaluate/predict', function () {
+  this.timeout(600_000);
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hpo-models-'));
+    await selectBackend('wasm');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('save then load gives the same outputs for every architecture (shared towers included)', async () => {
+    const x = tf.randomUniform([2, 42, 28, 1], 0, 1, 'float32', 3);
+    for (const arch of architectureNames()) {
+      const model = getArchitecture(arch).build({ seed: 11 });
+      const out = join(dir, `rt-${arch}`);
+      await saveModelFiles(model, out, metadata(arch));
+      const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
+      assert.deepEqual(json.weightsManifest[0].paths, ['./weights.bin'], `${arch}: tfjs-node file layout`);
+      assert.equal(json.format, 'layers-model');
+      const { model: loaded, metadata: meta } = await loadModelFiles(out);
+      assert.equal(meta.arch, arch);
+      assert.equal(loaded.countParams(), model.countParams(), `${arch}: parameter count`);
+      const a = model.predict(x) as tf.Tensor[];
+      const b = loaded.predict(x) as tf.Tensor[];
+      for (let h = 0; h < 2; h++) {
+        const diff = tf.max(tf.abs(tf.sub(a[h], b[h]))).dataSync()[0];
+        assert.ok(diff < 1e-5, `${arch} head ${h}: outputs differ by ${diff}`);
+      }
+      tf.dispose([...a, ...b]);
+      disposeModel(model);
+      disposeModel(loaded);
+    }
+    x.dispose();
+  });
+
+  it('a data-set image survives PNG encoding exactly', () => {
+    const image = new Uint8Array(42 * 28).map((_, i) => (i * 37) % 256);
+    const file = join(dir, 'digit.png');
+    return writeFile(file, encodeDigitPng(image)).then(() => {
+      const pixels = readDigitPng(file);
+      assert.deepEqual(
+        Array.from(pixels, (p) => Math.round(p * 255)),
+        Array.from(image),
+      );
+    });
+  });
+
+  it('predict input checks: missing file, not a PNG, wrong size, wrong colour type: a UsageError naming the file', async () => {
+    const missing = join(dir, 'missing.png');
+    assert.throws(
+      () => readDigitPng(missing),
+      (e: Error) => e instanceof UsageError && e.message === `${missing}: no such file`,
+    );
+    const text = join(dir, 'text.png');
+    await writeFile(text, 'not an image');
+    assert.throws(
+      () => readDigitPng(text),
+      (e: Error) => e instanceof UsageError && e.message.startsWith(`${text}: not a PNG image`),
+    );
+    const big = join(dir, 'big.png');
+    await writeFile(big, grayPng(28, 28));
+    assert.throws(
+      () => readDigitPng(big),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message.includes(`${big}: expected a 28x42`) &&
+        e.message.includes('it is 28x28'),
+    );
+    const rgb = join(dir, 'rgb.png');
+    await writeFile(rgb, grayPng(28, 42, 2));
+    assert.throws(
+      () => readDigitPng(rgb),
+      (e: Error) => e instanceof UsageError && /colour type is RGB\b/.test(e.message),
+    );
+    const rgba = join(dir, 'rgba.png');
+    await writeFile(rgba, grayPng(30, 42, 6));
+    assert.throws(() => readDigitPng(rgba), /it is 30x42 \(width x height\) and its colour type is RGBA/);
+    await writeFile(join(dir, 'ok.png'), grayPng(28, 42, 0));
+    assert.equal(readDigitPng(join(dir, 'ok.png')).length, 42 * 28);
+  });
+
+  it('the protocol carries save_model and model as optional, validated paths', () => {
+    const spec = { v: 1, experiment: 'e', trial_id: 't0', attempt: 1, task: 'x', params: {}, seed: 1 };
+    assert.deepEqual(validateTrialSpec({ ...spec, save_model: { dir: '/m/e/t0' } }), {
+      ok: true,
+      value: { ...spec, save_model: { dir: '/m/e/t0' } },
+    });
+    assert.equal(validateTrialSpec(spec).ok, true);
+    for (const bad of [{ dir: '' }, { dir: 3 }, 'x', { dir: 'a\0b' }]) {
+      const r = validateTrialSpec({ ...spec, save_model: bad });
+      assert.equal(r.ok, false);
+      if (!r.ok) assert.match(r.error, /save_model/);
+    }
+    const result = {
+      ...spec,
+      state: 'completed',
+      metrics: {},
+      epochs: 1,
+      worker: 'w',
+      started_at: 1,
+      ended_at: 2,
+    };
+    const ok = validateResultEvent({ ...result, model: { path: '/m/e/t0' } });
+    assert.ok(ok.ok && ok.value.model?.path === '/m/e/t0');
+    const bad = validateResultEvent({ ...result, model: { path: 'x'.repeat(5000) } });
+    assert.ok(!bad.ok && /model\.path/.test(bad.error));
+  });
+
+  it('--save-models policies parse; anything else is a usage error', () => {
+    assert.deepEqual(parseSavePolicy('all'), { kind: 'all' });
+    assert.deepEqual(parseSavePolicy('none'), { kind: 'none' });
+    assert.deepEqual(parseSavePolicy('top:3'), { kind: 'top', k: 3 });
+    for (const bad of ['top:0', 'top', 'top:x', 'best', '']) {
+      assert.throws(
+        () => parseSavePolicy(bad),
+        (e: Error) => e instanceof UsageError && e.message.includes(`'${bad}'`),
+      );
+    }
+  });
+
+  it('top:K keeps the K best by validation (not test) and deletes only hpo model folders under its root', async () => {
+    const root = join(dir, 'keeper');
+    const store = SqliteStore.open(join(dir, 'keeper.db'));
+    try {
+      store.createExperiment(
+        'e',
+        {
+          method: 'grid',
+          metric: { name: 'val_acc', goal: 'maximize' },
+          parameters: { a: { kind: 'categorical', values: [1, 2, 3] } },
+          task: 'synthetic',
+          seed: 1,
+          data: { seed: 1 },
+        },
+        '',
+      );
+      const keeper = new ModelKeeper({ store, experiment: 'e', policy: { kind: 'top', k: 1 }, root });
+      const outside = join(dir, 'outside-model');
+      await mkdir(outside, { recursive: true });
+      await writeFile(join(outside, 'hpo-model.json'), '{}');
+      const vals = [0.5, 0.9, 0.7];
+      for (let i = 0; i < 3; i++) {
+        const id = `t${i}`;
+        store.addTrial('e', { trial_id: id, index: i, params: { a: i }, seed: i });
+        store.startTrial('e', id, 'w');
+        const path = i === 2 ? outside : keeper.dirFor(id)!;
+        if (i < 2) {
+          await mkdir(path, { recursive: true });
+          await writeFile(join(path, 'hpo-model.json'), '{}');
+        }
+        const result = {
+          v: 1 as const,
+          experiment: 'e',
+          trial_id: id,
+          attempt: 1,
+          state: 'completed' as const,
+          // t0's test accuracy is the best: it must not matter.
+          metrics: { val_acc: vals[i], test_acc: i === 0 ? 0.99 : 0.1 },
+          epochs: 1,
+          worker: 'w',
+          started_at: 1,
+          ended_at: 2,
+          model: { path },
+        };
+        assert.equal(store.recordResult('e', id, result), true);
+        keeper.recorded(result);
+      }
+      assert.deepEqual(
+        store.listModels('e').map((m) => m.trial_id),
+        ['t1'],
+      );
+      assert.equal(existsSync(keeper.dirFor('t0')!), false, 't0 pruned');
+      assert.equal(existsSync(keeper.dirFor('t1')!), true, 't1 kept');
+      assert.equal(
+        existsSync(join(outside, 'hpo-model.json')),
+        true,
+        'a folder outside the root is never deleted',
+      );
+      assert.equal(
+        new ModelKeeper({ store, experiment: 'e', policy: { kind: 'none' }, root }).dirFor('t0'),
+        undefined,
+      );
+    } finally {
+      store.close();
+    }
+  });
+
+  it("search --save-models, export, evaluate: the exported model scores exactly the trial's recorded test accuracy; predict reads a sample", async () => {
+    const space = join(dir, 'tiny.yaml');
+    await writeFile(
+      space,
+      [
+        'method: grid',
+        'task: multi-digit-mnist',
+        'parameters:',
+        '  arch: {value: mlp}',
+        '  optimizer: {value: adam}',
+        '  learning_rate: {value: 0.002}',
+        '  batch_size: {values: [32, 64]}',
+        '  epochs: {value: 1}',
+        '  train_size: {value: 1000}',
+        '',
+      ].join('\n'),
+    );
+    const db = join(dir, 'e2e.db');
+    const search = await runHpo([
+      'search',
+      space,
+      '--name',
+      'tiny',
+      '--db',
+      db,
+      '--workers',
+      '1',
+      '--backend',
+      'wasm',
+      '--save-models',
+      'top:1',
+    ]);
+    assert.equal(search.code, 0, search.stderr);
+    const store = SqliteStore.open(db);
+    let best;
+    try {
+      best = store.leaderboard('tiny', { top: 1 })[0];
+      assert.deepEqual(
+        store.listModels('tiny').map((m) => m.trial_id),
+        [best.trial_id],
+      );
+      assert.equal(store.listRuns('tiny').length, 1);
+    } finally {
+      store.close();
+    }
+    const out = join(dir, 'best');
+    const exp = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
+    assert.equal(exp.code, 0, exp.stderr);
+    assert.match(exp.stdout, new RegExp(`exported tiny/${best.trial_id}`));
+    const again = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /exists and is not empty/);
+
+    const ev = await runHpo(['evaluate', out, '--backend', 'wasm', '--json']);
+    assert.equal(ev.code, 0, ev.stderr);
+    const e = JSON.parse(ev.stdout);
+    assert.equal(e.images, 4000);
+    assert.equal(e.trial, best.trial_id);
+    assert.equal(e.test_acc_top, best.metrics!.test_acc_top);
+    assert.equal(e.test_acc_bottom, best.metrics!.test_acc_bottom);
+    assert.equal(e.test_acc, best.metrics!.test_acc);
+
+    const png = join(dir, 'sample.png');
+    const sample = await runHpo(['data', 'sample', '--split', 'test', '--index', '3', '--out', png]);
+    assert.equal(sample.code, 0, sample.stderr);
+    const pr = await runHpo(['predict', out, png, '--backend', 'wasm', '--json']);
+    assert.equal(pr.code, 0, pr.stderr);
+    const p = JSON.parse(pr.stdout);
+    for (const h of [p.top, p.bottom]) {
+      assert.ok(Number.isInteger(h.digit) && h.digit >= 0 && h.digit <= 9);
+      assert.equal(h.probabilities.length, 10);
+      assert.ok(Math.abs(h.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
+      assert.equal(h.probability, Math.max(...h.probabilities));
+    }
+    const wrong = await runHpo(['predict', out, space]);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /tiny\.yaml: not a PNG image/);
+  });
+});

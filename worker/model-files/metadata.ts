@@ -1,0 +1,30 @@
+/** hpo-model.json: what a saved model is, where it came from, and how well it did. */
+export const MODEL_METADATA_FILE = 'hpo-model.json';
+export const MODEL_JSON_FILE = 'model.json';
+export const WEIGHTS_FILE = 'weights.bin';
+
+export interface ModelMetadata {
+  format: 'hpo-model';
+  version: 1;
+  arch: string;
+  /** The trial's parameters as run. */
+  params: Record<string, string | number | boolean>;
+  /** [height, width, channels]; pixels are scaled to [0, 1]. */
+  input_shape: [number, number, number];
+  /** Output order: top digit logits, bottom digit logits, each over 10 classes. */
+  heads: ['top', 'bottom'];
+  classes: number;
+  /** The generated data set the model was trained on (evaluate regenerates its test split and checks it). */
+  data: { seed: number; sha256: string };
+  experiment?: string;
+  trial_id?: string;
+  attempt?: number;
+  /** Trial seed (weights and batch order). */
+  seed: number;
+  backend: string;
+  tfjs_version: string;
+  /** The last epoch's validation metrics (what the search ranked by) and the end-of-run test metrics. */
+  validation: Record<string, number>;
+  test: Record<string, number>;
+  saved_at: string;
+}
