@@ -11,6 +11,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; }
 th { background: #f3f3f3; }
 tr:nth-child(even) td { background: #fafafa; }
 figure { margin: 1em 0; overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
 figcaption { font-size: 0.85em; color: #555; }
 code { background: #f3f3f3; padding: 0 0.2em; }
 `;
