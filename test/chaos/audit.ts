@@ -86,7 +86,9 @@ export function audit(
         const epochs = store.listEpochs(experiment, t.trial_id).length;
         if (epochs !== want.epochs || t.epochs !== want.epochs || t.value === null) {
           wrongState++;
-          problems.push(`${t.trial_id} completed with ${epochs} epoch rows, epochs ${t.epochs}, value ${t.value}`);
+          problems.push(
+            `${t.trial_id} completed with ${epochs} epoch rows, epochs ${t.epochs}, value ${t.value}`,
+          );
         }
       }
     }

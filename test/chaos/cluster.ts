@@ -124,7 +124,18 @@ export class Cluster {
   worker(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): HpoProcess {
     return this.spawn(
       name,
-      ['worker', '--nats', this.server.url, '--concurrency', '2', '--backend', 'cpu', '--name', name, ...extra],
+      [
+        'worker',
+        '--nats',
+        this.server.url,
+        '--concurrency',
+        '2',
+        '--backend',
+        'cpu',
+        '--name',
+        name,
+        ...extra,
+      ],
       env,
     );
   }

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { plainTable } from '../../orchestrator/cli/table.js';
 import { type RunRecord, SCENARIOS, runScenario } from './scenarios.js';
+import { failed } from './verdict.js';
 
 export function summaryTable(records: RunRecord[]): string {
   const table = plainTable(['scenario', 'runs', 'trials', 'lost', 'duplicated', 'wrong state', 'broken']);
@@ -26,10 +27,6 @@ export function summaryTable(records: RunRecord[]): string {
     ]);
   }
   return table.toString();
-}
-
-export function failed(r: RunRecord): boolean {
-  return r.error !== undefined || r.lost + r.duplicated + r.wrongState > 0;
 }
 
 async function main(): Promise<void> {

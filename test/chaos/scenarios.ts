@@ -222,12 +222,17 @@ const failingTask: Scenario = {
           : { state: 'completed' },
     };
     const verdict = await finish(run, run.proc, want, []);
-    // A task error is final: the trial is not retried (one result message, attempt 1).
-    for (const [id, n] of c.monitor!.results) {
-      if (n > 1) {
-        verdict.duplicated++;
-        verdict.problems.push(`${id}: ${n} results published (a task error must not be retried)`);
+    // A task error is final: the orchestrator never dispatches the trial again (attempt 1).
+    const store = SqliteStore.open(run.db);
+    try {
+      for (const t of store.listTrials(run.exp)) {
+        if (t.state === 'failed' && t.attempt !== 1) {
+          verdict.duplicated++;
+          verdict.problems.push(`${t.trial_id} failed on attempt ${t.attempt}: a task error was retried`);
+        }
       }
+    } finally {
+      store.close();
     }
     return { ...verdict, fault: `fail_at_epoch ${failAt} in 6 of 12 trials` };
   },
@@ -242,7 +247,8 @@ const poisonWorkerDeath: Scenario = {
     let n = 0;
     const workers = new Map<string, HpoProcess>();
     const spawnWorker = () => {
-      const w = c.worker(`w${++n}`);
+      // One slot each, so a killed worker holds only the poison trial.
+      const w = c.worker(`w${++n}`, ['--concurrency', '1']);
       workers.set(w.name, w);
     };
     spawnWorker();
@@ -254,12 +260,14 @@ const poisonWorkerDeath: Scenario = {
     const poison = `t000${rng.below(4)}`;
     const mon = c.monitor!;
     let kills = 0;
+    const killed = new Set<string>();
     while (!mon.results.has(poison)) {
       if (run.proc.child.exitCode !== null) break;
       const holder = [...workers.values()].find(
-        (w) => w.child.exitCode === null && w.child.signalCode === null && mon.midTrial(w.name, 4).includes(poison),
+        (w) => !killed.has(w.name) && mon.midTrial(w.name, 4).includes(poison),
       );
       if (holder) {
+        killed.add(holder.name);
         holder.child.kill('SIGKILL');
         kills++;
         spawnWorker();
@@ -275,6 +283,10 @@ const poisonWorkerDeath: Scenario = {
           : { state: 'completed' },
     };
     const verdict = await finish(run, run.proc, want, []);
+    if (kills !== maxDeliver) {
+      verdict.wrongState++;
+      verdict.problems.push(`${poison} was delivered ${kills} times, max_deliver is ${maxDeliver}`);
+    }
     return { ...verdict, fault: `${poison}: its worker killed ${kills} time(s), max_deliver ${maxDeliver}` };
   },
 };
@@ -300,17 +312,22 @@ metric: {name: val_acc, goal: maximize}
 data: {seed: 1}
 parameters:
   arch: {value: mlp}
-  learning_rate: {values: [0.001, 0.002, 0.003]}
+  learning_rate: {values: [0.001, 0.003]}
   batch_size: {value: 64}
   epochs: {value: 1}
   train_size: {value: 256}
 `;
     const run = await startSearch(c, 'data-mismatch', seed, space);
-    await until('a refusal', () => /refusing trials: data set mismatch/.test(bad.output()), RUN_LIMIT_MS, run.proc);
+    await until(
+      'a refusal',
+      () => /refusing trials: data set mismatch/.test(bad.output()),
+      RUN_LIMIT_MS,
+      run.proc,
+    );
     const delay = rng.below(1000);
     await sleep(delay);
     c.worker('good');
-    const want: Expectation = { trials: 3, epochs: 1, expect: () => ({ state: 'completed' }) };
+    const want: Expectation = { trials: 2, epochs: 1, expect: () => ({ state: 'completed' }) };
     const verdict = await finish(run, run.proc, want, []);
     const store = SqliteStore.open(run.db);
     try {

@@ -73,7 +73,10 @@ export interface NatsWorkerOptions {
   heartbeatMs?: number;
   /** Lifetime of one pull request (default 10000, at least 1000). */
   fetchExpiresMs?: number;
-  /** nak delay after refusing a trial, so another worker takes it (default 2000). */
+  /**
+   * nak delay after refusing a trial's first delivery, so another worker takes it (default 2000); it
+   * doubles with each further delivery (at most 60 s).
+   */
   refuseDelayMs?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
   retryDelayMs?: number;
@@ -115,6 +118,9 @@ interface Held {
   /** Why the trial was aborted: a cancel acks it away, a drain hands it back. */
   reason?: 'cancel' | 'drain';
 }
+
+/** Longest nak delay after a refusal. */
+const MAX_REFUSE_DELAY_MS = 60_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -409,7 +415,10 @@ export class NatsWorker {
           );
         } else {
           this.log.report(`refusing trials: ${refusal}`);
-          msg.nak(this.options.refuseDelayMs ?? 2000);
+          // Backing off (2, 4, 8, 16 s by default) spreads the deliveries a refusal uses up over time,
+          // so a busy worker that can run the trial frees a slot before they run out.
+          const base = this.options.refuseDelayMs ?? 2000;
+          msg.nak(Math.min(base * 2 ** Math.min(delivery - 1, 16), MAX_REFUSE_DELAY_MS));
         }
         return;
       }
@@ -464,28 +473,38 @@ export class NatsWorker {
    * after ack_wait and the trial runs again.
    */
   private async finish(msg: JsMsg, result: ResultEvent, how: 'ack' | 'term'): Promise<boolean> {
-    const delays = [250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000];
-    for (let i = 0; ; i++) {
-      try {
-        await publishResult(this.js, this.names, result);
-        break;
-      } catch (err) {
-        if (i >= delays.length || this.nc.isClosed()) {
-          this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
-          return false;
-        }
-        await sleep(delays[i]);
-      }
+    try {
+      await this.publishRetrying(() => publishResult(this.js, this.names, result));
+    } catch (err) {
+      this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
+      return false;
     }
     if (how === 'term') msg.term();
     else await msg.ackAck().catch(() => msg.ack());
     return true;
   }
 
+  /** Publishes with retries for about a minute (a server restart, a lost publish ack). */
+  private async publishRetrying(publish: () => Promise<unknown>): Promise<void> {
+    const delays = [250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000];
+    for (let i = 0; ; i++) {
+      try {
+        await publish();
+        return;
+      } catch (err) {
+        if (i >= delays.length || this.nc.isClosed()) throw err;
+        await sleep(delays[i]);
+      }
+    }
+  }
+
   private async onEpoch(e: EpochEvent, publishes: Promise<void>[]): Promise<Decision> {
     const body = encodeMessage(e);
+    // Retried like a result (same message id: de-duplicated), so a server restart does not lose epochs.
     publishes.push(
-      this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }).then(
+      this.publishRetrying(() =>
+        this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }),
+      ).then(
         () => undefined,
         (err: unknown) => this.log.report(`could not publish an epoch event: ${errorText(err)}`),
       ),
