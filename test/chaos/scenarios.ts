@@ -74,10 +74,9 @@ async function startSearch(
     db,
     '--nats',
     c.server.url,
-    '--ack-wait',
-    String(ACK_WAIT_MS),
     '--seed',
     String(seed),
+    ...(extra.includes('--ack-wait') ? [] : ['--ack-wait', String(ACK_WAIT_MS)]),
     ...extra,
   ]);
   return { exp, db, proc };
@@ -317,7 +316,9 @@ parameters:
   epochs: {value: 1}
   train_size: {value: 256}
 `;
-    const run = await startSearch(c, 'data-mismatch', seed, space);
+    // Real training blocks a loaded worker's main thread for seconds (loading and hashing the data
+    // set): a 2 s ack_wait would hand its trials to the refusing worker and use up their deliveries.
+    const run = await startSearch(c, 'data-mismatch', seed, space, ['--ack-wait', '20000']);
     await until(
       'a refusal',
       () => /refusing trials: data set mismatch/.test(bad.output()),
