@@ -318,7 +318,13 @@ parameters:
 `;
     // Real training blocks a loaded worker's main thread for seconds (loading and hashing the data
     // set): a 2 s ack_wait would hand its trials to the refusing worker and use up their deliveries.
-    const run = await startSearch(c, 'data-mismatch', seed, space, ['--ack-wait', '20000']);
+    // Refusals back off (2, 4, 8, 16, 32 s...): max_deliver 10 leaves a busy capable worker minutes to free a slot.
+    const run = await startSearch(c, 'data-mismatch', seed, space, [
+      '--ack-wait',
+      '20000',
+      '--max-deliver',
+      '10',
+    ]);
     await until(
       'a refusal',
       () => /refusing trials: data set mismatch/.test(bad.output()),
