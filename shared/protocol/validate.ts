@@ -287,6 +287,7 @@ export function decodeJson(data: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): Vali
     // V8's message quotes the text near the error: keep it one short printable line (no log injection).
     const detail = (err instanceof Error ? err.message : String(err))
       .replace(
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
         /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
         (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
       )
