@@ -302,7 +302,6 @@ async function writeDifferentDataset(dir: string): Promise<void> {
 
 const dataMismatch: Scenario = {
   name: 'worker data set differs',
-  fullRunOnly: true,
   description: "a worker whose data set's sha256 differs refuses every trial; they run on the other",
   async run(c, rng, seed) {
     const badDir = join(c.dir, 'other-data');
@@ -321,12 +320,13 @@ parameters:
 `;
     // Real training blocks a loaded worker's main thread for seconds (loading and hashing the data
     // set): a 2 s ack_wait would hand its trials to the refusing worker and use up their deliveries.
-    // Refusals back off (2, 4, 8, 16, 32 s...): max_deliver 10 leaves a busy capable worker minutes to free a slot.
+    // Refusals back off (2, 4, 8, 16, 30 s) and do not use up max_deliver (a refused trial is queued
+    // again before its last delivery): a small max_deliver checks exactly that.
     const run = await startSearch(c, 'data-mismatch', seed, space, [
       '--ack-wait',
       '20000',
       '--max-deliver',
-      '10',
+      '3',
     ]);
     await until(
       'a refusal',

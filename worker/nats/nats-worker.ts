@@ -14,7 +14,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Subscription, headers } from '@nats-io/transport-node';
 import {
   type BusNames,
   DEFAULT_SUBJECT_PREFIX,
@@ -22,6 +22,7 @@ import {
   type WorkerHeartbeat,
   busNames,
   epochMsgId,
+  trialMsgId,
 } from '../../shared/protocol/bus.js';
 import {
   type Decision,
@@ -74,10 +75,16 @@ export interface NatsWorkerOptions {
   /** Lifetime of one pull request (default 10000, at least 1000). */
   fetchExpiresMs?: number;
   /**
-   * nak delay after refusing a trial's first delivery, so another worker takes it (default 2000); it
-   * doubles with each further delivery (at most 60 s).
+   * nak delay after a trial's first refusal, so another worker takes it (default 2000); it doubles with
+   * each further refusal (at most 30 s).
    */
   refuseDelayMs?: number;
+  /**
+   * Refusals (by any worker) after which a trial ends failed with the reason: nobody in the fleet can
+   * run it (default 10). Refusals do not use up `max_deliver`: a refused message about to reach its
+   * last delivery is queued again as a new message carrying the count (header `Hpo-Refusals`).
+   */
+  maxRefusals?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
   retryDelayMs?: number;
   /**
@@ -120,7 +127,9 @@ interface Held {
 }
 
 /** Longest nak delay after a refusal. */
-const MAX_REFUSE_DELAY_MS = 60_000;
+const MAX_REFUSE_DELAY_MS = 30_000;
+/** Header of a re-queued refused trial: refusals before this message. */
+export const REFUSALS_HEADER = 'Hpo-Refusals';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -406,20 +415,7 @@ export class NatsWorker {
       if (held.controller.signal.aborted) return await this.interrupted(held, spec, last);
       if (refusal !== null) {
         this.counters.refused++;
-        const error = `refused by worker ${this.name}: ${refusal}`;
-        if (last) {
-          await this.finish(
-            msg,
-            failedResult(spec, this.name, `${error} (delivery ${delivery} of ${max})`),
-            'term',
-          );
-        } else {
-          this.log.report(`refusing trials: ${refusal}`);
-          // Backing off (2, 4, 8, 16 s by default) spreads the deliveries a refusal uses up over time,
-          // so a busy worker that can run the trial frees a slot before they run out.
-          const base = this.options.refuseDelayMs ?? 2000;
-          msg.nak(Math.min(base * 2 ** Math.min(delivery - 1, 16), MAX_REFUSE_DELAY_MS));
-        }
+        await this.refuse(msg, spec, refusal);
         return;
       }
 
@@ -448,6 +444,54 @@ export class NatsWorker {
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /**
+   * A refused delivery. The trial goes back to the queue for another worker, after a delay that grows
+   * with its refusals (2, 4, 8, 16, 30 s by default), so a busy capable worker frees a slot meanwhile.
+   * Refusals must not use up max_deliver (that would fail a trial only this worker cannot run): before
+   * the message's last delivery it is published again as a new message (fresh delivery count, the
+   * refusals so far in a header; its message id makes a retried publish a duplicate) and the old one
+   * is termed. After `maxRefusals` refusals in all, the trial ends failed with the reason.
+   */
+  private async refuse(msg: JsMsg, spec: TrialSpec, reason: string): Promise<void> {
+    const delivery = msg.info.deliveryCount;
+    const before = Number(msg.headers?.get(REFUSALS_HEADER) ?? '0');
+    // Every delivery of this message counts as refused (conservative: an earlier one may have timed out).
+    const refusals = (Number.isSafeInteger(before) && before > 0 ? before : 0) + delivery;
+    const maxRefusals = this.options.maxRefusals ?? 10;
+    const error = `refused by worker ${this.name}: ${reason}`;
+    if (refusals >= maxRefusals) {
+      const why = `${error} (refused ${refusals} times in all: no worker accepted the trial)`;
+      await this.finish(msg, failedResult(spec, this.name, why), 'term');
+      return;
+    }
+    this.log.report(`refusing trials: ${reason}`);
+    const base = this.options.refuseDelayMs ?? 2000;
+    const delay = Math.min(base * 2 ** Math.min(refusals - 1, 16), MAX_REFUSE_DELAY_MS);
+    const max = this.settings.maxDeliver;
+    if (max < 0 || delivery < max - 1) {
+      msg.nak(delay);
+      return;
+    }
+    // The next delivery would be the last: queue the trial again as a new message instead.
+    const h = headers();
+    h.set(REFUSALS_HEADER, String(refusals));
+    try {
+      // Wait first, holding the message (working() keeps it), so the refusals stay spread out.
+      await sleep(delay);
+      await this.publishRetrying(() =>
+        this.js.publish(msg.subject, encodeMessage(spec), {
+          msgID: `${trialMsgId(spec)}/requeued/${refusals}`,
+          headers: h,
+        }),
+      );
+    } catch (err) {
+      this.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`);
+      msg.nak(delay);
+      return;
+    }
+    msg.term();
   }
 
   /** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
