@@ -10,7 +10,6 @@ describe('chaos: faults injected into a real NATS deployment (one run per scenar
   this.timeout(300_000);
   const seed = Number(process.env.HPO_CHAOS_SEED ?? 1);
   for (const [index, scenario] of SCENARIOS.entries()) {
-    if (scenario.fullRunOnly) continue;
     it(`${scenario.name}: every trial once, in its final state, nothing lost or duplicated`, async () => {
       const r = await runScenario(scenario, seed, index);
       assert.ok(r.trials > 0, 'no trials ran');

@@ -26,8 +26,6 @@ export interface ScenarioResult extends Verdict {
 export interface Scenario {
   name: string;
   description: string;
-  /** Left out of the short run in `npm test` (see docs/RELIABILITY.md, "Open"). */
-  fullRunOnly?: boolean;
   run(c: Cluster, rng: Prng, seed: number): Promise<ScenarioResult>;
 }
 
