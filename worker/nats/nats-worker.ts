@@ -396,6 +396,10 @@ export class NatsWorker {
   private async process(held: Held, spec: TrialSpec): Promise<void> {
     const { msg } = held;
     const delivery = msg.info.deliveryCount;
+    // A redelivery: re-read max_deliver first. The orchestrator may have changed it since this worker
+    // read it (a worker that starts first creates the consumer with its own defaults); a stale value
+    // would nak a last delivery instead of ending the trial.
+    if (delivery > 1) await this.refreshSettings();
     const max = this.settings.maxDeliver;
     const last = max > 0 && delivery >= max;
     if (delivery > 1) this.counters.redelivered++;
@@ -460,6 +464,7 @@ export class NatsWorker {
     // Every delivery of this message counts as refused (conservative: an earlier one may have timed out).
     const refusals = (Number.isSafeInteger(before) && before > 0 ? before : 0) + delivery;
     const maxRefusals = this.options.maxRefusals ?? 10;
+    await this.refreshSettings(); // the decision below depends on the current max_deliver
     const error = `refused by worker ${this.name}: ${reason}`;
     if (refusals >= maxRefusals) {
       const why = `${error} (refused ${refusals} times in all: no worker accepted the trial)`;
