@@ -218,22 +218,23 @@ describe('NATS transport: failures and the bus', function () {
     assert.equal(rec2.results.length, 1);
   });
 
-  it('a trial refused on every delivery ends failed with the refusal after max_deliver, and is termed', async () => {
+  it('a trial refused everywhere is re-queued past max_deliver, then ends failed after maxRefusals, and is termed', async () => {
     const rec = new Recorder();
     const t = await transport(rec, { maxDeliver: 3 });
     const refuse = (s: TrialSpec) =>
       s.data?.sha256 === 'mine' ? null : `data set sha256 mismatch: trial wants ${s.data?.sha256}, have mine`;
-    const a = await startWorker('a', { accept: refuse, refuseDelayMs: 50 });
-    const b = await startWorker('b', { accept: refuse, refuseDelayMs: 50 });
+    const a = await startWorker('a', { accept: refuse, refuseDelayMs: 50, maxRefusals: 5 });
+    const b = await startWorker('b', { accept: refuse, refuseDelayMs: 50, maxRefusals: 5 });
     await t.submit(spec('refused', { x: 1, epochs: 2 }, { data: { seed: 1, sha256: 'theirs' } }));
     await rec.waitForResults(1);
     const [r] = rec.results;
     assert.equal(r.state, 'failed');
     assert.match(
       r.error ?? '',
-      /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(delivery 3 of 3\)/,
+      /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(refused 5 times in all: no worker accepted the trial\)/,
     );
-    assert.equal(a.stats().refused + b.stats().refused, 3);
+    // 5 refusals with max_deliver 3: the trial was queued again twice (refusals do not use up deliveries).
+    assert.equal(a.stats().refused + b.stats().refused, 5);
     // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
     await until('the queue to empty', async () => (await queued()) === 0, 5000);
   });

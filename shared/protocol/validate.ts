@@ -120,12 +120,19 @@ function entries(value: unknown, field: string): [string, unknown][] {
   return list;
 }
 
+/** `field.key` for an error, with a long or unprintable key shortened (an error stays one short line). */
+function keyPath(field: string, key: string): string {
+  if (key.length <= 40 && !hasControlCharacter(key)) return `${field}.${key}`;
+  const shown = JSON.stringify(key.slice(0, 40));
+  return `${field}[${key.length > 40 ? `${shown}… (${key.length} characters)` : shown}]`;
+}
+
 function params(value: unknown): TrialParams {
   const out: TrialParams = {};
   for (const [key, v] of entries(value, 'params')) {
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-    } else fail(`params.${key}`, 'a finite number, string or boolean', v);
+    } else fail(keyPath('params', key), 'a finite number, string or boolean', v);
   }
   return out;
 }
@@ -137,7 +144,7 @@ function metrics(value: unknown): Record<string, number> {
     let n: number;
     if (typeof v === 'number') n = v;
     else if (v === null) n = NaN;
-    else fail(`metrics.${key}`, 'a number', v);
+    else fail(keyPath('metrics', key), 'a number', v);
     Object.defineProperty(out, key, { value: n, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -297,10 +304,15 @@ export function decodeJson(data: Uint8Array, maxBytes = MAX_MESSAGE_BYTES): Vali
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (err) {
-    return {
-      ok: false,
-      error: `payload: not valid JSON (${err instanceof Error ? err.message : String(err)})`,
-    };
+    // V8's message quotes the text near the error: keep it one short printable line (no log injection).
+    const detail = (err instanceof Error ? err.message : String(err))
+      .replace(
+        // eslint-disable-next-line no-control-regex -- matching control characters is the point
+        /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+        (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+      )
+      .slice(0, 160);
+    return { ok: false, error: `payload: not valid JSON (${detail})` };
   }
 }
 

@@ -51,6 +51,11 @@ export interface NatsConnectionOptions {
   name?: string;
 }
 
+/** Server URLs for logs and errors, with any credentials in them (`nats://user:pass@host`) masked. */
+export function displayServers(servers: readonly string[]): string {
+  return servers.map((s) => s.replace(/^([a-z]+:\/\/)[^@/\s]*@/i, '$1***@')).join(', ');
+}
+
 /**
  * Connects (failing fast with the servers named if none answers), then reconnects forever: a worker or
  * an orchestrator outlives server restarts.
@@ -88,7 +93,9 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
     return await connect(opts);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    throw new HpoError(`cannot connect to NATS at ${options.servers.join(', ')}: ${why}`, { cause: err });
+    throw new HpoError(`cannot connect to NATS at ${displayServers(options.servers)}: ${why}`, {
+      cause: err,
+    });
   }
 }
 

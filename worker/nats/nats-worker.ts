@@ -14,7 +14,7 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Subscription, headers } from '@nats-io/transport-node';
 import {
   type BusNames,
   DEFAULT_SUBJECT_PREFIX,
@@ -22,6 +22,7 @@ import {
   type WorkerHeartbeat,
   busNames,
   epochMsgId,
+  trialMsgId,
 } from '../../shared/protocol/bus.js';
 import {
   type Decision,
@@ -73,8 +74,17 @@ export interface NatsWorkerOptions {
   heartbeatMs?: number;
   /** Lifetime of one pull request (default 10000, at least 1000). */
   fetchExpiresMs?: number;
-  /** nak delay after refusing a trial, so another worker takes it (default 2000). */
+  /**
+   * nak delay after a trial's first refusal, so another worker takes it (default 2000); it doubles with
+   * each further refusal (at most 30 s).
+   */
   refuseDelayMs?: number;
+  /**
+   * Refusals (by any worker) after which a trial ends failed with the reason: nobody in the fleet can
+   * run it (default 10). Refusals do not use up `max_deliver`: a refused message about to reach its
+   * last delivery is queued again as a new message carrying the count (header `Hpo-Refusals`).
+   */
+  maxRefusals?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
   retryDelayMs?: number;
   /**
@@ -117,6 +127,11 @@ interface Held {
   /** Why the trial was aborted: a cancel acks it away, a drain hands it back. */
   reason?: 'cancel' | 'drain';
 }
+
+/** Longest nak delay after a refusal. */
+const MAX_REFUSE_DELAY_MS = 30_000;
+/** Header of a re-queued refused trial: refusals before this message. */
+export const REFUSALS_HEADER = 'Hpo-Refusals';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -387,6 +402,10 @@ export class NatsWorker {
   private async process(held: Held, spec: TrialSpec): Promise<void> {
     const { msg } = held;
     const delivery = msg.info.deliveryCount;
+    // A redelivery: re-read max_deliver first. The orchestrator may have changed it since this worker
+    // read it (a worker that starts first creates the consumer with its own defaults); a stale value
+    // would nak a last delivery instead of ending the trial.
+    if (delivery > 1) await this.refreshSettings();
     const max = this.settings.maxDeliver;
     const last = max > 0 && delivery >= max;
     if (delivery > 1) this.counters.redelivered++;
@@ -406,17 +425,7 @@ export class NatsWorker {
       if (held.controller.signal.aborted) return await this.interrupted(held, spec, last);
       if (refusal !== null) {
         this.counters.refused++;
-        const error = `refused by worker ${this.name}: ${refusal}`;
-        if (last) {
-          await this.finish(
-            msg,
-            failedResult(spec, this.name, `${error} (delivery ${delivery} of ${max})`),
-            'term',
-          );
-        } else {
-          this.log.report(`refusing trials: ${refusal}`);
-          msg.nak(this.options.refuseDelayMs ?? 2000);
-        }
+        await this.refuse(msg, spec, refusal);
         return;
       }
 
@@ -447,6 +456,55 @@ export class NatsWorker {
     }
   }
 
+  /**
+   * A refused delivery. The trial goes back to the queue for another worker, after a delay that grows
+   * with its refusals (2, 4, 8, 16, 30 s by default), so a busy capable worker frees a slot meanwhile.
+   * Refusals must not use up max_deliver (that would fail a trial only this worker cannot run): before
+   * the message's last delivery it is published again as a new message (fresh delivery count, the
+   * refusals so far in a header; its message id makes a retried publish a duplicate) and the old one
+   * is termed. After `maxRefusals` refusals in all, the trial ends failed with the reason.
+   */
+  private async refuse(msg: JsMsg, spec: TrialSpec, reason: string): Promise<void> {
+    const delivery = msg.info.deliveryCount;
+    const before = Number(msg.headers?.get(REFUSALS_HEADER) ?? '0');
+    // Every delivery of this message counts as refused (conservative: an earlier one may have timed out).
+    const refusals = (Number.isSafeInteger(before) && before > 0 ? before : 0) + delivery;
+    const maxRefusals = this.options.maxRefusals ?? 10;
+    await this.refreshSettings(); // the decision below depends on the current max_deliver
+    const error = `refused by worker ${this.name}: ${reason}`;
+    if (refusals >= maxRefusals) {
+      const why = `${error} (refused ${refusals} times in all: no worker accepted the trial)`;
+      await this.finish(msg, failedResult(spec, this.name, why), 'term');
+      return;
+    }
+    this.log.report(`refusing trials: ${reason}`);
+    const base = this.options.refuseDelayMs ?? 2000;
+    const delay = Math.min(base * 2 ** Math.min(refusals - 1, 16), MAX_REFUSE_DELAY_MS);
+    const max = this.settings.maxDeliver;
+    if (max < 0 || delivery < max - 1) {
+      msg.nak(delay);
+      return;
+    }
+    // The next delivery would be the last: queue the trial again as a new message instead.
+    const h = headers();
+    h.set(REFUSALS_HEADER, String(refusals));
+    try {
+      // Wait first, holding the message (working() keeps it), so the refusals stay spread out.
+      await sleep(delay);
+      await this.publishRetrying(() =>
+        this.js.publish(msg.subject, encodeMessage(spec), {
+          msgID: `${trialMsgId(spec)}/requeued/${refusals}`,
+          headers: h,
+        }),
+      );
+    } catch (err) {
+      this.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`);
+      msg.nak(delay);
+      return;
+    }
+    msg.term();
+  }
+
   /** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
   private async interrupted(held: Held, spec: TrialSpec, last: boolean): Promise<void> {
     if (held.reason === 'cancel') {
@@ -470,29 +528,39 @@ export class NatsWorker {
    * after ack_wait and the trial runs again.
    */
   private async finish(msg: JsMsg, result: ResultEvent, how: 'ack' | 'term'): Promise<boolean> {
-    const delays = [250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000];
-    for (let i = 0; ; i++) {
-      try {
-        await publishResult(this.js, this.names, result);
-        break;
-      } catch (err) {
-        if (i >= delays.length || this.nc.isClosed()) {
-          this.counters.busErrors++;
-          this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
-          return false;
-        }
-        await sleep(delays[i]);
-      }
+    try {
+      await this.publishRetrying(() => publishResult(this.js, this.names, result));
+    } catch (err) {
+      this.counters.busErrors++;
+      this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
+      return false;
     }
     if (how === 'term') msg.term();
     else await msg.ackAck().catch(() => msg.ack());
     return true;
   }
 
+  /** Publishes with retries for about a minute (a server restart, a lost publish ack). */
+  private async publishRetrying(publish: () => Promise<unknown>): Promise<void> {
+    const delays = [250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000];
+    for (let i = 0; ; i++) {
+      try {
+        await publish();
+        return;
+      } catch (err) {
+        if (i >= delays.length || this.nc.isClosed()) throw err;
+        await sleep(delays[i]);
+      }
+    }
+  }
+
   private async onEpoch(e: EpochEvent, publishes: Promise<void>[]): Promise<Decision> {
     const body = encodeMessage(e);
+    // Retried like a result (same message id: de-duplicated), so a server restart does not lose epochs.
     publishes.push(
-      this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }).then(
+      this.publishRetrying(() =>
+        this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }),
+      ).then(
         () => undefined,
         (err: unknown) => {
           this.counters.busErrors++;

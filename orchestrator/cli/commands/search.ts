@@ -13,7 +13,7 @@ import type { Store } from '../../store/index.js';
 import { createStrategy } from '../../strategies/index.js';
 import { InProcessTransport, type Transport } from '../../transport/index.js';
 import { NatsTransport } from '../../transport/nats/index.js';
-import { connectNats } from '../../../worker/nats/index.js';
+import { connectNats, displayServers } from '../../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../api/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
@@ -129,7 +129,7 @@ async function openTransport(
   });
   return {
     transport,
-    where: `workers on NATS ${nats.servers.join(', ')}`,
+    where: `workers on NATS ${displayServers(nats.servers)}`,
     stopResponder: startQueryResponder(nc, store, name),
     invalidMessages: () => transport.invalidMessages,
   };

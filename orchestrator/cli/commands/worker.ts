@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../../worker/backends/backend.js';
 import { createDataCheck } from '../../../worker/data/check.js';
 import { UsageError } from '../../../worker/errors.js';
-import { connectNats, listWorkers, NatsWorker } from '../../../worker/nats/index.js';
+import { connectNats, displayServers, listWorkers, NatsWorker } from '../../../worker/nats/index.js';
 import { TrialPool } from '../../../worker/pool/index.js';
 import {
   addNatsOptions,
@@ -92,7 +92,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       announceMetrics(metrics);
       await worker.start();
       log(
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${settings.servers.join(', ')}`,
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${displayServers(settings.servers)}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {

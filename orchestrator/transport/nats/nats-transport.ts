@@ -274,18 +274,30 @@ export class NatsTransport implements Transport {
     const jsm = this.jsm;
     if (!jsm) throw new HpoError('transport not started');
     const durable = this.names.orchestratorConsumer(experiment);
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: this.names.eventsFilter(experiment),
+      ack_wait: nanos(this.options.eventsAckWaitMs ?? 30_000),
+      max_ack_pending: 1000,
+    };
     try {
-      await jsm.consumers.info(this.names.eventsStream, durable);
+      const info = await jsm.consumers.info(this.names.eventsStream, durable);
+      if (info.num_ack_pending > 0 && (this.options.experiments ?? []).includes(experiment)) {
+        // A previous orchestrator died holding these events: the server would hand them back only after
+        // ack_wait, after later ones (a trial's result before its last epoch, whose row would be lost).
+        // Replay from the ack floor, in stream order; handlers are idempotent.
+        await jsm.consumers.delete(this.names.eventsStream, durable);
+        await jsm.consumers.add(this.names.eventsStream, {
+          ...config,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: info.ack_floor.stream_seq + 1,
+        });
+      }
     } catch (err) {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-      await jsm.consumers.add(this.names.eventsStream, {
-        durable_name: durable,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: this.names.eventsFilter(experiment),
-        ack_wait: nanos(this.options.eventsAckWaitMs ?? 30_000),
-        max_ack_pending: 1000,
-      });
+      await jsm.consumers.add(this.names.eventsStream, config);
     }
     listener.decide = this.nc.subscribe(this.names.decideSubject(experiment), {
       callback: (err, msg) => {
