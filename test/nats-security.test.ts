@@ -147,7 +147,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
     );
   });
 
-  it('a whole search with token auth prints the token nowhere: logs, outputs, status, HTTP API', async () => {
+  it('a whole search with token auth prints the token nowhere: logs, outputs, status, HTTP API, metrics', async () => {
     const s = await server(`authorization { token: "${TOKEN}" }\n`);
     const space = join(dir, 'space.yaml');
     await writeFile(
@@ -156,7 +156,19 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
     );
     const env = { HPO_NATS_TOKEN: TOKEN };
     const worker = startHpo(
-      ['worker', '--nats', s.url, '--concurrency', '2', '--backend', 'cpu', '--name', 'sw'],
+      [
+        'worker',
+        '--nats',
+        s.url,
+        '--concurrency',
+        '2',
+        '--backend',
+        'cpu',
+        '--name',
+        'sw',
+        '--metrics-port',
+        '0',
+      ],
       env,
     );
     let workerOut = '';
@@ -178,6 +190,8 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
           TOKEN,
           '--http-port',
           '0',
+          '--metrics-port',
+          '0',
         ],
         {},
       );
@@ -195,10 +209,19 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       const api = /api (http:\/\/127\.0\.0\.1:\d+)\/api\/status/.exec(out);
       assert.ok(api, `the HTTP API binds 127.0.0.1 by default:\n${out}`);
       const http = await (await fetch(`${api[1]}/api/status`)).text();
+      // Both /metrics endpoints bind 127.0.0.1 by default; scraped while the trials run.
+      const metricsPattern = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/;
+      const scraped: string[] = [];
+      for (const log of [out, workerOut]) {
+        const m = metricsPattern.exec(log);
+        assert.ok(m, `/metrics binds 127.0.0.1 by default:\n${log}`);
+        scraped.push(await (await fetch(m[1])).text());
+      }
+      assert.match(scraped.join('\n'), /^hpo_worker_slots\{worker="sw"\} 2$/m);
       const code = await new Promise<number | null>((res) => search.once('exit', res));
       assert.equal(code, 0, out);
       const board = await runHpo(['leaderboard', 'sec', '--db', db, '--format', 'json']);
-      for (const text of [out, workerOut, status.stdout, status.stderr, board.stdout, http]) {
+      for (const text of [out, workerOut, status.stdout, status.stderr, board.stdout, http, ...scraped]) {
         assert.ok(!text.includes(TOKEN), `the token was printed:\n${text}`);
       }
       assert.match(out, /sec: completed; 2 completed/);
