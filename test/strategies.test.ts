@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
 import type { TrialParams } from '../shared/protocol/index.js';
-import type { ParamSpec, SearchSpace } from '../orchestrator/search-space/index.js';
+import type { ParamSpec } from '../orchestrator/search-space/index.js';
 import {
   configKey,
   createStrategy,
@@ -11,20 +11,11 @@ import {
   type Strategy,
   TpeStrategy,
 } from '../orchestrator/strategies/index.js';
+import { syntheticSpace } from './helpers/space.js';
 import { Prng } from '../worker/data/prng.js';
 import { UsageError } from '../worker/errors.js';
 
-function space(parameters: Record<string, ParamSpec>, extra: Partial<SearchSpace> = {}): SearchSpace {
-  return {
-    method: 'random',
-    metric: { name: 'val_acc', goal: 'maximize' },
-    parameters,
-    task: 'synthetic',
-    seed: 1,
-    data: { seed: 1 },
-    ...extra,
-  };
-}
+const space = syntheticSpace;
 
 /** Proposals until null (or `limit`), feeding back what was proposed like the orchestrator does. */
 function run(strategy: Strategy, limit = 1000, seen: TrialParams[] = []): TrialParams[] {

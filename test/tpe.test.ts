@@ -8,17 +8,10 @@ import {
   type Strategy,
   TpeStrategy,
 } from '../orchestrator/strategies/index.js';
+import { syntheticSpace } from './helpers/space.js';
 
 function space(parameters: Record<string, ParamSpec>, extra: Partial<SearchSpace> = {}): SearchSpace {
-  return {
-    method: 'bayes',
-    metric: { name: 'val_acc', goal: 'maximize' },
-    parameters,
-    task: 'synthetic',
-    seed: 1,
-    data: { seed: 1 },
-    ...extra,
-  };
+  return syntheticSpace(parameters, { method: 'bayes', ...extra });
 }
 
 /** Sequential search: propose, evaluate, record; returns every proposal with its value. */
