@@ -41,16 +41,11 @@ export interface LeaderboardAnswer {
 }
 
 export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummary {
-  const trials = store.listTrials(exp.name);
+  const byState = store.countTrials(exp.name);
   const counts: Record<string, number> = {
-    total: trials.length,
-    pending: 0,
-    running: 0,
-    completed: 0,
-    stopped: 0,
-    failed: 0,
+    total: Object.values(byState).reduce((a, b) => a + b, 0),
+    ...byState,
   };
-  for (const t of trials) counts[t.state]++;
   const [best] = store.leaderboard(exp.name, { top: 1 });
   return {
     name: exp.name,

@@ -15,7 +15,7 @@ import { trackInvalidMessages } from '../../worker/metrics/invalid-messages.js';
 import { archLabel, backendLabel } from '../../worker/metrics/worker-metrics.js';
 import type { SearchObserver } from '../core/observer.js';
 import type { Goal } from '../search-space/types.js';
-import { FINAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
+import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
 
 export interface OrchestratorMetricsOptions {
   registry: Registry;
@@ -34,7 +34,6 @@ export interface OrchestratorMetricsOptions {
 export const DEFAULT_METRICS_TOP = 20;
 export const DEFAULT_METRICS_RETENTION_SECONDS = 3600;
 
-const TRIAL_STATES: TrialState[] = ['pending', 'running', 'completed', 'stopped', 'failed'];
 /** Trial durations: a second (synthetic) to a day (large CNNs on cpu). */
 const TRIAL_BUCKETS = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];
 /** Dispatch latency: milliseconds on an idle fleet to minutes when trials wait in the queue. */
@@ -112,9 +111,8 @@ export class OrchestratorMetrics implements SearchObserver {
       registers,
       collect() {
         for (const name of experiments.keys()) {
-          const counts = new Map<TrialState, number>(TRIAL_STATES.map((s) => [s, 0]));
-          for (const t of store.listTrials(name)) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
-          for (const [state, n] of counts) this.set({ experiment: name, state }, n);
+          const counts = store.countTrials(name);
+          for (const state of TRIAL_STATES) this.set({ experiment: name, state }, counts[state]);
         }
       },
     });

@@ -13,6 +13,7 @@ import { checkDatabase, migrate, notSqlite, SCHEMA_VERSION } from './migrations.
 import { StoreError } from './store-error.js';
 import {
   FINAL_STATES,
+  TRIAL_STATES,
   type EpochRecord,
   type ExperimentRecord,
   type ExperimentStatus,
@@ -323,6 +324,14 @@ export class SqliteStore implements Store {
     );
   }
 
+  countTrials(experiment: string): Record<TrialState, number> {
+    return this.guard(`count the trials of experiment '${experiment}'`, () => {
+      const counts = Object.fromEntries(TRIAL_STATES.map((s) => [s, 0])) as Record<TrialState, number>;
+      for (const row of this.sql.countTrials.all(experiment)) counts[row.state] = row.n;
+      return counts;
+    });
+  }
+
   listEpochs(experiment: string, trialId: string): EpochRecord[] {
     return this.guard(`list the epochs of trial ${trialId} of experiment '${experiment}'`, () =>
       this.sql.listEpochs.all(experiment, trialId).map(toEpoch),
@@ -470,6 +479,9 @@ function prepareStatements(db: Database.Database) {
     ),
     listTrials: db.prepare<[string], TrialRow>(
       `SELECT * FROM trials WHERE experiment = ? ORDER BY idx, trial_id`,
+    ),
+    countTrials: db.prepare<[string], { state: TrialState; n: number }>(
+      `SELECT state, COUNT(*) AS n FROM trials WHERE experiment = ? GROUP BY state`,
     ),
     // pending -> running, and running -> running (a redelivery): either way a new attempt.
     startTrial: db.prepare<Key & { worker: string | null; now: number }, { attempt: number }>(

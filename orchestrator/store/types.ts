@@ -6,6 +6,7 @@ export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
 /** pending: created, not yet dispatched (or interrupted and waiting to re-run). */
 export type TrialState = 'pending' | 'running' | FinalState;
 export const FINAL_STATES: readonly TrialState[] = ['completed', 'stopped', 'failed'];
+export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', ...FINAL_STATES];
 
 export interface ExperimentRecord {
   name: string;
@@ -113,6 +114,8 @@ export interface Store {
 
   getTrial(experiment: string, trialId: string): TrialRecord | undefined;
   listTrials(experiment: string): TrialRecord[];
+  /** How many trials of the experiment are in each state (every state present; all 0 for an unknown one). */
+  countTrials(experiment: string): Record<TrialState, number>;
   listEpochs(experiment: string, trialId: string): EpochRecord[];
   /** Completed and stopped trials with a value, best first by the experiment's metric goal. */
   leaderboard(experiment: string, options?: LeaderboardOptions): TrialRecord[];

@@ -194,6 +194,28 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
         );
         assert.deepEqual(store.listTrials('missing'), []);
       });
+
+      it('countTrials counts every state, 0 for states without trials and for unknown experiments', () => {
+        store.createExperiment('exp', makeSpace(), 's');
+        for (const i of [0, 1, 2, 3]) store.addTrial('exp', makeTrial(i));
+        store.startTrial('exp', makeTrial(0).trial_id, 'w');
+        store.startTrial('exp', makeTrial(1).trial_id, 'w');
+        store.recordResult('exp', makeTrial(1).trial_id, makeResult({ val_acc: 0.5 }));
+        assert.deepEqual(store.countTrials('exp'), {
+          pending: 2,
+          running: 1,
+          completed: 1,
+          stopped: 0,
+          failed: 0,
+        });
+        assert.deepEqual(store.countTrials('missing'), {
+          pending: 0,
+          running: 0,
+          completed: 0,
+          stopped: 0,
+          failed: 0,
+        });
+      });
     });
 
     describe('startTrial', () => {
