@@ -212,9 +212,14 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       // Both /metrics endpoints bind 127.0.0.1 by default; scraped while the trials run.
       const metricsPattern = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/;
       const scraped: string[] = [];
-      for (const log of [out, workerOut]) {
-        const m = metricsPattern.exec(log);
-        assert.ok(m, `/metrics binds 127.0.0.1 by default:\n${log}`);
+      for (const log of [() => out, () => workerOut]) {
+        // Each process prints its URL once its metrics are registered (the worker may still be starting).
+        let m = metricsPattern.exec(log());
+        for (let i = 0; !m && i < 600; i++) {
+          await new Promise((res) => setTimeout(res, 50));
+          m = metricsPattern.exec(log());
+        }
+        assert.ok(m, `/metrics binds 127.0.0.1 by default:\n${log()}`);
         scraped.push(await (await fetch(m[1])).text());
       }
       assert.match(scraped.join('\n'), /^hpo_worker_slots\{worker="sw"\} 2$/m);
