@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is compiled from orchestrator/cli/ into dist/ by `npm run build` (run by `prepare`).
-import { main } from '../dist/orchestrator/cli/main.js';
+// Thin launcher: the CLI is compiled from cli/ into dist/ by `npm run build` (run by `prepare`).
+import { main } from '../dist/cli/main.js';
 
 main(process.argv).then(
   (code) => {

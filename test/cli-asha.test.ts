@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { SearchRunner } from '../orchestrator/core/index.js';
 import { AshaScheduler, bracketRungs } from '../orchestrator/schedulers/index.js';
 import { parseSearchSpace } from '../orchestrator/search-space/index.js';
-import { builtinTaskCatalog } from '../orchestrator/search-space/builtin-tasks.js';
+import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
 import { InProcessTransport } from '../orchestrator/transport/index.js';

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strict as assert } from 'node:assert';
-import { canConnect, freePort } from '../orchestrator/bench/nats-server.js';
-import { findExecutable } from '../orchestrator/cli/find-executable.js';
+import { canConnect, freePort } from '../bench/nats-server.js';
+import { findExecutable } from '../cli/find-executable.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 
 function alive(pid: number): boolean {

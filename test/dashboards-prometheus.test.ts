@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { strict as assert } from 'node:assert';
 import type { Dashboard, VariableModel } from '@grafana/schema';
 import { allDashboards } from '../dashboards/src/index.js';
-import { freePort } from '../orchestrator/bench/nats-server.js';
+import { freePort } from '../bench/nats-server.js';
 import { startHpo } from './helpers/cli.js';
 import { startNatsServer, type NatsServerHandle } from './helpers/nats-server.js';
 import { type PrometheusHandle, startPrometheus } from './helpers/prometheus.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { PNG } from 'pngjs';
 
-import { DataError, UsageError } from '../worker/errors.js';
+import { DataError, UsageError } from '../shared/errors.js';
 import {
   cacheFileName,
   datasetInfo,

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { strict as assert } from 'node:assert';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROMETHEUS } from '../dashboards/src/index.js';
-import { findExecutable } from '../orchestrator/cli/find-executable.js';
+import { findExecutable } from '../cli/find-executable.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -34,7 +34,8 @@ import {
   validateTrialSpec,
   validateWorkerHeartbeat,
 } from '../shared/protocol/validate.js';
-import { NatsWorker, connectNats, listWorkers } from '../worker/nats/index.js';
+import { NatsWorker, connectNats } from '../worker/nats/index.js';
+import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { builtinTaskCatalog } from '../orchestrator/search-space/builtin-tasks.js';
+import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
 import {
   SearchSpaceError,
   type SearchSpace,
@@ -15,7 +15,7 @@ import {
   parseSearchSpace,
 } from '../orchestrator/search-space/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
-import { UsageError } from '../worker/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 const tasks = builtinTaskCatalog();
 const FILE = 'fuzz.yaml';

@@ -9,7 +9,7 @@ import { ModelKeeper, parseSavePolicy } from '../orchestrator/artifacts/index.js
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { validateResultEvent, validateTrialSpec } from '../shared/protocol/validate.js';
 import { selectBackend } from '../worker/backends/index.js';
-import { UsageError } from '../worker/errors.js';
+import { UsageError } from '../shared/errors.js';
 import {
   encodeDigitPng,
   loadModelFiles,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { ARCHITECTURES, architectureNames, disposeModel, getArchitecture } from '../worker/models/index.js';
-import { UsageError } from '../worker/errors.js';
+import { UsageError } from '../shared/errors.js';
 
 /** Parameter counts worked out by hand from the layer lists in docs/MODELS.md. */
 const EXPECTED_PARAMS: Record<string, number> = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { natsSettings } from '../orchestrator/cli/nats-options.js';
-import { UsageError } from '../worker/errors.js';
+import { natsSettings } from '../cli/options/nats-options.js';
+import { UsageError } from '../shared/errors.js';
 
 describe('NATS connection options (flags and environment)', () => {
   it('no URL anywhere: undefined (this machine only)', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { builtinTaskCatalog } from '../orchestrator/search-space/builtin-tasks.js';
+import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
 import {
   catalogFromTasks,
   gridSize,
@@ -13,7 +13,7 @@ import {
   type SearchSpace,
   type SearchSpaceIssue,
 } from '../orchestrator/search-space/index.js';
-import { UsageError } from '../worker/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { architectureNames } from '../worker/models/registry.js';
 
 const tasks = builtinTaskCatalog();

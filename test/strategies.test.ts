@@ -12,8 +12,8 @@ import {
   TpeStrategy,
 } from '../orchestrator/strategies/index.js';
 import { syntheticSpace } from './helpers/space.js';
-import { Prng } from '../worker/data/prng.js';
-import { UsageError } from '../worker/errors.js';
+import { Prng } from '../shared/prng.js';
+import { UsageError } from '../shared/errors.js';
 
 const space = syntheticSpace;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { subsetSplit, type TwoDigitDataset } from '../worker/data/index.js';
-import { UsageError } from '../worker/errors.js';
+import { UsageError } from '../shared/errors.js';
 import { selectBackend } from '../worker/backends/index.js';
 import {
   train,

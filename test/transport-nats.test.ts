@@ -14,8 +14,8 @@ import {
   NatsWorker,
   type NatsWorkerOptions,
   connectNats,
-  listWorkers,
 } from '../worker/nats/index.js';
+import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { Recorder, transportContract } from './contracts/transport.contract.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';

@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HpoError } from '../../worker/errors.js';
+import { HpoError } from '../../shared/errors.js';
 import type { Store } from '../store/types.js';
 import { answerQuery, parseQuery } from './query.js';
 

@@ -1,7 +1,7 @@
 /** Answers status and leaderboard requests about one experiment on the bus (request/reply). */
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames } from '../../shared/protocol/bus.js';
-import { HpoError } from '../../worker/errors.js';
+import { HpoError } from '../../shared/errors.js';
 import { decodeJson, encodeMessage } from '../../shared/protocol/validate.js';
 import type { Store } from '../store/types.js';
 import { answerQuery, parseQuery } from './query.js';

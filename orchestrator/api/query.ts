@@ -2,7 +2,7 @@
  * Questions about an experiment that the CLI answers from a local database, and a running orchestrator
  * answers for other machines (over NATS request/reply and its HTTP endpoint): the same JSON either way.
  */
-import { trialRung } from '../schedulers/rungs.js';
+import { trialRung } from '../search-space/hyperband.js';
 import type { ExperimentRecord, Store, TrialRecord } from '../store/types.js';
 
 export type Query = { kind: 'status' } | { kind: 'leaderboard'; top?: number };

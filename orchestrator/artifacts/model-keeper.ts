@@ -7,7 +7,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import type { ResultEvent } from '../../shared/protocol/index.js';
 import type { Store } from '../store/types.js';
-import { MODEL_METADATA_FILE } from '../../worker/model-files/metadata.js';
+import { MODEL_METADATA_FILE } from '../../shared/protocol/model-metadata.js';
 import type { SavePolicy } from './save-policy.js';
 
 export interface ModelKeeperOptions {

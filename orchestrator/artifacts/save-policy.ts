@@ -1,5 +1,5 @@
 /** Which trials keep their trained model: all, none, or the best k by the validation objective. */
-import { UsageError } from '../../worker/errors.js';
+import { UsageError } from '../../shared/errors.js';
 
 export type SavePolicy = { kind: 'all' } | { kind: 'none' } | { kind: 'top'; k: number };
 

@@ -4,8 +4,8 @@
  * continues. The store is the source of truth, so a run can be killed at any point and resumed:
  * trials that were running are re-run, finished ones never.
  */
-import { mixSeed } from '../../worker/data/prng.js';
-import { HpoError } from '../../worker/errors.js';
+import { mixSeed } from '../../shared/prng.js';
+import { HpoError } from '../../shared/errors.js';
 import {
   type Decision,
   type EpochEvent,

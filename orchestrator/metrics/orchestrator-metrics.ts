@@ -11,8 +11,8 @@ import type {
   TrialParams,
   TrialSpec,
 } from '../../shared/protocol/index.js';
-import { trackInvalidMessages } from '../../worker/metrics/invalid-messages.js';
-import { archLabel, backendLabel } from '../../worker/metrics/worker-metrics.js';
+import { trackInvalidMessages } from '../../shared/metrics/invalid-messages.js';
+import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 import type { SearchObserver } from '../core/observer.js';
 import type { Goal } from '../search-space/types.js';
 import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';

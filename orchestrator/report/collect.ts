@@ -2,7 +2,7 @@
  * Everything a report shows, read from the store for one or more experiments of the same task and metric
  * (the report's SGD and Adam runs are two experiments: a sweep file cannot tie the rate to the optimizer).
  */
-import { UsageError } from '../../worker/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import type { Goal, SearchSpace } from '../search-space/types.js';
 import type {
   EpochRecord,

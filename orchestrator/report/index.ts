@@ -3,5 +3,5 @@ export * from './collect.js';
 export * from './html.js';
 export * from './markdown.js';
 export * from './reference.js';
-export * from './table.js';
+export * from './seed-table.js';
 export * from './write-report.js';

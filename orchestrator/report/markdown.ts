@@ -2,7 +2,7 @@
 import { hpoVersion } from '../core/run-info.js';
 import type { ReportData } from './collect.js';
 import type { Reference } from './reference.js';
-import { formatPair, formatPercentPair, type TableRow } from './table.js';
+import { formatPair, formatPercentPair, type TableRow } from './seed-table.js';
 
 /** A plot file (relative to the report) with its caption. */
 export interface PlotRef {

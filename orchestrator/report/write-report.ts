@@ -7,7 +7,7 @@ import { collectReport, type ReportData, trialLabel } from './collect.js';
 import { renderHtml } from './html.js';
 import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
 import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
-import { buildReportTable } from './table.js';
+import { buildReportTable } from './seed-table.js';
 
 export interface WriteReportOptions {
   reference?: Reference;

@@ -9,10 +9,15 @@
  * rungs.ts.
  */
 import type { Decision } from '../../shared/protocol/index.js';
-import { unitHash } from '../../worker/tasks/synthetic-task.js';
+import { unitHash } from '../../shared/prng.js';
 import type { HyperbandTerminate, Metric } from '../search-space/types.js';
 import { scoreOf } from './objective.js';
-import { bracketOf, bracketRungs, type HyperbandSettings, hyperbandSettings } from './rungs.js';
+import {
+  bracketOf,
+  bracketRungs,
+  type HyperbandSettings,
+  hyperbandSettings,
+} from '../search-space/hyperband.js';
 import type { FinishedTrial, Scheduler, TrialSnapshot } from './scheduler.js';
 import { ScoreTable } from './score-table.js';
 

@@ -13,4 +13,4 @@ export {
   rungReached,
   trialRung,
   type HyperbandSettings,
-} from './rungs.js';
+} from '../search-space/hyperband.js';

@@ -1,5 +1,5 @@
 /** The error a search-space file with mistakes raises: every problem found, each with its path. */
-import { UsageError } from '../../worker/errors.js';
+import { UsageError } from '../../shared/errors.js';
 
 /** One problem in a search-space file. */
 export interface SearchSpaceIssue {

@@ -22,7 +22,7 @@ export {
   readSearchSpaceFile,
   type LoadedSearchSpace,
   type ParseOptions,
-} from './parse.js';
+} from './parse-sweep.js';
 export { formatPath, SCHEMA_URL } from './schema.js';
 export {
   catalogFromTasks,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { HpoError } from '../../worker/errors.js';
+import { HpoError } from '../../shared/errors.js';
 import type { PathSegment } from './task-catalog.js';
 
 /** dist/orchestrator/search-space/schema.js → <repo>/search-spaces/sweep.schema.json */

@@ -1,5 +1,5 @@
 /** Errors of the experiment store. Each names the database file when there is one. */
-import { HpoError, type HpoErrorOptions } from '../../worker/errors.js';
+import { HpoError, type HpoErrorOptions } from '../../shared/errors.js';
 
 export interface StoreErrorOptions extends HpoErrorOptions {
   /** The database file concerned (':memory:' for an in-memory store). */

@@ -5,7 +5,7 @@
  * stopped; `seen` is not consulted.
  */
 import type { TrialParams } from '../../shared/protocol/index.js';
-import { UsageError } from '../../worker/errors.js';
+import { UsageError } from '../../shared/errors.js';
 import type { SearchSpace } from '../search-space/types.js';
 import { configAt, gridSize, valueCount } from '../search-space/values.js';
 import type { Strategy, StrategyState } from './strategy.js';

@@ -1,6 +1,5 @@
 /** The standard normal distribution's pieces the Parzen estimators need. */
-import type { Prng } from '../../worker/data/prng.js';
-import { unitFloat } from './sample.js';
+import { type Prng, unitFloat } from '../../shared/prng.js';
 
 const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
 

@@ -9,9 +9,8 @@
  *   estimator is the discrete distribution on the grid: the mixture's mass over each cell of width step.
  * - categorical: each choice's weight is priorWeight / k plus the number of observations of it.
  */
-import type { Prng } from '../../worker/data/prng.js';
 import { normalCdf, normalDraw, normalLogPdf } from './normal.js';
-import { unitFloat } from './sample.js';
+import { type Prng, unitFloat } from '../../shared/prng.js';
 
 const MAX_REJECTIONS = 100;
 

@@ -15,7 +15,7 @@
  * run_cap never runs out: the caller must stop it.
  */
 import type { TrialParams } from '../../shared/protocol/index.js';
-import { Prng } from '../../worker/data/prng.js';
+import { Prng } from '../../shared/prng.js';
 import type { SearchSpace } from '../search-space/types.js';
 import { configAt, gridSize, inSpace } from '../search-space/values.js';
 import { configKey, projectParams } from './key.js';

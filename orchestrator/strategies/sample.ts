@@ -1,15 +1,8 @@
 /** Drawing parameter values from their distributions with the integer PRNG (never Math.random). */
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
-import { Prng } from '../../worker/data/prng.js';
+import { type Prng, unitFloat } from '../../shared/prng.js';
 import type { ParamSpec, SearchSpace } from '../search-space/types.js';
 import { qRange, qValue } from '../search-space/values.js';
-
-const TWO_POW_32 = 0x1_0000_0000;
-
-/** A float in [0, 1): one uint32 divided by 2^32. */
-export function unitFloat(prng: Prng): number {
-  return prng.nextUint32() / TWO_POW_32;
-}
 
 function clamp(x: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, x));

@@ -18,7 +18,7 @@
  * are seen, and at run_cap.
  */
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
-import { Prng } from '../../worker/data/prng.js';
+import { Prng } from '../../shared/prng.js';
 import type { ParamSpec, SearchSpace } from '../search-space/types.js';
 import { containsValue, gridSize, qRange, qValue } from '../search-space/values.js';
 import { configKey, projectParams } from './key.js';

@@ -1,7 +1,7 @@
 /** Transport to an executor in the same process (the embedded default: a local thread pool). */
 import type { TrialSpec } from '../../shared/protocol/index.js';
-import { type TrialExecutor, TrialInterruptedError } from '../../worker/executor.js';
-import { HpoError } from '../../worker/errors.js';
+import { type TrialExecutor, TrialInterruptedError } from '../../shared/protocol/executor.js';
+import { HpoError } from '../../shared/errors.js';
 import type { Transport, TransportHandlers } from './transport.js';
 
 export interface InProcessTransportOptions {

@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { plainTable } from '../../orchestrator/cli/table.js';
+import { plainTable } from '../../cli/plain-table.js';
 import { type RunRecord, SCENARIOS, runScenario } from './scenarios.js';
 import { failed } from './verdict.js';
 

@@ -8,7 +8,7 @@ import { SqliteStore } from '../../orchestrator/store/index.js';
 import type { TrialRecord } from '../../orchestrator/store/types.js';
 import { cacheFilePath } from '../../worker/data/cache.js';
 import { writeDatasetFile } from '../../worker/data/format.js';
-import { Prng } from '../../worker/data/prng.js';
+import { Prng } from '../../shared/prng.js';
 import { testDataset } from '../helpers/dataset.js';
 import { type Expectation, type Verdict, audit, finalSnapshot } from './audit.js';
 import { Cluster, type HpoProcess, exitCode, sleep, until } from './cluster.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // The binary lookup and port helpers are shared with the dispatch benchmark's server launcher.
-import { canConnect, exited, findNatsServer, freePort } from '../../orchestrator/bench/nats-server.js';
+import { canConnect, exited, findNatsServer, freePort } from '../../bench/nats-server.js';
 
 export interface NatsServerOptions {
   /**

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { exited, freePort } from '../../orchestrator/bench/nats-server.js';
-import { findExecutable } from '../../orchestrator/cli/find-executable.js';
+import { exited, freePort } from '../../bench/nats-server.js';
+import { findExecutable } from '../../cli/find-executable.js';
 
 export interface ScrapeJob {
   job: string;

@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { killOnExit } from '../../orchestrator/bench/cleanup.js';
-import { startNatsServer } from '../../orchestrator/bench/nats-server.js';
-import { syntheticSource } from '../../orchestrator/bench/synthetic-space.js';
-import { withWarmFleet } from '../../orchestrator/bench/fleet-session.js';
-import type { WorkerFleet } from '../../orchestrator/bench/worker-fleet.js';
-import { plainTable } from '../../orchestrator/cli/table.js';
+import { killOnExit } from '../../bench/cleanup.js';
+import { startNatsServer } from '../../bench/nats-server.js';
+import { syntheticSource } from '../../bench/dispatch/synthetic-space.js';
+import { withWarmFleet } from '../../bench/dispatch/fleet-session.js';
+import type { WorkerFleet } from '../../bench/dispatch/worker-fleet.js';
+import { plainTable } from '../../cli/plain-table.js';
 import { SqliteStore } from '../../orchestrator/store/index.js';
 import { connectNats } from '../../worker/nats/index.js';
 

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
-import { BackendError, UsageError } from '../errors.js';
+import { BackendError, UsageError } from '../../shared/errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;

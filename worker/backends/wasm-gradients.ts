@@ -8,7 +8,7 @@
  * (tf.layers), tf.depthwiseConv2d, tf.separableConv2d. Math and limits: docs/WASM-GRADIENTS.md.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HpoError } from '../errors.js';
+import { HpoError } from '../../shared/errors.js';
 import { makeBatchMatMulWasm } from './wasm/batch-mat-mul.js';
 import { conv2DBackpropFilterWasm } from './wasm/conv2d-backprop-filter.js';
 import { makeConv2DBackpropInputWasm } from './wasm/conv2d-backprop-input.js';

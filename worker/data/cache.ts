@@ -5,8 +5,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { UsageError } from '../errors.js';
-import { checkSeed } from './prng.js';
+import { UsageError } from '../../shared/errors.js';
+import { checkSeed } from '../../shared/prng.js';
 
 /** The default cache folder for `env` (default: process.env). Empty variables count as unset. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {

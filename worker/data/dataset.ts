@@ -1,5 +1,5 @@
 /** Loading the data set (cache, generation or a user's file) and small helpers over it. */
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError } from '../../shared/errors.js';
 import {
   DEFAULT_SEED,
   IMAGE_HEIGHT,
@@ -11,7 +11,7 @@ import {
 import { cacheFilePath } from './cache.js';
 import { readDatasetFile, writeDatasetFile } from './format.js';
 import { generateDataset } from './generate.js';
-import { checkSeed } from './prng.js';
+import { checkSeed } from '../../shared/prng.js';
 import type { DatasetInfo, Split, SplitInfo, TwoDigitDataset } from './types.js';
 
 export interface LoadDatasetOptions {

@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError } from '../../shared/errors.js';
 import { IMAGE_HEIGHT, IMAGE_WIDTH, NUM_CLASSES, SPLIT_NAMES } from './constants.js';
 import type { Split, TwoDigitDataset } from './types.js';
 

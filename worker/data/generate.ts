@@ -16,7 +16,7 @@
  *
  * Each split has its own PRNG stream (train 2, val 3, test 4) of the mulberry32 generator in prng.ts.
  */
-import { DataError } from '../errors.js';
+import { DataError } from '../../shared/errors.js';
 import {
   BOTTOM_OFFSET,
   DIGIT_SIZE,
@@ -30,7 +30,7 @@ import {
 } from './constants.js';
 import { contentSha256 } from './format.js';
 import { readMnistSource, type MnistDigits, type MnistSource } from './idx.js';
-import { checkSeed, Prng } from './prng.js';
+import { checkSeed, Prng } from '../../shared/prng.js';
 import type { Split, TwoDigitDataset } from './types.js';
 
 const DIGIT_BYTES = DIGIT_SIZE * DIGIT_SIZE;

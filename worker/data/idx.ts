@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-import { DataError } from '../errors.js';
+import { DataError } from '../../shared/errors.js';
 import { DIGIT_SIZE, NUM_CLASSES } from './constants.js';
 
 const IMAGES_MAGIC = 0x00000803;

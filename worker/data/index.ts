@@ -17,7 +17,7 @@ export {
   type SplitName,
 } from './constants.js';
 export type { DatasetInfo, Split, SplitInfo, TwoDigitDataset } from './types.js';
-export { checkSeed, mixSeed, Prng } from './prng.js';
+export { checkSeed, mixSeed, Prng } from '../../shared/prng.js';
 export {
   mnistDir,
   readIdxImages,

@@ -4,7 +4,7 @@
  */
 import { PNG } from 'pngjs';
 
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { IMAGE_HEIGHT, IMAGE_WIDTH } from './constants.js';
 import type { Split } from './types.js';
 

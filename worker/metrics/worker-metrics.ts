@@ -6,8 +6,9 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import type { EpochUsage, PoolObserver, PoolTrialEnd } from '../pool/observer.js';
-import type { TfjsMemory } from '../pool/thread-usage.js';
-import { trackInvalidMessages } from './invalid-messages.js';
+import type { TfjsMemory } from '../backends/tfjs-memory.js';
+import { trackInvalidMessages } from '../../shared/metrics/invalid-messages.js';
+import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 
 /** The pool being observed: its slots, trials running now, and an observer hook (TrialPool). */
 export interface ObservedPool {
@@ -31,17 +32,6 @@ export interface WorkerMetricsOptions {
   pool: ObservedPool;
   /** With NATS: the worker's counters (redeliveries, bus and data errors, invalid messages). */
   bus?: () => WorkerBusStats;
-}
-
-/** Label of a trial's architecture: `params.arch`, else the task name. */
-export function archLabel(spec: Pick<TrialSpec, 'params' | 'task'>): string {
-  const arch = spec.params.arch;
-  return typeof arch === 'string' && arch !== '' ? arch : spec.task;
-}
-
-/** Label of a backend; `none` when the task used no tfjs backend. */
-export function backendLabel(backend: string | null | undefined): string {
-  return backend ? backend : 'none';
 }
 
 /** Epoch durations: from a fraction of a second (synthetic, small MLPs) to an hour (large CNNs on cpu). */

@@ -1,10 +1,10 @@
 /** Test accuracy of a saved model on the test split regenerated from its recorded data seed. */
 import { loadDataset } from '../data/dataset.js';
-import { DataError } from '../errors.js';
+import { DataError } from '../../shared/errors.js';
 import { disposeModel } from '../models/dispose.js';
 import { evaluate } from '../training/evaluate.js';
 import { loadModelFiles } from './load.js';
-import type { ModelMetadata } from './metadata.js';
+import type { ModelMetadata } from '../../shared/protocol/model-metadata.js';
 
 export interface ModelEvaluation {
   dir: string;

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { IMAGE_HEIGHT, IMAGE_WIDTH } from '../data/constants.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 
 const COLOR_TYPES: Record<number, string> = {
   0: 'grayscale',

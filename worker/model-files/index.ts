@@ -2,6 +2,6 @@
 export * from './evaluate-model.js';
 export * from './image.js';
 export * from './load.js';
-export * from './metadata.js';
+export * from '../../shared/protocol/model-metadata.js';
 export * from './predict.js';
 export * from './save.js';

@@ -2,8 +2,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DataError, UsageError } from '../errors.js';
-import { MODEL_JSON_FILE, MODEL_METADATA_FILE, type ModelMetadata } from './metadata.js';
+import { DataError, UsageError } from '../../shared/errors.js';
+import {
+  MODEL_JSON_FILE,
+  MODEL_METADATA_FILE,
+  type ModelMetadata,
+} from '../../shared/protocol/model-metadata.js';
 
 interface ModelJson {
   modelTopology: object;

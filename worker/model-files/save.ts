@@ -6,7 +6,12 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_JSON_FILE, MODEL_METADATA_FILE, type ModelMetadata, WEIGHTS_FILE } from './metadata.js';
+import {
+  MODEL_JSON_FILE,
+  MODEL_METADATA_FILE,
+  type ModelMetadata,
+  WEIGHTS_FILE,
+} from '../../shared/protocol/model-metadata.js';
 
 export async function saveModelFiles(
   model: tf.LayersModel,

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 import type { Architecture } from './architecture.js';
 import { cnn } from './cnn.js';
 import { cnn2 } from './cnn2.js';

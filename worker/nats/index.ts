@@ -4,5 +4,5 @@ export {
   type StreamSettings,
   connectNats,
   displayServers,
-} from './connection.js';
-export { NatsWorker, type NatsWorkerOptions, type NatsWorkerStats, listWorkers } from './nats-worker.js';
+} from '../../shared/nats/connection.js';
+export { NatsWorker, type NatsWorkerOptions, type NatsWorkerStats } from './nats-worker.js';

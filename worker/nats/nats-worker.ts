@@ -37,10 +37,9 @@ import {
   validateCancel,
   validateDecisionReply,
   validateTrialSpec,
-  validateWorkerHeartbeat,
 } from '../../shared/protocol/validate.js';
-import { HpoError } from '../errors.js';
-import { type TrialExecutor, TrialInterruptedError } from '../executor.js';
+import { HpoError } from '../../shared/errors.js';
+import { type TrialExecutor, TrialInterruptedError } from '../../shared/protocol/executor.js';
 import {
   RateLimitedLog,
   type StreamSettings,
@@ -53,7 +52,7 @@ import {
   failedResult,
   publishResult,
   watchMaxDeliveries,
-} from './connection.js';
+} from '../../shared/nats/connection.js';
 
 export interface NatsWorkerOptions {
   /** Subject prefix (default `hpo`); must match the orchestrator's. */
@@ -621,33 +620,4 @@ export class NatsWorker {
       // Closing.
     }
   }
-}
-
-/**
- * The workers on the bus right now: pings them and collects their heartbeats for `timeoutMs` (default
- * 1000), newest per name, sorted by name. Invalid heartbeats are skipped.
- */
-export async function listWorkers(
-  nc: NatsConnection,
-  options: { timeoutMs?: number; prefix?: string } = {},
-): Promise<WorkerHeartbeat[]> {
-  const names = busNames(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
-  const found = new Map<string, WorkerHeartbeat>();
-  const sub = nc.subscribe(names.heartbeatSubject, {
-    callback: (err, msg) => {
-      if (err) return;
-      const hb = parseMessage(msg.data, validateWorkerHeartbeat);
-      if (!hb.ok) return;
-      const prev = found.get(hb.value.name);
-      if (!prev || prev.sent_at <= hb.value.sent_at) found.set(hb.value.name, hb.value);
-    },
-  });
-  try {
-    await nc.flush();
-    nc.publish(names.pingSubject);
-    await sleep(options.timeoutMs ?? 1000);
-  } finally {
-    sub.unsubscribe();
-  }
-  return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

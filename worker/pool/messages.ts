@@ -2,7 +2,7 @@ import type { BackendChoice } from '../backends/backend.js';
 import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { EpochUsage } from './observer.js';
-import type { TfjsMemory } from './thread-usage.js';
+import type { TfjsMemory } from '../backends/tfjs-memory.js';
 
 /** What the pool hands a thread for one trial. */
 export interface ThreadTask {

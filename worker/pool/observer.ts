@@ -3,7 +3,7 @@
  * metrics library here: the pool threads report through their messages, the pool forwards.
  */
 import type { FinalState, TrialSpec } from '../../shared/protocol/index.js';
-import type { TfjsMemory } from './thread-usage.js';
+import type { TfjsMemory } from '../backends/tfjs-memory.js';
 
 /** One epoch's work as a pool thread saw it. */
 export interface EpochUsage {

@@ -7,7 +7,11 @@ import { availableParallelism, hostname } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
-import { type ExecutionHooks, type TrialExecutor, TrialInterruptedError } from '../executor.js';
+import {
+  type ExecutionHooks,
+  type TrialExecutor,
+  TrialInterruptedError,
+} from '../../shared/protocol/executor.js';
 import {
   PROTOCOL_VERSION,
   type Decision,

@@ -4,7 +4,7 @@ import type { Decision } from '../../shared/protocol/index.js';
 import { getTask } from '../tasks/registry.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { EpochUsage } from './observer.js';
-import { readTfjsMemory } from './thread-usage.js';
+import { readTfjsMemory } from '../backends/tfjs-memory.js';
 
 export default async function runTrial(task: ThreadTask): Promise<ThreadResult> {
   const { spec, port } = task;

@@ -4,7 +4,7 @@
  * from the worker's registries) so this file loads no model code.
  */
 import { SPLIT_COUNTS } from '../data/constants.js';
-import type { TaskParams } from '../../orchestrator/search-space/task-catalog.js';
+import type { TaskParams } from '../../shared/task-params.js';
 
 export const MNIST_TASK = 'multi-digit-mnist';
 

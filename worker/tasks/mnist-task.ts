@@ -1,10 +1,10 @@
 /** `multi-digit-mnist`: trains one configuration of the report's models on the two-digit set. */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../backends/backend.js';
-import { setTfjsMemoryProbe } from '../pool/thread-usage.js';
+import { setTfjsMemoryProbe } from '../backends/tfjs-memory.js';
 import { loadDataset } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
-import { DataError, UsageError } from '../errors.js';
+import { DataError, UsageError } from '../../shared/errors.js';
 import { parseOptimizer } from '../training/config.js';
 import { train, type TrainResult } from '../training/trainer.js';
 import { saveModelFiles } from '../model-files/save.js';

@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { mnistTask } from './mnist-task.js';
 import { syntheticTask } from './synthetic-task.js';
 import type { Task } from './task.js';

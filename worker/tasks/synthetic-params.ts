@@ -3,7 +3,7 @@
  * any parameter names are allowed; the reserved ones (worker/tasks/synthetic-task.ts) are checked:
  * `epochs` and `sleep_ms` (defaulted) and `fail_at_epoch` (the trial throws at that epoch; optional).
  */
-import type { TaskParams } from '../../orchestrator/search-space/task-catalog.js';
+import type { TaskParams } from '../../shared/task-params.js';
 
 export const SYNTHETIC_TASK = 'synthetic';
 

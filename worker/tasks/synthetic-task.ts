@@ -8,22 +8,13 @@
  * noise uniform in ±0.01 from h(seed, epoch). h is FNV-1a onto [0, 1).
  * Reserved params: `epochs` (default 5), `sleep_ms` (default 0), `fail_at_epoch` (throws there).
  */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
 import { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
 import type { Task } from './task.js';
+import { unitHash } from '../../shared/prng.js';
 
 const RESERVED = new Set(['epochs', 'sleep_ms', 'fail_at_epoch']);
-
-/** FNV-1a of a string, mapped onto [0, 1). */
-export function unitHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) / 0x1_0000_0000;
-}
 
 function score(name: string, value: ParamValue): number {
   if (typeof value === 'number') {

@@ -2,7 +2,7 @@
  * A task is what one trial runs. Adding a task is one file exporting a Task (its run function and its
  * parameter rules) plus one line in registry.ts; workers only ever run registered tasks, looked up by name.
  */
-import type { TaskParams } from '../../orchestrator/search-space/task-catalog.js';
+import type { TaskParams } from '../../shared/task-params.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 

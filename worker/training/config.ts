@@ -1,5 +1,5 @@
 /** What one training run is asked to do, and its validation. */
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../shared/errors.js';
 import { architectureNames, getArchitecture } from '../models/registry.js';
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;

@@ -6,10 +6,10 @@
  * with the config seed, so the same seed on the same backend gives the same numbers.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Prng } from '../data/prng.js';
+import { Prng } from '../../shared/prng.js';
 import { subsetSplit } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
-import { HpoError, UsageError } from '../errors.js';
+import { HpoError, UsageError } from '../../shared/errors.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';

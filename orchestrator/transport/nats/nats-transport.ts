@@ -33,7 +33,7 @@ import {
   validateResultEvent,
   validateTrialSpec,
 } from '../../../shared/protocol/validate.js';
-import { HpoError } from '../../../worker/errors.js';
+import { HpoError } from '../../../shared/errors.js';
 import {
   RateLimitedLog,
   type StreamSettings,
@@ -42,7 +42,7 @@ import {
   ensureWorkersConsumer,
   errorText,
   watchMaxDeliveries,
-} from '../../../worker/nats/connection.js';
+} from '../../../shared/nats/connection.js';
 import type { Transport, TransportHandlers } from '../transport.js';
 
 export interface NatsTransportOptions {

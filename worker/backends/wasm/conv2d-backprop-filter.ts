@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HpoError } from '../../errors.js';
+import { HpoError } from '../../../shared/errors.js';
 import {
   type KernelArgs,
   requireInput,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HpoError } from '../../errors.js';
+import { HpoError } from '../../../shared/errors.js';
 import { heapOffset, SIMD_LANES, simdKernels } from './simd-module.js';
 import { depthwiseBackpropInfo, type KernelArgs, requireInput, WasmKernelScope } from './kernel-scope.js';
 

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HpoError } from '../../errors.js';
+import { HpoError } from '../../../shared/errors.js';
 
 /** What the kernel registry passes a kernel function: { inputs, backend, attrs }. */
 export type KernelArgs = Parameters<tf.KernelFunc>[0];

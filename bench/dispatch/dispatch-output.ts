@@ -1,0 +1,122 @@
+/** The bench's printed table (measured against the issue's targets) and its JSON file. */
+import { writeFileSync } from 'node:fs';
+import { plainTable } from '../../cli/plain-table.js';
+import type { MachineInfo } from '../machine.js';
+import type { OverheadReport } from './overhead.js';
+import type { ThroughputReport } from './throughput.js';
+
+export interface DispatchBenchReport {
+  a?: ThroughputReport;
+  b?: OverheadReport;
+  machine: MachineInfo;
+  date: string;
+  quick: boolean;
+}
+
+/** The issue's targets (benchmark figures, not tests). */
+export const TARGETS = {
+  aTrialsPerS: 1000,
+  aDispatchP99Ms: 20,
+  bOverheadPct: 5,
+} as const;
+
+const met = (ok: boolean) => (ok ? 'yes' : 'NO');
+
+export function renderTable(report: DispatchBenchReport): string {
+  const table = plainTable(['run', 'measure', 'value', 'target', 'met']);
+  const { a, b } = report;
+  if (a) {
+    const label = `(a) ${a.trials} x 0 ms`;
+    table.push(
+      [
+        label,
+        'trials/s (SearchRunner)',
+        a.trials_per_s,
+        `>= ${TARGETS.aTrialsPerS}`,
+        met(a.trials_per_s >= TARGETS.aTrialsPerS),
+      ],
+      [label, 'dispatch latency p50 (ms)', a.latency_ms.p50, '', ''],
+      [
+        label,
+        'dispatch latency p99 (ms)',
+        a.latency_ms.p99,
+        `<= ${TARGETS.aDispatchP99Ms}`,
+        met(a.latency_ms.p99 <= TARGETS.aDispatchP99Ms),
+      ],
+      [
+        label,
+        'submit→result p50 / p99 (ms)',
+        `${a.submit_to_result_ms.p50} / ${a.submit_to_result_ms.p99}`,
+        '',
+        '',
+      ],
+      [label, 'idle dispatch p50 / p99 (ms)', `${a.idle_latency_ms.p50} / ${a.idle_latency_ms.p99}`, '', ''],
+      [label, 'orchestrator CPU ms/trial', a.orchestrator_cpu_ms_per_trial, '', ''],
+      [
+        label,
+        'CPU used: bench / other procs (%)',
+        `${a.cpu_utilization_pct} / ${a.other_load_pct ?? '?'}`,
+        '',
+        '',
+      ],
+      [
+        label,
+        'fleet',
+        `${a.workers.processes} x ${a.workers.threads_per_process}, in flight ${a.max_in_flight}`,
+        '',
+        '',
+      ],
+    );
+    if (a.transport_only) {
+      const t = a.transport_only;
+      table.push(
+        [label, 'trials/s (transport alone)', t.trials_per_s, '', ''],
+        [label, 'orch. CPU ms/trial (transport alone)', t.orchestrator_cpu_ms_per_trial, '', ''],
+      );
+    }
+  }
+  if (b) {
+    const label = `(b) ${b.trials} x ${b.trial_seconds} s`;
+    table.push(
+      [label, 'slots', b.slots, '', ''],
+      [label, 'wall (s)', b.wall_s, '', ''],
+      [label, 'theoretical min (s)', b.min_s, '', ''],
+      [
+        label,
+        'overhead (%)',
+        b.overhead_pct,
+        `<= ${TARGETS.bOverheadPct}`,
+        met(b.overhead_pct <= TARGETS.bOverheadPct),
+      ],
+      [
+        label,
+        'overhead vs whole waves (%)',
+        `${b.overhead_vs_whole_waves_pct} (min ${b.whole_waves_min_s} s)`,
+        '',
+        '',
+      ],
+      [label, 'orchestrator CPU ms/trial', b.orchestrator_cpu_ms_per_trial, '', ''],
+      [label, 'thread run ms mean / p99', `${b.thread_run_ms.mean} / ${b.thread_run_ms.p99}`, '', ''],
+      [label, 'slot utilization (%)', b.slot_utilization_pct, '', ''],
+      [
+        label,
+        'CPU used: bench / other procs (%)',
+        `${b.cpu_utilization_pct} / ${b.other_load_pct ?? '?'}`,
+        '',
+        '',
+      ],
+      [
+        label,
+        'dispatch latency p50 / p99 (ms)',
+        `${b.dispatch_latency_ms.p50} / ${b.dispatch_latency_ms.p99}`,
+        '',
+        '',
+      ],
+    );
+  }
+  return table.toString();
+}
+
+export function writeReport(file: string, report: DispatchBenchReport): void {
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}

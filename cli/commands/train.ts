@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
+import { architectureNames } from '../../worker/models/index.js';
+import {
+  type EpochMetrics,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  train,
+} from '../../worker/training/index.js';
+import { addDataOptions, type DataOptions, loadDataFor } from '../options/data-options.js';
+import { oneOf, positiveInt, positiveNumber, seedValue } from '../options/option-values.js';
+
+interface TrainFlags extends DataOptions {
+  arch: string;
+  optimizer: OptimizerName;
+  lr: number;
+  batchSize: number;
+  epochs: number;
+  trainSize?: number;
+  backend: BackendChoice;
+  seed: number;
+  json?: boolean;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+
+const COLUMNS: [string, number, (m: EpochMetrics) => string][] = [
+  ['epoch', 5, (m) => String(m.epoch)],
+  ['train_loss', 10, (m) => m.train_loss.toFixed(4)],
+  ['val_loss', 9, (m) => m.val_loss.toFixed(4)],
+  ['val_top', 8, (m) => pct(m.val_acc_top)],
+  ['val_bottom', 10, (m) => pct(m.val_acc_bottom)],
+  ['val_acc', 8, (m) => pct(m.val_acc)],
+  ['val_both', 8, (m) => pct(m.val_acc_both)],
+  ['seconds', 8, (m) => m.epoch_seconds.toFixed(1)],
+  ['images/s', 9, (m) => m.images_per_s.toFixed(0)],
+];
+
+const row = (cells: string[]) => cells.map((c, i) => c.padStart(COLUMNS[i][1])).join('  ');
+
+export function registerTrain(program: Command): void {
+  addDataOptions(
+    program
+      .command('train')
+      .description('train one configuration and report per-epoch validation and final test accuracy')
+      .requiredOption(
+        '--arch <name>',
+        `architecture (${architectureNames().join(', ')})`,
+        oneOf(architectureNames()),
+      )
+      .requiredOption(
+        '--optimizer <name>',
+        `optimizer (${OPTIMIZER_NAMES.join(', ')})`,
+        oneOf(OPTIMIZER_NAMES),
+      )
+      .requiredOption('--lr <x>', 'learning rate', positiveNumber)
+      .requiredOption('--batch-size <n>', 'batch size', positiveInt)
+      .requiredOption('--epochs <n>', 'epochs', positiveInt)
+      .option('--train-size <n>', 'train on the first N training pairs only', positiveInt)
+      .option(
+        '--backend <name>',
+        `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
+        oneOf(BACKEND_CHOICES),
+        'auto' as BackendChoice,
+      )
+      .option('--seed <n>', 'seed of weights and batch order', seedValue, 1)
+      .option('--json', 'print one JSON document at the end instead of a table'),
+  ).action(async (opts: TrainFlags) => {
+    const dataset = await loadDataFor(opts);
+    const selection = await selectBackend(opts.backend, { log: (msg) => process.stderr.write(`${msg}\n`) });
+    const out = opts.json ? process.stderr : process.stdout;
+    const showTable = !opts.json || process.stderr.isTTY;
+    if (showTable) {
+      out.write(
+        `${opts.arch} ${opts.optimizer} lr=${opts.lr} batch=${opts.batchSize} on ${selection.backend}\n`,
+      );
+      out.write(`${row(COLUMNS.map((c) => c[0]))}\n`);
+    }
+    const result = await train(
+      {
+        arch: opts.arch,
+        optimizer: opts.optimizer,
+        learningRate: opts.lr,
+        batchSize: opts.batchSize,
+        epochs: opts.epochs,
+        seed: opts.seed,
+        trainSize: opts.trainSize,
+      },
+      dataset,
+      { onEpoch: (m) => void (showTable && out.write(`${row(COLUMNS.map((c) => c[2](m)))}\n`)) },
+    );
+    if (opts.json) {
+      process.stdout.write(
+        `${JSON.stringify({ ...result, backend: selection.backend, tfjs_backend: result.backend }, null, 2)}\n`,
+      );
+      return;
+    }
+    const t = result.test;
+    out.write(
+      `test: top ${pct(t.test_acc_top)}, bottom ${pct(t.test_acc_bottom)}, mean ${pct(t.test_acc)}, both ${pct(t.test_acc_both)}` +
+        ` (${result.seconds.toFixed(1)} s, data ${result.data_sha256.slice(0, 12)})\n`,
+    );
+  });
+}

@@ -1,0 +1,108 @@
+/** Renders leaderboard rows as a table, JSON, CSV or Markdown. */
+import { stringify } from 'csv-stringify/sync';
+import type { TrialParams } from '../shared/protocol/index.js';
+import { trialRung } from '../orchestrator/search-space/hyperband.js';
+import type { ExperimentRecord, TrialRecord } from '../orchestrator/store/types.js';
+import { plainTable } from './plain-table.js';
+
+export const LEADERBOARD_FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
+export type LeaderboardFormat = (typeof LEADERBOARD_FORMATS)[number];
+
+/** The JSON form of one row. */
+export interface LeaderboardEntry {
+  rank: number;
+  trial_id: string;
+  params: TrialParams;
+  state: string;
+  value: number | null;
+  metrics: Record<string, number> | null;
+  epochs: number;
+  /** With hyperband: the highest rung (epochs) the trial reached, null below the first. */
+  rung?: number | null;
+  worker: string | null;
+}
+
+export function leaderboardEntries(
+  rows: TrialRecord[],
+  exp?: Pick<ExperimentRecord, 'space'>,
+): LeaderboardEntry[] {
+  const hyperband = exp?.space.early_terminate?.type === 'hyperband';
+  return rows.map((t, i) => ({
+    rank: i + 1,
+    trial_id: t.trial_id,
+    params: t.params,
+    state: t.state,
+    value: t.value,
+    metrics: t.metrics,
+    epochs: t.epochs,
+    ...(hyperband ? { rung: trialRung(exp!.space, t) } : {}),
+    worker: t.worker,
+  }));
+}
+
+const fmt = (x: number | undefined | null, digits = 4) =>
+  x === undefined || x === null ? '' : x.toFixed(digits);
+
+const showParam = (v: TrialParams[string] | undefined) =>
+  v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
+
+/**
+ * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
+ * reached (with hyperband early termination), test accuracy (completed trials only), worker. The JSON form keeps every parameter at full precision.
+ */
+function columns(
+  exp: Pick<ExperimentRecord, 'space'>,
+  rows: TrialRecord[],
+): { head: string[]; cells: string[][] } {
+  const params = Object.entries(exp.space.parameters)
+    .filter(([, spec]) => spec.kind !== 'constant')
+    .map(([name]) => name);
+  const metric = exp.space.metric.name;
+  const hyperband = exp.space.early_terminate?.type === 'hyperband';
+  const head = [
+    'rank',
+    'trial',
+    'state',
+    metric,
+    ...params,
+    'epochs_run',
+    ...(hyperband ? ['rung'] : []),
+    'test_acc',
+    'worker',
+  ];
+  const cells = rows.map((r, i) => [
+    String(i + 1),
+    r.trial_id,
+    r.state,
+    fmt(r.value),
+    ...params.map((p) => showParam(r.params[p])),
+    String(r.epochs),
+    ...(hyperband ? [String(trialRung(exp.space, r) ?? '-')] : []),
+    // Test accuracy is shown for completed trials only and never used to rank.
+    r.state === 'completed' ? fmt(r.metrics?.test_acc) : '',
+    r.worker ?? '',
+  ]);
+  return { head, cells };
+}
+
+export function renderLeaderboard(
+  exp: Pick<ExperimentRecord, 'space'>,
+  rows: TrialRecord[],
+  format: LeaderboardFormat,
+): string {
+  if (format === 'json') return `${JSON.stringify(leaderboardEntries(rows, exp), null, 2)}\n`;
+  const { head, cells } = columns(exp, rows);
+  switch (format) {
+    case 'csv':
+      return stringify([head, ...cells]);
+    case 'markdown': {
+      const line = (c: string[]) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`;
+      return `${[line(head), line(head.map(() => '---')), ...cells.map(line)].join('\n')}\n`;
+    }
+    case 'table': {
+      const table = plainTable(head);
+      table.push(...cells);
+      return `${table.toString()}\n`;
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * NATS connection flags shared by every command that talks to the bus. Each flag falls back to an
+ * environment variable, so secrets need not appear on command lines (and never appear in logs).
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../../shared/errors.js';
+import type { NatsConnectionOptions } from '../../worker/nats/index.js';
+
+export interface NatsFlags {
+  nats?: string;
+  natsToken?: string;
+  natsUser?: string;
+  natsPass?: string;
+  natsCreds?: string;
+  natsTlsCa?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+}
+
+export const NATS_ENV: Record<keyof NatsFlags, string> = {
+  nats: 'HPO_NATS_URL',
+  natsToken: 'HPO_NATS_TOKEN',
+  natsUser: 'HPO_NATS_USER',
+  natsPass: 'HPO_NATS_PASS',
+  natsCreds: 'HPO_NATS_CREDS',
+  natsTlsCa: 'HPO_NATS_TLS_CA',
+  natsTlsCert: 'HPO_NATS_TLS_CERT',
+  natsTlsKey: 'HPO_NATS_TLS_KEY',
+};
+
+export function addNatsOptions(cmd: Command, required = false): Command {
+  return cmd
+    .option(
+      '--nats <urls>',
+      `NATS server URL(s), comma-separated (env ${NATS_ENV.nats})${required ? '' : '; without it: this machine only'}`,
+    )
+    .option('--nats-token <token>', `auth token (env ${NATS_ENV.natsToken})`)
+    .option('--nats-user <user>', `user name (env ${NATS_ENV.natsUser})`)
+    .option('--nats-pass <password>', `password (env ${NATS_ENV.natsPass})`)
+    .option('--nats-creds <file>', `.creds file (env ${NATS_ENV.natsCreds})`)
+    .option('--nats-tls-ca <file>', `CA certificate to verify the server (env ${NATS_ENV.natsTlsCa})`)
+    .option('--nats-tls-cert <file>', `client certificate (env ${NATS_ENV.natsTlsCert})`)
+    .option('--nats-tls-key <file>', `client key (env ${NATS_ENV.natsTlsKey})`);
+}
+
+/** Connection settings from flags and environment (the client name is added by each command). */
+export type NatsConnectionSettings = Omit<NatsConnectionOptions, 'name'>;
+
+/** Flags merged with the environment; undefined when no server is named anywhere. */
+export function natsSettings(
+  flags: NatsFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): NatsConnectionSettings | undefined {
+  const get = (k: keyof NatsFlags) => flags[k] ?? (env[NATS_ENV[k]] || undefined);
+  const urls = get('nats');
+  if (urls === undefined) return undefined;
+  const servers = urls
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (servers.length === 0) throw new UsageError(`--nats: expected one or more server URLs, got '${urls}'`);
+  for (const s of servers) {
+    if (!/^(nats|tls|wss?):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(s)) {
+      throw new UsageError(`--nats: '${s}' is not a server URL (expected e.g. nats://127.0.0.1:4222)`);
+    }
+  }
+  if ((get('natsUser') === undefined) !== (get('natsPass') === undefined)) {
+    throw new UsageError('--nats-user and --nats-pass go together');
+  }
+  const settings: NatsConnectionSettings = { servers };
+  if (get('natsToken')) settings.token = get('natsToken');
+  if (get('natsUser')) settings.user = get('natsUser');
+  if (get('natsPass')) settings.pass = get('natsPass');
+  if (get('natsCreds')) settings.credsFile = get('natsCreds');
+  const ca = get('natsTlsCa');
+  const cert = get('natsTlsCert');
+  const key = get('natsTlsKey');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--nats-tls-cert and --nats-tls-key go together');
+  if (ca || cert) settings.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) };
+  return settings;
+}
