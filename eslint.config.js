@@ -1,6 +1,23 @@
-// Lint rules: typescript-eslint's recommended set over the TypeScript sources.
+// Lint rules: typescript-eslint's recommended set over the TypeScript sources, and the layering walls
+// of docs/ARCHITECTURE.md: orchestrator/ and worker/ are two processes that share only shared/; only
+// cli/ (the hpo binary's composition root), bench/ and test/ may import both.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/** An import-restriction rule forbidding relative imports into the given top-level folders. */
+function walls(folders, why) {
+  return {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: folders.map((folder) => ({
+          regex: `^(\\.\\.?/)+(\\.\\./)*${folder}(/|$)`,
+          message: `${folder}/ is off limits here: ${why} (docs/ARCHITECTURE.md, "Walls").`,
+        })),
+      },
+    ],
+  };
+}
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'scratch/**'] },
@@ -11,6 +28,31 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: walls(
+      ['orchestrator', 'worker', 'cli', 'bench', 'test', 'dashboards'],
+      'shared/ is what both processes speak and depends on neither',
+    ),
+  },
+  {
+    files: ['orchestrator/**/*.ts'],
+    rules: walls(
+      ['worker', 'cli', 'bench', 'test', 'dashboards'],
+      'the orchestrator process shares code with workers only through shared/',
+    ),
+  },
+  {
+    files: ['worker/**/*.ts'],
+    rules: walls(
+      ['orchestrator', 'cli', 'bench', 'test', 'dashboards'],
+      'the worker process shares code with the orchestrator only through shared/',
+    ),
+  },
+  {
+    files: ['cli/**/*.ts'],
+    rules: walls(['bench', 'test'], 'the hpo binary ships without benchmarks and tests'),
   },
   {
     files: ['bin/**/*.js', '.ci/**/*.js'],

@@ -1,0 +1,58 @@
+/**
+ * The layering walls of docs/ARCHITECTURE.md, enforced by eslint.config.js: each forbidden import fails
+ * the lint, each allowed one passes. Runs ESLint's API with the project's own config over small sources
+ * placed (by file name) in each folder.
+ */
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { ESLint } from 'eslint';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function restricted(file: string, specifier: string): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT });
+  const code = `import { x } from '${specifier}';\nexport const y = x;\n`;
+  const [result] = await eslint.lintText(code, { filePath: `${ROOT}${file}` });
+  return result.messages.filter((m) => m.ruleId === 'no-restricted-imports').map((m) => m.message);
+}
+
+describe('layering lint rule', function () {
+  this.timeout(60_000);
+
+  const forbidden: [string, string][] = [
+    ['orchestrator/core/fixture.ts', '../../worker/errors.js'],
+    ['orchestrator/transport/nats/fixture.ts', '../../../worker/nats/nats-worker.js'],
+    ['orchestrator/fixture.ts', '../cli/main.js'],
+    ['orchestrator/fixture.ts', '../bench/stats.js'],
+    ['worker/tasks/fixture.ts', '../../orchestrator/search-space/task-catalog.js'],
+    ['worker/fixture.ts', '../cli/plain-table.js'],
+    ['shared/fixture.ts', '../worker/errors.js'],
+    ['shared/protocol/fixture.ts', '../../orchestrator/store/index.js'],
+    ['cli/commands/fixture.ts', '../../bench/stats.js'],
+    ['cli/fixture.ts', '../test/helpers/cli.js'],
+  ];
+  for (const [file, specifier] of forbidden) {
+    it(`rejects ${specifier} from ${file}`, async () => {
+      const messages = await restricted(file, specifier);
+      assert.equal(messages.length, 1, `expected one restriction, got ${JSON.stringify(messages)}`);
+      assert.match(messages[0], /off limits here/);
+    });
+  }
+
+  const allowed: [string, string][] = [
+    ['orchestrator/core/fixture.ts', '../../shared/errors.js'],
+    ['orchestrator/core/fixture.ts', '../store/index.js'],
+    ['worker/nats/fixture.ts', '../../shared/nats/index.js'],
+    ['worker/nats/fixture.ts', './nats-worker.js'],
+    ['shared/nats/fixture.ts', '../protocol/index.js'],
+    ['cli/commands/fixture.ts', '../../orchestrator/core/index.js'],
+    ['cli/commands/fixture.ts', '../../worker/pool/index.js'],
+    ['bench/dispatch/fixture.ts', '../../worker/nats/index.js'],
+    ['test/fixture.ts', '../orchestrator/core/index.js'],
+  ];
+  for (const [file, specifier] of allowed) {
+    it(`allows ${specifier} from ${file}`, async () => {
+      assert.deepEqual(await restricted(file, specifier), []);
+    });
+  }
+});
