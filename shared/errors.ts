@@ -16,6 +16,21 @@ export class HpoError extends Error {
 /** A mistake in what the user asked for: a bad flag value, an unknown name. */
 export class UsageError extends HpoError {}
 
+/** A trial parameter its task's rule rejects (shared/task-params.ts `resolveParams`). */
+export class ParamError extends UsageError {
+  constructor(
+    /** The parameter's name, e.g. `learning_rate`. */
+    readonly param: string,
+    /** What the rule accepts, e.g. `a number > 0`. */
+    readonly expected: string,
+    /** The value given. */
+    readonly value: unknown,
+    options: HpoErrorOptions = {},
+  ) {
+    super(`params.${param}: expected ${expected}, got ${JSON.stringify(value) ?? String(value)}`, options);
+  }
+}
+
 /** A data file that is missing, truncated, corrupt or of the wrong shape. Names the file. */
 export class DataError extends HpoError {
   constructor(

@@ -7,8 +7,9 @@ import {
   type OptimizerName,
   train,
 } from '../../worker/training/index.js';
+import { mnistTaskParams } from '../../worker/tasks/mnist-params.js';
 import { addDataOptions, type DataOptions, loadDataFor } from '../options/data-options.js';
-import { oneOf, positiveInt, positiveNumber, seedValue } from '../options/option-values.js';
+import { oneOf, positiveInt, ruleValue, seedValue } from '../options/option-values.js';
 
 interface TrainFlags extends DataOptions {
   arch: string;
@@ -39,23 +40,27 @@ const COLUMNS: [string, number, (m: EpochMetrics) => string][] = [
 const row = (cells: string[]) => cells.map((c, i) => c.padStart(COLUMNS[i][1])).join('  ');
 
 export function registerTrain(program: Command): void {
+  // The flags follow the rules of the task parameters they set (multi-digit-mnist).
+  const rules = mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }).params;
   addDataOptions(
     program
       .command('train')
       .description('train one configuration and report per-epoch validation and final test accuracy')
       .requiredOption(
         '--arch <name>',
-        `architecture (${architectureNames().join(', ')})`,
-        oneOf(architectureNames()),
+        `architecture (${rules.arch.choices.join(', ')})`,
+        ruleValue(rules.arch),
       )
       .requiredOption(
         '--optimizer <name>',
-        `optimizer (${OPTIMIZER_NAMES.join(', ')})`,
-        oneOf(OPTIMIZER_NAMES),
+        `optimizer (${rules.optimizer.choices.join(', ')})`,
+        ruleValue(rules.optimizer),
       )
-      .requiredOption('--lr <x>', 'learning rate', positiveNumber)
-      .requiredOption('--batch-size <n>', 'batch size', positiveInt)
-      .requiredOption('--epochs <n>', 'epochs', positiveInt)
+      .requiredOption('--lr <x>', 'learning rate', ruleValue(rules.learning_rate))
+      .requiredOption('--batch-size <n>', 'batch size', ruleValue(rules.batch_size))
+      .requiredOption('--epochs <n>', 'epochs', ruleValue(rules.epochs))
+      // Not rules.train_size: its bound is the generated split's size, and --data-file may be larger
+      // (train() checks the size against the data set in use).
       .option('--train-size <n>', 'train on the first N training pairs only', positiveInt)
       .option(
         '--backend <name>',

@@ -13,7 +13,7 @@ import { HpoError, UsageError } from '../../shared/errors.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';
-import { type TrainConfig, validateTrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
 import { batchStats, evaluate, yieldToEventLoop } from './evaluate.js';
 import type { EpochMetrics, TestMetrics } from './metrics.js';
 import { createOptimizer } from './optimizer.js';
@@ -51,12 +51,15 @@ export interface TrainResult {
 
 export class TrainingAbortedError extends HpoError {}
 
+/**
+ * Trains `config` (built from checked input, see config.ts); only what depends on the data set is
+ * checked here (train and validation sizes against the splits).
+ */
 export async function train(
-  rawConfig: TrainConfig,
+  config: TrainConfig,
   dataset: TwoDigitDataset,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
-  const config = validateTrainConfig({ ...rawConfig });
   const started = performance.now();
   if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
     throw new UsageError(
@@ -70,9 +73,9 @@ export async function train(
   }
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
   const valSplit = subsetSplit(dataset.val, config.valSize ?? dataset.val.count);
+  const prng = new Prng(config.seed, SHUFFLE_STREAM);
   const model = getArchitecture(config.arch).build({ seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.learningRate);
-  const prng = new Prng(config.seed, SHUFFLE_STREAM);
   const order = identityOrder(trainSplit.count);
   const epochs: EpochMetrics[] = [];
   let stoppedEarly = false;
@@ -139,7 +142,7 @@ export async function train(
     // The test split is only reported, never used to choose or stop anything.
     const test = await evaluate(model, dataset.test);
     const result: TrainResult = {
-      config,
+      config: { ...config },
       backend: tf.getBackend(),
       data_sha256: dataset.sha256,
       params: model.countParams(),
