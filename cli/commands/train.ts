@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
+import { type BackendChoice, selectBackend } from '../../worker/backends/index.js';
 import { architectureNames } from '../../worker/models/index.js';
 import {
   type EpochMetrics,
@@ -9,7 +9,10 @@ import {
 } from '../../worker/training/index.js';
 import { mnistTaskParams } from '../../worker/tasks/mnist-params.js';
 import { addDataOptions, type DataOptions, loadDataFor } from '../options/data-options.js';
-import { oneOf, positiveInt, ruleValue, seedValue } from '../options/option-values.js';
+import { positiveInt, ruleValue } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { jsonOption } from '../options/output-options.js';
+import { seedOption } from '../options/seed-option.js';
 
 interface TrainFlags extends DataOptions {
   arch: string;
@@ -62,14 +65,9 @@ export function registerTrain(program: Command): void {
       // Not rules.train_size: its bound is the generated split's size, and --data-file may be larger
       // (train() checks the size against the data set in use).
       .option('--train-size <n>', 'train on the first N training pairs only', positiveInt)
-      .option(
-        '--backend <name>',
-        `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-        oneOf(BACKEND_CHOICES),
-        'auto' as BackendChoice,
-      )
-      .option('--seed <n>', 'seed of weights and batch order', seedValue, 1)
-      .option('--json', 'print one JSON document at the end instead of a table'),
+      .addOption(backendOption())
+      .addOption(seedOption('seed of weights and batch order', 1))
+      .addOption(jsonOption('print one JSON document at the end instead of a table')),
   ).action(async (opts: TrainFlags) => {
     const dataset = await loadDataFor(opts);
     const selection = await selectBackend(opts.backend, { log: (msg) => process.stderr.write(`${msg}\n`) });

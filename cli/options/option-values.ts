@@ -1,5 +1,6 @@
 /** Option-value parsers for commander: each rejects bad input with a message saying what is allowed. */
 import { InvalidArgumentError } from 'commander';
+import { isSeed, SEED_RANGE } from '../../shared/prng.js';
 import { describeRule, type ParamRule, valueMatches } from '../../shared/task-params.js';
 
 function number(value: string): number {
@@ -27,9 +28,7 @@ export function nonNegativeInt(value: string): number {
 
 export function seedValue(value: string): number {
   const n = number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new InvalidArgumentError('expected an integer between 0 and 4294967295.');
-  }
+  if (!isSeed(n)) throw new InvalidArgumentError(`expected ${SEED_RANGE}.`);
   return n;
 }
 
