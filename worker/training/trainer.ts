@@ -10,6 +10,7 @@ import { Prng } from '../../shared/prng.js';
 import { subsetSplit } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { HpoError, UsageError } from '../../shared/errors.js';
+import type { Decision } from '../../shared/protocol/index.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';
@@ -21,15 +22,12 @@ import { createOptimizer } from './optimizer.js';
 /** PRNG stream of the batch order (streams keep it independent of the data generator's). */
 const SHUFFLE_STREAM = 0x5eed;
 
-export type EpochDecision = 'continue' | 'stop';
-
 export interface TrainOptions {
-  /** Called after each epoch; answering 'stop' ends training (the test split is still evaluated). */
-  /** `info.images`: training images processed in the epoch (for throughput metrics). */
-  onEpoch?: (
-    metrics: EpochMetrics,
-    info: { images: number },
-  ) => EpochDecision | void | Promise<EpochDecision | void>;
+  /**
+   * Called after each epoch; answering 'stop' (the protocol's Decision) ends training (the test split is
+   * still evaluated). `info.images`: training images processed in the epoch (for throughput metrics).
+   */
+  onEpoch?: (metrics: EpochMetrics, info: { images: number }) => Decision | void | Promise<Decision | void>;
   /** Aborting ends training between two batches with a TrainingAbortedError. */
   signal?: AbortSignal;
   /** Called once training and the test pass are done, before the model is freed (e.g. to save it). */
