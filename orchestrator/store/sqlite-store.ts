@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 
 import type { Goal, SearchSpace } from '../search-space/types.js';
 import { checkDatabase, migrate, notSqlite, SCHEMA_VERSION } from './migrations.js';
-import { StoreError } from './store-error.js';
+import { StoreError } from '../../shared/errors.js';
 import {
   FINAL_STATES,
   TRIAL_STATES,

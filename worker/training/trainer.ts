@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Prng } from '../../shared/prng.js';
 import { subsetSplit } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
-import { HpoError, UsageError } from '../../shared/errors.js';
+import { TrainingAbortedError, UsageError } from '../../shared/errors.js';
 import type { Decision } from '../../shared/protocol/index.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
@@ -46,8 +46,6 @@ export interface TrainResult {
   test: TestMetrics;
   seconds: number;
 }
-
-export class TrainingAbortedError extends HpoError {}
 
 /**
  * Trains `config` (built from checked input, see config.ts); only what depends on the data set is
