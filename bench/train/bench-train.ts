@@ -33,7 +33,8 @@ import { disposeModel } from '../../worker/models/dispose.js';
 import { architectureNames, getArchitecture } from '../../worker/models/registry.js';
 import { TrialPool } from '../../worker/pool/trial-pool.js';
 import { disposeBatch, identityOrder, makeBatch } from '../../worker/training/batches.js';
-import { batchStats } from '../../worker/training/evaluate.js';
+import { createOptimizer } from '../../worker/training/optimizer.js';
+import { trainStep, zeroTotals } from '../../worker/training/train-step.js';
 import { conv2dFlops, modelFlops } from './flops.js';
 import { profileKernels } from './kernel-profile.js';
 
@@ -288,7 +289,7 @@ class CeilingSampler {
   }
 }
 
-/** A tiny training loop identical to the trainer's inner step (worker/training/trainer.ts). */
+/** A tiny training loop around the trainer's own step (worker/training/train-step.ts). */
 class TrainingLoop {
   private readonly model: tf.LayersModel;
   private readonly optimizer: tf.Optimizer;
@@ -302,9 +303,9 @@ class TrainingLoop {
     private readonly batch: number,
   ) {
     this.model = getArchitecture(arch).build({ seed: SEED });
-    this.optimizer = tf.train.adam(LEARNING_RATE);
+    this.optimizer = createOptimizer('adam', LEARNING_RATE);
     this.order = identityOrder(split.count);
-    this.totals = tf.zeros([4]) as tf.Tensor1D;
+    this.totals = zeroTotals();
   }
 
   get flops(): number {
@@ -317,19 +318,8 @@ class TrainingLoop {
     if (this.start + this.batch > this.split.count) this.start = 0;
     const batch = makeBatch(this.split, this.order, this.start, this.start + this.batch);
     this.start += this.batch;
-    let stats: tf.Tensor1D | undefined;
-    const loss = this.optimizer.minimize(() => {
-      const [lt, lb] = this.model.apply(batch.x, { training: true }) as tf.Tensor[];
-      stats = tf.keep(batchStats(lt, lb, batch.top, batch.bottom));
-      return tf.add(
-        tf.losses.softmaxCrossEntropy(batch.top, lt),
-        tf.losses.softmaxCrossEntropy(batch.bottom, lb),
-      ) as tf.Scalar;
-    }, true);
-    const next = tf.add(this.totals, stats!) as tf.Tensor1D;
-    tf.dispose([this.totals, stats!, loss!]);
+    this.totals = trainStep(this.model, this.optimizer, batch, this.totals);
     disposeBatch(batch);
-    this.totals = next;
     return performance.now() - t0;
   }
 
