@@ -1,4 +1,5 @@
 /** `hpo export`, `hpo evaluate`, `hpo predict`: the best model of a search as files, its test accuracy, one prediction. */
+import { childLogger } from '../../shared/log/index.js';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
@@ -107,7 +108,7 @@ export function registerModelFiles(program: Command): void {
       .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
       .option('--json', 'print JSON'),
   ).action(async (dir: string, flags: { backend: BackendChoice; dataDir?: string; json?: boolean }) => {
-    await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+    await selectBackend(flags.backend, { logger: childLogger({ component: 'backend' }) });
     const r = await evaluateModelDir(dir, { dataDir: flags.dataDir });
     const { metadata: meta, ...numbers } = r;
     if (flags.json) {
@@ -133,7 +134,7 @@ export function registerModelFiles(program: Command): void {
       .argument('<image>', '42x28 (height x width) grayscale PNG, e.g. from hpo data sample')
       .option('--json', 'print JSON (with all ten probabilities per head)'),
   ).action(async (dir: string, image: string, flags: { backend: BackendChoice; json?: boolean }) => {
-    await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+    await selectBackend(flags.backend, { logger: childLogger({ component: 'backend' }) });
     const p = await predictImage(dir, image);
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
