@@ -10,6 +10,8 @@ export interface LogRecord {
 
 export interface CapturedLogs {
   logger: Logger;
+  /** Every line so far, as written (JSON, without the newline). */
+  lines(): string[];
   /** Every line so far, parsed. */
   records(): LogRecord[];
   /** Their messages. */
@@ -20,5 +22,10 @@ export function captureLogs(level: LogLevel = 'trace'): CapturedLogs {
   const lines: string[] = [];
   const logger = createLogger({ level, pretty: false, destination: { write: (line) => lines.push(line) } });
   const records = () => lines.map((l) => JSON.parse(l) as LogRecord);
-  return { logger, records, messages: () => records().map((r) => r.msg) };
+  return {
+    logger,
+    lines: () => lines.map((l) => l.trimEnd()),
+    records,
+    messages: () => records().map((r) => r.msg),
+  };
 }
