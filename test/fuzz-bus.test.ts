@@ -403,7 +403,6 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
   let server: NatsServerHandle;
   let dir: string;
   const logs: string[] = [];
-  const log = (line: string) => logs.push(line);
   const logger = createLogger({
     level: 'trace',
     pretty: false,
@@ -440,7 +439,7 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     const wnc = await connectNats({ servers: [server.url], name: 'in-process' });
     const worker = new NatsWorker(wnc, new TrialPool({ threads: 2, backend: 'cpu', name: 'in-process' }), {
       name: 'in-process',
-      log,
+      logger,
       fetchExpiresMs: 1000,
     });
     cleanups.push(() => transport.close());

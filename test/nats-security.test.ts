@@ -251,7 +251,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       new TrialPool({ threads: 1, backend: 'cpu', name: 'w' }),
       {
         name: 'w',
-        log: () => {},
+        logger: silentLogger(),
       },
     );
     try {

@@ -33,8 +33,6 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 
 /** Log lines of every component, printed only if a test fails. */
 let logs: string[] = [];
-const log = (line: string) => logs.push(line);
-/** The same lines from components that log through a logger (JSON, one per line). */
 const logger = createLogger({
   level: 'trace',
   pretty: false,
@@ -46,7 +44,7 @@ async function worker(url: string, name: string, options: NatsWorkerOptions = {}
   const w = new NatsWorker(nc, new TrialPool({ threads: 1, backend: 'cpu', name }), {
     name,
     backend: 'cpu',
-    log,
+    logger,
     fetchExpiresMs: 1000,
     ...options,
   });
@@ -262,7 +260,12 @@ describe('NATS transport: failures and the bus', function () {
     await rec.waitForResults(1);
     assert.equal(rec.results[0].state, 'completed');
     assert.equal(rec.results[0].worker, 'right-data');
-    assert.ok(logs.some((l) => /wrong-data: refusing trials: data set sha256 mismatch/.test(l)));
+    assert.ok(
+      logs.some(
+        (l) => l.includes('"worker":"wrong-data"') && /refusing trials: data set sha256 mismatch/.test(l),
+      ),
+      logs.join('\n'),
+    );
   });
 
   it('invalid messages on every subject are counted, logged once per reason and never crash anything', async () => {
