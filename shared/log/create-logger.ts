@@ -37,10 +37,21 @@ export interface LoggerOptions {
   base?: LogFields;
 }
 
-/** A synchronous pino-pretty stream: each JSON line is formatted and written at once (no worker thread). */
-function prettyStream(out: DestinationStream, colorize: boolean): DestinationStream {
-  const format = prettyFactory({ colorize, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' });
-  return { write: (line: string) => out.write(format(line)) };
+/**
+ * A synchronous pino-pretty stream: each JSON line is formatted and written at once (no worker thread).
+ * On the terminal, each line first clears the current one: a live progress bar (which ends without a
+ * newline) is overwritten rather than run into, and redraws itself below on its next update.
+ */
+function prettyStream(out: DestinationStream, terminal: boolean): DestinationStream {
+  const colorize = terminal;
+  const clear = terminal ? '\r\u001b[2K' : '';
+  const format = prettyFactory({
+    colorize,
+    singleLine: true,
+    ignore: 'pid,hostname',
+    translateTime: 'SYS:HH:MM:ss.l',
+  });
+  return { write: (line: string) => out.write(clear + format(line)) };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
