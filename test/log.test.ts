@@ -96,8 +96,9 @@ describe('logger factory (shared/log)', () => {
     assert.throws(() => JSON.parse(text));
     assert.match(text, /WARN/);
     assert.match(text, /trial failed/);
-    assert.match(text, /experiment: "e1"/);
-    assert.match(text, /trial: "t0001"/);
+    assert.match(text, /"experiment":"e1"/);
+    assert.match(text, /"trial":"t0001"/);
+    assert.ok(text.endsWith('\n') && text.split('\n').length === 2, 'one line per record');
     assert.ok(!text.includes('\u001b['), 'no colours when not writing to a terminal');
   });
 
