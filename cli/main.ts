@@ -10,6 +10,7 @@ import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerWorker } from './commands/worker.js';
+import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
 
 export const EXIT_OK = 0;
@@ -21,6 +22,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
     .description('distributed hyperparameter search for TensorFlow.js models')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  addLogLevelOption(program);
   registerModels(program);
   registerData(program);
   registerTrain(program);

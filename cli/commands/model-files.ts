@@ -1,4 +1,5 @@
 /** `hpo export`, `hpo evaluate`, `hpo predict`: the best model of a search as files, its test accuracy, one prediction. */
+import { childLogger } from '../../shared/log/index.js';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectBackend } from '../../worker/backends/index.js';
@@ -100,7 +101,7 @@ export function registerModelFiles(program: Command): void {
     .addOption(jsonOption())
     .addOption(backendOption())
     .action(async (dir: string, flags: BackendFlags & JsonFlags & { dataDir?: string }) => {
-      await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+      await selectBackend(flags.backend, { logger: childLogger({ component: 'backend' }) });
       const r = await evaluateModelDir(dir, { dataDir: flags.dataDir });
       const { metadata: meta, ...numbers } = r;
       if (flags.json) {
@@ -126,7 +127,7 @@ export function registerModelFiles(program: Command): void {
     .addOption(jsonOption('print JSON (with all ten probabilities per head)'))
     .addOption(backendOption())
     .action(async (dir: string, image: string, flags: BackendFlags & JsonFlags) => {
-      await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+      await selectBackend(flags.backend, { logger: childLogger({ component: 'backend' }) });
       const p = await predictImage(dir, image);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import { childLogger } from '../../shared/log/index.js';
 import type { Command } from 'commander';
 import { type BackendChoice, selectBackend } from '../../worker/backends/index.js';
 import { architectureNames } from '../../worker/models/index.js';
@@ -70,7 +71,7 @@ export function registerTrain(program: Command): void {
       .addOption(jsonOption('print one JSON document at the end instead of a table')),
   ).action(async (opts: TrainFlags) => {
     const dataset = await loadDataFor(opts);
-    const selection = await selectBackend(opts.backend, { log: (msg) => process.stderr.write(`${msg}\n`) });
+    const selection = await selectBackend(opts.backend, { logger: childLogger({ component: 'backend' }) });
     const out = opts.json ? process.stderr : process.stdout;
     const showTable = !opts.json || process.stderr.isTTY;
     if (showTable) {

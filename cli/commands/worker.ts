@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { createDataCheck } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
+import { childLogger } from '../../shared/log/index.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -64,18 +65,20 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         await metrics?.server.close();
         throw err;
       }
+      // Every line of this process carries the worker's name.
+      const log = childLogger({ worker: name });
       const pool = new TrialPool({
         threads: flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
         name,
+        logger: log.child({ component: 'trial-pool' }),
       });
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
         accept: createDataCheck(flags.dataDir),
-        log,
+        logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {
         new WorkerMetrics({
@@ -95,25 +98,30 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       }
       announceMetrics(metrics);
       await worker.start();
-      log(
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${displayServers(settings.servers)}`,
+      const servers = displayServers(settings.servers);
+      log.info(
+        { slots: pool.slots, backend: flags.backend, servers },
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${servers}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {
         const stop = () => {
           signals++;
           if (signals === 1) {
-            log('draining: no new trials; running trials finish (signal again to hand them back now)');
+            log.info('draining: no new trials; running trials finish (signal again to hand them back now)');
             worker.drain().then(resolve, resolve);
           } else {
-            log('handing running trials back to the queue');
+            log.info('handing running trials back to the queue');
             worker.close().then(resolve, resolve);
           }
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
-      log(`hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`);
+      log.info(
+        { trialsDone: worker.stats().trialsDone },
+        `hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`,
+      );
       await metrics?.server.close();
       setExitCode(0);
     },

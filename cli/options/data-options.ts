@@ -34,6 +34,5 @@ export function loadDataFor(opts: DataOptions): Promise<TwoDigitDataset> {
     seed: opts.dataFile === undefined ? (opts.dataSeed ?? 1) : opts.dataSeed,
     dataDir: opts.dataDir,
     file: opts.dataFile,
-    log: (msg) => process.stderr.write(`${msg}\n`),
   });
 }

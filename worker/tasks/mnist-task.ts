@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendChoice } from '../backends/backend.js';
 import { setTfjsMemoryProbe } from '../backends/tfjs-memory.js';
 import { loadDataset } from '../data/dataset.js';
+import { silentLogger } from '../../shared/log/index.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { DataError, UsageError } from '../../shared/errors.js';
 import { resolveParams } from '../../shared/task-params.js';
@@ -42,7 +43,7 @@ function dataset(seed: number, dataDir: string | undefined): Promise<TwoDigitDat
   const key = `${dataDir ?? ''}\0${seed}`;
   let ds = datasets.get(key);
   if (!ds) {
-    ds = loadDataset({ seed, dataDir, log: () => {} });
+    ds = loadDataset({ seed, dataDir, logger: silentLogger() });
     ds.catch(() => datasets.delete(key));
     datasets.set(key, ds);
   }
