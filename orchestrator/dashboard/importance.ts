@@ -9,11 +9,11 @@ import type { ParamSpec, SearchSpace } from '../search-space/types.js';
 import { permutationImportance, subsample } from './random-forest.js';
 
 export const IMPORTANCE_METHOD =
-  'permutation importance (out-of-bag) on a random forest of 32 regression trees fitted to the finished trials';
+  'permutation importance (out-of-bag) on a random forest of 24 regression trees (depth 6) fitted to the finished trials';
 /** Fewer finished trials than this: no importance (a forest on a handful of points says nothing). */
 export const MIN_TRIALS_FOR_IMPORTANCE = 8;
 /** At most this many finished trials are used (a seeded sample beyond). */
-export const MAX_TRIALS_FOR_IMPORTANCE = 2000;
+export const MAX_TRIALS_FOR_IMPORTANCE = 400;
 
 export interface ImportanceAnswer {
   method: string;
@@ -67,6 +67,7 @@ export function parameterImportance(
   const raw = permutationImportance(
     xs,
     picked.map((t) => t.value),
+    { trees: 24, maxDepth: 6 },
   );
   const total = raw.reduce((a, b) => a + b, 0);
   const params = names

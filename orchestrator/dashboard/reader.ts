@@ -307,13 +307,16 @@ export class DashboardReader {
       .map((r) => ({ ...r, metrics: decodeMetrics(r.metrics) }));
   }
 
-  /** The metric names of the experiment's most recently recorded epoch. */
+  /** The metric names of the last epoch of the experiment's newest trial with epochs. */
   epochMetricNames(experiment: string): string[] {
+    // The newest trial with epochs (by index, an indexed lookup), its last epoch.
     const row = this.db
-      .prepare<[string], { metrics: string }>(
-        'SELECT metrics FROM epochs WHERE experiment = ? ORDER BY rowid DESC LIMIT 1',
+      .prepare<{ experiment: string }, { metrics: string }>(
+        `SELECT metrics FROM epochs WHERE experiment = @experiment AND trial_id = (
+           SELECT trial_id FROM trials WHERE experiment = @experiment AND epochs > 0 ORDER BY idx DESC LIMIT 1)
+         ORDER BY epoch DESC LIMIT 1`,
       )
-      .get(experiment);
+      .get({ experiment });
     return row ? Object.keys(decodeMetrics(row.metrics)) : [];
   }
 

@@ -30,6 +30,7 @@ const view = {
   metric: null,
   detail: null,
   slowAt: 0,
+  finished: -1,
 };
 
 function fromHash() {
@@ -192,12 +193,19 @@ function refresh(all = false, seq) {
         });
         $('stopped-box').hidden = s.stopped_at.length === 0;
         $('errors-box').hidden = s.errors.length === 0;
-        const history = await getJson(`${exp(view.experiment)}/history`);
-        drawHistory(history, s.metric);
-        await loadTrials();
-        await loadCurves();
-        await loadDetail();
-        if (doAll || Date.now() - view.slowAt >= SLOW_PANELS_MS) await loadSlowPanels();
+        // Panels over finished trials change only when a trial finishes: an epoch redraws the cheap ones.
+        const finished = s.trials.completed + s.trials.stopped + s.trials.failed;
+        const newFinish = finished !== view.finished;
+        view.finished = finished;
+        const slow = doAll || (newFinish && Date.now() - view.slowAt >= SLOW_PANELS_MS);
+        await Promise.all([
+          doAll || newFinish
+            ? getJson(`${exp(view.experiment)}/history`).then((h) => drawHistory(h, s.metric))
+            : null,
+          loadTrials().then(loadCurves),
+          loadDetail(),
+          slow ? loadSlowPanels() : null,
+        ]);
       }
     }
     if (seq !== undefined) document.body.dataset.seq = String(seq);
