@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { UsageError } from '../../shared/errors.js';
+import { StoreError, UsageError } from '../../shared/errors.js';
 import type { ParamValue } from '../../shared/protocol/index.js';
 import { checkDatabase, SCHEMA_VERSION } from '../store/migrations.js';
-import { StoreError } from '../store/store-error.js';
+import { decodeMetrics } from '../store/sqlite-rows.js';
 import { FINAL_STATES, TRIAL_STATES, type TrialState } from '../store/types.js';
 import type { SearchSpace } from '../search-space/types.js';
 
@@ -82,13 +82,6 @@ const RANKED_SQL = FINAL_STATES.filter((s) => s !== 'failed')
   .join(', ');
 const TRIAL_COLUMNS =
   'trial_id, idx, params, seed, state, attempt, worker, backend, created_at, started_at, ended_at, value, metrics, epochs, error';
-
-/** Metrics JSON as the store writes it (NaN and ±Infinity as strings). */
-function decodeMetrics(text: string): Record<string, number> {
-  return JSON.parse(text, (_key, v: unknown) =>
-    v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v,
-  ) as Record<string, number>;
-}
 
 function toTrial(row: RawTrial): TrialRow {
   return {
