@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { permutationImportance, startDashboard, type Dashboard } from '../orchestrator/dashboard/index.js';
 import type { SqliteStore } from '../orchestrator/store/index.js';
 import { DASH_EXPERIMENT, dashboardDb } from './helpers/dashboard-db.js';
+import { startNatsServer } from './helpers/nats-server.js';
+import { listWorkers } from '../orchestrator/api/index.js';
+import { connectNats } from '../shared/nats/connection.js';
+import { busNames, type WorkerHeartbeat } from '../shared/protocol/bus.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 
 /** Reads server-sent events from a fetch body until `until` returns true for one. */
 async function readEvents(
@@ -220,5 +225,52 @@ describe('permutation importance (random forest)', () => {
     assert.ok(imp[1] > imp[2], `a over b: ${imp}`);
     assert.ok(imp[2] > imp[0], `b over noise: ${imp}`);
     assert.ok(imp[0] < 0.05 * imp[1], `noise near 0: ${imp}`);
+  });
+});
+
+describe('dashboard workers panel (real nats-server)', () => {
+  it('lists the workers that answer a ping on the bus', async () => {
+    const nats = await startNatsServer();
+    const nc = await connectNats({ servers: [nats.url], name: 'test dashboard' });
+    const worker = await connectNats({ servers: [nats.url], name: 'test worker' });
+    const names = busNames();
+    // A worker as the bus sees it: answers each ping with its heartbeat.
+    const heartbeat = (): WorkerHeartbeat => ({
+      v: PROTOCOL_VERSION,
+      name: 'gpu-box:1234',
+      slots: 2,
+      busy: 1,
+      backend: 'wasm',
+      trials_done: 7,
+      started_at: Date.now() - 60_000,
+      sent_at: Date.now(),
+      draining: false,
+      invalid_messages: 0,
+    });
+    worker.subscribe(names.pingSubject, {
+      callback: () => worker.publish(names.heartbeatSubject, JSON.stringify(heartbeat())),
+    });
+    await worker.flush();
+    const { store } = dashboardDb(8);
+    const dash = await startDashboard({
+      db: store.file,
+      port: 0,
+      workers: () => listWorkers(nc, { timeoutMs: 300 }),
+    });
+    try {
+      const res = await fetch(new URL('/api/workers', dash.url));
+      const body = (await res.json()) as { available: boolean; workers: WorkerHeartbeat[] };
+      assert.equal(body.available, true);
+      assert.deepEqual(
+        body.workers.map((w) => [w.name, w.slots, w.busy, w.trials_done]),
+        [['gpu-box:1234', 2, 1, 7]],
+      );
+    } finally {
+      await dash.close();
+      store.close();
+      await worker.close();
+      await nc.close();
+      await nats.stop();
+    }
   });
 });
