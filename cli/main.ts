@@ -1,6 +1,7 @@
 /** The `hpo` command line. Returns the exit code: 0 ok, 1 failure, 2 usage error. */
 import { Command, CommanderError } from 'commander';
 import { HpoError, UsageError } from '../shared/errors.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerModels } from './commands/models.js';
 import { registerModelFiles } from './commands/model-files.js';
@@ -29,6 +30,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerSearch(program, setExitCode);
   registerResults(program);
   registerReport(program);
+  registerDashboard(program);
   registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);

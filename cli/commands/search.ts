@@ -15,6 +15,7 @@ import { InProcessTransport, type Transport } from '../../orchestrator/transport
 import { NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
+import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
 import { portValue, positiveInt } from '../options/option-values.js';
@@ -47,6 +48,7 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags {
   maxDeliver?: number;
   httpPort?: number;
   httpHost: string;
+  uiPort?: number;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -83,6 +85,11 @@ function addRunOptions(cmd: Command): Command {
       '--http-host <host>',
       'address for --http-port (set it explicitly to expose beyond this machine)',
       '127.0.0.1',
+    )
+    .option(
+      '--ui-port <n>',
+      'serve the live web dashboard on this port (0: any free one), on --http-host',
+      portValue,
     )
     .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .addOption(backendOption())
@@ -151,14 +158,20 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   // The servers first: a port in use fails here, before any connection or thread pool is open.
   const metrics = await openMetrics(flags);
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let ui: Dashboard | undefined;
   let opened: OpenedTransport;
   try {
     api =
       flags.httpPort === undefined
         ? undefined
         : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+    ui =
+      flags.uiPort === undefined
+        ? undefined
+        : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
     opened = await openTransport(store, name, flags, metrics);
   } catch (err) {
+    await ui?.close();
     await api?.close();
     await metrics?.server.close();
     throw err;
@@ -190,6 +203,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
+  if (ui) process.stderr.write(`hpo: dashboard at ${ui.url}#exp=${encodeURIComponent(name)}\n`);
+  else process.stderr.write(`hpo: watch it live: hpo dashboard --db ${flags.db}\n`);
   let outcome: SearchOutcome | undefined;
   try {
     outcome = await new SearchRunner({
@@ -216,6 +231,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     process.off('SIGTERM', onSigint);
     stopResponder();
     await api?.close();
+    await ui?.close();
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
@@ -234,6 +250,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   if (metrics) {
     await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
   }
+  if (ui)
+    process.stderr.write(`hpo: dashboard closed; browse the results with: hpo dashboard --db ${flags.db}\n`);
   if (outcome.status === 'interrupted') {
     process.stderr.write(`hpo: resume with: hpo resume ${name} --db ${flags.db}\n`);
     return 130;
