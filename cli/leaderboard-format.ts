@@ -2,6 +2,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { TrialParams } from '../shared/protocol/index.js';
 import { trialRung } from '../orchestrator/search-space/hyperband.js';
+import type { ParamSpecs } from '../orchestrator/search-space/types.js';
 import type { ExperimentRecord, TrialRecord } from '../orchestrator/store/types.js';
 import { plainTable } from './plain-table.js';
 
@@ -43,8 +44,24 @@ export function leaderboardEntries(
 const fmt = (x: number | undefined | null, digits = 4) =>
   x === undefined || x === null ? '' : x.toFixed(digits);
 
+/** A parameter's cell: empty when the parameter was inactive in the trial (another branch). */
 const showParam = (v: TrialParams[string] | undefined) =>
-  v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
+  v === undefined
+    ? ''
+    : typeof v === 'number'
+      ? String(Number(v.toPrecision(4)))
+      : typeof v === 'string'
+        ? v
+        : JSON.stringify(v);
+
+/** The searched parameters: every non-constant one, and every one that exists only in some branches. */
+function searchedParams(parameters: ParamSpecs, inBranch = false, out = new Set<string>()): Set<string> {
+  for (const [name, spec] of Object.entries(parameters)) {
+    if (inBranch || spec.kind !== 'constant') out.add(name);
+    if (spec.kind === 'categorical') for (const b of spec.branches ?? []) if (b) searchedParams(b, true, out);
+  }
+  return out;
+}
 
 /**
  * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
@@ -54,9 +71,7 @@ function columns(
   exp: Pick<ExperimentRecord, 'space'>,
   rows: TrialRecord[],
 ): { head: string[]; cells: string[][] } {
-  const params = Object.entries(exp.space.parameters)
-    .filter(([, spec]) => spec.kind !== 'constant')
-    .map(([name]) => name);
+  const params = [...searchedParams(exp.space.parameters)];
   const metric = exp.space.metric.name;
   const hyperband = exp.space.early_terminate?.type === 'hyperband';
   const head = [

@@ -9,6 +9,7 @@ import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
+import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
 
@@ -24,6 +25,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerValidate(program);
   registerSearch(program, setExitCode);
   registerResults(program);
   registerReport(program);

@@ -8,6 +8,7 @@ import { renderHtml } from './html.js';
 import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
 import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
 import { buildReportTable } from './seed-table.js';
+import type { ParamValue } from '../../shared/protocol/index.js';
 
 export interface WriteReportOptions {
   reference?: Reference;
@@ -47,7 +48,7 @@ async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs
   const params: PlotRef[] = [];
   for (const param of data.searched) {
     const points = data.leaderboard.map((t) => ({
-      value: t.params[param],
+      value: scalarOf(t.params[param]),
       objective: t.value!,
       group: String(t.params.arch ?? ''),
     }));
@@ -96,4 +97,11 @@ export async function writeReport(
   writeFileSync(markdown, md);
   writeFileSync(htmlFile, html);
   return { markdown, html: htmlFile, plots: written, data };
+}
+
+/** A parameter value for a plot axis: lists, mappings and null as their JSON text. */
+function scalarOf(v: ParamValue | undefined): string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? v
+    : JSON.stringify(v ?? null);
 }
