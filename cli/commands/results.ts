@@ -19,6 +19,7 @@ import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-op
 import { oneOf, positiveInt } from '../options/option-values.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
+import { formatDuration } from '../../orchestrator/search-space/duration.js';
 
 /** The named experiment, or the most recently created one when no name is given. */
 function pickExperiment(store: Store, name: string | undefined, db: string): ExperimentRecord {
@@ -59,6 +60,18 @@ function printStatus(s: StatusAnswer): void {
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value?.toFixed(4)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
+  if (s.time_budget) {
+    const b = s.time_budget;
+    const left =
+      b.left_seconds === null
+        ? ''
+        : b.left_seconds > 0
+          ? `, ${formatDuration(b.left_seconds)} left`
+          : ', spent';
+    process.stdout.write(
+      `time budget: ${formatDuration(b.seconds)}${b.hard ? ' (hard)' : ''}, ends ${b.ends_at}${left}\n`,
+    );
+  }
   if (s.stopped_at?.length) {
     const where = s.stopped_at.map((g) =>
       g.rung === null
