@@ -16,7 +16,7 @@ import {
   SearchSpaceError,
   type SearchSpace,
 } from '../orchestrator/search-space/index.js';
-import { createStrategy } from '../orchestrator/strategies/index.js';
+import { createStrategy, type FinishedProposal } from '../orchestrator/strategies/index.js';
 import type { TrialParams } from '../shared/protocol/index.js';
 
 const tasks = builtinTaskCatalog();
@@ -109,12 +109,10 @@ const { param } = fc.letrec<{ param: unknown; params: unknown }>((tie) => ({
     normals,
     minMax,
     tie('params').map((parameters) => ({ parameters })),
-    fc
-      .tuple(fc.subarray(['a', 'b', 'c'], { minLength: 1 }), tie('params'))
-      .map(([keys, sub]) => ({
-        values: ['a', 'b', 'c'],
-        branches: Object.fromEntries(keys.map((k) => [k, sub])),
-      })),
+    fc.tuple(fc.subarray(['a', 'b', 'c'], { minLength: 1 }), tie('params')).map(([keys, sub]) => ({
+      values: ['a', 'b', 'c'],
+      branches: Object.fromEntries(keys.map((k) => [k, sub])),
+    })),
   ),
   params: fc.dictionary(names, tie('param'), { minKeys: 1, maxKeys: 3 }),
 }));
@@ -147,7 +145,7 @@ const sweep = fc.record(
 function proposeFrom(space: SearchSpace): void {
   const strategy = createStrategy(space);
   const seen: TrialParams[] = [];
-  const finished = [];
+  const finished: FinishedProposal[] = [];
   const want = Math.min(space.run_cap ?? 12, 12, gridSize(space) ?? Infinity);
   for (let i = 0; i < want; i++) {
     const params = strategy.next({ proposed: i, seen, finished });
