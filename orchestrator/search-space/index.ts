@@ -14,7 +14,7 @@ export type {
   ParamSpec,
   SearchSpace,
 } from './types.js';
-export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 export {
   analyseSearchSpace,
   DEFAULT_MAX_GRID,

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UsageError } from '../../shared/errors.js';
-import { SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 import { formatPath, show, validateStructure } from './schema.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
 import { checkHyperband, hyperbandWarnings } from './hyperband-check.js';
