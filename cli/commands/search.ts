@@ -8,12 +8,15 @@ import { TrialPool } from '../../worker/pool/index.js';
 import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import {
+  analyseSearchSpace,
   formatDuration,
+  formatIssue,
   gridSize,
   parseDuration,
   type SearchSpace,
 } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
+import { builtinTaskCatalog } from '../builtin-tasks.js';
 import type { Store } from '../../orchestrator/store/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
@@ -339,6 +342,20 @@ export function dryRunProposals(space: SearchSpace, n: number): string {
   return `first ${proposals.length} proposals${more}:\n${proposals.map((p) => `${p}\n`).join('')}`;
 }
 
+/** The stored file's warnings again at resume (nothing when it no longer parses: the space is stored). */
+function resumeWarnings(name: string, source: string): void {
+  try {
+    const { warnings } = analyseSearchSpace(source, {
+      file: `${name} (stored file)`,
+      tasks: builtinTaskCatalog(),
+    });
+    for (const w of warnings)
+      process.stderr.write(`hpo: warning: ${formatIssue(`${name} (stored file)`, w)}\n`);
+  } catch {
+    // The experiment's space was parsed when it was created; a file that no longer parses is not an error here.
+  }
+}
+
 export function registerSearch(program: Command, setExitCode: (code: number) => void): void {
   addMaxGridOption(
     addRunOptions(
@@ -399,6 +416,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
           throw new UsageError(
             `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,
           );
+        resumeWarnings(name, exp.source);
         return runExperiment(store, name, flags);
       }),
     );
