@@ -2,6 +2,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { TrialParams } from '../shared/protocol/index.js';
 import { trialRung } from '../orchestrator/search-space/hyperband.js';
+import type { ParamSpecs } from '../orchestrator/search-space/types.js';
 import type { ExperimentRecord, TrialRecord } from '../orchestrator/store/types.js';
 import { plainTable } from './plain-table.js';
 import { displayNumber, exactNumber } from '../shared/number-format.js';
@@ -44,8 +45,23 @@ export function leaderboardEntries(
 /** How a format writes numbers: CSV exactly (round-trips), tables rounded for display (>= 6 digits). */
 type NumberText = (x: number) => string;
 
-const cellOf = (v: number | string | boolean | null | undefined, show: NumberText) =>
-  v === undefined || v === null ? '' : typeof v === 'number' ? show(v) : String(v);
+/** A cell: empty when absent (e.g. a parameter inactive in the trial's branch); lists and mappings as JSON. */
+const cellOf = (v: TrialParams[string] | undefined, show: NumberText) =>
+  v === undefined || v === null
+    ? ''
+    : typeof v === 'number'
+      ? show(v)
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
+/** The searched parameters: every non-constant one, and every one that exists only in some branches. */
+function searchedParams(parameters: ParamSpecs, inBranch = false, out = new Set<string>()): Set<string> {
+  for (const [name, spec] of Object.entries(parameters)) {
+    if (inBranch || spec.kind !== 'constant') out.add(name);
+    if (spec.kind === 'categorical') for (const b of spec.branches ?? []) if (b) searchedParams(b, true, out);
+  }
+  return out;
+}
 
 /**
  * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
@@ -58,9 +74,7 @@ function columns(
   rows: TrialRecord[],
   show: NumberText,
 ): { head: string[]; cells: string[][] } {
-  const params = Object.entries(exp.space.parameters)
-    .filter(([, spec]) => spec.kind !== 'constant')
-    .map(([name]) => name);
+  const params = [...searchedParams(exp.space.parameters)];
   const metric = exp.space.metric.name;
   const hyperband = exp.space.early_terminate?.type === 'hyperband';
   const testAcc = rows.some((r) => typeof r.metrics?.test_acc === 'number');

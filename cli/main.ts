@@ -10,6 +10,7 @@ import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
+import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
@@ -27,6 +28,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerValidate(program);
   registerSearch(program, setExitCode);
   registerResults(program);
   registerReport(program);

@@ -5,6 +5,7 @@
 import cliProgress from 'cli-progress';
 import type { SearchProgress } from '../orchestrator/core/progress.js';
 import type { TrialParams } from '../shared/protocol/index.js';
+import { formatDuration } from '../orchestrator/search-space/duration.js';
 
 export interface ProgressDisplay {
   update(p: SearchProgress): void;
@@ -16,30 +17,41 @@ const shortParams = (params: TrialParams) =>
     .map(([k, v]) => `${k}=${typeof v === 'number' ? Number(v.toPrecision(3)) : v}`)
     .join(' ');
 
+/** What bounds the search: the time left, a reached target, or that nothing does (an endless search). */
+export function endText(p: SearchProgress, now = Date.now()): string | null {
+  if (p.target_reached) return 'target reached: finishing running trials';
+  if (p.deadline !== null) {
+    const left = (p.deadline - now) / 1000;
+    return left > 0 ? `time left ${formatDuration(left)}` : 'time budget spent: finishing running trials';
+  }
+  if (p.total === null)
+    return 'endless: no run_cap, time budget or finite grid (Ctrl-C stops, hpo resume continues)';
+  return null;
+}
+
 const bestText = (p: SearchProgress, metric: string) =>
   p.best ? `${metric} ${p.best.value.toFixed(4)} (${p.best.trial_id} ${shortParams(p.best.params)})` : '-';
 
 class BarDisplay implements ProgressDisplay {
-  private readonly bar: cliProgress.SingleBar;
-  private started = false;
+  private bar: cliProgress.SingleBar | undefined;
 
-  constructor(private readonly metric: string) {
-    this.bar = new cliProgress.SingleBar({
-      format:
-        '{bar} {value}/{total} done | {running} running | {failed} failed | ETA {eta_formatted} | best {best}',
-      hideCursor: true,
-      etaBuffer: 20,
-      clearOnComplete: false,
-      stream: process.stderr,
-    });
-  }
+  constructor(private readonly metric: string) {}
 
   update(p: SearchProgress): void {
-    const payload = { running: p.running, failed: p.failed, best: bestText(p, this.metric) };
+    const end = endText(p);
+    const payload = { running: p.running, failed: p.failed, best: bestText(p, this.metric), end: end ?? '' };
     const total = p.total ?? p.done + p.running;
-    if (!this.started) {
+    if (!this.bar) {
+      // A known total without another bound shows the ETA; otherwise the time left, or "endless".
+      const until = end === null ? 'ETA {eta_formatted}' : '{end}';
+      this.bar = new cliProgress.SingleBar({
+        format: `{bar} {value}/{total} done | {running} running | {failed} failed | ${until} | best {best}`,
+        hideCursor: true,
+        etaBuffer: 20,
+        clearOnComplete: false,
+        stream: process.stderr,
+      });
       this.bar.start(total, p.done, payload);
-      this.started = true;
     } else {
       this.bar.setTotal(total);
       this.bar.update(p.done, payload);
@@ -47,7 +59,7 @@ class BarDisplay implements ProgressDisplay {
   }
 
   stop(): void {
-    if (this.started) this.bar.stop();
+    this.bar?.stop();
   }
 }
 
@@ -59,8 +71,9 @@ class LineDisplay implements ProgressDisplay {
     const time = new Date().toISOString().slice(11, 19);
     const total = p.total === null ? '' : `/${p.total}`;
     const failed = p.event.text ? ` failed: ${p.event.text}` : '';
+    const end = endText(p);
     process.stderr.write(
-      `[${time}] ${p.event.trial_id} finished${failed} | ${p.done}${total} done, ${p.running} running, ${p.failed} failed | best ${bestText(p, this.metric)}\n`,
+      `[${time}] ${p.event.trial_id} finished${failed} | ${p.done}${total} done, ${p.running} running, ${p.failed} failed${end ? ` | ${end}` : ''} | best ${bestText(p, this.metric)}\n`,
     );
   }
 

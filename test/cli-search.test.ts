@@ -143,4 +143,36 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
     assert.equal(store.listTrials('d').length, 2);
     store.close();
   });
+
+  it('--time-budget: the search stops proposing at the budget, says so, and records the budget for status', async () => {
+    const db = join(dir, 'budget.db');
+    const endless = join(dir, 'endless.yaml');
+    await writeFile(
+      endless,
+      'method: random\ntask: synthetic\nmetric: {name: val_acc, goal: maximize}\nparameters:\n  x: {min: 0.0, max: 1.0}\n  epochs: {value: 2}\n  sleep_ms: {value: 100}\n',
+    );
+    const r = await runHpo([
+      'search',
+      endless,
+      '--name',
+      'tb',
+      '--db',
+      db,
+      '--workers',
+      '1',
+      '--backend',
+      'cpu',
+      '--time-budget',
+      '2s',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /tb: completed \(time budget of 2s spent\); [1-9]\d* completed/);
+    assert.match(r.stderr, /time left|time budget spent/, 'the progress lines show the time left');
+    const s = await runHpo(['status', 'tb', '--db', db]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, /^time budget: 2s, ends \S+Z$/m);
+    const hard = await runHpo(['search', endless, '--name', 'th', '--db', db, '--time-budget-hard']);
+    assert.equal(hard.code, 2);
+    assert.match(hard.stderr, /--time-budget-hard needs a time budget/);
+  });
 });

@@ -141,9 +141,16 @@ describe('protocol validation', () => {
 
   it('checks nested fields and names their path', () => {
     rejects(
-      validateTrialSpec({ ...spec, params: { lr: { nested: 1 } } }),
+      validateTrialSpec({ ...spec, params: { lr: { nested: Number.NaN } } }),
       /^params\.lr: expected a finite number/,
     );
+    let deep: unknown = 1;
+    for (let i = 0; i < 20; i++) deep = [deep];
+    rejects(validateTrialSpec({ ...spec, params: { lr: deep } }), /^params\.lr: .*at most 16 deep/);
+    // W&B sweep files allow null, lists and mappings as values: they travel as JSON.
+    const rich = validateTrialSpec({ ...spec, params: { a: null, b: [1, 'x'], c: { d: [true] } } });
+    assert.ok(rich.ok);
+    assert.deepEqual(rich.value.params, { a: null, b: [1, 'x'], c: { d: [true] } });
     rejects(validateTrialSpec({ ...spec, params: { lr: Number.POSITIVE_INFINITY } }), /^params\.lr: /);
     rejects(validateTrialSpec({ ...spec, data: { seed: 'x' } }), /^data\.seed: expected an integer/);
     rejects(
@@ -177,7 +184,10 @@ describe('protocol validation', () => {
     const raw =
       '{"v":1,"experiment":"e","trial_id":"t","attempt":1,"task":"synthetic","seed":1,"params":{"__proto__":{"polluted":1}}}';
     const v = parseMessage(new TextEncoder().encode(raw), validateTrialSpec);
-    assert.equal(v.ok, false); // an object is not a parameter value
+    assert.ok(v.ok); // a mapping is a parameter value: an own key named __proto__, nothing polluted
+    assert.deepEqual(Object.keys(v.value.params), ['__proto__']);
+    assert.equal(Object.getPrototypeOf(v.value.params), Object.prototype);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
     const ok = parseMessage(
       new TextEncoder().encode(raw.replace('{"polluted":1}', '"x"')),
       validateTrialSpec,

@@ -150,4 +150,95 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     assert.equal(outcome.progress.failed, 2);
     store.close();
   });
+
+  /** An endless space (a continuous parameter, no run_cap): only a budget or a target ends it. */
+  function endlessSpace(sleepMs: number, epochs: number): SearchSpace {
+    return {
+      method: 'random',
+      metric: { name: 'val_acc', goal: 'maximize' },
+      parameters: {
+        x: { kind: 'uniform', min: 0, max: 1 },
+        epochs: { kind: 'constant', value: epochs },
+        sleep_ms: { kind: 'constant', value: sleepMs },
+      },
+      task: 'synthetic',
+      seed: 5,
+      data: { seed: 1 },
+    };
+  }
+
+  it('a time budget: no trial starts after it, and the search ends within one trial of it', async () => {
+    const store = SqliteStore.open(join(dir, 'budget.db'));
+    store.createExperiment('b', endlessSpace(100, 3), 'test');
+    const seen: SearchProgress[] = [];
+    const start = Date.now();
+    const outcome = await new SearchRunner({
+      store,
+      transport: transport(),
+      strategy: createStrategy(store.getExperiment('b')!.space),
+      scheduler: new FifoScheduler(),
+      experiment: 'b',
+      timeBudget: { seconds: 2 },
+      onProgress: (p) => seen.push(p),
+    }).run();
+    const end = Date.now();
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.reason, 'time_budget');
+    const deadline = seen[0].deadline!;
+    assert.ok(deadline >= start + 2000 && deadline <= end, 'the deadline is the run start + 2 s');
+    const trials = store.listTrials('b');
+    assert.ok(trials.length >= 2, `${trials.length} trials`);
+    assert.ok(trials.every((t) => t.state === 'completed'));
+    // Every trial was dispatched before the budget ran out; the run ended when the last of them did.
+    for (const t of trials) assert.ok(t.started_at! <= deadline, `${t.trial_id} started after the budget`);
+    const longest = Math.max(...trials.map((t) => t.ended_at! - t.started_at!));
+    const lastEnd = Math.max(...trials.map((t) => t.ended_at!));
+    assert.ok(lastEnd <= deadline + longest, 'the last trial ended within one trial duration of the budget');
+    assert.ok(lastEnd >= deadline - longest, 'the budget was used: trials ran up to it');
+    store.close();
+  });
+
+  it('a hard time budget cancels running trials: they stay pending and the experiment resumable', async () => {
+    const store = SqliteStore.open(join(dir, 'hard.db'));
+    store.createExperiment('h', endlessSpace(200, 50), 'test'); // 10 s trials
+    const outcome = await new SearchRunner({
+      store,
+      transport: transport(),
+      strategy: createStrategy(store.getExperiment('h')!.space),
+      scheduler: new FifoScheduler(),
+      experiment: 'h',
+      timeBudget: { seconds: 1, hard: true },
+    }).run();
+    assert.equal(outcome.status, 'interrupted');
+    assert.equal(outcome.reason, 'time_budget');
+    const trials = store.listTrials('h');
+    assert.equal(trials.length, pool.slots);
+    assert.ok(
+      trials.every((t) => t.state === 'pending'),
+      JSON.stringify(trials.map((t) => t.state)),
+    );
+    assert.equal(store.getExperiment('h')!.status, 'interrupted');
+    store.close();
+  });
+
+  it('metric.target: once a trial reaches it, no new trial starts', async () => {
+    const store = SqliteStore.open(join(dir, 'target.db'));
+    const space = endlessSpace(0, 2);
+    space.metric.target = 0.1; // every synthetic val_acc after 2 epochs is above 0.1
+    space.run_cap = 50;
+    store.createExperiment('t', space, 'test');
+    const outcome = await new SearchRunner({
+      store,
+      transport: transport(),
+      strategy: createStrategy(space),
+      scheduler: new FifoScheduler(),
+      experiment: 't',
+    }).run();
+    assert.equal(outcome.status, 'completed');
+    assert.equal(outcome.reason, 'target');
+    const trials = store.listTrials('t');
+    assert.ok(trials.length <= 2 * pool.slots, `${trials.length} trials ran after the target was reached`);
+    assert.ok(trials.every((t) => t.state === 'completed'));
+    store.close();
+  });
 });

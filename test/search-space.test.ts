@@ -4,11 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
 import {
+  configAt,
   catalogFromTasks,
   gridSize,
   isFinite,
   loadSearchSpaceFile,
   parseSearchSpace,
+  analyseSearchSpace,
   SearchSpaceError,
   type SearchSpace,
   type SearchSpaceIssue,
@@ -73,6 +75,21 @@ describe('search-space files', () => {
       assert.deepEqual(s.parameters.arch, { kind: 'categorical', values: architectureNames() });
     });
 
+    it("seed-report-reduced.yaml: the report's 28 configurations, the rate tied to the optimizer", () => {
+      const s = load('seed-report-reduced.yaml');
+      assert.equal(s.method, 'grid');
+      assert.equal(gridSize(s), 28);
+      const configs = Array.from({ length: 28 }, (_, i) => configAt(s, i));
+      for (const c of configs) {
+        assert.equal(c.learning_rate, c.optimizer === 'sgd' ? 0.01 : 0.0001, JSON.stringify(c));
+      }
+      assert.equal(new Set(configs.map((c) => JSON.stringify(c))).size, 28);
+      assert.deepEqual(
+        architectureNames().map((a) => configs.filter((c) => c.arch === a).length),
+        architectureNames().map(() => 4),
+      );
+    });
+
     it('full.yaml: random over everything, 100 trials', () => {
       const s = load('full.yaml');
       assert.equal(s.run_cap, 100);
@@ -91,7 +108,13 @@ describe('search-space files', () => {
     });
 
     it('every preset points editors at the schema', () => {
-      for (const name of ['quick.yaml', 'seed-report.yaml', 'full.yaml', 'synthetic.yaml']) {
+      for (const name of [
+        'quick.yaml',
+        'seed-report.yaml',
+        'seed-report-reduced.yaml',
+        'full.yaml',
+        'synthetic.yaml',
+      ]) {
         const first = readFileSync(`${PRESETS}${name}`, 'utf8').split('\n')[0];
         assert.equal(first, '# yaml-language-server: $schema=./sweep.schema.json', name);
       }
@@ -256,7 +279,7 @@ describe('search-space files', () => {
 
     it('unknown distribution', () => {
       failsAt(
-        MNIST + '  learning_rate: {distribution: normal, min: 0, max: 1}\n',
+        MNIST + '  learning_rate: {distribution: gaussian, min: 0, max: 1}\n',
         'parameters.learning_rate.distribution',
         /expected one of constant, categorical, uniform/,
       );
@@ -266,7 +289,7 @@ describe('search-space files', () => {
       failsAt(
         MNIST + '  epochs: {}\n',
         'parameters.epochs',
-        /expected value, values, min and max, or distribution/,
+        /expected value, values, min and max, distribution, or parameters/,
       );
     });
 
@@ -412,7 +435,17 @@ describe('search-space files', () => {
         'metric.name',
         /expected a metric task multi-digit-mnist reports \(one of val_acc,/,
       );
-      failsAt(MNIST + '  epochs: {value: 1}\nmetric: {name: val_acc}\n', 'metric.goal', /is required/);
+    });
+
+    it('a metric without goal minimizes, as in W&B, with a warning', () => {
+      const { space, warnings } = analyseSearchSpace(
+        MNIST + '  epochs: {value: 1}\nmetric: {name: val_loss}\n',
+        {
+          tasks: builtinTaskCatalog(),
+        },
+      );
+      assert.deepEqual(space.metric, { name: 'val_loss', goal: 'minimize' });
+      assert.ok(warnings.some((w) => w.path === 'metric' && /minimize/.test(w.message)));
     });
 
     it('run_cap 0, and seeds out of range', () => {

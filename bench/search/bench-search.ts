@@ -35,6 +35,7 @@ import {
   variantSpace,
 } from './search-compare.js';
 import { writeCurvePlot } from './search-plot.js';
+import { compareConditional, type ConditionalReport, renderConditional } from './conditional-compare.js';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -220,6 +221,12 @@ async function main(argv: string[]): Promise<void> {
     .option('--train-size <n>', 'multi-digit-mnist: training pairs per trial', positiveInt, 2000)
     .option('--threads <n>', 'multi-digit-mnist: pool threads (default 2)', positiveInt, 2)
     .option('--skip-cost', 'skip measuring the cost per decision')
+    .option('--skip-conditional', 'skip TPE vs random on the conditional synthetic space')
+    .option(
+      '--conditional-trials <n>',
+      'conditional space: trials per run (default 60; quick 40)',
+      positiveInt,
+    )
     .option('--min-iter <n>', 'synthetic: ASHA min_iter', positiveInt, 1)
     .option('--eta <x>', 'synthetic: ASHA eta', Number, 3)
     .option('--brackets <n>', 'synthetic: ASHA brackets (s)', positiveInt, 1)
@@ -236,6 +243,8 @@ async function main(argv: string[]): Promise<void> {
     trainSize: number;
     threads: number;
     skipCost?: boolean;
+    skipConditional?: boolean;
+    conditionalTrials?: number;
     minIter: number;
     eta: number;
     brackets: number;
@@ -262,6 +271,17 @@ async function main(argv: string[]): Promise<void> {
   });
   tasks.push(synthetic);
   process.stdout.write(`${renderTask(synthetic)}\n`);
+
+  let conditional: ConditionalReport | undefined;
+  if (!flags.skipConditional) {
+    conditional = await compareConditional({
+      trials: flags.conditionalTrials ?? (flags.quick ? 40 : 60),
+      seeds,
+      executor: new InlineExecutor(flags.slots),
+      log,
+    });
+    process.stdout.write(`${renderConditional(conditional)}\n`);
+  }
 
   if (!flags.skipReal) {
     const realTrials = flags.realTrials ?? (flags.quick ? 4 : 8);
@@ -320,8 +340,10 @@ async function main(argv: string[]): Promise<void> {
     targets: {
       budget_ratio_max: 1 / 3,
       tpe_beats_random: true,
+      tpe_beats_random_conditional: true,
       decision_ms_max: 5,
     },
+    conditional: conditional ?? null,
     budget_ratio: synthetic.budget_ratio,
     tpe_minus_random: synthetic.tpe_minus_random,
     decision_cost: cost ?? null,

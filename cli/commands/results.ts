@@ -21,6 +21,7 @@ import { jsonOption } from '../options/output-options.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
 import { displayNumber } from '../../shared/number-format.js';
+import { formatDuration } from '../../orchestrator/search-space/duration.js';
 
 /** The named experiment, or the most recently created one when no name is given. */
 function pickExperiment(store: Store, name: string | undefined, db: string): ExperimentRecord {
@@ -61,6 +62,18 @@ function printStatus(s: StatusAnswer): void {
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value === null ? '-' : displayNumber(s.best.value)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
+  if (s.time_budget) {
+    const b = s.time_budget;
+    const left =
+      b.left_seconds === null
+        ? ''
+        : b.left_seconds > 0
+          ? `, ${formatDuration(b.left_seconds)} left`
+          : ', spent';
+    process.stdout.write(
+      `time budget: ${formatDuration(b.seconds)}${b.hard ? ' (hard)' : ''}, ends ${b.ends_at}${left}\n`,
+    );
+  }
   if (s.stopped_at?.length) {
     const where = s.stopped_at.map((g) =>
       g.rung === null

@@ -1,14 +1,22 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
 import { basename, dirname, extname, join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
+import {
+  analyseSearchSpace,
+  formatDuration,
+  formatIssue,
+  gridSize,
+  parseDuration,
+  type SearchSpace,
+} from '../../orchestrator/search-space/index.js';
+import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { builtinTaskCatalog } from '../builtin-tasks.js';
-import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../orchestrator/search-space/index.js';
 import type { Store } from '../../orchestrator/store/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
@@ -18,7 +26,8 @@ import { startApiServer, startQueryResponder } from '../../orchestrator/api/inde
 import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { portValue, positiveInt } from '../options/option-values.js';
+import { nonNegativeInt, portValue, positiveInt } from '../options/option-values.js';
+import type { TrialParams } from '../../shared/protocol/index.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -55,7 +64,21 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags {
   json?: boolean;
   saveModels: SavePolicy;
   modelsDir?: string;
+  timeBudget?: number;
+  timeBudgetHard?: boolean;
 }
+
+/** `--time-budget 60m` → seconds. */
+function durationValue(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    throw new InvalidArgumentError('expected a duration: seconds, or e.g. 90s, 15m, 2h, 1h30m.');
+  }
+  return seconds;
+}
+
+/** Default number of proposals `--dry-run` prints. */
+const DRY_RUN_PROPOSALS = 5;
 
 /** Trials the search will run, when that is known. */
 export function expectedTotal(space: SearchSpace): number | null {
@@ -101,7 +124,16 @@ function addRunOptions(cmd: Command): Command {
       (v: string) => parseSavePolicy(v),
       { kind: 'none' } as SavePolicy,
     )
-    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)');
+    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
+    .option(
+      '--time-budget <duration>',
+      "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",
+      durationValue,
+    )
+    .option(
+      '--time-budget-hard',
+      'at the time budget, cancel running trials too (they stay pending, resumable)',
+    );
 }
 
 interface OpenedTransport {
@@ -149,6 +181,14 @@ async function openTransport(
 async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
+  const budgetSeconds = flags.timeBudget ?? space.run_time_budget;
+  const timeBudget =
+    budgetSeconds === undefined ? undefined : { seconds: budgetSeconds, hard: flags.timeBudgetHard === true };
+  if (flags.timeBudgetHard && !timeBudget) {
+    throw new UsageError(
+      '--time-budget-hard needs a time budget (--time-budget or run_time_budget in the file)',
+    );
+  }
   let data: { seed: number; sha256: string } | undefined;
   if (space.task === 'multi-digit-mnist') {
     // Generate (or verify) the data set once here, so pool threads only read the cache.
@@ -188,7 +228,10 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       })
     : undefined;
   announceMetrics(metrics);
-  store.recordRun(name, collectRunInfo({ backendChoice: flags.backend, workers: where, data }));
+  store.recordRun(name, {
+    ...collectRunInfo({ backendChoice: flags.backend, workers: where, data }),
+    ...(timeBudget ? { time_budget: timeBudget } : {}),
+  });
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -216,6 +259,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       data,
       signal: controller.signal,
       total: expectedTotal(space),
+      timeBudget,
       onProgress: (p) => display.update(p),
       observer,
       models: new ModelKeeper({
@@ -242,8 +286,14 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     );
   } else {
     const p = outcome.progress;
+    const why =
+      outcome.reason === 'target'
+        ? ` (metric.target ${space.metric.target} reached)`
+        : outcome.reason === 'time_budget'
+          ? ` (time budget of ${formatDuration(timeBudget?.seconds ?? 0)} spent${outcome.status === 'interrupted' ? ': running trials cancelled' : ''})`
+          : '';
     process.stdout.write(
-      `\n${name}: ${outcome.status}; ${p.completed} completed, ${p.stopped} stopped, ${p.failed} failed\n`,
+      `\n${name}: ${outcome.status}${why}; ${p.completed} completed, ${p.stopped} stopped, ${p.failed} failed\n`,
     );
     if (board.length > 0) process.stdout.write(renderLeaderboard(exp, board, 'table'));
   }
@@ -288,17 +338,72 @@ function defaultName(file: string): string {
   return `${basename(file, extname(file))}-${stamp}`;
 }
 
+interface SearchFlags {
+  name?: string;
+  seed?: number;
+  maxGrid: number;
+  dryRun?: number | true;
+}
+
+/** The strategy's first `n` proposals for a fresh experiment (no results yet), one JSON line each. */
+export function dryRunProposals(space: SearchSpace, n: number): string {
+  const strategy = createStrategy(space);
+  const proposals: string[] = [];
+  const params: TrialParams[] = [];
+  for (let i = 0; i < n; i++) {
+    const next = strategy.next({ proposed: i, seen: params, finished: [] });
+    if (!next) break;
+    params.push(next);
+    proposals.push(`  ${i + 1}: ${JSON.stringify(next)}`);
+  }
+  const more = proposals.length < n ? ` (the strategy has no more after ${proposals.length})` : '';
+  return `first ${proposals.length} proposals${more}:\n${proposals.map((p) => `${p}\n`).join('')}`;
+}
+
+/** The stored file's warnings again at resume (nothing when it no longer parses: the space is stored). */
+function resumeWarnings(name: string, source: string): void {
+  try {
+    const { warnings } = analyseSearchSpace(source, {
+      file: `${name} (stored file)`,
+      tasks: builtinTaskCatalog(),
+    });
+    for (const w of warnings)
+      process.stderr.write(`hpo: warning: ${formatIssue(`${name} (stored file)`, w)}\n`);
+  } catch {
+    // The experiment's space was parsed when it was created; a file that no longer parses is not an error here.
+  }
+}
+
 export function registerSearch(program: Command, setExitCode: (code: number) => void): void {
-  addRunOptions(
-    program
-      .command('search')
-      .description('run a search described by a sweep file on this machine')
-      .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
-      .option('--name <name>', 'experiment name (default: file name and time)')
-      .addOption(seedOption('override the file seed')),
-  ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
-    const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
+  addMaxGridOption(
+    addRunOptions(
+      program
+        .command('search')
+        .description('run a search described by a sweep file on this machine')
+        .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
+        .option('--name <name>', 'experiment name (default: file name and time)')
+        .addOption(seedOption('override the file seed'))
+        .option(
+          '--dry-run [n]',
+          `check the file and print the first n proposals (default ${DRY_RUN_PROPOSALS}) without running anything`,
+          nonNegativeInt,
+        ),
+    ),
+  ).action(async (file: string, flags: RunFlags & SearchFlags) => {
+    const loaded = loadForRun(file, flags);
+    const { space, source } = loaded;
     if (flags.seed !== undefined) space.seed = flags.seed;
+    if (flags.dryRun !== undefined) {
+      const n = flags.dryRun === true ? DRY_RUN_PROPOSALS : flags.dryRun;
+      process.stdout.write(summary(file, loaded) + dryRunProposals(space, n));
+      return;
+    }
+    if (flags.timeBudgetHard && flags.timeBudget === undefined && space.run_time_budget === undefined) {
+      throw new UsageError(
+        '--time-budget-hard needs a time budget (--time-budget or run_time_budget in the file)',
+      );
+    }
+    printWarnings(file, loaded);
     const name = flags.name ?? defaultName(file);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
       throw new UsageError(`--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`);
@@ -329,6 +434,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
           throw new UsageError(
             `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,
           );
+        resumeWarnings(name, exp.source);
         return runExperiment(store, name, flags);
       }),
     );

@@ -33,6 +33,11 @@ export interface StatusAnswer extends ExperimentSummary {
     attempt: number;
     worker: string | null;
   }[];
+  /**
+   * The latest run's time budget: when it ends and, while the experiment runs, the seconds left (0 once
+   * spent: running trials finish, no new ones start). Absent without a budget.
+   */
+  time_budget?: { seconds: number; hard: boolean; ends_at: string; left_seconds: number | null };
 }
 
 export interface LeaderboardAnswer {
@@ -61,7 +66,11 @@ export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummar
   };
 }
 
-export function statusAnswer(store: Store, exp: ExperimentRecord): StatusAnswer {
+export function statusAnswer(
+  store: Store,
+  exp: ExperimentRecord,
+  now: () => number = Date.now,
+): StatusAnswer {
   const trials = store.listTrials(exp.name);
   const groups = new Map<string, { epochs: number; rung: number | null; trials: number }>();
   for (const t of trials) {
@@ -82,7 +91,17 @@ export function statusAnswer(store: Store, exp: ExperimentRecord): StatusAnswer 
       attempt: t.attempt,
       worker: t.worker,
     }));
-  return { ...summarize(store, exp), stopped_at: stoppedAt, running };
+  const answer: StatusAnswer = { ...summarize(store, exp), stopped_at: stoppedAt, running };
+  const last = store.listRuns(exp.name).at(-1);
+  if (last?.time_budget) {
+    const ends = last.started_at + last.time_budget.seconds * 1000;
+    answer.time_budget = {
+      ...last.time_budget,
+      ends_at: new Date(ends).toISOString(),
+      left_seconds: exp.status === 'running' ? Math.max(0, (ends - now()) / 1000) : null,
+    };
+  }
+  return answer;
 }
 
 export function leaderboardAnswer(store: Store, exp: ExperimentRecord, top?: number): LeaderboardAnswer {

@@ -12,6 +12,10 @@ export interface SearchProgress {
   failed: number;
   running: number;
   best: { trial_id: string; value: number; params: TrialParams } | null;
+  /** When the time budget ends (ms since the epoch), null without one. */
+  deadline: number | null;
+  /** metric.target was reached: no new trials start. */
+  target_reached: boolean;
   /** The event that caused this report. */
   event: { kind: 'started' | 'epoch' | 'result'; trial_id?: string; text?: string };
 }

@@ -40,6 +40,14 @@ export interface SearchRunnerOptions {
   total?: number | null;
   /** Told about dispatches, epochs, results and the run's end (e.g. the orchestrator's metrics). */
   observer?: SearchObserver;
+  /**
+   * Time budget (Optuna's `timeout`, Ray's `time_budget_s`): no new trial starts `seconds` after the run
+   * began; running ones finish, or with `hard` are cancelled at the budget (put back to pending, so the
+   * experiment is left interrupted and resumable).
+   */
+  timeBudget?: { seconds: number; hard?: boolean };
+  /** Clock (ms since the epoch); default Date.now. */
+  now?: () => number;
   /** Model saving: the folder each trial saves to, and what happens once its result is stored. */
   models?: {
     dirFor(trialId: string): string | undefined;
@@ -52,6 +60,11 @@ export interface SearchRunnerOptions {
 export interface SearchOutcome {
   experiment: string;
   status: 'completed' | 'interrupted';
+  /**
+   * Why it ended: every trial proposed and done (`exhausted`), metric.target reached (`target`), the time
+   * budget spent (`time_budget`; with a hard budget running trials were cancelled), or Ctrl-C.
+   */
+  reason: 'exhausted' | 'target' | 'time_budget' | 'interrupted';
   progress: SearchProgress;
 }
 
@@ -78,6 +91,10 @@ export class SearchRunner {
   private pending: TrialRecord[] = [];
   private readonly counts = { completed: 0, stopped: 0, failed: 0 };
   private readonly log: Logger;
+  /** ms since the epoch after which no new trial starts (undefined: no time budget). */
+  private deadline: number | undefined;
+  /** Set once a trial's objective reached metric.target. */
+  private targetReached = false;
 
   constructor(private readonly options: SearchRunnerOptions) {
     const exp = options.store.getExperiment(options.experiment);
@@ -103,6 +120,20 @@ export class SearchRunner {
       if (signal?.aborted) resolve();
       signal?.addEventListener('abort', () => resolve(), { once: true });
     });
+    const budget = this.options.timeBudget;
+    let timer: NodeJS.Timeout | undefined;
+    let hardStop = false;
+    if (budget) {
+      this.deadline = this.now() + budget.seconds * 1000;
+      // Wakes the loop at the deadline: a hard budget cancels what runs; a soft one only stops proposing.
+      timer = setTimeout(
+        () => {
+          if (budget.hard && this.inFlight.size > 0) hardStop = true;
+          this.wake();
+        },
+        Math.max(0, this.deadline - this.now()),
+      );
+    }
     this.report({ kind: 'started' });
     this.log.debug(
       {
@@ -115,44 +146,75 @@ export class SearchRunner {
     );
 
     let exhausted = false;
-    while (!signal?.aborted) {
-      while (transport.capacity() > 0 && !signal?.aborted) {
-        const next = this.nextTrial();
-        if (!next) {
-          exhausted = true;
-          break;
+    try {
+      while (!signal?.aborted && !hardStop) {
+        while (transport.capacity() > 0 && !signal?.aborted) {
+          const next = this.nextTrial();
+          if (!next) {
+            exhausted = true;
+            break;
+          }
+          await this.dispatch(next);
         }
-        await this.dispatch(next);
+        if (exhausted && this.inFlight.size === 0) break;
+        if (budget?.hard && this.pastDeadline() && this.inFlight.size > 0) hardStop = true;
+        if (hardStop) break;
+        await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), aborted]);
       }
-      if (exhausted && this.inFlight.size === 0) break;
-      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), aborted]);
+    } finally {
+      clearTimeout(timer);
     }
 
-    if (signal?.aborted) {
+    if (signal?.aborted || hardStop) {
       await transport.cancel(experiment);
       store.requeueRunning(experiment);
       store.setExperimentStatus(experiment, 'interrupted');
       this.log.info({ running: this.inFlight.size }, 'run interrupted: running trials cancelled, resumable');
       this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
+      const reason = signal?.aborted ? 'interrupted' : 'time_budget';
       return {
         experiment,
         status: 'interrupted',
-        progress: this.progress({ kind: 'result', text: 'interrupted' }),
+        reason,
+        progress: this.progress({
+          kind: 'result',
+          text: reason === 'interrupted' ? 'interrupted' : 'time budget spent',
+        }),
       };
     }
     store.setExperimentStatus(experiment, 'completed');
     this.log.debug({ ...this.counts }, 'run completed');
     this.notify((o) => o.onEnd?.(experiment, 'completed'));
+    const reason = this.targetReached ? 'target' : this.pastDeadline() ? 'time_budget' : 'exhausted';
     return {
       experiment,
       status: 'completed',
+      reason,
       progress: this.progress({ kind: 'result', text: 'completed' }),
     };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private pastDeadline(): boolean {
+    return this.deadline !== undefined && this.now() >= this.deadline;
+  }
+
+  /** Whether a trial's objective `value` reaches metric.target (goal-wise). */
+  private reachesTarget(value: number | null | undefined): boolean {
+    const { target, goal } = this.space.metric;
+    if (target === undefined || value === null || value === undefined || !Number.isFinite(value))
+      return false;
+    return goal === 'maximize' ? value >= target : value <= target;
   }
 
   /** The next trial to run: an interrupted (pending) one first, else a new proposal. */
   private nextTrial(): TrialRecord | null {
     const { store, experiment, strategy } = this.options;
+    // No new work once the target is reached or the time budget is spent (interrupted trials included).
+    if (this.targetReached || this.pastDeadline()) return null;
     const pending = this.pending.shift();
     if (pending) return pending;
     const params = strategy.next({ proposed: this.seen.length, seen: this.seen, finished: this.finished });
@@ -206,6 +268,7 @@ export class SearchRunner {
     history[e.epoch - 1] = e.metrics;
     const updated: TrialSnapshot = { ...snap, history };
     this.snapshots.set(e.trial_id, updated);
+    if (this.reachesTarget(e.metrics[this.space.metric.name])) this.targetReached = true;
     this.report({ kind: 'epoch', trial_id: e.trial_id });
     return this.options.scheduler.decide(updated, e.epoch, [...this.snapshots.values()]);
   }
@@ -241,6 +304,7 @@ export class SearchRunner {
     const state = t.state as FinalState;
     this.counts[state]++;
     this.finished.push({ params: t.params, value: t.value, state, epochs: t.epochs });
+    if (state !== 'failed' && this.reachesTarget(t.value)) this.targetReached = true;
     const { store, experiment, scheduler } = this.options;
     if (scheduler.trialFinished) {
       const history: Record<string, number>[] = [];
@@ -266,6 +330,8 @@ export class SearchRunner {
       failed,
       running: this.inFlight.size,
       best: this.best,
+      deadline: this.deadline ?? null,
+      target_reached: this.targetReached,
       event,
     };
   }

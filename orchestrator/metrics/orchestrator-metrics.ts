@@ -15,6 +15,7 @@ import { trackInvalidMessages } from '../../shared/metrics/invalid-messages.js';
 import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 import type { SearchObserver } from '../core/observer.js';
 import type { Goal } from '../search-space/types.js';
+import { allParamNames } from '../search-space/values.js';
 import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
 
 export interface OrchestratorMetricsOptions {
@@ -82,7 +83,8 @@ interface ExperimentState {
   expiry?: NodeJS.Timeout;
 }
 
-const text = (v: ParamValue | undefined): string => (v === undefined ? '' : String(v));
+const text = (v: ParamValue | undefined): string =>
+  v === undefined ? '' : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 export class OrchestratorMetrics implements SearchObserver {
   private readonly store: Store;
@@ -231,7 +233,7 @@ export class OrchestratorMetrics implements SearchObserver {
       method: space.method,
       durationLabels: new Map(),
       transports: new Set(this.transports),
-      paramOrder: Object.keys(space.parameters),
+      paramOrder: allParamNames(space),
       running: new Map(),
       finished: new Map(),
       dispatched: new Map(),

@@ -8,13 +8,14 @@
  */
 import type { Goal } from '../search-space/types.js';
 import type { ReferenceRow } from './reference.js';
+import type { TrialParams } from '../../shared/protocol/index.js';
 
 /** What the table needs of a trial (a TrialRecord fits). */
 export interface TableTrial {
   experiment: string;
   trial_id: string;
   state: string;
-  params: Record<string, string | number | boolean>;
+  params: TrialParams;
   /** The validation objective. */
   value: number | null;
   metrics: Record<string, number> | null;

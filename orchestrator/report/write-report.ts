@@ -8,6 +8,7 @@ import { renderHtml } from './html.js';
 import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
 import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
 import { buildReportTable } from './seed-table.js';
+import type { ParamValue } from '../../shared/protocol/index.js';
 
 /** The task the seed report's table is about. */
 export const MNIST_TASK = 'multi-digit-mnist';
@@ -65,7 +66,7 @@ async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs
     const points = data.leaderboard
       .filter((t) => t.params[param] !== undefined)
       .map((t) => ({
-        value: t.params[param],
+        value: scalarOf(t.params[param]),
         objective: t.value!,
         ...(byArch && param !== 'arch' ? { group: String(t.params.arch ?? '') } : {}),
       }));
@@ -118,4 +119,11 @@ export async function writeReport(
   writeFileSync(markdown, md);
   writeFileSync(htmlFile, html);
   return { markdown, html: htmlFile, plots: written, data };
+}
+
+/** A parameter value for a plot axis: lists, mappings and null as their JSON text. */
+function scalarOf(v: ParamValue | undefined): string | number | boolean {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
+    ? v
+    : JSON.stringify(v ?? null);
 }

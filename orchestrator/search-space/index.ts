@@ -3,6 +3,8 @@
  * builtin-tasks.ts and is not re-exported here because it loads the model registry (and tfjs).
  */
 export type {
+  CategoricalSpec,
+  ParamSpecs,
   EarlyTerminate,
   Goal,
   HyperbandTerminate,
@@ -14,6 +16,10 @@ export type {
 } from './types.js';
 export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 export {
+  analyseSearchSpace,
+  DEFAULT_MAX_GRID,
+  IGNORED_KEYS,
+  type AnalysedSearchSpace,
   DEFAULT_METRIC,
   DEFAULT_SEED,
   DEFAULT_TASK,
@@ -35,7 +41,14 @@ export {
   type TaskCatalog,
   type TaskParams,
 } from './task-catalog.js';
+export { formatDuration, parseDuration } from './duration.js';
+export { MAX_PARAM_NESTING } from './parse-params.js';
 export {
+  allParamNames,
+  choiceIndex,
+  isConditional,
+  scopeSize,
+  valueKey,
   configAt,
   containsValue,
   gridSize,

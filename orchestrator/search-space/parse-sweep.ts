@@ -6,30 +6,41 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { ParamValue } from '../../shared/protocol/index.js';
 import { UsageError } from '../../shared/errors.js';
 import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 import { formatPath, show, validateStructure } from './schema.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
-import { bracketRungs, hyperbandSettings } from './hyperband.js';
-import type { EarlyTerminate, Goal, HyperbandTerminate, Method, ParamSpec, SearchSpace } from './types.js';
-import { qRange, qValue } from './values.js';
+import { checkHyperband, hyperbandWarnings } from './hyperband-check.js';
+import { parseDuration } from './duration.js';
+import { entryPathOf, isObject, ParamsWalker, shapelessEntries, type ParsedScope } from './parse-params.js';
+import type { EarlyTerminate, Goal, Method, ParamSpec, ParamSpecs, SearchSpace } from './types.js';
+import { qRange, qValue, scopeSize, valueCount } from './values.js';
 
 export interface ParseOptions {
   /** Shown in front of every error line; default `<search space>`. */
   file?: string;
   /** The tasks a file may name, with their parameter rules (see builtin-tasks.ts). */
   tasks: TaskCatalog;
+  /** A grid with more configurations than this is refused (default DEFAULT_MAX_GRID). */
+  maxGrid?: number;
+}
+
+/** A parsed file and what hpo does differently from W&B for it (or ignores), as issues with lines. */
+export interface AnalysedSearchSpace {
+  space: SearchSpace;
+  warnings: SearchSpaceIssue[];
 }
 
 export const DEFAULT_TASK = 'multi-digit-mnist';
 export const DEFAULT_METRIC = { name: 'val_acc', goal: 'maximize' } as const;
 export const DEFAULT_SEED = 1;
 
-/** int_uniform may span at most this many integers (what Prng.below can draw from). */
-const MAX_INT_RANGE = 2 ** 32;
-
-type Raw = Record<string, unknown>;
+/** Default of --max-grid: a grid with more configurations is refused. */
+export const DEFAULT_MAX_GRID = 100_000;
+/** Deepest nesting of mappings / lists anywhere in a file. */
+export const MAX_FILE_DEPTH = 64;
+/** W&B's top-level keys that hpo accepts and ignores (listed in a warning). */
+export const IGNORED_KEYS = ['name', 'project', 'entity', 'program', 'command'] as const;
 
 /** Where a path points in the YAML text (its key for map entries), as a 1-based line and column. */
 function locate(
@@ -55,91 +66,19 @@ function locate(
   return offset === undefined ? undefined : lineCounter.linePos(offset);
 }
 
-/** True when the scalar at `path` was written as a float (`1.0`, `1e3`), which YAML reads as a JS integer. */
-function writtenAsFloat(doc: Document, path: readonly PathSegment[]): boolean {
-  const node = doc.getIn(path, true);
-  if (!isScalar(node) || typeof node.source !== 'string') return false;
-  return /^[-+]?(\d*\.\d*|\d+(\.\d*)?[eE][-+]?\d+)$/.test(node.source.trim());
+/** How deep mappings / lists nest in `value` (a scalar is 0); stops counting past `limit`. */
+function depthOf(value: unknown, limit: number, path: PathSegment[] = []): PathSegment[] | null {
+  if (value === null || typeof value !== 'object') return null;
+  if (path.length >= limit) return path;
+  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    const deep = depthOf(v, limit, [...path, k]);
+    if (deep) return deep;
+  }
+  return null;
 }
 
-function isObject(value: unknown): value is Raw {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** A structurally valid parameter entry → its normalized spec. */
-function toSpec(name: string, raw: Raw, doc: Document): ParamSpec {
-  const min = raw.min as number;
-  const max = raw.max as number;
-  switch (raw.distribution) {
-    case 'constant':
-      return { kind: 'constant', value: raw.value as ParamValue };
-    case 'categorical':
-      return { kind: 'categorical', values: raw.values as ParamValue[] };
-    case 'uniform':
-    case 'int_uniform':
-    case 'log_uniform_values':
-      return { kind: raw.distribution, min, max };
-    case 'q_uniform':
-    case 'q_log_uniform_values':
-      return { kind: raw.distribution, min, max, q: raw.q as number };
-  }
-  if ('value' in raw) return { kind: 'constant', value: raw.value as ParamValue };
-  if ('values' in raw) return { kind: 'categorical', values: raw.values as ParamValue[] };
-  // W&B: min and max without a distribution are int_uniform when both are integers, else uniform.
-  const integers =
-    Number.isInteger(min) &&
-    Number.isInteger(max) &&
-    !writtenAsFloat(doc, ['parameters', name, 'min']) &&
-    !writtenAsFloat(doc, ['parameters', name, 'max']);
-  return { kind: integers ? 'int_uniform' : 'uniform', min, max };
-}
-
-/** The semantic rules of one spec that the schema cannot express. */
-function checkSpec(name: string, spec: ParamSpec, report: (p: PathSegment[], m: string) => void): void {
-  if (spec.kind === 'constant' || spec.kind === 'categorical') return;
-  const at = (key: string): PathSegment[] => ['parameters', name, key];
-  if (spec.min > spec.max) {
-    report(at('min'), `expected a number <= max (${spec.max}), got ${show(spec.min)}`);
-    return;
-  }
-  if ((spec.kind === 'log_uniform_values' || spec.kind === 'q_log_uniform_values') && spec.min <= 0) {
-    report(at('min'), `expected a number > 0 (${spec.kind} samples in log space), got ${show(spec.min)}`);
-    return;
-  }
-  if (spec.kind === 'int_uniform') {
-    if (
-      !Number.isSafeInteger(spec.min) ||
-      !Number.isSafeInteger(spec.max) ||
-      spec.max - spec.min + 1 > MAX_INT_RANGE
-    ) {
-      report(
-        at('max'),
-        `expected at most ${MAX_INT_RANGE} integers between min and max, got ${spec.min}..${spec.max}`,
-      );
-    }
-    return;
-  }
-  if (spec.kind === 'q_uniform' || spec.kind === 'q_log_uniform_values') {
-    const { kmin, kmax } = qRange(spec.min, spec.max, spec.q);
-    if (kmin > kmax) {
-      report(
-        at('q'),
-        `expected a q with a multiple in [min, max] = [${spec.min}, ${spec.max}], got ${show(spec.q)}`,
-      );
-    } else if (
-      !Number.isSafeInteger(kmin) ||
-      !Number.isSafeInteger(kmax) ||
-      kmax - kmin + 1 > MAX_INT_RANGE
-    ) {
-      report(
-        at('q'),
-        `expected at most ${MAX_INT_RANGE} multiples of q in [min, max], got q ${show(spec.q)}`,
-      );
-    }
-  }
-}
-
-/** The largest number a parameter can take (undefined when it takes none). */
+/** The largest number a parameter can take (undefined when it takes none, or when unbounded). */
 function largestNumber(spec: ParamSpec): number | undefined {
   switch (spec.kind) {
     case 'constant':
@@ -151,48 +90,18 @@ function largestNumber(spec: ParamSpec): number | undefined {
     case 'q_uniform':
     case 'q_log_uniform_values':
       return qValue(qRange(spec.min, spec.max, spec.q).kmax, spec.q);
-    default:
+    case 'uniform':
+    case 'int_uniform':
+    case 'log_uniform_values':
       return spec.max;
+    default:
+      return undefined;
   }
 }
 
-/**
- * hyperband's rules beyond the schema: min_iter or max_iter, min_iter <= max_iter, every bracket has a
- * rung below max_iter, and the trials' epochs reach max_iter (or, without it, the first rung).
- */
-function checkHyperband(
-  et: HyperbandTerminate,
-  maxEpochs: number | undefined,
-  report: (p: PathSegment[], m: string) => void,
-): void {
-  const { min_iter: minIter, max_iter: maxIter } = et;
-  if (minIter === undefined && maxIter === undefined) {
-    report(['early_terminate'], 'expected min_iter or max_iter');
-    return;
-  }
-  if (minIter !== undefined && maxIter !== undefined && minIter > maxIter) {
-    report(['early_terminate', 'min_iter'], `expected an integer <= max_iter (${maxIter}), got ${minIter}`);
-    return;
-  }
-  const settings = hyperbandSettings(et);
-  if (settings.brackets > 1 && bracketRungs(settings, settings.brackets - 1).length === 0) {
-    report(
-      ['early_terminate', 's'],
-      `expected brackets that each have a rung below max_iter (${maxIter}): min_iter * eta^(s-1) < max_iter, got ${settings.brackets}`,
-    );
-  }
-  if (maxEpochs === undefined) return;
-  if (maxIter !== undefined && maxEpochs < maxIter) {
-    report(
-      ['early_terminate', 'max_iter'],
-      `expected at most the trials' epochs (parameters.epochs, up to ${maxEpochs}), got ${maxIter}`,
-    );
-  } else if (maxIter === undefined && maxEpochs < settings.minIter) {
-    report(
-      ['early_terminate', 'min_iter'],
-      `expected at most the trials' epochs (parameters.epochs, up to ${maxEpochs}), got ${settings.minIter}`,
-    );
-  }
+/** Every scope of a parsed parameters tree (the file's, then each branch, depth first). */
+function scopes(scope: ParsedScope): ParsedScope[] {
+  return [scope, ...scope.branches.flatMap(scopes)];
 }
 
 /**
@@ -200,6 +109,11 @@ function checkHyperband(
  * alone when the text is not valid YAML).
  */
 export function parseSearchSpace(text: string, options: ParseOptions): SearchSpace {
+  return analyseSearchSpace(text, options).space;
+}
+
+/** As parseSearchSpace, and also returns the warnings (W&B keys ignored, deliberate differences). */
+export function analyseSearchSpace(text: string, options: ParseOptions): AnalysedSearchSpace {
   const file = options.file ?? '<search space>';
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
@@ -221,10 +135,13 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   }
 
   const issues: SearchSpaceIssue[] = [];
-  const report = (path: readonly PathSegment[], message: string): void => {
+  const warnings: SearchSpaceIssue[] = [];
+  const at = (list: SearchSpaceIssue[]) => (path: readonly PathSegment[], message: string) => {
     const pos = locate(doc, lineCounter, path);
-    issues.push({ path: formatPath(path), message, ...(pos ? { line: pos.line } : {}) });
+    list.push({ path: formatPath(path), message, ...(pos ? { line: pos.line } : {}) });
   };
+  const report = at(issues);
+  const warn = at(warnings);
 
   let data: unknown;
   try {
@@ -237,63 +154,75 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
       { path: '', message: 'the file is empty; expected a mapping with at least method and parameters' },
     ]);
   }
+  const tooDeep = depthOf(data, MAX_FILE_DEPTH);
+  if (tooDeep) {
+    report(tooDeep, `nested too deeply: expected at most ${MAX_FILE_DEPTH} levels, got more`);
+    throw new SearchSpaceError(file, issues);
+  }
 
   // Structure. A parameter entry with none of the keys that give it a shape gets one clear message
   // instead of the schema's "min is required".
   const shapeless = new Set<string>();
-  if (isObject(data) && isObject(data.parameters)) {
-    for (const [name, entry] of Object.entries(data.parameters)) {
-      if (isObject(entry) && !['value', 'values', 'distribution', 'min', 'max'].some((k) => k in entry)) {
-        shapeless.add(name);
-        report(['parameters', name], 'expected value, values, min and max, or distribution');
-      }
-    }
+  for (const path of isObject(data) ? shapelessEntries(data.parameters) : []) {
+    shapeless.add(formatPath(path));
+    report(path, 'expected value, values, min and max, distribution, or parameters');
   }
   const broken = new Set<string>(); // top-level keys with structural errors
-  const brokenParams = new Set<string>();
+  const brokenParams = new Set<string>(shapeless);
   for (const issue of validateStructure(data)) {
-    const [top, name] = issue.path;
-    if (top === 'parameters' && typeof name === 'string' && shapeless.has(name) && issue.path.length > 2)
-      continue;
+    const entry = entryPathOf(issue.path);
+    if (entry && shapeless.has(formatPath(entry)) && issue.path.length > entry.length) continue;
     report(issue.path, issue.message);
-    if (typeof top === 'string') broken.add(top);
-    if (top === 'parameters' && typeof name === 'string') brokenParams.add(name);
+    const top = issue.path[0];
+    if (typeof top === 'string' && top !== 'parameters') broken.add(top);
+    if (entry) brokenParams.add(formatPath(entry));
+    else if (top === 'parameters') broken.add(top);
   }
-  for (const name of shapeless) brokenParams.add(name);
   if (!isObject(data)) throw new SearchSpaceError(file, issues);
   const ok = (key: string): boolean => key in data && !broken.has(key);
 
+  const ignored = IGNORED_KEYS.filter((k) => k in data);
+  if (ignored.length > 0) warn([ignored[0]], `ignored by hpo (W&B keys): ${ignored.join(', ')}`);
+
   // Parameters, in file order; null for entries that are present but malformed.
-  const specs: Record<string, ParamSpec | null> = {};
-  const rawParams = isObject(data.parameters) ? data.parameters : {};
-  for (const [name, entry] of Object.entries(rawParams)) {
-    if (brokenParams.has(name) || !isObject(entry)) {
-      specs[name] = null;
-      continue;
-    }
-    const spec = toSpec(name, entry, doc);
-    const before = issues.length;
-    checkSpec(name, spec, report);
-    specs[name] = issues.length === before ? spec : null;
-  }
+  const parsed = new ParamsWalker({ doc, report, warn, broken: brokenParams }).walk(
+    ok('parameters') ? data.parameters : {},
+  );
+  const specs = parsed.specs;
 
   const method = (ok('method') ? data.method : undefined) as Method | undefined;
+  let gridOk = method === 'grid';
   if (method === 'grid') {
-    for (const [name, spec] of Object.entries(specs)) {
-      if (spec && (spec.kind === 'uniform' || spec.kind === 'log_uniform_values')) {
-        const path =
-          'distribution' in (rawParams[name] as Raw)
-            ? ['parameters', name, 'distribution']
-            : ['parameters', name];
+    for (const scope of scopes(parsed)) {
+      for (const [name, spec] of Object.entries(scope.specs)) {
+        if (!spec) {
+          gridOk = false;
+          continue;
+        }
+        const own = spec.kind === 'categorical' ? spec.values.length : valueCount(spec);
+        if (own !== null) continue;
+        gridOk = false;
+        const path = scope.paths.get(name) as PathSegment[];
+        const raw = doc.getIn(path) as unknown;
         report(
-          path,
+          isMap(raw) && raw.has('distribution') ? [...path, 'distribution'] : path,
           `method grid needs a finite parameter (value, values, int_uniform, q_uniform or q_log_uniform_values); ${spec.kind} is continuous`,
         );
       }
     }
   }
+  if (gridOk && issues.length === 0) {
+    const size = scopeSize(specs as ParamSpecs);
+    const limit = options.maxGrid ?? DEFAULT_MAX_GRID;
+    if (size !== null && size > limit) {
+      report(
+        ['parameters'],
+        `the grid has ${size} configurations, more than the limit of ${limit} (--max-grid)`,
+      );
+    }
+  }
 
-  // The task and its parameter catalogue.
+  // The task and its parameter catalogue, per scope (a branch's names are checked where they are).
   const task = ok('task') ? (data.task as string) : 'task' in data ? undefined : DEFAULT_TASK;
   const known = options.tasks.names();
   let taskOk = false;
@@ -301,13 +230,22 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
     if (!known.includes(task)) report(['task'], `expected one of ${known.join(', ')}, got ${show(task)}`);
     else taskOk = true;
   }
-  if (taskOk && task !== undefined) {
-    options.tasks.validateParams?.(task, specs, report);
+  if (taskOk && task !== undefined && options.tasks.validateParams) {
+    for (const scope of scopes(parsed)) {
+      options.tasks.validateParams(task, scope.specs, (path, message) => {
+        const entry = typeof path[1] === 'string' ? scope.paths.get(path[1]) : undefined;
+        report(entry ? [...entry, ...path.slice(2)] : path, message);
+      });
+    }
   }
 
-  const metric = ok('metric')
-    ? { name: (data.metric as Raw).name as string, goal: (data.metric as Raw).goal as Goal }
-    : { ...DEFAULT_METRIC };
+  let metric: SearchSpace['metric'] = { ...DEFAULT_METRIC };
+  if (ok('metric')) {
+    const raw = data.metric as Record<string, unknown>;
+    metric = { name: raw.name as string, goal: (raw.goal as Goal | undefined) ?? 'minimize' };
+    if (raw.goal === undefined) warn(['metric'], "metric.goal not given: minimize (W&B's default)");
+    if (typeof raw.target === 'number') metric.target = raw.target;
+  }
   const metricName = isObject(data.metric) ? data.metric.name : undefined;
   if (taskOk && task !== undefined && typeof metricName === 'string' && metricName !== '') {
     const metrics = options.tasks.metrics?.(task);
@@ -318,12 +256,22 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
       );
     }
   }
-
   if (typeof metricName === 'string' && /^test_/.test(metricName)) {
     report(
       ['metric', 'name'],
       `expected a validation metric: test metrics never drive selection or early stopping, got ${show(metricName)}`,
     );
+  }
+
+  let runTimeBudget: number | undefined;
+  if ('run_time_budget' in data) {
+    runTimeBudget = parseDuration(data.run_time_budget);
+    if (runTimeBudget === undefined && !broken.has('run_time_budget')) {
+      report(
+        ['run_time_budget'],
+        `expected a duration (seconds, or e.g. 90s, 15m, 2h, 1h30m), got ${show(data.run_time_budget)}`,
+      );
+    }
   }
 
   let earlyTerminate: EarlyTerminate | undefined;
@@ -339,8 +287,41 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
             ? taskEpochs
             : undefined
           : largestNumber(epochsSpec);
-    if (earlyTerminate.type === 'hyperband') checkHyperband(earlyTerminate, maxEpochs, report);
+    if (earlyTerminate.type === 'hyperband') {
+      checkHyperband(earlyTerminate, maxEpochs, report);
+      hyperbandWarnings(earlyTerminate, maxEpochs, warn);
+    }
   }
+  if (method === 'bayes') {
+    for (const scope of scopes(parsed)) {
+      for (const [name, spec] of Object.entries(scope.specs)) {
+        if (
+          spec?.kind === 'normal' ||
+          spec?.kind === 'log_normal' ||
+          spec?.kind === 'q_normal' ||
+          spec?.kind === 'q_log_normal'
+        ) {
+          warn(
+            scope.paths.get(name) as PathSegment[],
+            `bayes (TPE) searches ${spec.kind} within mu +- 4 sigma after its random start-up trials`,
+          );
+        }
+      }
+    }
+  }
+  if (method === 'grid') {
+    for (const scope of scopes(parsed)) {
+      for (const [name, spec] of Object.entries(scope.specs)) {
+        if (spec?.kind === 'categorical' && spec.probabilities) {
+          warn(
+            [...(scope.paths.get(name) as PathSegment[]), 'probabilities'],
+            'ignored by method grid (every value is tried)',
+          );
+        }
+      }
+    }
+  }
+
   if (issues.length > 0) {
     // Report in file order (stable for issues at the same line).
     const ordered = issues.map((issue, i) => ({ issue, i }));
@@ -352,11 +333,11 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   }
 
   // Everything is valid from here on.
-  const parameters: Record<string, ParamSpec> = {};
-  for (const [name, spec] of Object.entries(specs)) parameters[name] = spec as ParamSpec;
+  const parameters: ParamSpecs = { ...(specs as ParamSpecs) };
+  const named = new Set(scopes(parsed).flatMap((scope) => Object.keys(scope.specs)));
   const defaulted: string[] = [];
   for (const [name, value] of Object.entries(options.tasks.defaults?.(task as string) ?? {})) {
-    if (!(name in parameters)) {
+    if (!named.has(name)) {
       parameters[name] = { kind: 'constant', value };
       defaulted.push(name);
     }
@@ -368,19 +349,25 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
     parameters,
     task: task as string,
     seed: (data.seed as number | undefined) ?? DEFAULT_SEED,
-    data: { seed: ((data.data as Raw | undefined)?.seed as number | undefined) ?? DEFAULT_SEED },
+    data: {
+      seed: ((data.data as Record<string, unknown> | undefined)?.seed as number | undefined) ?? DEFAULT_SEED,
+    },
   };
   if (data.run_cap !== undefined) space.run_cap = data.run_cap as number;
+  if (runTimeBudget !== undefined) space.run_time_budget = runTimeBudget;
   if (earlyTerminate) space.early_terminate = earlyTerminate;
   if (typeof data.description === 'string') space.description = data.description;
   if (defaulted.length > 0) space.defaulted = defaulted;
-  return space;
+  warnings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+  return { space, warnings };
 }
 
 /** A search-space file's parsed space and its text as read (for the experiment record). */
 export interface LoadedSearchSpace {
   space: SearchSpace;
   source: string;
+  /** What hpo ignores or does differently from W&B for this file. */
+  warnings: SearchSpaceIssue[];
 }
 
 /** Reads and parses a search-space file; a missing or unreadable file is a UsageError naming it. */
@@ -394,7 +381,8 @@ export function readSearchSpaceFile(path: string, options: ParseOptions): Loaded
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new UsageError(`cannot read search-space file ${path}: ${why}`, { cause: err });
   }
-  return { space: parseSearchSpace(source, { ...options, file: options.file ?? path }), source };
+  const { space, warnings } = analyseSearchSpace(source, { ...options, file: options.file ?? path });
+  return { space, source, warnings };
 }
 
 /** Reads and parses a search-space file (see readSearchSpaceFile to also get its text). */

@@ -57,6 +57,23 @@ export function checkParam(name: string, spec: ParamSpec, rule: ParamRule, repor
     report(at(), `expected value or values (${name} takes ${expected}), got distribution ${spec.kind}`);
     return;
   }
+  if ('mu' in spec) {
+    // The normal family is unbounded: fine only for a rule it cannot break.
+    const integerOk = rule.type !== 'integer' || ('q' in spec && Number.isInteger(spec.q));
+    const positive = spec.kind === 'log_normal';
+    const nonNegative = positive || spec.kind === 'q_log_normal';
+    const boundsOk =
+      rule.le === undefined &&
+      (rule.gt === undefined || (positive && rule.gt <= 0)) &&
+      (rule.ge === undefined || (nonNegative && rule.ge <= 0));
+    if (!integerOk || !boundsOk) {
+      report(
+        at('distribution'),
+        `expected ${expected} for ${name}; ${spec.kind} is unbounded and can give other values`,
+      );
+    }
+    return;
+  }
   if (rule.type === 'integer') {
     if (spec.kind === 'uniform' || spec.kind === 'log_uniform_values') {
       report(

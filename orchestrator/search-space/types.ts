@@ -8,16 +8,40 @@ export interface Metric {
   /** Name of a metric the task reports per epoch, e.g. `val_acc`. */
   name: string;
   goal: Goal;
+  /** W&B's `target`: no new trials once a trial's objective reaches it (goal-wise). */
+  target?: number;
 }
 
+/** The parameters of one scope (the file's, or a branch's), by name, in file order. */
+export type ParamSpecs = Record<string, ParamSpec>;
+
+/**
+ * One parameter, normalised. W&B's `log_uniform`, `inv_log_uniform` and `inv_log_uniform_values` are all
+ * log-uniform over some [min, max] and are stored as `log_uniform_values` (bounds converted);
+ * `q_log_uniform` as `q_log_uniform_values`. `from` keeps the distribution the file named.
+ */
 export type ParamSpec =
   | { kind: 'constant'; value: ParamValue }
-  | { kind: 'categorical'; values: ParamValue[] }
+  | CategoricalSpec
   | { kind: 'uniform'; min: number; max: number }
   | { kind: 'int_uniform'; min: number; max: number }
-  | { kind: 'log_uniform_values'; min: number; max: number }
+  | { kind: 'log_uniform_values'; min: number; max: number; from?: string }
   | { kind: 'q_uniform'; min: number; max: number; q: number }
-  | { kind: 'q_log_uniform_values'; min: number; max: number; q: number };
+  | { kind: 'q_log_uniform_values'; min: number; max: number; q: number; from?: string }
+  | { kind: 'normal' | 'log_normal'; mu: number; sigma: number }
+  | { kind: 'q_normal' | 'q_log_normal'; mu: number; sigma: number; q: number };
+
+export interface CategoricalSpec {
+  kind: 'categorical';
+  values: ParamValue[];
+  /** W&B's `probabilities` (same length as values, summing to 1): random draws are weighted by them. */
+  probabilities?: number[];
+  /**
+   * hpo's conditional parameters: `branches[i]` are the parameters that exist only when this parameter
+   * takes `values[i]` (null: none). Absent when no value has a branch.
+   */
+  branches?: (ParamSpecs | null)[];
+}
 
 /**
  * Early termination. `hyperband` (W&B's key) runs asynchronous successive halving (ASHA) over `s`
@@ -31,6 +55,8 @@ export interface HyperbandTerminate {
   min_iter?: number;
   /** No trial runs past this many epochs. */
   max_iter?: number;
+  /** W&B's strict mode: accepted, no effect in hpo (warned). */
+  strict?: boolean;
   /** Keep the top 1/eta at each rung; rungs are eta times apart. Default 3. */
   eta?: number;
   /** Number of brackets (Hyperband-style variation of the first rung). Default 1. */
@@ -51,6 +77,8 @@ export interface SearchSpace {
   /** In file order. */
   parameters: Record<string, ParamSpec>;
   run_cap?: number;
+  /** hpo: seconds after the start of a run after which no new trial starts (see --time-budget). */
+  run_time_budget?: number;
   early_terminate?: EarlyTerminate;
   /** hpo keys. */
   task: string;

@@ -73,6 +73,8 @@ export interface RunInfo {
   data?: { seed: number; sha256: string };
   /** Load average (1, 5, 15 min) at the start. */
   load_average?: number[];
+  /** The run's time budget (--time-budget or the file's run_time_budget), counted from started_at. */
+  time_budget?: { seconds: number; hard: boolean };
 }
 
 /** A trained model saved on disk for a trial. */

@@ -19,10 +19,9 @@ export class GridStrategy implements Strategy {
   constructor(private readonly space: SearchSpace) {
     const size = gridSize(space);
     if (size === null) {
-      const [name, spec] = Object.entries(space.parameters).find(([, s]) => valueCount(s) === null)!;
-      throw new UsageError(
-        `method grid needs finite parameters; parameters.${name} is ${spec.kind} (continuous)`,
-      );
+      const found = Object.entries(space.parameters).find(([, s]) => valueCount(s) === null);
+      const what = found ? `parameters.${found[0]} is ${found[1].kind} (or has a continuous branch)` : '';
+      throw new UsageError(`method grid needs finite parameters; ${what}`);
     }
     this.size = size;
     this.total = Math.min(size, space.run_cap ?? Infinity);

@@ -5,10 +5,11 @@
  * them exactly, so params read back from the store key the same as when proposed).
  */
 import type { TrialParams } from '../../shared/protocol/index.js';
+import { valueKey } from '../search-space/values.js';
 
 export function configKey(params: Readonly<TrialParams>): string {
   const names = Object.keys(params).sort();
-  return `{${names.map((n) => `${JSON.stringify(n)}:${JSON.stringify(params[n])}`).join(',')}}`;
+  return `{${names.map((n) => `${JSON.stringify(n)}:${valueKey(params[n])}`).join(',')}}`;
 }
 
 /** `params` restricted to `names` (the search space's parameters), for keys that ignore extra fields. */

@@ -17,7 +17,7 @@
 import type { TrialParams } from '../../shared/protocol/index.js';
 import { Prng } from '../../shared/prng.js';
 import type { SearchSpace } from '../search-space/types.js';
-import { configAt, gridSize, inSpace } from '../search-space/values.js';
+import { allParamNames, configAt, gridSize, inSpace } from '../search-space/values.js';
 import { configKey, projectParams } from './key.js';
 import { sampleConfig } from './sample.js';
 import type { Strategy, StrategyState } from './strategy.js';
@@ -37,7 +37,7 @@ export class RandomStrategy implements Strategy {
 
   constructor(private readonly space: SearchSpace) {
     this.size = gridSize(space);
-    this.names = Object.keys(space.parameters);
+    this.names = allParamNames(space);
     this.seed = (space.seed ^ STRATEGY_SALT) >>> 0;
   }
 

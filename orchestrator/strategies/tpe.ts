@@ -12,6 +12,10 @@
  * 3. Per parameter, a Parzen estimator l(x) over the good values and g(x) over the bad (parzen.ts);
  *    `candidates` draws from l, and the one with the largest log l(x) - log g(x) is proposed.
  *
+ * Conditional spaces (branches): a branch's parameters are drawn only when their categorical took the
+ * branch's value, from estimators over the trials in which that branch was active (per-branch
+ * estimators, as Optuna's grouped TPE builds them per group of parameters that occur together).
+ *
  * Proposal k draws from `new Prng(seed XOR TPE_SALT, k)`, so a search is deterministic given the seed,
  * the proposals so far and the finished results. For finite spaces a configuration already seen is not
  * proposed again: TPE's pick is replaced by the random strategy's (which avoids seen ones); null once all
@@ -19,8 +23,15 @@
  */
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
 import { Prng } from '../../shared/prng.js';
-import type { ParamSpec, SearchSpace } from '../search-space/types.js';
-import { containsValue, gridSize, qRange, qValue } from '../search-space/values.js';
+import type { ParamSpec, ParamSpecs, SearchSpace } from '../search-space/types.js';
+import {
+  allParamNames,
+  choiceIndex,
+  containsValue,
+  gridSize,
+  qRange,
+  qValue,
+} from '../search-space/values.js';
 import { configKey, projectParams } from './key.js';
 import { CategoricalParzen, type NumericDomain, NumericParzen } from './parzen.js';
 import { RandomStrategy } from './random.js';
@@ -60,7 +71,7 @@ function codecFor(spec: Exclude<ParamSpec, { kind: 'constant' }>): Codec {
         kind: 'categorical',
         choices: spec.values.length,
         encode: (v) => {
-          const i = spec.values.indexOf(v as ParamValue);
+          const i = choiceIndex(spec, v);
           return i < 0 ? undefined : i;
         },
         decode: (i) => spec.values[i],
@@ -107,8 +118,35 @@ function codecFor(spec: Exclude<ParamSpec, { kind: 'constant' }>): Codec {
         decode: (x) => qValue(Math.min(kmax, Math.max(kmin, Math.round(Math.exp(x) / spec.q))), spec.q),
       };
     }
+    case 'normal':
+    case 'q_normal':
+    case 'log_normal':
+    case 'q_log_normal': {
+      // Unbounded: the estimators live on mu +- NORMAL_SPAN sigma (of the value, or of its log).
+      const log = spec.kind === 'log_normal' || spec.kind === 'q_log_normal';
+      const q = spec.kind === 'q_normal' || spec.kind === 'q_log_normal' ? spec.q : null;
+      const low = spec.mu - NORMAL_SPAN * spec.sigma;
+      const high = spec.mu + NORMAL_SPAN * spec.sigma;
+      const clip = (x: number) => Math.min(high, Math.max(low, x));
+      return {
+        kind: 'numeric',
+        domain: { low, high, step: null },
+        encode: (v) => {
+          if (typeof v !== 'number' || !containsValue(spec, v)) return undefined;
+          if (log && v <= 0) return low;
+          return clip(log ? Math.log(v) : v);
+        },
+        decode: (x) => {
+          const v = log ? Math.exp(x) : x;
+          return q === null ? v : qValue(Math.round(v / q), q);
+        },
+      };
+    }
   }
 }
+
+/** Width of the estimators' range for the normal family, in sigmas either side of mu. */
+const NORMAL_SPAN = 4;
 
 export class TpeStrategy implements Strategy {
   readonly startupTrials: number;
@@ -117,7 +155,7 @@ export class TpeStrategy implements Strategy {
   private readonly gamma: (n: number) => number;
   private readonly random: RandomStrategy;
   private readonly names: string[];
-  private readonly codecs = new Map<string, Codec>();
+  private readonly codecs = new Map<ParamSpec, Codec>();
   private readonly seed: number;
   private readonly finite: boolean;
   /** configKey per params object: the runner hands the same objects on every call. */
@@ -132,10 +170,7 @@ export class TpeStrategy implements Strategy {
     this.priorWeight = options.priorWeight ?? 1;
     this.gamma = options.gamma ?? defaultGamma;
     this.random = new RandomStrategy(space);
-    this.names = Object.keys(space.parameters);
-    for (const [name, spec] of Object.entries(space.parameters)) {
-      if (spec.kind !== 'constant') this.codecs.set(name, codecFor(spec));
-    }
+    this.names = allParamNames(space);
     this.seed = (space.seed ^ TPE_SALT) >>> 0;
     this.finite = gridSize(space) !== null;
   }
@@ -148,17 +183,45 @@ export class TpeStrategy implements Strategy {
     const { good, bad } = this.split(state, valued);
     const prng = new Prng(this.seed, state.proposed);
     const params: TrialParams = {};
-    for (const [name, spec] of Object.entries(this.space.parameters)) {
-      const codec = this.codecs.get(name);
-      params[name] = codec
-        ? this.sampleParam(name, codec, good, bad, prng)
-        : (spec as { value: ParamValue }).value;
-    }
+    this.sampleScope(this.space.parameters, good, bad, prng, params);
     if (this.finite) {
       const seen = new Set(state.seen.map((p) => this.keyOf(p)));
       if (seen.has(configKey(params))) return this.random.next(state);
     }
     return params;
+  }
+
+  /**
+   * Draws a scope's parameters in file order. A categorical's branch is drawn right after it, from the
+   * trials whose value of the categorical is the one drawn (those in which the branch was active).
+   */
+  private sampleScope(
+    specs: ParamSpecs,
+    good: readonly TrialParams[],
+    bad: readonly TrialParams[],
+    prng: Prng,
+    out: TrialParams,
+  ): void {
+    for (const [name, spec] of Object.entries(specs)) {
+      if (spec.kind === 'constant') {
+        out[name] = spec.value;
+        continue;
+      }
+      let codec = this.codecs.get(spec);
+      if (!codec) {
+        codec = codecFor(spec);
+        this.codecs.set(spec, codec);
+      }
+      const value = this.sampleParam(name, codec, good, bad, prng);
+      out[name] = value;
+      if (spec.kind === 'categorical' && spec.branches) {
+        const i = choiceIndex(spec, value);
+        const branch = spec.branches[i];
+        if (!branch) continue;
+        const active = (p: TrialParams) => choiceIndex(spec, p[name]) === i;
+        this.sampleScope(branch, good.filter(active), bad.filter(active), prng, out);
+      }
+    }
   }
 
   private keyOf(params: TrialParams): string {

@@ -5,7 +5,13 @@
 
 export const PROTOCOL_VERSION = 1;
 
-export type ParamValue = number | string | boolean;
+/**
+ * A parameter's value: a scalar, or (as W&B sweep files allow) null, a list or a mapping of values.
+ * Lists and mappings travel as JSON; at most MAX_VALUE_DEPTH levels deep.
+ */
+export type ParamValue = number | string | boolean | null | ParamValue[] | { [key: string]: ParamValue };
+/** Deepest nesting of lists / mappings inside one parameter value. */
+export const MAX_VALUE_DEPTH = 16;
 /** Sampled hyperparameters of one trial, by parameter name. */
 export type TrialParams = Record<string, ParamValue>;
 

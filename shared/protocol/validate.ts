@@ -14,6 +14,8 @@ import {
   type FinalState,
   PROTOCOL_VERSION,
   type ResultEvent,
+  MAX_VALUE_DEPTH,
+  type ParamValue,
   type TrialParams,
   type TrialSpec,
 } from './trial.js';
@@ -127,12 +129,29 @@ function keyPath(field: string, key: string): string {
   return `${field}[${key.length > 40 ? `${shown}… (${key.length} characters)` : shown}]`;
 }
 
+/** A parameter value: finite number, string, boolean, null, or a list / mapping of them (bounded depth). */
+function isParamValue(v: unknown, depth = 0): v is ParamValue {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (depth >= MAX_VALUE_DEPTH || typeof v !== 'object') return false;
+  if (Array.isArray(v)) return v.length <= MAX_ENTRIES && v.every((x) => isParamValue(x, depth + 1));
+  if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+  const list = Object.values(v as Obj);
+  return list.length <= MAX_ENTRIES && list.every((x) => isParamValue(x, depth + 1));
+}
+
 function params(value: unknown): TrialParams {
   const out: TrialParams = {};
   for (const [key, v] of entries(value, 'params')) {
-    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+    if (isParamValue(v)) {
       Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
-    } else fail(keyPath('params', key), 'a finite number, string or boolean', v);
+    } else {
+      fail(
+        keyPath('params', key),
+        `a finite number, string, boolean, null, or a list or mapping of them (at most ${MAX_VALUE_DEPTH} deep)`,
+        v,
+      );
+    }
   }
   return out;
 }

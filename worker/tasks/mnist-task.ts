@@ -99,7 +99,8 @@ function saveTrialModel(
     format: 'hpo-model',
     version: 1,
     arch: r.config.arch,
-    params: spec.params,
+    // The mnist task's params are scalars (its parameter rules accept nothing else).
+    params: spec.params as Record<string, string | number | boolean>,
     input_shape: [...INPUT_SHAPE],
     heads: ['top', 'bottom'],
     classes: HEAD_CLASSES,

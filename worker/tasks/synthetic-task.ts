@@ -17,12 +17,17 @@ import { unitHash } from '../../shared/prng.js';
 /** The parameters the task reads itself; the others make up the score. */
 const RESERVED = new Set(Object.keys(SYNTHETIC_PARAMS.params));
 
+/** A value as text for hashing: scalars as String() does, lists / mappings / null as JSON. */
+function textOf(value: ParamValue): string {
+  return value !== null && typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 function score(name: string, value: ParamValue): number {
   if (typeof value === 'number') {
     const z = value > 0 ? Math.log10(value) : value;
     return 0.5 + 0.5 * Math.cos(2.1 * z + 2 * Math.PI * unitHash(name));
   }
-  return unitHash(`${name}=${String(value)}`);
+  return unitHash(`${name}=${textOf(value)}`);
 }
 
 /** The noiseless curve's ceiling for these params, in [0.5, 0.95]. */
@@ -39,7 +44,7 @@ export function syntheticValAcc(params: TrialParams, seed: number, epoch: number
   const names = Object.keys(params)
     .filter((n) => !RESERVED.has(n))
     .sort();
-  const key = names.map((n) => `${n}=${String(params[n])}`).join('&');
+  const key = names.map((n) => `${n}=${textOf(params[n])}`).join('&');
   const rate = 0.4 + 0.6 * unitHash(key);
   const noise = (unitHash(`${seed}:${epoch}:${key}`) - 0.5) * 0.02;
   return Math.min(1, Math.max(0, syntheticCeiling(params) * (1 - Math.exp(-rate * epoch)) + noise));
