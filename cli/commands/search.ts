@@ -7,8 +7,9 @@ import { UsageError } from '../../shared/errors.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
-import { builtinTaskCatalog } from '../builtin-tasks.js';
-import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../orchestrator/search-space/index.js';
+import { gridSize, type SearchSpace } from '../../orchestrator/search-space/index.js';
+import { checkCommandForWorkers, offersForSpace, readSweepFile } from '../user-tasks.js';
+import type { TaskOffers } from '../../worker/tasks/task-offers.js';
 import type { Store } from '../../orchestrator/store/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
@@ -113,10 +114,16 @@ async function openTransport(
   name: string,
   flags: RunFlags,
   metrics: OpenedMetrics | undefined,
+  tasks: TaskOffers,
 ): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
-    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    const pool = new TrialPool({
+      threads: flags.workers,
+      backend: flags.backend,
+      dataDir: flags.dataDir,
+      tasks,
+    });
     // The trials run in this process: it exports the worker metrics too.
     if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
     return {
@@ -143,6 +150,9 @@ async function openTransport(
 async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
+  // User code first: a changed module or a command that cannot start fails before anything opens.
+  const tasks = offersForSpace(space);
+  if (natsSettings(flags)) checkCommandForWorkers(space);
   let data: { seed: number; sha256: string } | undefined;
   if (space.task === 'multi-digit-mnist') {
     // Generate (or verify) the data set once here, so pool threads only read the cache.
@@ -158,7 +168,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       flags.httpPort === undefined
         ? undefined
         : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics);
+    opened = await openTransport(store, name, flags, metrics, tasks);
   } catch (err) {
     await api?.close();
     await metrics?.server.close();
@@ -280,7 +290,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .option('--name <name>', 'experiment name (default: file name and time)')
       .option('--seed <n>', 'override the file seed', seedValue),
   ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
-    const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
+    const { space, source } = await readSweepFile(file);
     if (flags.seed !== undefined) space.seed = flags.seed;
     const name = flags.name ?? defaultName(file);
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {

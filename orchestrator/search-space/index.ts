@@ -11,6 +11,7 @@ export type {
   Metric,
   ParamSpec,
   SearchSpace,
+  TaskSource,
 } from './types.js';
 export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
 export {

@@ -5,6 +5,8 @@
  * Every problem found is collected and thrown together as one SearchSpaceError.
  */
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { COMMAND_MACROS, isUnknownMacro } from '../../shared/command-macros.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ParamValue } from '../../shared/protocol/index.js';
 import { UsageError } from '../../shared/errors.js';
@@ -293,11 +295,34 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
     }
   }
 
-  // The task and its parameter catalogue.
-  const task = ok('task') ? (data.task as string) : 'task' in data ? undefined : DEFAULT_TASK;
+  // The task and its parameter catalogue. Without `task`, a W&B `program` makes a command task named
+  // after the program's file (its parameters are open, any metric may be the objective).
+  const commandTask = !('task' in data) && 'program' in data;
+  let command: string[] | undefined;
+  if (commandTask && ok('command')) {
+    command = (data.command as unknown[]).map(String);
+    command.forEach((item, i) => {
+      if (isUnknownMacro(item)) {
+        report(
+          ['command', i],
+          `unknown macro; expected one of ${COMMAND_MACROS.join(', ')}, got ${show(item)}`,
+        );
+      }
+    });
+  }
+  const programName = ok('program') ? posix.basename((data.program as string).replace(/\\/g, '/')) : '';
+  const task = commandTask
+    ? ok('program')
+      ? programName
+      : undefined
+    : ok('task')
+      ? (data.task as string)
+      : 'task' in data
+        ? undefined
+        : DEFAULT_TASK;
   const known = options.tasks.names();
   let taskOk = false;
-  if (task !== undefined) {
+  if (task !== undefined && !commandTask) {
     if (!known.includes(task)) report(['task'], `expected one of ${known.join(', ')}, got ${show(task)}`);
     else taskOk = true;
   }
@@ -330,7 +355,7 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   if (ok('early_terminate')) {
     earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
     const epochsSpec = specs.epochs;
-    const taskEpochs = task === undefined ? undefined : options.tasks.defaults?.(task)?.epochs;
+    const taskEpochs = task === undefined || commandTask ? undefined : options.tasks.defaults?.(task)?.epochs;
     const maxEpochs =
       epochsSpec === null
         ? undefined
@@ -355,7 +380,8 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   const parameters: Record<string, ParamSpec> = {};
   for (const [name, spec] of Object.entries(specs)) parameters[name] = spec as ParamSpec;
   const defaulted: string[] = [];
-  for (const [name, value] of Object.entries(options.tasks.defaults?.(task as string) ?? {})) {
+  const taskDefaults = commandTask ? {} : (options.tasks.defaults?.(task as string) ?? {});
+  for (const [name, value] of Object.entries(taskDefaults)) {
     if (!(name in parameters)) {
       parameters[name] = { kind: 'constant', value };
       defaulted.push(name);
@@ -374,6 +400,10 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   if (earlyTerminate) space.early_terminate = earlyTerminate;
   if (typeof data.description === 'string') space.description = data.description;
   if (defaulted.length > 0) space.defaulted = defaulted;
+  if (commandTask) {
+    space.program = data.program as string;
+    if (command) space.command = command;
+  }
   return space;
 }
 

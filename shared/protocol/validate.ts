@@ -184,6 +184,12 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       params: params(o.params),
       seed: integer(o, 'seed', Number.MIN_SAFE_INTEGER),
     };
+    if (o.task_sha256 !== undefined) {
+      if (typeof o.task_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.task_sha256)) {
+        fail('task_sha256', '64 lowercase hex digits', o.task_sha256);
+      }
+      spec.task_sha256 = o.task_sha256;
+    }
     if (o.data !== undefined) {
       const d = object(o.data, 'data');
       const data: { seed: number; sha256?: string } = {
