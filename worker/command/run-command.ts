@@ -180,11 +180,12 @@ export async function runCommandTrial(
   const metrics = ignored > 0 ? { ...last, [IGNORED_LINES_METRIC]: ignored } : { ...last };
   let state: ResultEvent['state'] = 'completed';
   let error: string | undefined;
-  if (stopped) state = 'stopped';
+  // A program that exits 0 on its own finished, even when a stop for its last epoch came too late.
+  if (stopped && !(exit.code === 0 && exit.signal === null)) state = 'stopped';
   else if (spawnError) {
     state = 'failed';
     error = `cannot start ${argv[0]}: ${spawnError.message}`;
-  } else if (exit.code !== 0) {
+  } else if (exit.code !== 0 && !stopped) {
     state = 'failed';
     const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const tail = stderr.slice(-STDERR_TAIL).trim();
