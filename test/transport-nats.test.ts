@@ -18,6 +18,7 @@ import {
 import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { Recorder, transportContract } from './contracts/transport.contract.js';
+import { contractUserTasks } from './contracts/user-tasks.fixture.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,7 +37,10 @@ const log = (line: string) => logs.push(line);
 
 async function worker(url: string, name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
   const nc = await connectNats({ servers: [url], name });
-  const w = new NatsWorker(nc, new TrialPool({ threads: 1, backend: 'cpu', name }), {
+  const tasks = contractUserTasks().offers;
+  const pool = new TrialPool({ threads: 1, backend: 'cpu', name, tasks });
+  const w = new NatsWorker(nc, pool, {
+    accept: (spec) => tasks.refusal(spec),
     name,
     backend: 'cpu',
     log,

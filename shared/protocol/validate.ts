@@ -28,6 +28,8 @@ export const MAX_NAME_LENGTH = 256;
 export const MAX_ENTRIES = 1000;
 /** Longest error text kept in a result (longer ones are truncated, not rejected). */
 export const MAX_ERROR_LENGTH = 16 * 1024;
+/** Most task names in a heartbeat. */
+export const MAX_HEARTBEAT_TASKS = 100;
 /** Longest file path a message may carry (save_model.dir, model.path). */
 export const MAX_PATH_LENGTH = 4096;
 
@@ -288,6 +290,12 @@ export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartb
     };
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) hb.backend = backend;
+    if (o.tasks !== undefined) {
+      if (!Array.isArray(o.tasks) || o.tasks.length > MAX_HEARTBEAT_TASKS) {
+        fail('tasks', `a list of at most ${MAX_HEARTBEAT_TASKS} names`, o.tasks);
+      }
+      hb.tasks = o.tasks.map((_, i) => name(o.tasks as unknown as Obj, String(i), 'tasks.'));
+    }
     return hb;
   });
 }

@@ -23,6 +23,13 @@ export type CommandOffer = { kind: 'command' } & CommandTask;
 
 export type TaskOffer = ModuleOffer | CommandOffer;
 
+const NOT_OFFERED = 'this worker does not offer task ';
+
+/** True for a refusal reason from TaskOffers.refusal saying the task is not offered here. */
+export function isNotOffered(reason: string): boolean {
+  return reason.startsWith(NOT_OFFERED);
+}
+
 /** `name@<first 12 hex of sha256>`, how tasks are shown. */
 export function taskLabel(name: string, sha256: string | undefined): string {
   return sha256 === undefined ? name : `${name}@${sha256.slice(0, 12)}`;
@@ -102,7 +109,7 @@ export class TaskOffers {
     const label = taskLabel(spec.task, spec.task_sha256);
     if (!offer) {
       const mine = this.labels();
-      return `this worker does not offer task ${label} (it offers ${mine.length ? mine.join(', ') : 'built-in tasks only'})`;
+      return `${NOT_OFFERED}${label} (it offers ${mine.length ? mine.join(', ') : 'built-in tasks only'})`;
     }
     let now: string;
     try {
