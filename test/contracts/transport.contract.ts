@@ -176,7 +176,7 @@ export function transportContract(name: string, factory: () => Promise<Transport
       await fx.transport.submit({
         ...base,
         trial_id: `${base.trial_id}-stop`,
-        params: { ...base.params, epochs: 50 },
+        params: { ...base.params, epochs: 50, sleep_ms: 100 },
       });
       await rec.waitForResults(2);
       const done = rec.results.find((r) => r.trial_id === base.trial_id)!;
