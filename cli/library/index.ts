@@ -18,8 +18,13 @@ export type { SearchOptions, SearchResult } from './search-options.js';
 export type { TrialRecord } from '../../orchestrator/store/types.js';
 export type { SearchOutcome, SearchProgress } from '../../orchestrator/core/index.js';
 
+const RUN_SEARCH = new URL('./run-search.js', import.meta.url).href;
+
 /** Runs a search to the end (or until `signal` aborts) and resolves to its outcome and leaderboard. */
 export async function search(options: SearchOptions): Promise<SearchResult> {
-  const { runSearch } = await import('./run-search.js');
+  // A computed specifier: the declarations build (tsconfig.lib.json) stays on the public types.
+  const { runSearch } = (await import(RUN_SEARCH)) as {
+    runSearch(o: SearchOptions): Promise<SearchResult>;
+  };
   return runSearch(options);
 }
