@@ -98,6 +98,25 @@ describe('a fresh project installs hpo and tunes its own task (npm, real process
     assert.deepEqual(out.file[0], [0.01, 128]);
   });
 
+  it('npm pack packs what an install from the tarball needs (built code, types, schema, launcher)', async () => {
+    const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: HPO_REPO,
+      maxBuffer: 1 << 24,
+    });
+    const files = new Set((JSON.parse(stdout)[0].files as { path: string }[]).map((f) => f.path));
+    for (const f of [
+      'bin/hpo.js',
+      'dist/cli/main.js',
+      'dist/cli/library/index.js',
+      'dist/cli/library/index.d.ts',
+      'dist/worker/pool/trial-thread.js',
+      'search-spaces/sweep.schema.json',
+    ]) {
+      assert.ok(files.has(f), f);
+    }
+    assert.ok(![...files].some((f) => f.startsWith('dist/test/')), 'tests stay out of the package');
+  });
+
   it('the package ships type declarations a TypeScript user compiles against', async () => {
     const pkg = JSON.parse(readFileSync(join(dir, 'node_modules', 'hpo', 'package.json'), 'utf8'));
     assert.equal(pkg.exports['.'].types, './dist/cli/library/index.d.ts');
@@ -153,7 +172,7 @@ describe('a fresh project installs hpo and tunes its own task (npm, real process
         ],
         { cwd: dir },
       ),
-      /run/,
+      (err: { stdout?: string }) => /'run' is missing/.test(err.stdout ?? ''),
     );
   });
 });

@@ -155,6 +155,22 @@ describe('user tasks over NATS (real nats-server)', function () {
     }
   });
 
+  it('hpo worker: a bad --task module or a --allow-command program that cannot run is exit 2 before connecting', async () => {
+    const dir = tempDir('nats-bad-flags');
+    const bad = writeFile(dir, 'bad.mjs', 'export const x = 1;\n');
+    const noexec = writeFile(dir, 'train.bin', '#!/bin/sh\n', false);
+    for (const [args, pattern] of [
+      [['--task', bad], /no default export/],
+      [['--allow-command', join(dir, 'missing.py')], /no such file/],
+      [['--allow-command', noexec], /not executable/],
+    ] as const) {
+      // Port 1: nothing listens there, so exit 2 proves the check ran before any connection.
+      const r = await runHpo(['worker', '--nats', 'nats://127.0.0.1:1', ...args]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, pattern);
+    }
+  });
+
   it('a trial naming a task no worker offers is refused (never imported) and fails with "no worker offers task X@sha"', async () => {
     const dir = tempDir('nats-unoffered');
     const marker = join(dir, 'imported');

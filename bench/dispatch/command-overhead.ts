@@ -27,6 +27,11 @@ export interface CommandOverheadReport {
   overhead_ms: number;
   /** Paired differences (hpo - direct), ms. */
   overhead_paired_ms: Distribution;
+  /**
+   * CPU ms of this process per trial, as a trial minus directly (hpo's own work: offer check, folder,
+   * line parsing, events): independent of how busy the machine is, unlike the wall figures.
+   */
+  cpu_overhead_ms: number;
 }
 
 const PROGRAM = `
@@ -70,10 +75,16 @@ export async function benchCommandOverhead(
     });
     const direct: number[] = [];
     const hpo: number[] = [];
+    const cpuDirect: number[] = [];
+    const cpuHpo: number[] = [];
+    const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
     const hooks = { onEpoch: async () => 'continue' as const, signal: new AbortController().signal };
     try {
       for (let i = 0; i < trials + 3; i++) {
+        const c0 = process.cpuUsage();
         const d = await runDirect(argv, dir);
+        const cd = process.cpuUsage(c0);
+        const c1 = process.cpuUsage();
         const t0 = performance.now();
         const r = await pool.run(
           {
@@ -89,11 +100,14 @@ export async function benchCommandOverhead(
           hooks,
         );
         const h = performance.now() - t0;
+        const c2 = process.cpuUsage(c1);
         if (r.state !== 'completed' || r.epochs !== 10)
           throw new Error(`command trial ${r.state}: ${r.error}`);
         if (i < 3) continue; // warm-up
         direct.push(d);
         hpo.push(h);
+        cpuDirect.push(cpuMs(cd));
+        cpuHpo.push(cpuMs(c2));
       }
     } finally {
       await pool.close();
@@ -105,8 +119,11 @@ export async function benchCommandOverhead(
       hpo_ms: round(mean(hpo), 2),
       overhead_ms: round(mean(hpo) - mean(direct), 2),
       overhead_paired_ms: distribution(hpo.map((h, i) => round(h - direct[i], 2))),
+      cpu_overhead_ms: round(mean(cpuHpo) - mean(cpuDirect), 2),
     };
-    log(`(c) command tasks: direct ${report.direct_ms} ms, hpo ${report.hpo_ms} ms per trial`);
+    log(
+      `(c) command tasks: direct ${report.direct_ms} ms, hpo ${report.hpo_ms} ms per trial; CPU +${report.cpu_overhead_ms} ms`,
+    );
     return report;
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -129,6 +129,7 @@ export function renderTable(report: DispatchBenchReport): string {
         `< ${TARGETS.cOverheadMs}`,
         met(c.overhead_ms < TARGETS.cOverheadMs),
       ],
+      [label, 'CPU of this process per trial, beyond direct (ms)', c.cpu_overhead_ms, '', ''],
       [
         label,
         'paired overhead p50 / p90 (ms)',
