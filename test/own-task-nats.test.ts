@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { NatsTransport } from '../orchestrator/transport/nats/index.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { silentLogger } from '../shared/log/index.js';
 import { connectNats, NatsWorker } from '../worker/nats/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { TaskOffers, fileSha256 } from '../worker/tasks/index.js';
@@ -188,13 +189,13 @@ describe('user tasks over NATS (real nats-server)', function () {
       refuseDelayMs: 50,
       maxRefusals: 3,
       fetchExpiresMs: 1000,
-      log: () => {},
+      logger: silentLogger(),
     });
     await worker.start();
     const rec = new Recorder();
     const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
       maxInFlight: 2,
-      log: () => {},
+      logger: silentLogger(),
     });
     try {
       await transport.start(rec);

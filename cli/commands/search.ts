@@ -1,7 +1,7 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -16,9 +16,14 @@ import { InProcessTransport, type Transport } from '../../orchestrator/transport
 import { NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
+import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { oneOf, portValue, positiveInt, seedValue } from '../options/option-values.js';
+import { portValue, positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
+import { seedOption } from '../options/seed-option.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 import {
@@ -44,6 +49,7 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags {
   maxDeliver?: number;
   httpPort?: number;
   httpHost: string;
+  uiPort?: number;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -81,15 +87,15 @@ function addRunOptions(cmd: Command): Command {
       'address for --http-port (set it explicitly to expose beyond this machine)',
       '127.0.0.1',
     )
-    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .option(
-      '--backend <name>',
-      `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-      oneOf(BACKEND_CHOICES),
-      'auto' as BackendChoice,
+      '--ui-port <n>',
+      'serve the live web dashboard on this port (0: any free one), on --http-host',
+      portValue,
     )
-    .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-    .option('--json', 'print the outcome and leaderboard as JSON at the end')
+    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
+    .addOption(backendOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
     .option(
       '--save-models <policy>',
       `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
@@ -162,14 +168,20 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   // The servers first: a port in use fails here, before any connection or thread pool is open.
   const metrics = await openMetrics(flags);
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let ui: Dashboard | undefined;
   let opened: OpenedTransport;
   try {
     api =
       flags.httpPort === undefined
         ? undefined
         : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+    ui =
+      flags.uiPort === undefined
+        ? undefined
+        : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
     opened = await openTransport(store, name, flags, metrics, tasks);
   } catch (err) {
+    await ui?.close();
     await api?.close();
     await metrics?.server.close();
     throw err;
@@ -201,6 +213,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
+  if (ui) process.stderr.write(`hpo: dashboard at ${ui.url}#exp=${encodeURIComponent(name)}\n`);
+  else process.stderr.write(`hpo: watch it live: hpo dashboard --db ${flags.db}\n`);
   let outcome: SearchOutcome | undefined;
   try {
     outcome = await new SearchRunner({
@@ -227,6 +241,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     process.off('SIGTERM', onSigint);
     stopResponder();
     await api?.close();
+    await ui?.close();
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
@@ -245,6 +260,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
   if (metrics) {
     await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
   }
+  if (ui)
+    process.stderr.write(`hpo: dashboard closed; browse the results with: hpo dashboard --db ${flags.db}\n`);
   if (outcome.status === 'interrupted') {
     process.stderr.write(`hpo: resume with: hpo resume ${name} --db ${flags.db}\n`);
     return 130;
@@ -288,7 +305,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('run a search described by a sweep file on this machine')
       .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
       .option('--name <name>', 'experiment name (default: file name and time)')
-      .option('--seed <n>', 'override the file seed', seedValue),
+      .addOption(seedOption('override the file seed')),
   ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
     const { space, source } = await readSweepFile(file);
     if (flags.seed !== undefined) space.seed = flags.seed;

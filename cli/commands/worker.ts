@@ -1,9 +1,10 @@
 /** `hpo worker` (serve trials from NATS on this machine) and `hpo workers` (list the live fleet). */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { createDataCheck } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
+import { childLogger } from '../../shared/log/index.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -13,7 +14,10 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { oneOf, positiveInt } from '../options/option-values.js';
+import { positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
 import {
   addMetricsOptions,
   announceMetrics,
@@ -44,14 +48,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             'trial threads (default: cores; 1 with a libtensorflow backend)',
             positiveInt,
           )
-          .option(
-            '--backend <name>',
-            `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-            oneOf(BACKEND_CHOICES),
-            'auto' as BackendChoice,
-          )
+          .addOption(backendOption())
           .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-          .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
+          .addOption(dataDirOption()),
       ),
     ),
     true,
@@ -74,6 +73,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         await metrics?.server.close();
         throw err;
       }
+      // Every line of this process carries the worker's name.
+      const log = childLogger({ worker: name });
       const pool = new TrialPool({
         threads: flags.concurrency,
         backend: flags.backend,
@@ -81,16 +82,16 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         name,
         tasks,
         killGraceMs: flags.killGrace,
+        logger: log.child({ component: 'trial-pool' }),
       });
       const dataCheck = createDataCheck(flags.dataDir);
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
         // Only a task this worker offers gets past here: nothing is imported or spawned for the rest.
         accept: (spec) => tasks.refusal(spec) ?? dataCheck(spec),
         tasks: () => tasks.labels(),
-        log,
+        logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {
         new WorkerMetrics({
@@ -110,25 +111,31 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       }
       announceMetrics(metrics);
       await worker.start();
-      log(
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${displayServers(settings.servers)}${tasks.list().length ? `, tasks ${tasks.labels().join(' ')}` : ''}`,
+      const servers = displayServers(settings.servers);
+      const offered = tasks.list().length ? `, tasks ${tasks.labels().join(' ')}` : '';
+      log.info(
+        { slots: pool.slots, backend: flags.backend, servers, tasks: tasks.labels() },
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${servers}${offered}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {
         const stop = () => {
           signals++;
           if (signals === 1) {
-            log('draining: no new trials; running trials finish (signal again to hand them back now)');
+            log.info('draining: no new trials; running trials finish (signal again to hand them back now)');
             worker.drain().then(resolve, resolve);
           } else {
-            log('handing running trials back to the queue');
+            log.info('handing running trials back to the queue');
             worker.close().then(resolve, resolve);
           }
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
-      log(`hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`);
+      log.info(
+        { trialsDone: worker.stats().trialsDone },
+        `hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`,
+      );
       await metrics?.server.close();
       setExitCode(0);
     },
@@ -138,7 +145,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
     program
       .command('workers')
       .description('list the live workers on the bus: slots, busy, backend, trials done')
-      .option('--json', 'print JSON')
+      .addOption(jsonOption())
       .option('--wait <ms>', 'how long to listen for answers', positiveInt, 1000),
     true,
   ).action(async (flags: NatsFlags & { json?: boolean; wait: number }) => {

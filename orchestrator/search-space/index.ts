@@ -13,7 +13,7 @@ export type {
   SearchSpace,
   TaskSource,
 } from './types.js';
-export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 export {
   DEFAULT_METRIC,
   DEFAULT_SEED,

@@ -219,37 +219,6 @@ export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
   };
 }
 
-/**
- * Logs each distinct reason the first time, then at most once per interval with how many were
- * suppressed: a flood of bad messages cannot flood the log.
- */
-export class RateLimitedLog {
-  private readonly seen = new Map<string, { last: number; suppressed: number }>();
-
-  constructor(
-    private readonly write: (line: string) => void,
-    private readonly intervalMs = 60_000,
-  ) {}
-
-  report(reason: string): void {
-    const key = reason.slice(0, 200);
-    const now = Date.now();
-    const entry = this.seen.get(key);
-    if (entry && now - entry.last < this.intervalMs) {
-      entry.suppressed++;
-      return;
-    }
-    const suppressed = entry?.suppressed ?? 0;
-    if (this.seen.size >= 1000 && !entry) this.seen.clear();
-    this.seen.set(key, { last: now, suppressed: 0 });
-    this.write(suppressed > 0 ? `${key} (and ${suppressed} more like it)` : key);
-  }
-}
-
-export function defaultLog(line: string): void {
-  process.stderr.write(`hpo: ${line}\n`);
-}
-
 export function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -4,6 +4,7 @@
  */
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { loadDataset } from './dataset.js';
+import { silentLogger } from '../../shared/log/index.js';
 
 export type DataCheck = (spec: TrialSpec) => Promise<string | null>;
 
@@ -15,7 +16,7 @@ export function createDataCheck(dataDir?: string): DataCheck {
     const seed = spec.data.seed;
     let hash = hashes.get(seed);
     if (!hash) {
-      hash = loadDataset({ seed, dataDir, log: () => {} }).then((ds) => ds.sha256);
+      hash = loadDataset({ seed, dataDir, logger: silentLogger() }).then((ds) => ds.sha256);
       hashes.set(seed, hash);
     }
     let mine: string;

@@ -22,6 +22,7 @@ import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './mes
 import type { PoolObserver, PoolTrialEnd } from './observer.js';
 import type { TaskOffers } from '../tasks/task-offers.js';
 import { runCommandTrial } from '../command/run-command.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 
 export interface TrialPoolOptions {
   /** Trial threads (default: the machine's cores; 1 with a libtensorflow backend). */
@@ -37,6 +38,8 @@ export interface TrialPoolOptions {
   killGraceMs?: number;
   /** Command tasks: root of the per-trial folders (default <tmp>/hpo-trials). */
   trialsDir?: string;
+  /** Default: the process's logger, with this pool's worker name. */
+  logger?: Logger;
 }
 
 export class TrialPool implements TrialExecutor {
@@ -48,12 +51,14 @@ export class TrialPool implements TrialExecutor {
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
   private readonly observers: PoolObserver[] = [];
   private running = 0;
+  private readonly log: Logger;
 
   constructor(options: TrialPoolOptions = {}) {
     this.options = options;
     this.backend = options.backend ?? 'auto';
     this.dataDir = options.dataDir;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.log = options.logger ?? childLogger({ component: 'trial-pool', worker: this.name });
     const wanted = options.threads ?? availableParallelism();
     this.slots = mayUseNativeBackend(this.backend) ? 1 : wanted;
     this.piscina = new Piscina({
@@ -193,7 +198,14 @@ export class TrialPool implements TrialExecutor {
     let crashed = false;
     try {
       result = await this.piscina.run(
-        { spec, port: port2, backend: this.backend, dataDir: this.dataDir, ...(module ? { module } : {}) },
+        {
+          spec,
+          port: port2,
+          backend: this.backend,
+          dataDir: this.dataDir,
+          worker: this.name,
+          ...(module ? { module } : {}),
+        },
         { transferList: [port2], signal: hooks.signal },
       );
     } catch (err) {
@@ -201,6 +213,10 @@ export class TrialPool implements TrialExecutor {
       // The thread died (out of memory, a crash in native code): the trial failed.
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       crashed = true;
+      this.log.warn(
+        { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt, error },
+        `trial thread died: ${error}`,
+      );
       result = {
         ok: false,
         metrics: {},
