@@ -18,6 +18,7 @@ import {
 import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { Recorder, transportContract } from './contracts/transport.contract.js';
+import { contractUserTasks } from './contracts/user-tasks.fixture.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { createLogger } from '../shared/log/index.js';
 
@@ -41,7 +42,10 @@ const logger = createLogger({
 
 async function worker(url: string, name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
   const nc = await connectNats({ servers: [url], name });
-  const w = new NatsWorker(nc, new TrialPool({ threads: 1, backend: 'cpu', name }), {
+  const tasks = contractUserTasks().offers;
+  const pool = new TrialPool({ threads: 1, backend: 'cpu', name, tasks });
+  const w = new NatsWorker(nc, pool, {
+    accept: (spec) => tasks.refusal(spec),
     name,
     backend: 'cpu',
     logger,

@@ -5,7 +5,8 @@
  *
  * (a) many zero-sleep synthetic trials: trials/s end to end and dispatch latency p50/p99;
  * (b) many 1 s trials over a fleet's slots: wall time against trials × 1 s / slots, and the
- *     orchestrator's CPU per trial.
+ *     orchestrator's CPU per trial;
+ * (c) command tasks: hpo's overhead per trial beyond the program's own run time (spawn + parsing).
  *
  * Prints a table against the issue's targets and writes the figures as JSON.
  */
@@ -21,11 +22,13 @@ import { findNatsServer, startNatsServer } from '../nats-server.js';
 import { benchOverhead } from './overhead.js';
 import { type DispatchBenchReport, renderTable, writeReport } from './dispatch-output.js';
 import { benchThroughput } from './throughput.js';
+import { benchCommandOverhead } from './command-overhead.js';
 
 interface Flags {
   out: string;
   quick?: boolean;
-  only?: 'a' | 'b';
+  only?: 'a' | 'b' | 'c';
+  cTrials?: number;
   store: 'file' | 'memory';
   direct: boolean;
   aTrials?: number;
@@ -48,7 +51,8 @@ async function main(argv: string[]): Promise<void> {
     .description('dispatch throughput / latency / overhead through a real nats-server and hpo workers')
     .option('--out <file>', 'JSON report', 'bench-dispatch.json')
     .option('--quick', 'scaled-down smoke run (1,000 trials in (a), 200 in (b) over 16 slots)')
-    .addOption(new Option('--only <run>', 'run only (a) or (b)').choices(['a', 'b']))
+    .addOption(new Option('--only <run>', 'run only (a), (b) or (c)').choices(['a', 'b', 'c']))
+    .option('--c-trials <n>', '(c) command trials (default 200; quick 40)', positiveInt)
     .addOption(
       new Option('--store <kind>', "the orchestrator's SQLite store")
         .choices(['file', 'memory'])
@@ -101,7 +105,10 @@ async function main(argv: string[]): Promise<void> {
   };
   const nc = await connectNats({ servers: [server.url], name: 'hpo bench-dispatch' });
   try {
-    if (flags.only !== 'b') {
+    if (flags.only === undefined || flags.only === 'c') {
+      report.c = await benchCommandOverhead(flags.cTrials ?? (quick ? 40 : 200), log);
+    }
+    if (flags.only === undefined || flags.only === 'a') {
       const processes = flags.aWorkers ?? 2;
       const concurrency = flags.aConcurrency ?? 4;
       const trials = flags.aTrials ?? (quick ? 1000 : 10_000);
@@ -124,7 +131,7 @@ async function main(argv: string[]): Promise<void> {
         report.machine.cores,
       );
     }
-    if (flags.only !== 'a') {
+    if (flags.only === undefined || flags.only === 'b') {
       const processes = flags.bWorkers ?? (quick ? 2 : 4);
       const concurrency = flags.bConcurrency ?? (quick ? 8 : 16);
       const slots = processes * concurrency;

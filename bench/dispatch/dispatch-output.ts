@@ -4,10 +4,12 @@ import { plainTable } from '../../cli/plain-table.js';
 import type { MachineInfo } from '../machine.js';
 import type { OverheadReport } from './overhead.js';
 import type { ThroughputReport } from './throughput.js';
+import type { CommandOverheadReport } from './command-overhead.js';
 
 export interface DispatchBenchReport {
   a?: ThroughputReport;
   b?: OverheadReport;
+  c?: CommandOverheadReport;
   machine: MachineInfo;
   date: string;
   quick: boolean;
@@ -18,6 +20,7 @@ export const TARGETS = {
   aTrialsPerS: 1000,
   aDispatchP99Ms: 20,
   bOverheadPct: 5,
+  cOverheadMs: 30,
 } as const;
 
 const met = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -109,6 +112,28 @@ export function renderTable(report: DispatchBenchReport): string {
         label,
         'dispatch latency p50 / p99 (ms)',
         `${b.dispatch_latency_ms.p50} / ${b.dispatch_latency_ms.p99}`,
+        '',
+        '',
+      ],
+    );
+  }
+  const { c } = report;
+  if (c) {
+    const label = `(c) ${c.trials} command trials`;
+    table.push(
+      [label, 'program alone / as a trial (ms)', `${c.direct_ms} / ${c.hpo_ms}`, '', ''],
+      [
+        label,
+        'overhead per trial (ms)',
+        c.overhead_ms,
+        `< ${TARGETS.cOverheadMs}`,
+        met(c.overhead_ms < TARGETS.cOverheadMs),
+      ],
+      [label, 'CPU of this process per trial, beyond direct (ms)', c.cpu_overhead_ms, '', ''],
+      [
+        label,
+        'paired overhead p50 / p90 (ms)',
+        `${c.overhead_paired_ms.p50} / ${c.overhead_paired_ms.p90}`,
         '',
         '',
       ],

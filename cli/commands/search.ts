@@ -17,6 +17,8 @@ import {
 } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { builtinTaskCatalog } from '../builtin-tasks.js';
+import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
+import type { TaskOffers } from '../../worker/tasks/task-offers.js';
 import type { Store } from '../../orchestrator/store/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
@@ -151,10 +153,16 @@ async function openTransport(
   name: string,
   flags: RunFlags,
   metrics: OpenedMetrics | undefined,
+  tasks: TaskOffers,
 ): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
-    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    const pool = new TrialPool({
+      threads: flags.workers,
+      backend: flags.backend,
+      dataDir: flags.dataDir,
+      tasks,
+    });
     // The trials run in this process: it exports the worker metrics too.
     if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
     return {
@@ -189,6 +197,9 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       '--time-budget-hard needs a time budget (--time-budget or run_time_budget in the file)',
     );
   }
+  // User code first: a changed module or a command that cannot start fails before anything opens.
+  const tasks = offersForSpace(space);
+  if (natsSettings(flags)) checkCommandForWorkers(space);
   let data: { seed: number; sha256: string } | undefined;
   if (space.task === 'multi-digit-mnist') {
     // Generate (or verify) the data set once here, so pool threads only read the cache.
@@ -209,7 +220,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       flags.uiPort === undefined
         ? undefined
         : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics);
+    opened = await openTransport(store, name, flags, metrics, tasks);
   } catch (err) {
     await ui?.close();
     await api?.close();
@@ -390,7 +401,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
         ),
     ),
   ).action(async (file: string, flags: RunFlags & SearchFlags) => {
-    const loaded = loadForRun(file, flags);
+    const loaded = await loadForRun(file, flags);
     const { space, source } = loaded;
     if (flags.seed !== undefined) space.seed = flags.seed;
     if (flags.dryRun !== undefined) {

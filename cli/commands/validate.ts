@@ -4,13 +4,12 @@
  * as `file:line: path: message`). `hpo search FILE --dry-run [N]` prints the same plus N proposals.
  */
 import type { Command } from 'commander';
-import { builtinTaskCatalog } from '../builtin-tasks.js';
+import { readSweepFile } from '../user-tasks.js';
 import {
   DEFAULT_MAX_GRID,
   formatDuration,
   formatIssue,
   gridSize,
-  readSearchSpaceFile,
   type LoadedSearchSpace,
 } from '../../orchestrator/search-space/index.js';
 import { describeParameters } from '../../orchestrator/search-space/describe.js';
@@ -30,9 +29,12 @@ export function addMaxGridOption(cmd: Command): Command {
   );
 }
 
-/** Reads and checks a file (throws SearchSpaceError, exit 2, listing every problem). */
-export function loadForRun(file: string, flags: ValidateFlags): LoadedSearchSpace {
-  return readSearchSpaceFile(file, { tasks: builtinTaskCatalog(), maxGrid: flags.maxGrid });
+/**
+ * Reads and checks a file (throws SearchSpaceError, exit 2, listing every problem), resolving a task
+ * module or a command program it names (exit 2 when missing or unusable).
+ */
+export function loadForRun(file: string, flags: ValidateFlags): Promise<LoadedSearchSpace> {
+  return readSweepFile(file, { maxGrid: flags.maxGrid });
 }
 
 /** Warnings as `hpo: warning: file:line: path: message` lines on stderr. */
@@ -67,8 +69,8 @@ export function registerValidate(program: Command): void {
       .description('check a search-space file without running anything (exit 0 valid, 2 invalid)')
       .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
       .option('--json', 'print the normalised space and the warnings as JSON'),
-  ).action((file: string, flags: ValidateFlags & { json?: boolean }) => {
-    const loaded = loadForRun(file, flags);
+  ).action(async (file: string, flags: ValidateFlags & { json?: boolean }) => {
+    const loaded = await loadForRun(file, flags);
     if (flags.json) {
       const { space, warnings } = loaded;
       process.stdout.write(

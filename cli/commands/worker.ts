@@ -26,6 +26,7 @@ import {
 } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
+import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -36,25 +37,32 @@ function requireNats(flags: NatsFlags): NatsConnectionSettings {
 export function registerWorker(program: Command, setExitCode: (code: number) => void): void {
   addNatsOptions(
     addMetricsOptions(
-      program
-        .command('worker')
-        .description('serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)')
-        .option(
-          '--concurrency <n>',
-          'trial threads (default: cores; 1 with a libtensorflow backend)',
-          positiveInt,
-        )
-        .addOption(backendOption())
-        .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-        .addOption(dataDirOption()),
+      addTaskOptions(
+        program
+          .command('worker')
+          .description(
+            'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
+          )
+          .option(
+            '--concurrency <n>',
+            'trial threads (default: cores; 1 with a libtensorflow backend)',
+            positiveInt,
+          )
+          .addOption(backendOption())
+          .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
+          .addOption(dataDirOption()),
+      ),
     ),
     true,
   ).action(
     async (
       flags: NatsFlags &
-        MetricsFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
+        MetricsFlags &
+        TaskFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
     ) => {
       const settings = requireNats(flags);
+      // The operator's task modules and programs first: a bad one is exit 2 before connecting.
+      const tasks = await taskOffersFromFlags(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
       // First: a metrics port in use fails before connecting.
       const metrics = await openMetrics(flags);
@@ -72,12 +80,17 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         backend: flags.backend,
         dataDir: flags.dataDir,
         name,
+        tasks,
+        killGraceMs: flags.killGrace,
         logger: log.child({ component: 'trial-pool' }),
       });
+      const dataCheck = createDataCheck(flags.dataDir);
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
-        accept: createDataCheck(flags.dataDir),
+        // Only a task this worker offers gets past here: nothing is imported or spawned for the rest.
+        accept: (spec) => tasks.refusal(spec) ?? dataCheck(spec),
+        tasks: () => tasks.labels(),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {
@@ -99,9 +112,10 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       announceMetrics(metrics);
       await worker.start();
       const servers = displayServers(settings.servers);
+      const offered = tasks.list().length ? `, tasks ${tasks.labels().join(' ')}` : '';
       log.info(
-        { slots: pool.slots, backend: flags.backend, servers },
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${servers}`,
+        { slots: pool.slots, backend: flags.backend, servers, tasks: tasks.labels() },
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${servers}${offered}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {
@@ -142,13 +156,23 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         process.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
         return;
       }
-      const table = plainTable(['name', 'slots', 'busy', 'backend', 'trials done', 'up since', 'state']);
+      const table = plainTable([
+        'name',
+        'slots',
+        'busy',
+        'backend',
+        'tasks',
+        'trials done',
+        'up since',
+        'state',
+      ]);
       for (const w of workers) {
         table.push([
           w.name,
           w.slots,
           w.busy,
           w.backend ?? '-',
+          w.tasks?.join(' ') ?? 'built-in',
           w.trials_done,
           new Date(w.started_at).toISOString(),
           w.draining ? 'draining' : 'serving',

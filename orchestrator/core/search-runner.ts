@@ -239,6 +239,7 @@ export class SearchRunner {
       trial_id: trial.trial_id,
       attempt,
       task: this.space.task,
+      ...(this.space.task_source ? { task_sha256: this.space.task_source.sha256 } : {}),
       params: trial.params,
       seed: trial.seed,
       ...(data ? { data } : {}),

@@ -13,6 +13,7 @@ export type {
   Metric,
   ParamSpec,
   SearchSpace,
+  TaskSource,
 } from './types.js';
 export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 export {

@@ -5,6 +5,8 @@
  * Every problem found is collected and thrown together as one SearchSpaceError.
  */
 import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import { COMMAND_MACROS, isUnknownMacro } from '../../shared/command-macros.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UsageError } from '../../shared/errors.js';
 import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
@@ -181,7 +183,10 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   if (!isObject(data)) throw new SearchSpaceError(file, issues);
   const ok = (key: string): boolean => key in data && !broken.has(key);
 
-  const ignored = IGNORED_KEYS.filter((k) => k in data);
+  // program/command run as a command task when the file has no `task` (docs/TASKS.md); with one, ignored.
+  const ignored = IGNORED_KEYS.filter(
+    (k) => k in data && ((k !== 'program' && k !== 'command') || 'task' in data),
+  );
   if (ignored.length > 0) warn([ignored[0]], `ignored by hpo (W&B keys): ${ignored.join(', ')}`);
 
   // Parameters, in file order; null for entries that are present but malformed.
@@ -222,11 +227,34 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
     }
   }
 
-  // The task and its parameter catalogue, per scope (a branch's names are checked where they are).
-  const task = ok('task') ? (data.task as string) : 'task' in data ? undefined : DEFAULT_TASK;
+  // The task and its parameter catalogue. Without `task`, a W&B `program` makes a command task named
+  // after the program's file (its parameters are open, any metric may be the objective).
+  const commandTask = !('task' in data) && 'program' in data;
+  let command: string[] | undefined;
+  if (commandTask && ok('command')) {
+    command = (data.command as unknown[]).map(String);
+    command.forEach((item, i) => {
+      if (isUnknownMacro(item)) {
+        report(
+          ['command', i],
+          `unknown macro; expected one of ${COMMAND_MACROS.join(', ')}, got ${show(item)}`,
+        );
+      }
+    });
+  }
+  const programName = ok('program') ? posix.basename((data.program as string).replace(/\\/g, '/')) : '';
+  const task = commandTask
+    ? ok('program')
+      ? programName
+      : undefined
+    : ok('task')
+      ? (data.task as string)
+      : 'task' in data
+        ? undefined
+        : DEFAULT_TASK;
   const known = options.tasks.names();
   let taskOk = false;
-  if (task !== undefined) {
+  if (task !== undefined && !commandTask) {
     if (!known.includes(task)) report(['task'], `expected one of ${known.join(', ')}, got ${show(task)}`);
     else taskOk = true;
   }
@@ -278,7 +306,7 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   if (ok('early_terminate')) {
     earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
     const epochsSpec = specs.epochs;
-    const taskEpochs = task === undefined ? undefined : options.tasks.defaults?.(task)?.epochs;
+    const taskEpochs = task === undefined || commandTask ? undefined : options.tasks.defaults?.(task)?.epochs;
     const maxEpochs =
       epochsSpec === null
         ? undefined
@@ -336,7 +364,8 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   const parameters: ParamSpecs = { ...(specs as ParamSpecs) };
   const named = new Set(scopes(parsed).flatMap((scope) => Object.keys(scope.specs)));
   const defaulted: string[] = [];
-  for (const [name, value] of Object.entries(options.tasks.defaults?.(task as string) ?? {})) {
+  const taskDefaults = commandTask ? {} : (options.tasks.defaults?.(task as string) ?? {});
+  for (const [name, value] of Object.entries(taskDefaults)) {
     if (!named.has(name)) {
       parameters[name] = { kind: 'constant', value };
       defaulted.push(name);
@@ -358,6 +387,10 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   if (earlyTerminate) space.early_terminate = earlyTerminate;
   if (typeof data.description === 'string') space.description = data.description;
   if (defaulted.length > 0) space.defaulted = defaulted;
+  if (commandTask) {
+    space.program = data.program as string;
+    if (command) space.command = command;
+  }
   warnings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
   return { space, warnings };
 }

@@ -89,8 +89,28 @@ export interface SearchSpace {
   /** Optional human description. */
   description?: string;
   /**
+   * W&B `program`, as written (a command task when the file has no `task`); the task is then named after
+   * the program's file name.
+   */
+  program?: string;
+  /** W&B `command` template (numbers written as text); absent: `${env} ${interpreter} ${program} ${args}`. */
+  command?: string[];
+  /**
+   * The user code a task module (`task: ./file.mjs`) or command task (`program:`) runs: its kind, absolute
+   * path and content sha256 (trials name the task by name and sha256). Set by the caller that resolved
+   * the file, not by the parser.
+   */
+  task_source?: TaskSource;
+  /**
    * Names of the parameters the file did not give that were filled in from the task's defaults (as
    * `constant` entries appended to `parameters` after the file's own), so every trial's params are complete.
    */
   defaulted?: string[];
+}
+
+/** Where a user task's code is, and its content hash. */
+export interface TaskSource {
+  kind: 'module' | 'command';
+  path: string;
+  sha256: string;
 }

@@ -39,6 +39,8 @@ export interface WorkerHeartbeat {
   draining: boolean;
   /** Invalid messages received so far. */
   invalid_messages: number;
+  /** Tasks offered beyond the built-in ones, as `name@sha256-prefix` (at most 100). */
+  tasks?: string[];
 }
 
 export const DEFAULT_SUBJECT_PREFIX = 'hpo';

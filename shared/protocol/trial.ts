@@ -23,8 +23,13 @@ export interface TrialSpec {
   trial_id: string;
   /** 1 for the first run; each re-run of an interrupted trial gets the next number. */
   attempt: number;
-  /** Registered task name (never code named by a message). */
+  /** Task name (never code named by a message): a built-in task, or a task a worker's operator offers. */
   task: string;
+  /**
+   * sha256 (64 lowercase hex) of the task module or command program the trial needs, for tasks that are
+   * not built in. A worker runs the trial only when it offers exactly this name and content.
+   */
+  task_sha256?: string;
   params: TrialParams;
   /** Seeds everything random in the trial (weights, batch order, synthetic noise). */
   seed: number;

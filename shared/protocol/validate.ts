@@ -30,6 +30,8 @@ export const MAX_NAME_LENGTH = 256;
 export const MAX_ENTRIES = 1000;
 /** Longest error text kept in a result (longer ones are truncated, not rejected). */
 export const MAX_ERROR_LENGTH = 16 * 1024;
+/** Most task names in a heartbeat. */
+export const MAX_HEARTBEAT_TASKS = 100;
 /** Longest file path a message may carry (save_model.dir, model.path). */
 export const MAX_PATH_LENGTH = 4096;
 
@@ -203,6 +205,12 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       params: params(o.params),
       seed: integer(o, 'seed', Number.MIN_SAFE_INTEGER),
     };
+    if (o.task_sha256 !== undefined) {
+      if (typeof o.task_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.task_sha256)) {
+        fail('task_sha256', '64 lowercase hex digits', o.task_sha256);
+      }
+      spec.task_sha256 = o.task_sha256;
+    }
     if (o.data !== undefined) {
       const d = object(o.data, 'data');
       const data: { seed: number; sha256?: string } = {
@@ -301,6 +309,12 @@ export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartb
     };
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) hb.backend = backend;
+    if (o.tasks !== undefined) {
+      if (!Array.isArray(o.tasks) || o.tasks.length > MAX_HEARTBEAT_TASKS) {
+        fail('tasks', `a list of at most ${MAX_HEARTBEAT_TASKS} names`, o.tasks);
+      }
+      hb.tasks = o.tasks.map((_, i) => name(o.tasks as unknown as Obj, String(i), 'tasks.'));
+    }
     return hb;
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The behaviour every Transport must have, run against each implementation (in-process now, NATS
- * later) with the `synthetic` task, so distribution is a drop-in.
+ * later) with the `synthetic` task, so distribution is a drop-in. Executors must offer the user tasks
+ * of contractUserTasks() (a task module and a command program).
  */
 import assert from 'node:assert/strict';
 import type { Transport, TransportHandlers } from '../../orchestrator/transport/index.js';
@@ -12,6 +13,7 @@ import {
   type TrialParams,
   type TrialSpec,
 } from '../../shared/protocol/index.js';
+import { contractUserTasks } from './user-tasks.fixture.js';
 
 export interface TransportFixture {
   transport: Transport;
@@ -144,6 +146,50 @@ export function transportContract(name: string, factory: () => Promise<Transport
         ['kept'],
       );
       assert.equal(fx.transport.inFlight(), 0);
+    });
+
+    it('runs an offered task module (named by name and sha256) with its epochs and stop decisions', async () => {
+      const { module } = contractUserTasks();
+      rec.decide = (e) => (e.trial_id.endsWith('stop') && e.epoch >= 2 ? 'stop' : 'continue');
+      const base = { ...spec('um', { x: 3 }), task: module.name, task_sha256: module.sha256 };
+      await fx.transport.submit(base);
+      await fx.transport.submit({ ...base, trial_id: `${base.trial_id}-stop` });
+      await rec.waitForResults(2);
+      const done = rec.results.find((r) => r.trial_id === base.trial_id)!;
+      assert.equal(done.state, 'completed', done.error);
+      assert.equal(done.epochs, 3);
+      assert.equal(done.metrics.loss, 1 + 1 / 3);
+      const stopped = rec.results.find((r) => r.trial_id !== base.trial_id)!;
+      assert.equal(stopped.state, 'stopped');
+      assert.equal(stopped.epochs, 2);
+    });
+
+    it('runs an offered command task: JSON lines are epochs, a stop ends it', async () => {
+      const { command } = contractUserTasks();
+      rec.decide = (e) => (e.trial_id.endsWith('stop') && e.epoch >= 2 ? 'stop' : 'continue');
+      const base = {
+        ...spec('uc', { lr: 0.01, epochs: 3, sleep_ms: 5 }),
+        task: command.name,
+        task_sha256: command.sha256,
+      };
+      await fx.transport.submit(base);
+      await fx.transport.submit({
+        ...base,
+        trial_id: `${base.trial_id}-stop`,
+        params: { ...base.params, epochs: 50, sleep_ms: 100 },
+      });
+      await rec.waitForResults(2);
+      const done = rec.results.find((r) => r.trial_id === base.trial_id)!;
+      assert.equal(done.state, 'completed', done.error);
+      assert.equal(done.epochs, 3);
+      assert.deepEqual(
+        rec.epochs.filter((e) => e.trial_id === base.trial_id).map((e) => e.epoch),
+        [1, 2, 3],
+      );
+      assert.equal(done.metrics.validation_loss, 1 / 3);
+      const stopped = rec.results.find((r) => r.trial_id !== base.trial_id)!;
+      assert.equal(stopped.state, 'stopped');
+      assert.equal(stopped.epochs, 2);
     });
 
     it('a decision handler that throws counts as continue', async () => {

@@ -18,6 +18,8 @@ export function publishHeartbeat(state: WorkerState, startedAt: number): void {
     draining: state.stopping,
     invalid_messages: state.counters.invalidMessages,
   };
+  const tasks = state.options.tasks?.();
+  if (tasks && tasks.length > 0) hb.tasks = tasks.slice(0, 100);
   try {
     state.nc.publish(state.names.heartbeatSubject, encodeMessage(hb));
   } catch {

@@ -10,6 +10,8 @@ export interface NatsWorkerOptions {
   name?: string;
   /** Backend reported in heartbeats (e.g. the --backend flag). */
   backend?: string;
+  /** Tasks offered beyond the built-in ones (`name@sha`), reported in heartbeats. */
+  tasks?: () => string[];
   /**
    * ack_wait / max_deliver of the shared `workers` consumer, used only if this worker creates it (the
    * orchestrator owns them: a worker always reads the consumer's actual settings).

@@ -6,6 +6,7 @@ import type { TrialSpec } from '../../shared/protocol/index.js';
 import { encodeMessage } from '../../shared/protocol/validate.js';
 import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { finishTrial, publishRetrying } from './publish-retrying.js';
+import { isNotOffered, taskLabel } from '../tasks/task-offers.js';
 import { type WorkerState, refreshSettings, sleep } from './worker-state.js';
 
 /** Longest nak delay after a refusal. */
@@ -35,7 +36,11 @@ export async function refuseTrial(
   await refreshSettings(state); // the decision below depends on the current max_deliver
   const error = `refused by worker ${state.name}: ${reason}`;
   if (refusals >= maxRefusals) {
-    const why = `${error} (refused ${refusals} times in all: no worker accepted the trial)`;
+    // A task nobody offers says so first (the reason came from TaskOffers.refusal).
+    const nobody = isNotOffered(reason)
+      ? `no worker offers task ${taskLabel(spec.task, spec.task_sha256)}: `
+      : '';
+    const why = `${nobody}${error} (refused ${refusals} times in all: no worker accepted the trial)`;
     await finishTrial(state, msg, failedResult(spec, state.name, why), 'term');
     return;
   }

@@ -11,6 +11,8 @@ export interface ThreadTask {
   port: MessagePort;
   backend: BackendChoice;
   dataDir?: string;
+  /** A task module this worker offers (never a path from a message): imported once per thread. */
+  module?: { path: string; sha256: string };
   /** The pool's worker name, for the thread's log lines. */
   worker?: string;
 }

@@ -20,6 +20,8 @@ import {
 } from '../../shared/protocol/index.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { PoolObserver, PoolTrialEnd } from './observer.js';
+import type { TaskOffers } from '../tasks/task-offers.js';
+import { runCommandTrial } from '../command/run-command.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
 
 export interface TrialPoolOptions {
@@ -30,6 +32,12 @@ export interface TrialPoolOptions {
   dataDir?: string;
   /** Worker name in results (default: host name and pid). */
   name?: string;
+  /** Task modules and command programs offered besides the built-in tasks (by name and sha256). */
+  tasks?: TaskOffers;
+  /** Command tasks: SIGTERM → SIGKILL grace (default 5000 ms). */
+  killGraceMs?: number;
+  /** Command tasks: root of the per-trial folders (default <tmp>/hpo-trials). */
+  trialsDir?: string;
   /** Default: the process's logger, with this pool's worker name. */
   logger?: Logger;
 }
@@ -39,12 +47,14 @@ export class TrialPool implements TrialExecutor {
   readonly name: string;
   private readonly backend: BackendChoice;
   private readonly dataDir?: string;
+  private readonly options: TrialPoolOptions;
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
   private readonly observers: PoolObserver[] = [];
   private running = 0;
   private readonly log: Logger;
 
   constructor(options: TrialPoolOptions = {}) {
+    this.options = options;
     this.backend = options.backend ?? 'auto';
     this.dataDir = options.dataDir;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
@@ -87,7 +97,7 @@ export class TrialPool implements TrialExecutor {
     let end: PoolTrialEnd = 'cancelled';
     let thread: { id?: number; gone: boolean; tfjs?: ThreadResult['tfjs'] } = { gone: true };
     try {
-      const result = await this.runInThread(spec, hooks, (id) => (thread.id = id));
+      const result = await this.runTask(spec, hooks, (id) => (thread.id = id));
       end = result.state;
       thread = { id: thread.id, gone: false, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
       if (result.state === 'failed' && result.crashed) thread.gone = true;
@@ -98,10 +108,57 @@ export class TrialPool implements TrialExecutor {
     }
   }
 
+  /** A command task runs as a child process; a module or built-in task in a pool thread. */
+  private async runTask(
+    spec: TrialSpec,
+    hooks: ExecutionHooks,
+    onThread: (id: number) => void,
+  ): ReturnType<TrialPool['runInThread']> {
+    const offers = this.options.tasks;
+    const refusal = offers
+      ? offers.refusal(spec)
+      : spec.task_sha256 === undefined
+        ? null
+        : `this worker does not offer task ${spec.task} (it offers built-in tasks only)`;
+    if (refusal !== null) {
+      const now = Date.now();
+      const event: ResultEvent = {
+        v: PROTOCOL_VERSION,
+        experiment: spec.experiment,
+        trial_id: spec.trial_id,
+        attempt: spec.attempt,
+        state: 'failed',
+        metrics: {},
+        epochs: 0,
+        error: refusal,
+        worker: this.name,
+        started_at: now,
+        ended_at: now,
+      };
+      return { event, state: 'failed', crashed: false };
+    }
+    const offer = this.options.tasks?.forSpec(spec);
+    if (offer?.kind === 'command') {
+      const event = await runCommandTrial(spec, hooks, offer, {
+        worker: this.name,
+        graceMs: this.options.killGraceMs,
+        trialsDir: this.options.trialsDir,
+      });
+      return { event, state: event.state, crashed: false };
+    }
+    return this.runInThread(
+      spec,
+      hooks,
+      onThread,
+      offer?.kind === 'module' ? { path: offer.path, sha256: offer.sha256 } : undefined,
+    );
+  }
+
   private async runInThread(
     spec: TrialSpec,
     hooks: ExecutionHooks,
     onThread: (id: number) => void,
+    module?: ThreadTask['module'],
   ): Promise<{
     event: ResultEvent;
     state: ResultEvent['state'];
@@ -141,7 +198,14 @@ export class TrialPool implements TrialExecutor {
     let crashed = false;
     try {
       result = await this.piscina.run(
-        { spec, port: port2, backend: this.backend, dataDir: this.dataDir, worker: this.name },
+        {
+          spec,
+          port: port2,
+          backend: this.backend,
+          dataDir: this.dataDir,
+          worker: this.name,
+          ...(module ? { module } : {}),
+        },
         { transferList: [port2], signal: hooks.signal },
       );
     } catch (err) {

@@ -2,10 +2,35 @@
 import { threadId } from 'node:worker_threads';
 import type { Decision } from '../../shared/protocol/index.js';
 import { getTask } from '../tasks/registry.js';
+import type { Task } from '../tasks/task.js';
+import { fileSha256, moduleUrl, taskProblem } from '../tasks/task-module.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { EpochUsage } from './observer.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
 import { childLogger } from '../../shared/log/index.js';
+
+/** Task modules imported by this thread, by path and sha256. */
+const modules = new Map<string, Promise<Task>>();
+
+/** The trial's task: a built-in one by name, or the offered module (checked against its sha256). */
+async function taskFor(task: ThreadTask): Promise<Task> {
+  if (!task.module) return getTask(task.spec.task);
+  const { path, sha256 } = task.module;
+  const key = `${path}\n${sha256}`;
+  let loaded = modules.get(key);
+  if (!loaded) {
+    loaded = (async () => {
+      if (fileSha256(path) !== sha256) throw new Error(`task module ${path} changed since it was offered`);
+      const mod: unknown = await import(moduleUrl(path, sha256));
+      const problem = taskProblem(mod);
+      if (problem) throw new Error(`task module ${path}: ${problem}`);
+      return (mod as { default: Task }).default;
+    })();
+    modules.set(key, loaded);
+    loaded.catch(() => modules.delete(key));
+  }
+  return loaded;
+}
 
 export default async function runTrial(task: ThreadTask): Promise<ThreadResult> {
   const { spec, port } = task;
@@ -36,7 +61,9 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
   };
   try {
     // The thread is killed on abort, so this signal never fires here; the task still gets one.
-    const outcome = await getTask(spec.task).run(spec, {
+    const outcome = await (
+      await taskFor(task)
+    ).run(spec, {
       signal: new AbortController().signal,
       backend: task.backend,
       dataDir: task.dataDir,

@@ -1,0 +1,77 @@
+/**
+ * The examples/ folder (issue 14), each run as its README says: the own TF.js model task module, the
+ * command-task sweep and the unchanged W&B sweep file.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { runHpo } from './helpers/cli.js';
+import { HPO_REPO, tempDir } from './helpers/user-tasks.js';
+
+const EXAMPLES = join(HPO_REPO, 'examples');
+
+describe('examples', function () {
+  this.timeout(600_000);
+
+  it('own-tfjs-model: its sweep tunes its own TF.js model through hpo installed by path', async () => {
+    // A copy with node_modules as `npm install` makes it: hpo linked from the path in package.json,
+    // @tensorflow/tfjs beside it.
+    const dir = tempDir('example-tfjs');
+    cpSync(join(EXAMPLES, 'own-tfjs-model'), dir, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    assert.equal(pkg.dependencies.hpo, 'file:../..');
+    mkdirSync(join(dir, 'node_modules', '@tensorflow'), { recursive: true });
+    symlinkSync(HPO_REPO, join(dir, 'node_modules', 'hpo'));
+    symlinkSync(
+      join(HPO_REPO, 'node_modules', '@tensorflow', 'tfjs'),
+      join(dir, 'node_modules', '@tensorflow', 'tfjs'),
+    );
+    const r = await runHpo([
+      'search',
+      join(dir, 'sweep.yaml'),
+      '--db',
+      join(dir, 'hpo.db'),
+      '--workers',
+      '2',
+      '--json',
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.status, 'completed');
+    assert.equal(out.progress.failed, 0, r.stderr);
+    assert.equal(out.progress.completed + out.progress.stopped, 6);
+    const best = out.leaderboard[0];
+    assert.ok(Number.isFinite(best.value) && best.value > 0, JSON.stringify(best));
+    assert.ok(Number.isFinite(best.metrics.val_acc));
+  });
+
+  for (const sweep of ['sweep.yaml', 'wandb-sweep.yaml']) {
+    it(`command-task/${sweep} runs train.mjs per trial and ranks by validation_loss`, async () => {
+      const dir = tempDir('example-cmd');
+      const r = await runHpo(
+        [
+          'search',
+          join(EXAMPLES, 'command-task', sweep),
+          '--db',
+          join(dir, 'hpo.db'),
+          '--workers',
+          '2',
+          '--json',
+          '--name',
+          'ex',
+        ],
+        { TMPDIR: dir },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.progress.failed, 0);
+      const board = out.leaderboard as { value: number; metrics: Record<string, number> }[];
+      assert.ok(board.length > 0);
+      for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value <= board[i].value);
+      assert.ok(Number.isFinite(board[0].metrics.train_loss));
+      // Each trial got its own folder (HPO_TRIAL_DIR) with its params.
+      const trials = readdirSync(join(dir, 'hpo-trials', 'ex'));
+      assert.equal(trials.length, out.progress.done);
+    });
+  }
+});

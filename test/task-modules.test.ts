@@ -1,0 +1,148 @@
+/**
+ * Task modules (issue 14): `task: ./my-task.mjs` in a sweep file, run by `hpo search` in real pool
+ * threads; bad modules are exit 2 before any trial; a throwing task fails its trial; a pool never
+ * imports a module it does not offer.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore } from '../orchestrator/store/index.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { TrialPool } from '../worker/pool/index.js';
+import { TaskOffers, fileSha256, loadTaskModule } from '../worker/tasks/index.js';
+import { runHpo } from './helpers/cli.js';
+import { DEFINE_TASK_URL, quadraticModule, tempDir, writeFile } from './helpers/user-tasks.js';
+
+const SWEEP = (task: string, values = '[0, 1, 2, 3]') =>
+  `method: grid\nmetric: {name: loss, goal: minimize}\ntask: ${task}\nparameters:\n  x: {values: ${values}}\n`;
+
+describe('task modules', function () {
+  this.timeout(300_000);
+
+  it('hpo search runs a task module named relative to the sweep file and ranks by its metric', async () => {
+    const dir = tempDir('module');
+    writeFile(dir, 'my-task.mjs', quadraticModule());
+    const sweep = writeFile(dir, 'sweep.yaml', SWEEP('./my-task.mjs'));
+    const db = join(dir, 'hpo.db');
+    // Run from another folder: the path resolves against the sweep file, not the working directory.
+    const r = await runHpo(['search', sweep, '--db', db, '--workers', '2', '--name', 'm', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.progress.completed, 4);
+    const board = out.leaderboard as { params: { x: number }; value: number }[];
+    assert.equal(board.length, 4);
+    assert.equal(board[0].params.x, 2); // the user's loss, minimised
+    assert.equal(board[3].params.x, 0);
+    for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value <= board[i].value);
+    const store = SqliteStore.open(db);
+    try {
+      const exp = store.getExperiment('m')!;
+      assert.equal(exp.space.task, 'quad');
+      assert.equal(exp.space.task_source?.sha256, fileSha256(join(dir, 'my-task.mjs')));
+    } finally {
+      store.close();
+    }
+  });
+
+  it('a task that throws fails that trial with its message; the others complete', async () => {
+    const dir = tempDir('module-throw');
+    writeFile(dir, 'my-task.mjs', quadraticModule());
+    const sweep = writeFile(dir, 'sweep.yaml', SWEEP('./my-task.mjs', '[1, 13, 2]'));
+    const r = await runHpo(['search', sweep, '--db', join(dir, 'hpo.db'), '--workers', '1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.progress.completed, 2);
+    assert.equal(out.progress.failed, 1);
+    assert.match(r.stderr, /unlucky x 13/);
+  });
+
+  for (const [what, text, expected] of [
+    ['no default export', `export const task = 1;\n`, /no default export/],
+    ['a default export without run', `export default { name: 'x', params: {} };\n`, /missing run/],
+    ['a plain function', `export default function run() {}\n`, /not a task/],
+  ] as const) {
+    it(`a module with ${what}: exit 2 naming the file and what is missing, before any trial`, async () => {
+      const dir = tempDir('module-bad');
+      const file = writeFile(dir, 'bad-task.mjs', text);
+      const sweep = writeFile(dir, 'sweep.yaml', SWEEP('./bad-task.mjs'));
+      const db = join(dir, 'hpo.db');
+      const r = await runHpo(['search', sweep, '--db', db]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(file), r.stderr);
+      assert.match(r.stderr, expected);
+      assert.doesNotMatch(r.stderr, /t0000/);
+      assert.equal(existsSync(db), false, 'no database: nothing ran');
+    });
+  }
+
+  it('a missing module is exit 2 naming the resolved path', async () => {
+    const dir = tempDir('module-missing');
+    const sweep = writeFile(dir, 'sweep.yaml', SWEEP('./nope.mjs'));
+    const r = await runHpo(['search', sweep, '--db', join(dir, 'hpo.db')]);
+    assert.equal(r.code, 2);
+    assert.ok(r.stderr.includes(join(dir, 'nope.mjs')), r.stderr);
+    assert.match(r.stderr, /no such file/);
+  });
+
+  it('loadTaskModule gives name, sha256 and the parameter rules', async () => {
+    const dir = tempDir('module-load');
+    const file = writeFile(dir, 't.mjs', quadraticModule('named'));
+    const loaded = await loadTaskModule(file);
+    assert.equal(loaded.task.name, 'named');
+    assert.equal(loaded.sha256, fileSha256(file));
+    assert.deepEqual(loaded.task.params.metrics, ['loss']);
+    assert.equal(loaded.task.params.open, true);
+  });
+
+  it('a pool never imports or runs a task it does not offer (wrong name or wrong sha256)', async () => {
+    const dir = tempDir('module-unoffered');
+    const marker = join(dir, 'imported');
+    const file = writeFile(
+      dir,
+      'side-effect.mjs',
+      `import { writeFileSync } from 'node:fs';\nimport { defineTask } from '${DEFINE_TASK_URL}';\nwriteFileSync(${JSON.stringify(marker)}, 'x');\nexport default defineTask({ name: 'side', async run() {} });\n`,
+    );
+    const sha = fileSha256(file);
+    const offers = new TaskOffers(); // offers nothing
+    const pool = new TrialPool({ threads: 1, tasks: offers });
+    const other = new TrialPool({ threads: 1 }); // no offers at all
+    try {
+      for (const p of [pool, other]) {
+        for (const task of ['side', join(dir, 'side-effect.mjs')]) {
+          const result = await p.run(
+            {
+              v: PROTOCOL_VERSION,
+              experiment: 'e',
+              trial_id: 't1',
+              attempt: 1,
+              task,
+              task_sha256: sha,
+              params: {},
+              seed: 1,
+            },
+            { onEpoch: async () => 'continue', signal: new AbortController().signal },
+          );
+          assert.equal(result.state, 'failed');
+          assert.match(result.error ?? '', /does not offer task/);
+        }
+      }
+      assert.equal(existsSync(marker), false, 'the module was never imported');
+      assert.match(
+        offers.refusal({
+          v: 1,
+          experiment: 'e',
+          trial_id: 't',
+          attempt: 1,
+          task: 'side',
+          task_sha256: sha,
+          params: {},
+          seed: 1,
+        }) ?? '',
+        /side@[0-9a-f]{12}/,
+      );
+    } finally {
+      await pool.close();
+      await other.close();
+    }
+  });
+});

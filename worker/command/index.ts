@@ -1,0 +1,4 @@
+export * from './command-line.js';
+export * from './interpreter.js';
+export * from './json-lines.js';
+export * from './run-command.js';

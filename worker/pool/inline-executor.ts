@@ -1,0 +1,86 @@
+/**
+ * Runs a Task object in this thread (the library's `search({ task })` with a task defined in the
+ * caller's own code, which cannot be sent to a pool thread). Up to `slots` trials at once, interleaved
+ * on the event loop; aborting a trial aborts its context's signal.
+ */
+import { hostname } from 'node:os';
+import {
+  type ExecutionHooks,
+  type TrialExecutor,
+  TrialInterruptedError,
+} from '../../shared/protocol/executor.js';
+import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import type { BackendChoice } from '../backends/backend.js';
+import type { Task } from '../tasks/task.js';
+
+export interface InlineExecutorOptions {
+  slots?: number;
+  backend?: BackendChoice;
+  dataDir?: string;
+  name?: string;
+}
+
+export class InlineExecutor implements TrialExecutor {
+  readonly slots: number;
+  readonly name: string;
+
+  constructor(
+    private readonly task: Task,
+    private readonly options: InlineExecutorOptions = {},
+  ) {
+    this.slots = options.slots ?? 1;
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+  }
+
+  async run(spec: TrialSpec, hooks: ExecutionHooks): Promise<ResultEvent> {
+    const started = Date.now();
+    let epochs = 0;
+    let last: Record<string, number> = {};
+    const base = {
+      v: PROTOCOL_VERSION,
+      experiment: spec.experiment,
+      trial_id: spec.trial_id,
+      attempt: spec.attempt,
+      worker: this.name,
+    } as const;
+    try {
+      const outcome = await this.task.run(spec, {
+        signal: hooks.signal,
+        backend: this.options.backend ?? 'auto',
+        dataDir: this.options.dataDir,
+        reportEpoch: async (epoch, metrics) => {
+          epochs = epoch;
+          last = metrics;
+          try {
+            return await hooks.onEpoch({ ...base, epoch, metrics });
+          } catch {
+            return 'continue';
+          }
+        },
+      });
+      if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
+      return {
+        ...base,
+        state: outcome.stopped ? 'stopped' : 'completed',
+        metrics: outcome.metrics,
+        epochs: outcome.epochs,
+        ...(outcome.backend ? { backend: outcome.backend } : {}),
+        started_at: started,
+        ended_at: Date.now(),
+      };
+    } catch (err) {
+      if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
+      return {
+        ...base,
+        state: 'failed',
+        metrics: last,
+        epochs,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        started_at: started,
+        ended_at: Date.now(),
+      };
+    }
+  }
+
+  async close(): Promise<void> {}
+}
