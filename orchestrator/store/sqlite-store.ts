@@ -12,7 +12,7 @@ import { checkDatabase, migrate, SCHEMA_VERSION } from './migrations.js';
 import { checkHeader } from './sqlite-header.js';
 import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { StoreError } from './store-error.js';
+import { StoreError } from '../../shared/errors.js';
 import {
   TRIAL_STATES,
   type EpochRecord,
