@@ -1,9 +1,9 @@
 /** `hpo export`, `hpo evaluate`, `hpo predict`: the best model of a search as files, its test accuracy, one prediction. */
-import { childLogger } from '../../shared/log/index.js';
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectBackend } from '../../worker/backends/index.js';
 import { DataError, UsageError } from '../../shared/errors.js';
+import { childLogger } from '../../shared/log/index.js';
 import { evaluateModelDir, MODEL_METADATA_FILE, predictImage } from '../../worker/model-files/index.js';
 import type { Store, TrialRecord } from '../../orchestrator/store/index.js';
 import { backendOption, type BackendFlags } from '../options/backend-option.js';
