@@ -17,7 +17,7 @@ import type { ExperimentRecord, Store } from '../../orchestrator/store/index.js'
 import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '../leaderboard-format.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
-import { addDbOption, withStore } from '../options/store-options.js';
+import { addDbOption, withExistingStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
 
 /** The named experiment, or the most recently created one when no name is given. */
@@ -40,7 +40,8 @@ async function ask<T>(
   local: (store: Store, exp: ExperimentRecord) => T,
 ): Promise<T> {
   const settings = natsSettings(flags);
-  if (!settings) return withStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
+  if (!settings)
+    return withExistingStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
   if (name === undefined) throw new UsageError('with --nats, name the experiment');
   const nc = await connectNats({ ...settings, name: 'hpo query' });
   try {
@@ -115,7 +116,7 @@ export function registerResults(program: Command): void {
       .description('list the experiments in the database')
       .option('--json', 'print JSON'),
   ).action((flags: { db: string; json?: boolean }) =>
-    withStore(flags.db, (store) => {
+    withExistingStore(flags.db, (store) => {
       const rows = store.listExperiments().map((e) => summarize(store, e));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -19,7 +19,7 @@ import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-op
 import { renderLeaderboard } from '../leaderboard-format.js';
 import { oneOf, portValue, positiveInt, seedValue } from '../options/option-values.js';
 import { createProgressDisplay } from '../progress-display.js';
-import { addDbOption, withStore } from '../options/store-options.js';
+import { addDbOption, requireDatabase, withStore } from '../options/store-options.js';
 import {
   addSearchMetricsOptions,
   announceMetrics,
@@ -204,6 +204,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       total: expectedTotal(space),
       onProgress: (p) => display.update(p),
       observer,
+      // Local results cannot be replayed: a failed write stops the run. On NATS the event stays unacked.
+      onStoreFailure: natsSettings(flags) ? 'retry' : 'interrupt',
       models: new ModelKeeper({
         store,
         experiment: name,
@@ -305,6 +307,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('continue an interrupted experiment: finished trials are kept, interrupted ones run again')
       .argument('<name>', 'experiment name'),
   ).action(async (name: string, flags: RunFlags) => {
+    requireDatabase(flags.db);
     setExitCode(
       await withStore(flags.db, (store) => {
         const exp = store.getExperiment(name);

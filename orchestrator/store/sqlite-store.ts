@@ -382,6 +382,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  releaseSpace(): void {
+    try {
+      if (!this.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // best effort: the caller's next write reports what is still wrong
+    }
+  }
+
   /** Closes the connection (the last one to close checkpoints the WAL into the file). Idempotent. */
   close(): void {
     if (this.db.open) this.db.close();

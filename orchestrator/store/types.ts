@@ -130,5 +130,11 @@ export interface Store {
   listModels(experiment: string): ModelRecord[];
   /** Forgets a trial's saved model (after its files were pruned). */
   deleteModel(experiment: string, trialId: string): void;
+  /**
+   * After a failed write (disk full): gives back what the store can of its own scratch space (SQLite:
+   * checkpoints and truncates the write-ahead log) so a last small write, such as marking the experiment
+   * interrupted, may still fit. Best effort, never throws.
+   */
+  releaseSpace?(): void;
   close(): void;
 }
