@@ -4,7 +4,12 @@ import type { Command } from 'commander';
 import { checkOutDir } from '../options/out-path.js';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
 import { DataError, UsageError } from '../../shared/errors.js';
-import { evaluateModelDir, MODEL_METADATA_FILE, predictImage } from '../../worker/model-files/index.js';
+import {
+  checkDigitPngHeader,
+  evaluateModelDir,
+  MODEL_METADATA_FILE,
+  predictImage,
+} from '../../worker/model-files/index.js';
 import type { Store, TrialRecord } from '../../orchestrator/store/index.js';
 import { oneOf } from '../options/option-values.js';
 import { addDbOption, withExistingStore } from '../options/store-options.js';
@@ -132,6 +137,7 @@ export function registerModelFiles(program: Command): void {
       .argument('<image>', '42x28 (height x width) grayscale PNG, e.g. from hpo data sample')
       .option('--json', 'print JSON (with all ten probabilities per head)'),
   ).action(async (dir: string, image: string, flags: { backend: BackendChoice; json?: boolean }) => {
+    checkDigitPngHeader(image); // a bad image is refused before any backend or model loads
     await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
     const p = await predictImage(dir, image);
     if (flags.json) {

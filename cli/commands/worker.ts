@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
-import { createDataCheck } from '../../worker/data/check.js';
+import { createDataCheck, DEFAULT_DATA_SEEDS } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
@@ -13,7 +13,7 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { oneOf, positiveInt } from '../options/option-values.js';
+import { oneOf, positiveInt, seedList } from '../options/option-values.js';
 import {
   addMetricsOptions,
   announceMetrics,
@@ -47,13 +47,25 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           'auto' as BackendChoice,
         )
         .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
+        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+        .option(
+          '--data-seeds <list>',
+          `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
+            'trials of another seed are left to other workers',
+          seedList,
+        ),
     ),
     true,
   ).action(
     async (
       flags: NatsFlags &
-        MetricsFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
+        MetricsFlags & {
+          concurrency?: number;
+          backend: BackendChoice;
+          name?: string;
+          dataDir?: string;
+          dataSeeds?: number[];
+        },
     ) => {
       const settings = requireNats(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
@@ -76,7 +88,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
-        accept: createDataCheck(flags.dataDir),
+        accept: createDataCheck({ dataDir: flags.dataDir, seeds: flags.dataSeeds }),
         log,
       });
       if (metrics) {
@@ -98,7 +110,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       announceMetrics(metrics);
       await worker.start();
       log(
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${displayServers(settings.servers)}`,
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, ` +
+          `data seeds ${(flags.dataSeeds ?? DEFAULT_DATA_SEEDS).join(',')}, servers ${displayServers(settings.servers)}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {

@@ -46,3 +46,12 @@ export function portValue(value: string): number {
     throw new InvalidArgumentError('expected a port number (0-65535).');
   return n;
 }
+
+/** A comma-separated list of data seeds (integers 0..4294967295), e.g. `1,2`. */
+export function seedList(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) {
+    throw new InvalidArgumentError('expected comma-separated seeds, e.g. 1,2.');
+  }
+  return [...new Set(parts.map((p) => seedValue(p)))];
+}
