@@ -276,14 +276,18 @@ export function failedResult(
   };
 }
 
-/** Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id). */
+/**
+ * Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id; a worker
+ * passes the delivery of the trial message it ran, see resultMsgId).
+ */
 export async function publishResult(
   js: JetStreamClient,
   names: BusNames,
   result: ResultEvent,
+  delivery?: number,
 ): Promise<void> {
   await js.publish(names.eventsSubject(result.experiment, 'result'), encodeMessage(result), {
-    msgID: resultMsgId(result),
+    msgID: resultMsgId(result, delivery),
   });
 }
 

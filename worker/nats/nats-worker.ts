@@ -528,7 +528,8 @@ export class NatsWorker {
    */
   private async finish(msg: JsMsg, result: ResultEvent, how: 'ack' | 'term'): Promise<boolean> {
     try {
-      await this.publishRetrying(() => publishResult(this.js, this.names, result));
+      const delivery = msg.info.deliveryCount;
+      await this.publishRetrying(() => publishResult(this.js, this.names, result, delivery));
     } catch (err) {
       this.counters.busErrors++;
       this.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
