@@ -3,3 +3,4 @@ export * from './metrics.js';
 export * from './trainer.js';
 export { createOptimizer, MOMENTUM } from './optimizer.js';
 export { evaluate, EVAL_BATCH } from './evaluate.js';
+export { trainStep, zeroTotals } from './train-step.js';

@@ -14,9 +14,10 @@ import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';
 import { type TrainConfig, validateTrainConfig } from './config.js';
-import { batchStats, evaluate, yieldToEventLoop } from './evaluate.js';
+import { evaluate, yieldToEventLoop } from './evaluate.js';
 import type { EpochMetrics, TestMetrics } from './metrics.js';
 import { createOptimizer } from './optimizer.js';
+import { trainStep, zeroTotals } from './train-step.js';
 
 /** PRNG stream of the batch order (streams keep it independent of the data generator's). */
 const SHUFFLE_STREAM = 0x5eed;
@@ -81,7 +82,7 @@ export async function train(
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
       prng.shuffle(order);
-      let totals = tf.zeros([4]) as tf.Tensor1D;
+      let totals = zeroTotals();
       for (let start = 0; start < trainSplit.count; start += config.batchSize) {
         if (options.signal?.aborted) {
           totals.dispose();
@@ -95,19 +96,8 @@ export async function train(
           start,
           Math.min(trainSplit.count, start + config.batchSize),
         );
-        let stats: tf.Tensor1D | undefined;
-        const loss = optimizer.minimize(() => {
-          const [lt, lb] = model.apply(batch.x, { training: true }) as tf.Tensor[];
-          stats = tf.keep(batchStats(lt, lb, batch.top, batch.bottom));
-          return tf.add(
-            tf.losses.softmaxCrossEntropy(batch.top, lt),
-            tf.losses.softmaxCrossEntropy(batch.bottom, lb),
-          ) as tf.Scalar;
-        }, true);
-        const next = tf.add(totals, stats!) as tf.Tensor1D;
-        tf.dispose([totals, stats!, loss!]);
+        totals = trainStep(model, optimizer, batch, totals);
         disposeBatch(batch);
-        totals = next;
         await yieldToEventLoop();
       }
       const [lossSum, rightTop, rightBottom] = await totals.data();
