@@ -55,8 +55,14 @@ async function ask<T>(
 
 function printStatus(s: StatusAnswer): void {
   const c = s.trials;
+  const status = s.orphaned_since
+    ? `${s.status}, orphaned since ${s.orphaned_since}` +
+      (s.owner
+        ? ` (driver pid ${s.owner.pid} on ${s.owner.host} stopped; hpo resume ${s.name} continues it)`
+        : '')
+    : s.status;
   process.stdout.write(
-    `${s.name}: ${s.status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
+    `${s.name}: ${status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value?.toFixed(4)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
@@ -136,7 +142,7 @@ export function registerResults(program: Command): void {
         const done = r.trials.completed + r.trials.stopped + r.trials.failed;
         table.push([
           r.name,
-          r.status,
+          r.orphaned_since ? `${r.status} (orphaned)` : r.status,
           r.method,
           r.task,
           `${done}/${r.trials.total}`,

@@ -9,7 +9,8 @@ import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestr
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { builtinTaskCatalog } from '../builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../orchestrator/search-space/index.js';
-import type { Store } from '../../orchestrator/store/index.js';
+import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import { holdLease, type OwnerFlags } from '../owner.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
 import { NatsTransport } from '../../orchestrator/transport/nats/index.js';
@@ -36,7 +37,7 @@ import {
   type SavePolicy,
 } from '../../orchestrator/artifacts/index.js';
 
-interface RunFlags extends NatsFlags, SearchMetricsFlags {
+interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   db: string;
   maxInFlight?: number;
   ackWait?: number;
@@ -95,7 +96,23 @@ function addRunOptions(cmd: Command): Command {
       (v: string) => parseSavePolicy(v),
       { kind: 'none' } as SavePolicy,
     )
-    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)');
+    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
+    .option(
+      '--owner-timeout <ms>',
+      `another driver of the experiment counts as gone after this long without a heartbeat (default ${LEASE_STALE_MS})`,
+      positiveInt,
+    )
+    .option('--force', "take over an experiment whose driver's lease expired (its heartbeat stopped)");
+}
+
+/** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
+async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
+  const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
+  try {
+    return await runExperiment(store, name, flags);
+  } finally {
+    lease.release();
+  }
 }
 
 interface OpenedTransport {
@@ -296,7 +313,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
           );
         }
         store.createExperiment(name, space, source);
-        return runExperiment(store, name, flags);
+        return driveExperiment(store, name, flags);
       }),
     );
   });
@@ -315,7 +332,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
           throw new UsageError(
             `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,
           );
-        return runExperiment(store, name, flags);
+        return driveExperiment(store, name, flags);
       }),
     );
   });

@@ -1,4 +1,5 @@
 /** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
+import type { OwnerLease } from './owner-lease.js';
 import type { FinalState, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
 import type { SearchSpace } from '../search-space/types.js';
 
@@ -136,5 +137,7 @@ export interface Store {
    * interrupted, may still fit. Best effort, never throws.
    */
   releaseSpace?(): void;
+  /** The process driving the experiment (owner-lease.ts), if the store keeps leases. */
+  getLease?(experiment: string): OwnerLease | undefined;
   close(): void;
 }
