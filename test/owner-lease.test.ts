@@ -10,7 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
+import Database from 'better-sqlite3';
 import { runHpo, startHpo } from './helpers/cli.js';
+import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
 const SPACE = `
 method: grid
@@ -175,5 +177,47 @@ describe('owner lease: one driver per experiment (real hpo processes, SQLite fil
     assert.match(log(), /lost the owner lease of experiment 'c' to pid \d+ on .*: stopping at once/);
     assert.equal(await exit(second), 0, log2());
     assertAllCompletedOnce(db, 'c');
+  });
+
+  describe('over NATS: the lease also lives on the bus (real nats-server)', () => {
+    let server: NatsServerHandle;
+    before(async () => {
+      server = await startNatsServer();
+    });
+    after(() => server.stop());
+
+    it('a copy of the database on "another machine" cannot drive the experiment while the first does', async () => {
+      const db1 = join(dir, 'n1.db');
+      const db2 = join(dir, 'n2.db');
+      // No worker: trials just wait on the queue, the driver keeps running.
+      const first = start(['search', spaceFile, '--name', 'k', '--db', db1, '--nats', server.url]);
+      const log = capture(first);
+      await waitFor(log, /experiment 'k'/, first);
+      const raw = new Database(db1, { readonly: true });
+      raw.exec(`VACUUM INTO '${db2.replace(/'/g, "''")}'`);
+      raw.close();
+      // The copy's store lease names a live pid of this host: drop it, as on another machine.
+      const copy = new Database(db2);
+      copy.exec('DELETE FROM owners');
+      copy.close();
+
+      const second = await runHpo(['resume', 'k', '--db', db2, '--nats', server.url, '--force']);
+      assert.equal(second.code, 2, second.stderr);
+      assert.match(
+        second.stderr,
+        new RegExp(
+          `experiment 'k' is already driven by pid ${first.pid} on .* \\(bus (nats:\\/\\/)?127\\.0\\.0\\.1:${server.port}; `,
+        ),
+      );
+      first.kill('SIGINT');
+      assert.equal(await exit(first), 130, log());
+
+      // Released on the way out: the copy may drive it now.
+      const third = start(['resume', 'k', '--db', db2, '--nats', server.url]);
+      const log3 = capture(third);
+      await waitFor(log3, /experiment 'k'/, third);
+      third.kill('SIGINT');
+      assert.equal(await exit(third), 130, log3());
+    });
   });
 });

@@ -9,11 +9,16 @@ import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestr
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { builtinTaskCatalog } from '../builtin-tasks.js';
 import { gridSize, readSearchSpaceFile, type SearchSpace } from '../../orchestrator/search-space/index.js';
-import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import {
+  LEASE_STALE_MS,
+  type OwnerClaim,
+  type SqliteStore,
+  type Store,
+} from '../../orchestrator/store/index.js';
 import { holdLease, type OwnerFlags } from '../owner.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
-import { NatsTransport } from '../../orchestrator/transport/nats/index.js';
+import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
@@ -109,7 +114,7 @@ function addRunOptions(cmd: Command): Command {
 async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
   const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
   try {
-    return await runExperiment(store, name, flags);
+    return await runExperiment(store, name, flags, lease.claim);
   } finally {
     lease.release();
   }
@@ -122,6 +127,8 @@ interface OpenedTransport {
   stopResponder: () => void;
   /** Invalid bus messages seen by the transport (for metrics). */
   invalidMessages?: () => number;
+  /** Releases the owner lease on the bus (before the connection closes). */
+  releaseLease?: () => Promise<void>;
 }
 
 /** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
@@ -130,6 +137,7 @@ async function openTransport(
   name: string,
   flags: RunFlags,
   metrics: OpenedMetrics | undefined,
+  claim: OwnerClaim,
 ): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
@@ -143,6 +151,27 @@ async function openTransport(
     };
   }
   const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+  let busLease: BusLease;
+  try {
+    // Two databases (machines) driving one experiment on one bus: the second is refused here.
+    busLease = await acquireBusLease(nc, name, claim, {
+      staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
+      host: claim.host,
+      force: flags.force,
+      where: displayServers(nats.servers),
+      onLost: (holder) => {
+        process.stderr.write(
+          `hpo: lost the owner lease of experiment '${name}' on the bus` +
+            (holder ? ` to pid ${holder.pid} on ${holder.host}` : '') +
+            ': stopping at once (the new driver carries on)\n',
+        );
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   const transport = new NatsTransport(nc, {
     experiments: [name],
     maxInFlight: flags.maxInFlight,
@@ -154,10 +183,16 @@ async function openTransport(
     where: `workers on NATS ${displayServers(nats.servers)}`,
     stopResponder: startQueryResponder(nc, store, name),
     invalidMessages: () => transport.invalidMessages,
+    releaseLease: () => busLease.release(),
   };
 }
 
-async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
+async function runExperiment(
+  store: Store,
+  name: string,
+  flags: RunFlags,
+  claim: OwnerClaim,
+): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
   let data: { seed: number; sha256: string } | undefined;
@@ -175,7 +210,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       flags.httpPort === undefined
         ? undefined
         : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics);
+    opened = await openTransport(store, name, flags, metrics, claim);
   } catch (err) {
     await api?.close();
     await metrics?.server.close();
@@ -236,6 +271,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     process.off('SIGTERM', onSigint);
     stopResponder();
     await api?.close();
+    await opened.releaseLease?.().catch(() => undefined);
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
