@@ -21,7 +21,13 @@ import { InProcessTransport, type Transport } from '../../orchestrator/transport
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
-import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
+import {
+  addNatsOptions,
+  addNatsWaitOption,
+  type NatsFlags,
+  natsSettings,
+  natsWaitMs,
+} from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
 import { oneOf, portValue, positiveInt, seedValue } from '../options/option-values.js';
 import { createProgressDisplay } from '../progress-display.js';
@@ -43,6 +49,7 @@ import {
 } from '../../orchestrator/artifacts/index.js';
 
 interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
+  natsWait?: number;
   db: string;
   maxInFlight?: number;
   ackWait?: number;
@@ -64,7 +71,7 @@ export function expectedTotal(space: SearchSpace): number | null {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return addSearchMetricsOptions(addNatsOptions(addDbOption(cmd)))
+  return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
     .option(
       '--max-in-flight <n>',
       "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
@@ -150,7 +157,12 @@ async function openTransport(
       stopResponder: () => {},
     };
   }
-  const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+  const nc = await connectNats({
+    ...nats,
+    name: `hpo orchestrator ${name}`,
+    firstConnectRetryMs: natsWaitMs(flags),
+    log: (line) => process.stderr.write(`hpo: ${line}\n`),
+  });
   let busLease: BusLease;
   try {
     // Two databases (machines) driving one experiment on one bus: the second is refused here.
@@ -333,26 +345,38 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('run a search described by a sweep file on this machine')
       .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
       .option('--name <name>', 'experiment name (default: file name and time)')
-      .option('--seed <n>', 'override the file seed', seedValue),
-  ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
-    const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
-    if (flags.seed !== undefined) space.seed = flags.seed;
-    const name = flags.name ?? defaultName(file);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-      throw new UsageError(`--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`);
-    }
-    setExitCode(
-      await withStore(flags.db, (store) => {
-        if (store.getExperiment(name)) {
-          throw new UsageError(
-            `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
-          );
-        }
-        store.createExperiment(name, space, source);
-        return driveExperiment(store, name, flags);
-      }),
-    );
-  });
+      .option('--seed <n>', 'override the file seed', seedValue)
+      .option(
+        '--resume-existing',
+        'if the experiment (--name) already exists, resume it instead (a service that restarts, as in compose)',
+      ),
+  ).action(
+    async (file: string, flags: RunFlags & { name?: string; seed?: number; resumeExisting?: boolean }) => {
+      const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
+      if (flags.seed !== undefined) space.seed = flags.seed;
+      const name = flags.name ?? defaultName(file);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+        throw new UsageError(
+          `--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`,
+        );
+      }
+      setExitCode(
+        await withStore(flags.db, (store) => {
+          if (store.getExperiment(name) && flags.resumeExisting && flags.name !== undefined) {
+            process.stderr.write(`hpo: experiment '${name}' exists in ${flags.db}: resuming it\n`);
+            return driveExperiment(store, name, flags);
+          }
+          if (store.getExperiment(name)) {
+            throw new UsageError(
+              `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
+            );
+          }
+          store.createExperiment(name, space, source);
+          return driveExperiment(store, name, flags);
+        }),
+      );
+    },
+  );
 
   addRunOptions(
     program

@@ -9,6 +9,8 @@ import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import {
   addNatsOptions,
+  addNatsWaitOption,
+  natsWaitMs,
   type NatsFlags,
   natsSettings,
   type NatsConnectionSettings,
@@ -30,32 +32,36 @@ function requireNats(flags: NatsFlags): NatsConnectionSettings {
 }
 
 export function registerWorker(program: Command, setExitCode: (code: number) => void): void {
-  addNatsOptions(
-    addMetricsOptions(
-      program
-        .command('worker')
-        .description('serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)')
-        .option(
-          '--concurrency <n>',
-          'trial threads (default: cores; 1 with a libtensorflow backend)',
-          positiveInt,
-        )
-        .option(
-          '--backend <name>',
-          `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-          oneOf(BACKEND_CHOICES),
-          'auto' as BackendChoice,
-        )
-        .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-        .option(
-          '--data-seeds <list>',
-          `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
-            'trials of another seed are left to other workers',
-          seedList,
-        ),
+  addNatsWaitOption(
+    addNatsOptions(
+      addMetricsOptions(
+        program
+          .command('worker')
+          .description(
+            'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
+          )
+          .option(
+            '--concurrency <n>',
+            'trial threads (default: cores; 1 with a libtensorflow backend)',
+            positiveInt,
+          )
+          .option(
+            '--backend <name>',
+            `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
+            oneOf(BACKEND_CHOICES),
+            'auto' as BackendChoice,
+          )
+          .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
+          .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+          .option(
+            '--data-seeds <list>',
+            `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
+              'trials of another seed are left to other workers',
+            seedList,
+          ),
+      ),
+      true,
     ),
-    true,
   ).action(
     async (
       flags: NatsFlags &
@@ -65,6 +71,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           name?: string;
           dataDir?: string;
           dataSeeds?: number[];
+          natsWait?: number;
         },
     ) => {
       const settings = requireNats(flags);
@@ -73,7 +80,12 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       const metrics = await openMetrics(flags);
       let nc: Awaited<ReturnType<typeof connectNats>>;
       try {
-        nc = await connectNats({ ...settings, name: `hpo-worker ${name}` });
+        nc = await connectNats({
+          ...settings,
+          name: `hpo-worker ${name}`,
+          firstConnectRetryMs: natsWaitMs(flags),
+          log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+        });
       } catch (err) {
         await metrics?.server.close();
         throw err;
