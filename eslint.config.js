@@ -55,6 +55,28 @@ export default tseslint.config(
     rules: walls(['bench', 'test'], 'the hpo binary ships without benchmarks and tests'),
   },
   {
+    // The dashboard's page: plain browser modules, served as they are (no build step).
+    files: ['orchestrator/dashboard/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'EventSource',
+          'URLSearchParams',
+          'CSS',
+          'Node',
+          'console',
+          'echarts',
+          'setInterval',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['bin/**/*.js', '.ci/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -4,6 +4,7 @@ import type { TrialParams } from '../shared/protocol/index.js';
 import { trialRung } from '../orchestrator/search-space/hyperband.js';
 import type { ExperimentRecord, TrialRecord } from '../orchestrator/store/types.js';
 import { plainTable } from './plain-table.js';
+import { displayNumber, exactNumber } from '../shared/number-format.js';
 
 export const LEADERBOARD_FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
 export type LeaderboardFormat = (typeof LEADERBOARD_FORMATS)[number];
@@ -40,25 +41,29 @@ export function leaderboardEntries(
   }));
 }
 
-const fmt = (x: number | undefined | null, digits = 4) =>
-  x === undefined || x === null ? '' : x.toFixed(digits);
+/** How a format writes numbers: CSV exactly (round-trips), tables rounded for display (>= 6 digits). */
+type NumberText = (x: number) => string;
 
-const showParam = (v: TrialParams[string] | undefined) =>
-  v === undefined ? '' : typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v);
+const cellOf = (v: number | string | boolean | null | undefined, show: NumberText) =>
+  v === undefined || v === null ? '' : typeof v === 'number' ? show(v) : String(v);
 
 /**
  * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
- * reached (with hyperband early termination), test accuracy (completed trials only), worker. The JSON form keeps every parameter at full precision.
+ * reached (with hyperband early termination), test accuracy (when the task reports it; completed trials
+ * only), worker. CSV and JSON keep every number at full precision; the table and Markdown round for
+ * display only, to 6 significant digits.
  */
 function columns(
   exp: Pick<ExperimentRecord, 'space'>,
   rows: TrialRecord[],
+  show: NumberText,
 ): { head: string[]; cells: string[][] } {
   const params = Object.entries(exp.space.parameters)
     .filter(([, spec]) => spec.kind !== 'constant')
     .map(([name]) => name);
   const metric = exp.space.metric.name;
   const hyperband = exp.space.early_terminate?.type === 'hyperband';
+  const testAcc = rows.some((r) => typeof r.metrics?.test_acc === 'number');
   const head = [
     'rank',
     'trial',
@@ -67,19 +72,19 @@ function columns(
     ...params,
     'epochs_run',
     ...(hyperband ? ['rung'] : []),
-    'test_acc',
+    ...(testAcc ? ['test_acc'] : []),
     'worker',
   ];
   const cells = rows.map((r, i) => [
     String(i + 1),
     r.trial_id,
     r.state,
-    fmt(r.value),
-    ...params.map((p) => showParam(r.params[p])),
+    cellOf(r.value, show),
+    ...params.map((p) => cellOf(r.params[p], show)),
     String(r.epochs),
     ...(hyperband ? [String(trialRung(exp.space, r) ?? '-')] : []),
     // Test accuracy is shown for completed trials only and never used to rank.
-    r.state === 'completed' ? fmt(r.metrics?.test_acc) : '',
+    ...(testAcc ? [r.state === 'completed' ? cellOf(r.metrics?.test_acc, show) : ''] : []),
     r.worker ?? '',
   ]);
   return { head, cells };
@@ -91,7 +96,7 @@ export function renderLeaderboard(
   format: LeaderboardFormat,
 ): string {
   if (format === 'json') return `${JSON.stringify(leaderboardEntries(rows, exp), null, 2)}\n`;
-  const { head, cells } = columns(exp, rows);
+  const { head, cells } = columns(exp, rows, format === 'csv' ? exactNumber : (x) => displayNumber(x));
   switch (format) {
     case 'csv':
       return stringify([head, ...cells]);

@@ -1,6 +1,7 @@
 /** The `hpo` command line. Returns the exit code: 0 ok, 1 failure, 2 usage error. */
 import { Command, CommanderError } from 'commander';
 import { HpoError, UsageError } from '../shared/errors.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerModels } from './commands/models.js';
 import { registerModelFiles } from './commands/model-files.js';
@@ -10,6 +11,7 @@ import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerWorker } from './commands/worker.js';
+import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
 
 export const EXIT_OK = 0;
@@ -21,12 +23,14 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
     .description('distributed hyperparameter search for TensorFlow.js models')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  addLogLevelOption(program);
   registerModels(program);
   registerData(program);
   registerTrain(program);
   registerSearch(program, setExitCode);
   registerResults(program);
   registerReport(program);
+  registerDashboard(program);
   registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);

@@ -220,7 +220,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     const rlog = capture(resume);
     await waitFor(rlog, /experiment 'n2'/, 1, resume);
     const status = await runHpo(['status', 'n2', '--nats', server.url, '--json']);
-    assert.equal(status.code, 0, status.stderr);
+    assert.equal(status.code, 0, `${status.stderr}\nresume:\n${rlog()}`);
     assert.equal(JSON.parse(status.stdout).name, 'n2');
     assert.equal(await new Promise((r) => resume.once('exit', r)), 0, rlog());
 

@@ -211,6 +211,8 @@ describe('dashboards against a real Prometheus', function () {
         values[v.name] = String(v.current!.value);
         continue;
       }
+      // The data source picker: the queries here go to this Prometheus.
+      if (v.type === 'datasource') continue;
       assert.equal(v.type, 'query', `${dash.title}: variable ${v.name}`);
       const [label, selector] = parseLabelValues(substitute(String(v.query), values));
       // The range of the run: label values of series seen while it ran.

@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { strict as assert } from 'node:assert';
 import ts from 'typescript';
-import { allDashboards, PROMETHEUS, SCHEMA_VERSION } from '../dashboards/src/index.js';
+import { allDashboards, DATASOURCE_INPUT, PROMETHEUS, SCHEMA_VERSION } from '../dashboards/src/index.js';
 import { DASHBOARDS_DIR, renderDashboards } from '../dashboards/src/generate.js';
 
 interface JsonPanel {
@@ -39,7 +39,7 @@ describe('dashboards', function () {
     const dashboards = allDashboards();
     const titles = (file: string) => (dashboards[file].panels as JsonPanel[]).map((p) => p.title);
     assert.deepEqual(
-      dashboards['search-overview.json'].templating!.list!.map((v) => [v.name, v.query]).slice(0, 1),
+      dashboards['search-overview.json'].templating!.list!.map((v) => [v.name, v.query]).slice(1, 2),
       [['experiment', 'label_values(hpo_trials, experiment)']],
     );
     for (const t of [
@@ -62,6 +62,14 @@ describe('dashboards', function () {
 
     for (const [file, dash] of Object.entries(dashboards)) {
       assert.equal(dash.schemaVersion, SCHEMA_VERSION, file);
+      // Importable into any Grafana: a data source input and picker, no hard-coded data source uid.
+      assert.deepEqual(
+        dash.__inputs.map((i) => [i.name, i.type, i.pluginId]),
+        [[DATASOURCE_INPUT, 'datasource', 'prometheus']],
+      );
+      const ds = dash.templating!.list![0];
+      assert.deepEqual([ds.type, ds.name, ds.query], ['datasource', 'datasource', 'prometheus']);
+      assert.equal(PROMETHEUS.uid, '${datasource}');
       const panels = dash.panels as JsonPanel[];
       assert.deepEqual(
         panels.map((p) => p.id),

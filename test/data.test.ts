@@ -1,3 +1,4 @@
+import { captureLogs } from './helpers/logs.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
@@ -199,21 +200,22 @@ describe('two-digit MNIST data set', function () {
 
   describe('cache and files', () => {
     it('generates, caches and reloads the set; a deleted cache file is regenerated identically', async () => {
-      const logs: string[] = [];
-      const log = (msg: string) => logs.push(msg);
-      const first = await loadDataset({ dataDir: dir, log });
+      const captured = captureLogs();
+      const logger = captured.logger;
+      const logs = captured.messages;
+      const first = await loadDataset({ dataDir: dir, logger });
       const cacheFile = join(dir, 'two-digit-mnist-g1-s1.hpod');
       assert.equal(cacheFileName(1), 'two-digit-mnist-g1-s1.hpod');
       assert.equal(first.file, cacheFile);
       assert.equal(first.sha256, SEED1_SHA256);
       assert.ok(existsSync(cacheFile));
-      assert.equal(logs.length, 1);
-      assert.match(logs[0], /generating/);
+      assert.equal(logs().length, 1);
+      assert.match(logs()[0], /generating/);
 
       const t0 = performance.now();
-      const cached = await loadDataset({ dataDir: dir, log });
+      const cached = await loadDataset({ dataDir: dir, logger });
       const loadMs = performance.now() - t0;
-      assert.equal(logs.length, 1, 'a cache hit logs nothing');
+      assert.equal(logs().length, 1, 'a cache hit logs nothing');
       assert.equal(cached.sha256, SEED1_SHA256);
       assert.equal(cached.seed, 1);
       assert.equal(cached.file, cacheFile);
@@ -221,7 +223,7 @@ describe('two-digit MNIST data set', function () {
       assert.ok(loadMs < 5_000, `cache load took ${loadMs} ms`);
 
       await unlink(cacheFile);
-      const regenerated = await loadDataset({ dataDir: dir, log });
+      const regenerated = await loadDataset({ dataDir: dir, logger });
       assert.equal(regenerated.sha256, SEED1_SHA256);
       assert.ok(existsSync(cacheFile));
     });
@@ -232,12 +234,20 @@ describe('two-digit MNIST data set', function () {
       const bytes = await readFile(cacheFile);
       bytes[bytes.length - 100_000] ^= 0xff; // a test-split pixel
       await writeFile(cacheFile, bytes);
-      const logs: string[] = [];
-      const loaded = await loadDataset({ dataDir: dir, log: (m) => logs.push(m) });
+      const logs = captureLogs();
+      const loaded = await loadDataset({ dataDir: dir, logger: logs.logger });
       assert.equal(loaded.sha256, SEED1_SHA256);
       assert.ok(
-        logs.some((m) => /warning/.test(m) && m.includes(cacheFile) && /SHA-256/.test(m)),
-        logs.join('\n'),
+        logs
+          .records()
+          .some(
+            (r) =>
+              r.level === 'warn' &&
+              r.file === cacheFile &&
+              r.msg.includes(cacheFile) &&
+              /SHA-256/.test(r.msg),
+          ),
+        JSON.stringify(logs.records()),
       );
       assert.equal((await readDatasetFile(cacheFile)).sha256, SEED1_SHA256, 'the cache file was rewritten');
     });

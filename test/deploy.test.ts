@@ -94,9 +94,11 @@ describe('deploy configs', function () {
     const provider = parse(readFileSync(join(DEPLOY, 'grafana/provisioning/dashboards/hpo.yml'), 'utf8'));
     const mount = compose.services.grafana.volumes!.find((v) => v.startsWith('../dashboards:'))!;
     assert.equal(mount.split(':')[1], provider.providers[0].options.path);
-    // The dashboards name the data source by the uid Grafana provisions.
+    // The dashboards pick a Prometheus through their datasource variable: the provisioned one is the default.
     const ds = parse(readFileSync(join(DEPLOY, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'));
-    assert.equal(ds.datasources[0].uid, PROMETHEUS.uid);
+    assert.equal(PROMETHEUS.uid, '${datasource}');
+    assert.equal(ds.datasources[0].type, 'prometheus');
+    assert.equal(ds.datasources[0].isDefault, true);
     assert.equal(ds.datasources[0].url, 'http://prometheus:9090');
     // Prometheus finds every hpo service by its compose name on the port the services serve /metrics on.
     const prom = parse(readFileSync(join(DEPLOY, 'prometheus/prometheus.yml'), 'utf8'));

@@ -39,6 +39,7 @@ import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { createLogger } from '../shared/log/index.js';
 
 type Validator = (input: unknown) => Validation<unknown>;
 
@@ -402,7 +403,11 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
   let server: NatsServerHandle;
   let dir: string;
   const logs: string[] = [];
-  const log = (line: string) => logs.push(line);
+  const logger = createLogger({
+    level: 'trace',
+    pretty: false,
+    destination: { write: (l) => logs.push(l.trimEnd()) },
+  });
   let cleanups: (() => Promise<unknown> | void)[] = [];
 
   before(async () => {
@@ -427,14 +432,14 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     store.createExperiment(EXP, space(), 'fuzz');
 
     const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
-      log,
+      logger,
       maxInFlight: 6,
       ackWaitMs: 5000,
     });
     const wnc = await connectNats({ servers: [server.url], name: 'in-process' });
     const worker = new NatsWorker(wnc, new TrialPool({ threads: 2, backend: 'cpu', name: 'in-process' }), {
       name: 'in-process',
-      log,
+      logger,
       fetchExpiresMs: 1000,
     });
     cleanups.push(() => transport.close());

@@ -21,6 +21,7 @@ import type { ResultEvent } from '../shared/protocol/index.js';
 import { connectNats, NatsWorker } from '../worker/nats/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { silentLogger } from '../shared/log/index.js';
 
 const SPACE: SearchSpace = {
   method: 'grid',
@@ -56,12 +57,16 @@ describe('a late duplicate result reaches the orchestrator and is not counted tw
     const worker = new NatsWorker(wnc, new TrialPool({ threads: 1, backend: 'cpu', name: 'w' }), {
       name: 'w',
       backend: 'cpu',
-      log: () => {},
+      logger: silentLogger(),
       fetchExpiresMs: 1000,
     });
     await worker.start();
     const onc = await connectNats({ servers: [server.url], name: 'o' });
-    const transport = new NatsTransport(onc, { experiments: ['late'], maxInFlight: 1, log: () => {} });
+    const transport = new NatsTransport(onc, {
+      experiments: ['late'],
+      maxInFlight: 1,
+      logger: silentLogger(),
+    });
     const js = jetstream(onc);
     const names = busNames(DEFAULT_SUBJECT_PREFIX);
     const seen: { r: ResultEvent; applied: boolean }[] = [];

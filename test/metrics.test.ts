@@ -120,7 +120,16 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
       assert.equal(one(s, 'hpo_trials_ended_total', { experiment: 'e', state }), 0);
     assert.equal(one(s, 'hpo_trial_retries_total', { experiment: 'e' }), 0);
     assert.equal(one(s, 'hpo_duplicate_results_total', { experiment: 'e' }), 0);
-    assert.equal(one(s, 'hpo_dispatch_latency_seconds_count', { transport: 'in-process' }), 0);
+    assert.equal(
+      one(s, 'hpo_dispatch_latency_seconds_count', { experiment: 'e', transport: 'in-process' }),
+      0,
+    );
+    // The goal is exported, so a dashboard can rank by it.
+    const expInfo = select(s, 'hpo_experiment_info');
+    assert.equal(expInfo.length, 1);
+    assert.equal(expInfo[0].value, 1);
+    assert.equal(expInfo[0].labels.experiment, 'e');
+    assert.match(expInfo[0].labels.goal, /^(maximize|minimize)$/);
     assert.equal(one(s, 'hpo_invalid_messages_total', { component: 'orchestrator' }), 0);
     assert.equal(select(s, 'hpo_best_value').length, 0);
 
@@ -175,7 +184,12 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     assert.equal(select(s, 'hpo_trial_info', { trial_id: 't1', state: 'completed' }).length, 1);
     assert.equal(select(s, 'hpo_trial_info', { trial_id: 't1', state: 'running' }).length, 0);
     assert.equal(
-      one(s, 'hpo_trial_duration_seconds_count', { arch: 'cnn', backend: 'none', state: 'completed' }),
+      one(s, 'hpo_trial_duration_seconds_count', {
+        experiment: 'e',
+        arch: 'cnn',
+        backend: 'none',
+        state: 'completed',
+      }),
       2,
     );
     assert.equal(

@@ -16,6 +16,7 @@ import { TrialPool } from '../worker/pool/index.js';
 import { Recorder } from './contracts/transport.contract.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { silentLogger } from '../shared/log/index.js';
 
 const TOKEN = 'tok-7Hq2-secret-zz91';
 const USER = 'alice';
@@ -244,13 +245,13 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { name: 'evil', run() {} };\n`,
     );
     const rec = new Recorder();
-    const t = new NatsTransport(await connectNats({ servers: [s.url] }), { log: () => {} });
+    const t = new NatsTransport(await connectNats({ servers: [s.url] }), { logger: silentLogger() });
     const w = new NatsWorker(
       await connectNats({ servers: [s.url] }),
       new TrialPool({ threads: 1, backend: 'cpu', name: 'w' }),
       {
         name: 'w',
-        log: () => {},
+        logger: silentLogger(),
       },
     );
     try {

@@ -105,12 +105,12 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
     const md = await readFile(join(out, 'report.md'), 'utf8');
     // Leaderboard: best first by val_acc across both experiments (adam t3: 0.5 + 0.3 + 0.05 - 0.025).
     const board = md.split('## Leaderboard')[1].split('##')[0];
-    assert.match(board, /\| 1 \| adam \| t3 \| 0\.8250 \| cnn \| adam \| 0\.0001 \| 64 \|/);
-    assert.match(board, /\| 8 \| sgd \| t0 \| 0\.4750 \|/);
+    assert.match(board, /\| 1 \| adam \| t3 \| 0\.825 \| cnn \| adam \| 0\.0001 \| 64 \|/);
+    assert.match(board, /\| 8 \| sgd \| t0 \| 0\.475 \|/);
     // The report's table: cnn sgd 64 beside the report's (88%, 80%) / (87%, 80%); mlp matches the unstated batch.
     assert.match(
       md,
-      /\| cnn \| sgd \| 0\.01 \| 64 \| 2 \| sgd\/t3 \| 0\.7750 \| \(75%, 70%\) \| \(79%, 78%\) \| 10, 64 \| \(88%, 80%\) \| \(87%, 80%\) \|/,
+      /\| cnn \| sgd \| 0\.01 \| 64 \| 2 \| sgd\/t3 \| 0\.775 \| \(75%, 70%\) \| \(79%, 78%\) \| 10, 64 \| \(88%, 80%\) \| \(87%, 80%\) \|/,
     );
     assert.match(md, /\| mlp \| sgd \| 0\.01 \| 32 \| .* \| 10, unstated \| \(84%, 83%\) \| \(83%, 82%\) \|/);
     assert.match(md, /Report rows with no matching configuration/);
@@ -134,7 +134,7 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
       assert.ok(md.includes(`(plots/${p})`), `report.md links ${p}`);
     }
     const curves = await readFile(join(out, 'plots', 'learning-curves-loss.svg'), 'utf8');
-    assert.ok(curves.includes('adam/t3 cnn adam lr=0.0001 b64'), 'a panel per trial, titled with its params');
+    assert.ok(curves.includes('adam/t3 cnn adam lr=1e-4 b64'), 'a panel per trial, titled with its params');
     // HTML: one file, every plot inlined, no external resources.
     const html = await readFile(r.html, 'utf8');
     assert.equal(html.match(/<svg /g)?.length, plots.length);

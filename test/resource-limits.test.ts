@@ -15,6 +15,7 @@ import { connectNats } from '../worker/nats/index.js';
 import { Recorder } from './contracts/transport.contract.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { silentLogger } from '../shared/log/index.js';
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -107,7 +108,7 @@ describe('resource bombs are refused (real hpo processes, real nats-server)', fu
       await until('the worker to start', () => /hpo worker seeds: .*data seeds 1,/.test(log));
 
       const nc = await connectNats({ servers: [server.url], name: 'test orchestrator' });
-      const transport = new NatsTransport(nc, { log: () => {} });
+      const transport = new NatsTransport(nc, { logger: silentLogger() });
       await transport.start(new Recorder());
       const spec: TrialSpec = {
         v: PROTOCOL_VERSION,

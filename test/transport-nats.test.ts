@@ -19,6 +19,7 @@ import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { Recorder, transportContract } from './contracts/transport.contract.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { createLogger } from '../shared/log/index.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -32,14 +33,18 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 
 /** Log lines of every component, printed only if a test fails. */
 let logs: string[] = [];
-const log = (line: string) => logs.push(line);
+const logger = createLogger({
+  level: 'trace',
+  pretty: false,
+  destination: { write: (l) => logs.push(l.trimEnd()) },
+});
 
 async function worker(url: string, name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
   const nc = await connectNats({ servers: [url], name });
   const w = new NatsWorker(nc, new TrialPool({ threads: 1, backend: 'cpu', name }), {
     name,
     backend: 'cpu',
-    log,
+    logger,
     fetchExpiresMs: 1000,
     ...options,
   });
@@ -49,7 +54,10 @@ async function worker(url: string, name: string, options: NatsWorkerOptions = {}
 
 transportContract('NATS (real nats-server, 2 workers)', async () => {
   const server = await startNatsServer();
-  const transport = new NatsTransport(await connectNats({ servers: [server.url] }), { maxInFlight: 4, log });
+  const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
+    maxInFlight: 4,
+    logger,
+  });
   const workers = await Promise.all(['w1', 'w2'].map((name) => worker(server.url, name)));
   return {
     transport,
@@ -116,7 +124,7 @@ describe('NATS transport: failures and the bus', function () {
   let admin: NatsConnection;
 
   async function transport(rec: Recorder, options: NatsTransportOptions = {}): Promise<NatsTransport> {
-    const t = new NatsTransport(await connectNats({ servers: [server.url] }), { log, ...options });
+    const t = new NatsTransport(await connectNats({ servers: [server.url] }), { logger, ...options });
     cleanups.push(() => t.close());
     await t.start(rec);
     return t;
@@ -193,7 +201,7 @@ describe('NATS transport: failures and the bus', function () {
 
   it('results published while the orchestrator is down are applied when it comes back', async () => {
     const rec1 = new Recorder();
-    const t1 = new NatsTransport(await connectNats({ servers: [server.url] }), { log });
+    const t1 = new NatsTransport(await connectNats({ servers: [server.url] }), { logger });
     await t1.start(rec1);
     const w = await startWorker('w1');
     const s = spec('resume', { x: 1, epochs: 4, sleep_ms: 200 });
@@ -252,7 +260,12 @@ describe('NATS transport: failures and the bus', function () {
     await rec.waitForResults(1);
     assert.equal(rec.results[0].state, 'completed');
     assert.equal(rec.results[0].worker, 'right-data');
-    assert.ok(logs.some((l) => /wrong-data: refusing trials: data set sha256 mismatch/.test(l)));
+    assert.ok(
+      logs.some(
+        (l) => l.includes('"worker":"wrong-data"') && /refusing trials: data set sha256 mismatch/.test(l),
+      ),
+      logs.join('\n'),
+    );
   });
 
   it('invalid messages on every subject are counted, logged once per reason and never crash anything', async () => {

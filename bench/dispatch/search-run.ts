@@ -43,7 +43,6 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchRunRes
     experiments: [experiment],
     maxInFlight: options.maxInFlight,
     closeConnection: false,
-    log: options.log,
   } satisfies NatsTransportOptions);
   const transport = new TimedTransport(nats);
   try {

@@ -85,7 +85,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
 
       // JIT warm-up of the zero-sleep path (untimed).
       if (o.warmTrials > 0) {
-        const t = new NatsTransport(o.nc, { maxInFlight: o.maxInFlight, closeConnection: false, log: o.log });
+        const t = new NatsTransport(o.nc, { maxInFlight: o.maxInFlight, closeConnection: false });
         try {
           const w = await runDirect(t, 'bench-a-jit', { ...run, trials: o.warmTrials });
           o.log(`JIT warm-up: ${w.trials} trials in ${w.seconds.toFixed(2)} s`);
@@ -95,9 +95,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
       }
 
       // Dispatch latency with nothing queued: one trial at a time.
-      const probe = new TimedTransport(
-        new NatsTransport(o.nc, { maxInFlight: 1, closeConnection: false, log: o.log }),
-      );
+      const probe = new TimedTransport(new NatsTransport(o.nc, { maxInFlight: 1, closeConnection: false }));
       try {
         await runDirect(probe, 'bench-a-probe', { ...run, trials: o.probeTrials });
       } finally {
@@ -108,7 +106,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
 
       let transportOnly: ThroughputReport['transport_only'];
       if (o.direct) {
-        const t = new NatsTransport(o.nc, { maxInFlight: o.maxInFlight, closeConnection: false, log: o.log });
+        const t = new NatsTransport(o.nc, { maxInFlight: o.maxInFlight, closeConnection: false });
         const meter = new CpuMeter(pids);
         let d;
         try {

@@ -40,7 +40,7 @@ export async function warmUp(options: WarmUpOptions): Promise<{ rounds: number; 
   const t0 = performance.now();
   for (let round = 1; ; round++) {
     fleet.checkAlive();
-    const transport = new NatsTransport(nc, { maxInFlight: fleet.slots, closeConnection: false, log });
+    const transport = new NatsTransport(nc, { maxInFlight: fleet.slots, closeConnection: false });
     let result;
     try {
       result = await runDirect(transport, `${options.tag}-${round}`, {

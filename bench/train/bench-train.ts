@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<void> {
   const log = (msg: string): void => {
     process.stderr.write(`bench-train: ${msg}\n`);
   };
-  const ds = await loadDataset({ seed: SEED, dataDir: opts.dataDir, log });
+  const ds = await loadDataset({ seed: SEED, dataDir: opts.dataDir });
   const rows: BenchRow[] = [];
   for (const backend of opts.threadsOnly ? [] : opts.backend) {
     await selectBackend(backend as BackendName);

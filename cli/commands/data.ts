@@ -8,6 +8,7 @@ import { IMAGE_BYTES } from '../../worker/data/constants.js';
 import { UsageError } from '../../shared/errors.js';
 import { nonNegativeInt, oneOf, positiveInt } from '../options/option-values.js';
 import { checkOutFile } from '../options/out-path.js';
+import { jsonOption } from '../options/output-options.js';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('the two-digit MNIST data set');
@@ -16,7 +17,7 @@ export function registerData(program: Command): void {
     data
       .command('info')
       .description('split sizes, image size, per-class label counts and sha256 (generates the set if needed)')
-      .option('--json', 'print JSON'),
+      .addOption(jsonOption()),
   ).action(async (opts: DataOptions & { json?: boolean }) => {
     const info = datasetInfo(await loadDataFor(opts));
     if (opts.json) {

@@ -10,8 +10,8 @@ export function registerReport(program: Command): void {
       program
         .command('report')
         .description(
-          "write a report of one or more experiments: leaderboard, the seed report's table beside ours, " +
-            'learning curves, parameter plots, hardware and data',
+          'write a report of one or more experiments: leaderboard, learning curves, parameter plots, ' +
+            "hardware and data (and, for the MNIST task, the seed report's table beside ours)",
         )
         .argument('<names...>', 'experiments (several: reported together, e.g. the SGD and Adam runs)')
         .requiredOption('--out <dir>', 'folder for report.md, report.html and plots/'),

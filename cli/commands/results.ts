@@ -17,8 +17,10 @@ import type { ExperimentRecord, Store } from '../../orchestrator/store/index.js'
 import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '../leaderboard-format.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
+import { jsonOption } from '../options/output-options.js';
 import { addDbOption, withExistingStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
+import { displayNumber } from '../../shared/number-format.js';
 
 /** The named experiment, or the most recently created one when no name is given. */
 function pickExperiment(store: Store, name: string | undefined, db: string): ExperimentRecord {
@@ -64,7 +66,7 @@ function printStatus(s: StatusAnswer): void {
   process.stdout.write(
     `${s.name}: ${status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
-      `best: ${s.best ? `${s.best.trial_id} ${s.best.value?.toFixed(4)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
+      `best: ${s.best ? `${s.best.trial_id} ${s.best.value === null ? '-' : displayNumber(s.best.value)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
   if (s.stopped_at?.length) {
     const where = s.stopped_at.map((g) =>
@@ -120,7 +122,7 @@ export function registerResults(program: Command): void {
     program
       .command('experiments')
       .description('list the experiments in the database')
-      .option('--json', 'print JSON'),
+      .addOption(jsonOption()),
   ).action((flags: { db: string; json?: boolean }) =>
     withExistingStore(flags.db, (store) => {
       const rows = store.listExperiments().map((e) => summarize(store, e));
@@ -147,7 +149,7 @@ export function registerResults(program: Command): void {
           r.task,
           `${done}/${r.trials.total}`,
           String(r.trials.failed),
-          r.best?.value?.toFixed(4) ?? '-',
+          r.best?.value == null ? '-' : displayNumber(r.best.value),
           r.created_at,
         ]);
       }
@@ -161,7 +163,7 @@ export function registerResults(program: Command): void {
         .command('status')
         .description('state of an experiment: trials by state, running trials, best so far')
         .argument('[name]', 'experiment (default: the latest)')
-        .option('--json', 'print JSON'),
+        .addOption(jsonOption()),
     ),
   ).action(async (name: string | undefined, flags: NatsFlags & { db: string; json?: boolean }) => {
     const answer: StatusAnswer = await ask(name, flags, { kind: 'status' }, statusAnswer);

@@ -1,7 +1,7 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -21,6 +21,7 @@ import { InProcessTransport, type Transport } from '../../orchestrator/transport
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
+import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
 import {
   addNatsOptions,
   addNatsWaitOption,
@@ -29,7 +30,11 @@ import {
   natsWaitMs,
 } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { oneOf, portValue, positiveInt, seedValue } from '../options/option-values.js';
+import { portValue, positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
+import { seedOption } from '../options/seed-option.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, requireDatabase, withStore } from '../options/store-options.js';
 import {
@@ -56,6 +61,7 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   maxDeliver?: number;
   httpPort?: number;
   httpHost: string;
+  uiPort?: number;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -93,15 +99,15 @@ function addRunOptions(cmd: Command): Command {
       'address for --http-port (set it explicitly to expose beyond this machine)',
       '127.0.0.1',
     )
-    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .option(
-      '--backend <name>',
-      `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-      oneOf(BACKEND_CHOICES),
-      'auto' as BackendChoice,
+      '--ui-port <n>',
+      'serve the live web dashboard on this port (0: any free one), on --http-host',
+      portValue,
     )
-    .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-    .option('--json', 'print the outcome and leaderboard as JSON at the end')
+    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
+    .addOption(backendOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
     .option(
       '--save-models <policy>',
       `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
@@ -216,14 +222,20 @@ async function runExperiment(
   // The servers first: a port in use fails here, before any connection or thread pool is open.
   const metrics = await openMetrics(flags);
   let api: Awaited<ReturnType<typeof startApiServer>> | undefined;
+  let ui: Dashboard | undefined;
   let opened: OpenedTransport;
   try {
     api =
       flags.httpPort === undefined
         ? undefined
         : await startApiServer({ store, experiment: name, port: flags.httpPort, host: flags.httpHost });
+    ui =
+      flags.uiPort === undefined
+        ? undefined
+        : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
     opened = await openTransport(store, name, flags, metrics, claim);
   } catch (err) {
+    await ui?.close();
     await api?.close();
     await metrics?.server.close();
     throw err;
@@ -255,6 +267,8 @@ async function runExperiment(
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
+  if (ui) process.stderr.write(`hpo: dashboard at ${ui.url}#exp=${encodeURIComponent(name)}\n`);
+  else process.stderr.write(`hpo: watch it live: hpo dashboard --db ${flags.db}\n`);
   let outcome: SearchOutcome | undefined;
   try {
     outcome = await new SearchRunner({
@@ -284,6 +298,7 @@ async function runExperiment(
     stopResponder();
     await api?.close();
     await opened.releaseLease?.().catch(() => undefined);
+    await ui?.close();
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
@@ -302,6 +317,8 @@ async function runExperiment(
   if (metrics) {
     await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
   }
+  if (ui)
+    process.stderr.write(`hpo: dashboard closed; browse the results with: hpo dashboard --db ${flags.db}\n`);
   if (outcome.status === 'interrupted') {
     process.stderr.write(`hpo: resume with: hpo resume ${name} --db ${flags.db}\n`);
     return 130;
@@ -345,7 +362,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('run a search described by a sweep file on this machine')
       .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
       .option('--name <name>', 'experiment name (default: file name and time)')
-      .option('--seed <n>', 'override the file seed', seedValue)
+      .addOption(seedOption('override the file seed'))
       .option(
         '--resume-existing',
         'if the experiment (--name) already exists, resume it instead (a service that restarts, as in compose)',

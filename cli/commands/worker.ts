@@ -1,9 +1,10 @@
 /** `hpo worker` (serve trials from NATS on this machine) and `hpo workers` (list the live fleet). */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { createDataCheck, DEFAULT_DATA_SEEDS } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
+import { childLogger } from '../../shared/log/index.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -15,7 +16,10 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { oneOf, positiveInt, seedList } from '../options/option-values.js';
+import { positiveInt, seedList } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
 import {
   addMetricsOptions,
   announceMetrics,
@@ -45,14 +49,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             'trial threads (default: cores; 1 with a libtensorflow backend)',
             positiveInt,
           )
-          .option(
-            '--backend <name>',
-            `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-            oneOf(BACKEND_CHOICES),
-            'auto' as BackendChoice,
-          )
+          .addOption(backendOption())
           .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-          .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+          .addOption(dataDirOption())
           .option(
             '--data-seeds <list>',
             `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
@@ -90,18 +89,20 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         await metrics?.server.close();
         throw err;
       }
+      // Every line of this process carries the worker's name.
+      const log = childLogger({ worker: name });
       const pool = new TrialPool({
         threads: flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
         name,
+        logger: log.child({ component: 'trial-pool' }),
       });
-      const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
         accept: createDataCheck({ dataDir: flags.dataDir, seeds: flags.dataSeeds }),
-        log,
+        logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {
         new WorkerMetrics({
@@ -121,26 +122,31 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       }
       announceMetrics(metrics);
       await worker.start();
-      log(
+      const servers = displayServers(settings.servers);
+      log.info(
+        { slots: pool.slots, backend: flags.backend, servers },
         `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, ` +
-          `data seeds ${(flags.dataSeeds ?? DEFAULT_DATA_SEEDS).join(',')}, servers ${displayServers(settings.servers)}`,
+          `data seeds ${(flags.dataSeeds ?? DEFAULT_DATA_SEEDS).join(',')}, servers ${servers}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {
         const stop = () => {
           signals++;
           if (signals === 1) {
-            log('draining: no new trials; running trials finish (signal again to hand them back now)');
+            log.info('draining: no new trials; running trials finish (signal again to hand them back now)');
             worker.drain().then(resolve, resolve);
           } else {
-            log('handing running trials back to the queue');
+            log.info('handing running trials back to the queue');
             worker.close().then(resolve, resolve);
           }
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
-      log(`hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`);
+      log.info(
+        { trialsDone: worker.stats().trialsDone },
+        `hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`,
+      );
       await metrics?.server.close();
       setExitCode(0);
     },
@@ -150,7 +156,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
     program
       .command('workers')
       .description('list the live workers on the bus: slots, busy, backend, trials done')
-      .option('--json', 'print JSON')
+      .addOption(jsonOption())
       .option('--wait <ms>', 'how long to listen for answers', positiveInt, 1000),
     true,
   ).action(async (flags: NatsFlags & { json?: boolean; wait: number }) => {

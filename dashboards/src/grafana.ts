@@ -39,8 +39,43 @@ import type * as TimeSeries from '@grafana/schema/dist/esm/raw/composable/timese
 /** The dashboards' schema version (Grafana 12.x; `defaultDashboard.schemaVersion` of @grafana/schema). */
 export const SCHEMA_VERSION = 42;
 
-/** The Prometheus data source, by uid: deploy/grafana/provisioning/datasources/prometheus.yml gives it this uid. */
-export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: 'hpo-prometheus' };
+/**
+ * Every panel's data source: the dashboard's `datasource` variable (any Prometheus of the Grafana it is
+ * imported into; the import dialog asks for it through `__inputs`, and a provisioned copy uses the default
+ * Prometheus, deploy/grafana/provisioning/datasources/prometheus.yml).
+ */
+export const PROMETHEUS: DataSourceRef = { type: 'prometheus', uid: '${datasource}' };
+
+/** The import input Grafana asks for when the JSON is imported (Dashboards > New > Import). */
+export const DATASOURCE_INPUT = 'DS_PROMETHEUS';
+
+/** The data source picker: Prometheus data sources, the imported input's choice by default. */
+export function datasourceVariable(): VariableModel {
+  return {
+    type: 'datasource',
+    name: 'datasource',
+    label: 'Data source',
+    query: 'prometheus',
+    current: { text: `\${${DATASOURCE_INPUT}}`, value: `\${${DATASOURCE_INPUT}}`, selected: true },
+    options: [],
+    multi: false,
+    includeAll: false,
+    refresh: VariableRefresh.onDashboardLoad,
+  };
+}
+
+/** A dashboard as exported for import: its `__inputs` name the data source to pick. */
+export type ImportableDashboard = Dashboard & {
+  __inputs: Array<{
+    name: string;
+    label: string;
+    description: string;
+    type: 'datasource';
+    pluginId: string;
+    pluginName: string;
+  }>;
+  __requires: Array<{ type: string; id: string; name: string; version: string }>;
+};
 
 /**
  * A Prometheus panel query. @grafana/schema has the common `DataQuery` but not the Prometheus plugin's
@@ -313,8 +348,22 @@ export interface DashboardOptions {
   linkTag: string;
 }
 
-export function dashboard(o: DashboardOptions): Dashboard {
+export function dashboard(o: DashboardOptions): ImportableDashboard {
   return {
+    __inputs: [
+      {
+        name: DATASOURCE_INPUT,
+        label: 'Prometheus',
+        description: 'The Prometheus that scrapes hpo (docs/METRICS.md)',
+        type: 'datasource',
+        pluginId: 'prometheus',
+        pluginName: 'Prometheus',
+      },
+    ],
+    __requires: [
+      { type: 'grafana', id: 'grafana', name: 'Grafana', version: '12.0.0' },
+      { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+    ],
     uid: o.uid,
     title: o.title,
     description: o.description,
@@ -340,7 +389,7 @@ export function dashboard(o: DashboardOptions): Dashboard {
         tooltip: '',
       },
     ],
-    templating: { list: o.variables },
+    templating: { list: [datasourceVariable(), ...o.variables] },
     annotations: { list: [] },
     // Panel ids in layout order.
     panels: o.panels.map((p, i) => toPanel(p, i + 1)),

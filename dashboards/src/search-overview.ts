@@ -2,11 +2,11 @@
  * "hpo / Search overview": one experiment (picked from `hpo_trials`): trials by state, best so far, a
  * leaderboard, per-trial validation curves, trial durations. Metric names: docs/METRICS.md.
  */
-import type { Dashboard } from '@grafana/schema';
 import {
   bargauge,
   customVariable,
   dashboard,
+  type ImportableDashboard,
   prom,
   promTable,
   queryVariable,
@@ -18,17 +18,25 @@ import {
 const EXP = 'experiment="$experiment"';
 
 /**
- * The leaderboard: the best `$top` trials by the objective (`$order` = topk when higher is better, bottomk
- * when lower is), joined with each trial's parameters from `hpo_trial_info`. The right side keeps one
- * info series per trial (topk by trial, 1) so a trial whose state label just changed cannot make the
- * join ambiguous.
+ * +1 for an experiment whose goal is maximize, -1 for minimize, from `hpo_experiment_info{goal}`: the
+ * leaderboard multiplies by it, takes the top `$top` (the best whatever the goal), and multiplies back.
+ */
+export const GOAL_SIGN =
+  `(max by (experiment) (hpo_experiment_info{${EXP}, goal="maximize"})` +
+  ` or -max by (experiment) (hpo_experiment_info{${EXP}, goal="minimize"}))`;
+
+/**
+ * The leaderboard: the best `$top` trials by the objective in the direction of the experiment's goal,
+ * joined with each trial's parameters from `hpo_trial_info`. The right side keeps one info series per
+ * trial (topk by trial, 1) so a trial whose state label just changed cannot make the join ambiguous.
  */
 export const LEADERBOARD_EXPR =
-  `$order($top, hpo_trial_value{${EXP}})` +
+  `(topk($top, hpo_trial_value{${EXP}} * on (experiment) group_left () ${GOAL_SIGN})` +
+  ` * on (experiment) group_left () ${GOAL_SIGN})` +
   ` * on (experiment, trial_id) group_left (state, arch, optimizer, learning_rate, batch_size, params)` +
   ` topk by (experiment, trial_id) (1, hpo_trial_info{${EXP}})`;
 
-export function searchOverview(): Dashboard {
+export function searchOverview(): ImportableDashboard {
   return dashboard({
     uid: 'hpo-search-overview',
     title: 'hpo / Search overview',
@@ -40,10 +48,6 @@ export function searchOverview(): Dashboard {
       queryVariable('val_metric', 'Validation metric', `label_values(hpo_trial_metric{${EXP}}, metric)`, {
         regex: '/^val_/',
       }),
-      customVariable('order', 'Best is', [
-        ['highest (maximize)', 'topk'],
-        ['lowest (minimize)', 'bottomk'],
-      ]),
       customVariable('top', 'Leaderboard size', [
         ['10', '10'],
         ['20', '20'],
@@ -94,7 +98,8 @@ export function searchOverview(): Dashboard {
       table({
         title: 'Leaderboard',
         description:
-          'The best trials by the objective (choose "Best is" to match the search goal), with their parameters. ' +
+          "The best trials by the objective in the direction of the search's goal (hpo_experiment_info), with " +
+          'their parameters; sorted by the objective, highest first (click the header to flip for a minimized metric). ' +
           "Finished trials beyond the exporter's --metrics-top are not exported; `hpo leaderboard` has them all.",
         gridPos: { x: 0, y: 12, w: 24, h: 10 },
         decimals: 4,
@@ -129,17 +134,16 @@ export function searchOverview(): Dashboard {
       timeseries({
         title: 'Trial duration by architecture',
         description:
-          'Median and 90th percentile wall time of trials that finished in the window (all experiments of the ' +
-          'scraped processes: the histogram has no experiment label).',
+          'Median and 90th percentile wall time of trials of the experiment that finished in the window.',
         gridPos: { x: 0, y: 31, w: 12, h: 8 },
         unit: 's',
         targets: [
           prom(
-            'histogram_quantile(0.5, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket[$__rate_interval])))',
+            `histogram_quantile(0.5, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket{${EXP}}[$__rate_interval])))`,
             'p50 {{arch}}',
           ),
           prom(
-            'histogram_quantile(0.9, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket[$__rate_interval])))',
+            `histogram_quantile(0.9, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket{${EXP}}[$__rate_interval])))`,
             'p90 {{arch}}',
           ),
         ],
@@ -150,7 +154,7 @@ export function searchOverview(): Dashboard {
         unit: 's',
         targets: [
           prom(
-            'sum by (arch, state) (hpo_trial_duration_seconds_sum) / sum by (arch, state) (hpo_trial_duration_seconds_count)',
+            `sum by (arch, state) (hpo_trial_duration_seconds_sum{${EXP}}) / sum by (arch, state) (hpo_trial_duration_seconds_count{${EXP}})`,
             '{{arch}} {{state}}',
           ),
         ],
@@ -158,18 +162,20 @@ export function searchOverview(): Dashboard {
       timeseries({
         title: 'Trials ended per minute',
         gridPos: { x: 0, y: 39, w: 12, h: 7 },
+        unit: 'suffix: trials/min',
         targets: [
           prom(`sum by (state) (rate(hpo_trials_ended_total{${EXP}}[$__rate_interval])) * 60`, '{{state}}'),
         ],
       }),
       timeseries({
         title: 'Dispatch latency',
-        description: 'From handing a trial to the transport until a worker slot accepts it.',
+        description:
+          'From handing a trial of the experiment to the transport until a worker slot accepts it.',
         gridPos: { x: 12, y: 39, w: 12, h: 7 },
         unit: 's',
         targets: [
           prom(
-            'histogram_quantile(0.9, sum by (le, transport) (rate(hpo_dispatch_latency_seconds_bucket[$__rate_interval])))',
+            `histogram_quantile(0.9, sum by (le, transport) (rate(hpo_dispatch_latency_seconds_bucket{${EXP}}[$__rate_interval])))`,
             'p90 {{transport}}',
           ),
         ],

@@ -4,8 +4,7 @@
  * docs/METRICS.md. Process metrics (`process_*`, `nodejs_*`) carry no worker label, so they are joined
  * to the worker name through the scrape target (`instance`) that exports `hpo_worker_slots`.
  */
-import type { Dashboard } from '@grafana/schema';
-import { dashboard, prom, queryVariable, stat, timeseries } from './grafana.js';
+import { dashboard, type ImportableDashboard, prom, queryVariable, stat, timeseries } from './grafana.js';
 
 const W = 'worker=~"$worker"';
 
@@ -14,7 +13,7 @@ export function byWorker(processMetric: string): string {
   return `${processMetric} * on (instance) group_left (worker) max by (instance, worker) (hpo_worker_slots{${W}})`;
 }
 
-export function workers(): Dashboard {
+export function workers(): ImportableDashboard {
   return dashboard({
     uid: 'hpo-workers',
     title: 'hpo / Workers',
@@ -54,6 +53,7 @@ export function workers(): Dashboard {
         title: 'Images/s',
         gridPos: { x: 14, y: 0, w: 5, h: 4 },
         decimals: 0,
+        unit: 'suffix: img/s',
         targets: [prom(`sum(rate(hpo_worker_train_images_total{${W}}[$__rate_interval]))`, 'images/s')],
       }),
       stat({
@@ -72,6 +72,7 @@ export function workers(): Dashboard {
       timeseries({
         title: 'Training images/s per worker',
         gridPos: { x: 12, y: 4, w: 12, h: 8 },
+        unit: 'suffix: img/s',
         targets: [
           prom(
             `sum by (worker, backend) (rate(hpo_worker_train_images_total{${W}}[$__rate_interval]))`,
@@ -82,6 +83,7 @@ export function workers(): Dashboard {
       timeseries({
         title: 'Images/s by architecture',
         gridPos: { x: 0, y: 12, w: 12, h: 8 },
+        unit: 'suffix: img/s',
         targets: [
           prom(
             `sum by (arch, backend) (rate(hpo_worker_train_images_total{${W}}[$__rate_interval]))`,
@@ -130,6 +132,7 @@ export function workers(): Dashboard {
       timeseries({
         title: 'Trials ended per worker',
         gridPos: { x: 0, y: 28, w: 8, h: 8 },
+        unit: 'suffix: trials',
         stack: true,
         targets: [
           prom(
@@ -144,6 +147,7 @@ export function workers(): Dashboard {
           'Trials a worker received again (JetStream redelivery after a lost worker or an expired ack wait), ' +
           'and trials the orchestrator re-ran with a new attempt.',
         gridPos: { x: 8, y: 28, w: 8, h: 8 },
+        unit: 'suffix: trials',
         targets: [
           prom(
             `sum by (worker) (increase(hpo_worker_redeliveries_total{${W}}[$__rate_interval]))`,
@@ -161,6 +165,7 @@ export function workers(): Dashboard {
           'Worker errors by kind (trial failed, bus publish/ack failed, data set refused), and bus messages ' +
           'rejected by validation.',
         gridPos: { x: 16, y: 28, w: 8, h: 8 },
+        unit: 'short',
         targets: [
           prom(
             `sum by (worker, kind) (increase(hpo_worker_errors_total{${W}}[$__rate_interval]))`,

@@ -4,6 +4,7 @@
  */
 import type { EpochEvent, ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
 import type { TrialRecord } from '../store/types.js';
+import { type Logger, rootLogger } from '../../shared/log/index.js';
 
 export interface SearchObserver {
   /** The run begins (after interrupted trials were put back to pending). */
@@ -21,17 +22,16 @@ export interface SearchObserver {
   onEnd?(experiment: string, status: 'completed' | 'interrupted'): void;
 }
 
-/** Calls an observer hook, swallowing (and reporting once per call site) what it throws. */
+/** Calls an observer hook, swallowing (and logging as a warning) what it throws. */
 export function notifyObserver(
   observer: SearchObserver | undefined,
   call: (o: SearchObserver) => void,
+  logger: Logger = rootLogger(),
 ): void {
   if (!observer) return;
   try {
     call(observer);
   } catch (err) {
-    process.stderr.write(
-      `hpo: search observer failed: ${err instanceof Error ? err.message : String(err)}\n`,
-    );
+    logger.warn({ err }, `search observer failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 }

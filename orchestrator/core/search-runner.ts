@@ -6,6 +6,7 @@
  */
 import { mixSeed } from '../../shared/prng.js';
 import { HpoError } from '../../shared/errors.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 import {
   type Decision,
   type EpochEvent,
@@ -52,6 +53,8 @@ export interface SearchRunnerOptions {
    *   delivers the event again later, so recording resumes when space returns.
    */
   onStoreFailure?: 'interrupt' | 'retry';
+  /** Where the runner logs (default: the process's logger); its lines carry the experiment. */
+  logger?: Logger;
 }
 
 /** The store could not record what the search produced; the experiment was left interrupted (if it could be). */
@@ -98,11 +101,15 @@ export class SearchRunner {
   /** The first store failure under `onStoreFailure: 'interrupt'`: stops the run. */
   private storeFailure: { error: unknown } | undefined;
   private readonly stopped = new AbortController();
+  private readonly log: Logger;
 
   constructor(private readonly options: SearchRunnerOptions) {
     const exp = options.store.getExperiment(options.experiment);
     if (!exp) throw new HpoError(`experiment '${options.experiment}' does not exist`);
     this.space = exp.space;
+    this.log = (options.logger ?? childLogger({ component: 'search-runner' })).child({
+      experiment: options.experiment,
+    });
   }
 
   async run(): Promise<SearchOutcome> {
@@ -124,6 +131,15 @@ export class SearchRunner {
       stop.addEventListener('abort', () => resolve(), { once: true });
     });
     this.report({ kind: 'started' });
+    this.log.debug(
+      {
+        method: this.space.method,
+        task: this.space.task,
+        transport: transport.name,
+        rerun: this.pending.length,
+      },
+      'run started',
+    );
 
     let exhausted = false;
     while (!stop.aborted) {
@@ -144,6 +160,7 @@ export class SearchRunner {
       await transport.cancel(experiment);
       store.requeueRunning(experiment);
       store.setExperimentStatus(experiment, 'interrupted');
+      this.log.info({ running: this.inFlight.size }, 'run interrupted: running trials cancelled, resumable');
       this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
       return {
         experiment,
@@ -152,6 +169,7 @@ export class SearchRunner {
       };
     }
     store.setExperimentStatus(experiment, 'completed');
+    this.log.debug({ ...this.counts }, 'run completed');
     this.notify((o) => o.onEnd?.(experiment, 'completed'));
     return {
       experiment,
@@ -241,6 +259,7 @@ export class SearchRunner {
       index: trial.index,
     });
     this.notify((o) => o.onDispatch?.(spec, transport.name));
+    this.log.debug({ trial: trial.trial_id, attempt, params: trial.params }, 'trial dispatched');
     await transport.submit(spec);
     this.report({ kind: 'started', trial_id: trial.trial_id });
   }
@@ -275,10 +294,22 @@ export class SearchRunner {
     this.inFlight.delete(r.trial_id);
     if (applied) this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
+    this.logResult(r, record);
     if (record) this.noteFinished(record);
     this.notify((o) => o.onResult?.(r, record));
     this.report({ kind: 'result', trial_id: r.trial_id, text: r.state === 'failed' ? r.error : undefined });
     this.wake();
+  }
+
+  private logResult(r: ResultEvent, record: TrialRecord | undefined): void {
+    const log = this.log.child({ trial: r.trial_id, attempt: r.attempt, worker: r.worker });
+    if (!record) {
+      log.debug({ state: r.state }, 'duplicate result ignored: the trial already ended');
+    } else if (r.state === 'failed') {
+      log.warn({ state: r.state, epochs: r.epochs, error: r.error }, 'trial failed');
+    } else {
+      log.debug({ state: r.state, epochs: r.epochs, value: record.value }, `trial ${r.state}`);
+    }
   }
 
   /** Counts a trial in a final state, keeps the best, and tells the scheduler (rebuilt on resume). */
@@ -317,7 +348,7 @@ export class SearchRunner {
   }
 
   private notify(call: (o: SearchObserver) => void): void {
-    notifyObserver(this.options.observer, call);
+    notifyObserver(this.options.observer, call, this.log);
   }
 
   private report(event: SearchProgress['event']): void {

@@ -58,12 +58,21 @@ interface TrialSeries {
   rank: number | null;
 }
 
+/** The labels of an experiment's hpo_experiment_info series. */
+function infoLabels(e: ExperimentState) {
+  return { experiment: e.name, metric: e.metric, goal: e.goal, task: e.task, method: e.method };
+}
+
 interface ExperimentState {
   name: string;
   metric: string;
   goal: Goal;
   task: string;
+  method: string;
   paramOrder: string[];
+  /** Label sets of the experiment's histogram series, removed with it. */
+  durationLabels: Map<string, { arch: string; backend: string; state: string }>;
+  transports: Set<string>;
   running: Map<string, TrialSeries>;
   /** Finished trials that still have series (at most `top`). */
   finished: Map<string, TrialSeries>;
@@ -86,8 +95,10 @@ export class OrchestratorMetrics implements SearchObserver {
   private readonly trialMetric: Gauge<'experiment' | 'trial_id' | 'metric'>;
   private readonly trialEpoch: Gauge<'experiment' | 'trial_id'>;
   private readonly trialInfo: Gauge<keyof InfoLabels>;
-  private readonly duration: Histogram<'arch' | 'backend' | 'state'>;
-  private readonly dispatch: Histogram<'transport'>;
+  private readonly duration: Histogram<'experiment' | 'arch' | 'backend' | 'state'>;
+  private readonly dispatch: Histogram<'experiment' | 'transport'>;
+  private readonly info: Gauge<'experiment' | 'metric' | 'goal' | 'task' | 'method'>;
+  private readonly transports: readonly string[];
   private readonly retries: Counter<'experiment'>;
   private readonly duplicates: Counter<'experiment'>;
   private readonly trials: Gauge<'experiment' | 'state'>;
@@ -173,18 +184,24 @@ export class OrchestratorMetrics implements SearchObserver {
     this.duration = new Histogram({
       name: 'hpo_trial_duration_seconds',
       help: 'Wall time of each finished trial (arch = params.arch, else the task name; backend none without tfjs).',
-      labelNames: ['arch', 'backend', 'state'],
+      labelNames: ['experiment', 'arch', 'backend', 'state'],
       buckets: TRIAL_BUCKETS,
       registers,
     });
     this.dispatch = new Histogram({
       name: 'hpo_dispatch_latency_seconds',
       help: "From handing a trial to the transport until a worker slot started it (the worker's start time).",
-      labelNames: ['transport'],
+      labelNames: ['experiment', 'transport'],
       buckets: DISPATCH_BUCKETS,
       registers,
     });
-    for (const transport of options.transports ?? []) this.dispatch.zero({ transport });
+    this.transports = options.transports ?? [];
+    this.info = new Gauge({
+      name: 'hpo_experiment_info',
+      help: "Always 1: the experiment's objective (metric), its goal (maximize or minimize), task and method.",
+      labelNames: ['experiment', 'metric', 'goal', 'task', 'method'],
+      registers,
+    });
     this.retries = new Counter({
       name: 'hpo_trial_retries_total',
       help: 'Re-runs: trials dispatched with attempt > 1.',
@@ -211,6 +228,9 @@ export class OrchestratorMetrics implements SearchObserver {
       metric: space.metric.name,
       goal: space.metric.goal,
       task: space.task,
+      method: space.method,
+      durationLabels: new Map(),
+      transports: new Set(this.transports),
       paramOrder: Object.keys(space.parameters),
       running: new Map(),
       finished: new Map(),
@@ -218,6 +238,8 @@ export class OrchestratorMetrics implements SearchObserver {
       best: null,
     };
     this.experiments.set(experiment, e);
+    this.info.set(infoLabels(e), 1);
+    for (const transport of this.transports) this.dispatch.zero({ experiment, transport });
     for (const state of FINAL_STATES) this.ended.inc({ experiment, state }, 0);
     this.retries.inc({ experiment }, 0);
     this.duplicates.inc({ experiment }, 0);
@@ -266,19 +288,22 @@ export class OrchestratorMetrics implements SearchObserver {
     this.ended.inc({ experiment: e.name, state: record.state });
     const seconds = (event.ended_at - event.started_at) / 1000;
     if (Number.isFinite(seconds) && seconds >= 0) {
-      this.duration.observe(
-        {
-          arch: archLabel({ params: record.params, task: e.task }),
-          backend: backendLabel(event.backend),
-          state: record.state,
-        },
-        seconds,
-      );
+      const labels = {
+        arch: archLabel({ params: record.params, task: e.task }),
+        backend: backendLabel(event.backend),
+        state: record.state,
+      };
+      e.durationLabels.set(JSON.stringify(labels), labels);
+      this.duration.observe({ experiment: e.name, ...labels }, seconds);
     }
     const sent = e.dispatched.get(event.trial_id);
     if (sent && sent.attempt === event.attempt && Number.isFinite(event.started_at)) {
       // Across machines this includes the clocks' offset: never below zero.
-      this.dispatch.observe({ transport: sent.transport }, Math.max(0, event.started_at - sent.at) / 1000);
+      e.transports.add(sent.transport);
+      this.dispatch.observe(
+        { experiment: e.name, transport: sent.transport },
+        Math.max(0, event.started_at - sent.at) / 1000,
+      );
     }
     e.dispatched.delete(event.trial_id);
     this.finish(e, record);
@@ -407,6 +432,9 @@ export class OrchestratorMetrics implements SearchObserver {
     for (const state of FINAL_STATES) this.ended.remove({ experiment, state });
     this.runningGauge.remove({ experiment });
     this.best.remove({ experiment, metric: e.metric });
+    this.info.remove(infoLabels(e));
+    for (const labels of e.durationLabels.values()) this.duration.remove({ experiment, ...labels });
+    for (const transport of e.transports) this.dispatch.remove({ experiment, transport });
     this.retries.remove({ experiment });
     this.duplicates.remove({ experiment });
     if (this.experiments.get(experiment) === e) this.experiments.delete(experiment);

@@ -1,6 +1,8 @@
 /**
- * Learning curves: one small panel per trial, loss (train and validation) or accuracy (train top and
- * bottom, validation mean) per epoch.
+ * Learning curves: one small panel per trial, loss or accuracy per epoch. The series come from the
+ * metrics the task reported: the MNIST task's train/validation loss and per-digit accuracies by their
+ * names, any other task's `*loss*` metrics, and its objective and `*acc*` metrics. A trial with no value
+ * of the plot's series gets no panel, and a plot with no value at all is not drawn (`null`).
  */
 import type { ChartSpec } from './render.js';
 
@@ -12,7 +14,8 @@ export interface CurveTrial {
 
 export type CurveKind = 'loss' | 'accuracy';
 
-const SERIES: Record<CurveKind, [metric: string, name: string][]> = {
+/** Known metric names and their legend names (the MNIST task's). */
+const KNOWN: Record<CurveKind, [metric: string, name: string][]> = {
   loss: [
     ['train_loss', 'train'],
     ['val_loss', 'validation'],
@@ -25,22 +28,51 @@ const SERIES: Record<CurveKind, [metric: string, name: string][]> = {
   ],
 };
 
-export function learningCurveSpec(trials: readonly CurveTrial[], kind: CurveKind, columns = 4): ChartSpec {
+/** The series of a plot: [metric, legend name], known names first, from what the trials reported. */
+export function curveSeries(
+  trials: readonly CurveTrial[],
+  kind: CurveKind,
+  objective?: string,
+): [metric: string, name: string][] {
+  const reported = new Set<string>();
+  for (const t of trials) for (const e of t.epochs) for (const k of Object.keys(e.metrics)) reported.add(k);
+  const known = KNOWN[kind].filter(([m]) => reported.has(m));
+  if (kind === 'accuracy' && known.length > 0) return known;
+  const isLoss = (m: string) => /loss/i.test(m);
+  const others = [...reported]
+    .filter((m) => !KNOWN[kind].some(([k]) => k === m))
+    .filter((m) => (kind === 'loss' ? isLoss(m) : !isLoss(m) && (m === objective || /acc/i.test(m))))
+    .sort();
+  return [...known, ...others.map((m): [string, string] => [m, m])];
+}
+
+export function learningCurveSpec(
+  trials: readonly CurveTrial[],
+  kind: CurveKind,
+  columns = 4,
+  objective?: string,
+): ChartSpec | null {
+  const series = curveSeries(trials, kind, objective);
   const values: { trial: string; epoch: number; series: string; y: number }[] = [];
+  const shown: string[] = [];
   for (const t of trials) {
+    const before = values.length;
     for (const e of t.epochs) {
-      for (const [metric, series] of SERIES[kind]) {
+      for (const [metric, name] of series) {
         const y = e.metrics[metric];
         if (typeof y === 'number' && Number.isFinite(y))
-          values.push({ trial: t.label, epoch: e.epoch, series, y });
+          values.push({ trial: t.label, epoch: e.epoch, series: name, y });
       }
     }
+    if (values.length > before) shown.push(t.label);
   }
+  if (values.length === 0) return null;
+  const unit = values.every((v) => v.y >= 0 && v.y <= 1);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values },
-    facet: { field: 'trial', type: 'nominal', title: null, sort: trials.map((t) => t.label) },
-    columns,
+    facet: { field: 'trial', type: 'nominal', title: null, sort: shown },
+    columns: Math.min(columns, shown.length),
     spec: {
       width: 170,
       height: 110,
@@ -51,9 +83,9 @@ export function learningCurveSpec(trials: readonly CurveTrial[], kind: CurveKind
           field: 'y',
           type: 'quantitative',
           title: kind === 'loss' ? 'loss' : 'accuracy',
-          ...(kind === 'accuracy' ? { scale: { domain: [0, 1] } } : {}),
+          ...(kind === 'accuracy' && unit ? { scale: { domain: [0, 1] } } : { scale: { zero: false } }),
         },
-        color: { field: 'series', type: 'nominal', title: null, sort: SERIES[kind].map(([, s]) => s) },
+        color: { field: 'series', type: 'nominal', title: null, sort: series.map(([, s]) => s) },
       },
     },
     resolve: { scale: { y: kind === 'loss' ? 'independent' : 'shared' } },

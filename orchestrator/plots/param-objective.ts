@@ -4,11 +4,17 @@ import type { ChartSpec } from './render.js';
 export interface ParamPoint {
   value: string | number | boolean;
   objective: number;
-  /** Colour group, e.g. the architecture. */
+  /** Colour group, e.g. the architecture (no colour legend when no point has one). */
   group?: string;
 }
 
-export function paramObjectiveSpec(param: string, metric: string, points: readonly ParamPoint[]): ChartSpec {
+export function paramObjectiveSpec(
+  param: string,
+  metric: string,
+  points: readonly ParamPoint[],
+  groupTitle = 'arch',
+): ChartSpec {
+  const grouped = points.some((p) => p.group !== undefined && p.group !== '');
   const numeric = points.every((p) => typeof p.value === 'number');
   const distinct = new Set(points.map((p) => p.value)).size;
   const nums = points.map((p) => p.value).filter((v): v is number => typeof v === 'number');
@@ -32,10 +38,10 @@ export function paramObjectiveSpec(param: string, metric: string, points: readon
     mark: { type: 'point', filled: true, size: 50, opacity: 0.8 },
     encoding: {
       x,
-      ...(numeric && distinct > 2 ? {} : { xOffset: { field: 'group', type: 'nominal' } }),
+      ...((numeric && distinct > 2) || !grouped ? {} : { xOffset: { field: 'group', type: 'nominal' } }),
       y: { field: 'objective', type: 'quantitative', title: metric, scale: { zero: false } },
-      color: { field: 'group', type: 'nominal', title: 'arch' },
-      tooltip: [{ field: 'value' }, { field: 'objective' }, { field: 'group' }],
+      ...(grouped ? { color: { field: 'group', type: 'nominal', title: groupTitle } } : {}),
+      tooltip: [{ field: 'value' }, { field: 'objective' }, ...(grouped ? [{ field: 'group' }] : [])],
     },
   } as ChartSpec;
 }

@@ -3,6 +3,7 @@
  * (the report's SGD and Adam runs are two experiments: a sweep file cannot tie the rate to the optimizer).
  */
 import { UsageError } from '../../shared/errors.js';
+import { shortNumber } from '../../shared/number-format.js';
 import type { Goal, SearchSpace } from '../search-space/types.js';
 import type {
   EpochRecord,
@@ -90,14 +91,15 @@ export function collectReport(store: Store, names: readonly string[], now: numbe
   };
 }
 
-/** "t0004 cnn sgd lr=0.01 b32" (with the experiment when the report spans several). */
+/** "t0004 cnn sgd lr=4.1153e-4 b32": numbers shortened for reading (with the experiment when the report spans several). */
 export function trialLabel(t: TrialRecord, searched: readonly string[], multi: boolean): string {
   const parts = searched.map((p) => {
     const v = t.params[p];
-    if (p === 'arch' || p === 'optimizer') return String(v);
-    if (p === 'batch_size') return `b${String(v)}`;
-    if (p === 'learning_rate') return `lr=${String(v)}`;
-    return `${p}=${typeof v === 'number' ? Number(v.toPrecision(3)) : String(v)}`;
+    const text = typeof v === 'number' ? shortNumber(v) : String(v);
+    if (p === 'arch' || p === 'optimizer') return text;
+    if (p === 'batch_size') return `b${text}`;
+    if (p === 'learning_rate') return `lr=${text}`;
+    return `${p}=${text}`;
   });
   return [multi ? `${t.experiment}/${t.trial_id}` : t.trial_id, ...parts].join(' ');
 }

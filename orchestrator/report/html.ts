@@ -1,6 +1,7 @@
 /**
  * The report as one self-contained HTML file: the Markdown rendered by `marked`, with every plot's SVG
- * inlined in place of its image link (no external files, scripts or fonts).
+ * inlined in place of its image link (no external files, scripts or fonts). Raw HTML and links in the
+ * Markdown are escaped: nothing from a sweep file or the bus becomes markup.
  */
 import { Marked } from 'marked';
 
@@ -28,8 +29,18 @@ export function renderHtml(markdown: string, title: string, svgs: ReadonlyMap<st
   const marked = new Marked({
     gfm: true,
     renderer: {
+      // Raw HTML in the Markdown can only come from text that is not ours (a sweep's description, a
+      // string parameter, a worker name or error from the bus): shown as text, never as markup.
+      html({ text }) {
+        return escapeHtml(text);
+      },
+      // The report writes no links; one made by such text (e.g. `[x](javascript:…)`) stays text.
+      link({ text }) {
+        return escapeHtml(text);
+      },
       image({ href, text }) {
         const svg = svgs.get(href);
+        if (svg === undefined && !href.startsWith('plots/')) return escapeHtml(text); // not one of ours
         if (svg === undefined) throw new Error(`report HTML: no SVG for image ${href}`);
         return `<figure>${svg}<figcaption>${escapeHtml(text)}</figcaption></figure>`;
       },

@@ -1,4 +1,5 @@
 /** The report as Markdown: leaderboard, the seed report's table, plots (as image links), hardware and data. */
+import { displayNumber } from '../../shared/number-format.js';
 import { hpoVersion } from '../core/run-info.js';
 import type { ReportData } from './collect.js';
 import type { Reference } from './reference.js';
@@ -26,11 +27,11 @@ export function markdownTable(head: readonly string[], rows: readonly (readonly 
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const num = (x: number | null | undefined, digits = 4) =>
-  x === null || x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+/** Numbers round for display only, to 6 significant digits (report.md and report.html are for reading). */
+const num = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '-' : displayNumber(x);
 
-const showParam = (v: unknown) =>
-  typeof v === 'number' ? String(Number(v.toPrecision(4))) : String(v ?? '');
+const showParam = (v: unknown) => (typeof v === 'number' ? displayNumber(v) : String(v ?? ''));
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 
@@ -64,6 +65,15 @@ function experimentsSection(data: ReportData): string {
 
 function leaderboardSection(data: ReportData): string {
   const multi = data.experiments.length > 1;
+  // Columns of metrics only some tasks report (the MNIST task's per-digit accuracies) appear only when
+  // a trial has them.
+  const has = (...keys: string[]) =>
+    data.leaderboard.some((t) => keys.every((k) => typeof t.metrics?.[k] === 'number'));
+  const train = has('train_acc_top', 'train_acc_bottom');
+  const test = has('test_acc_top', 'test_acc_bottom');
+  const testAcc = has('test_acc');
+  const backend = data.leaderboard.some((t) => t.backend);
+  const seconds = has('seconds');
   const head = [
     'rank',
     ...(multi ? ['experiment'] : []),
@@ -71,11 +81,11 @@ function leaderboardSection(data: ReportData): string {
     data.metric.name,
     ...data.searched,
     'epochs',
-    'train (top, bottom)',
-    'test (top, bottom)',
-    'test_acc',
-    'backend',
-    'seconds',
+    ...(train ? ['train (top, bottom)'] : []),
+    ...(test ? ['test (top, bottom)'] : []),
+    ...(testAcc ? ['test_acc'] : []),
+    ...(backend ? ['backend'] : []),
+    ...(seconds ? ['seconds'] : []),
   ];
   const rows = data.leaderboard.map((t, i) => [
     i + 1,
@@ -84,11 +94,11 @@ function leaderboardSection(data: ReportData): string {
     num(t.value),
     ...data.searched.map((p) => showParam(t.params[p])),
     t.epochs,
-    formatPair(pairOf(t.metrics, 'train_acc_top', 'train_acc_bottom')),
-    formatPair(pairOf(t.metrics, 'test_acc_top', 'test_acc_bottom')),
-    num(t.metrics?.test_acc),
-    t.backend ?? '-',
-    num(t.metrics?.seconds, 0),
+    ...(train ? [formatPair(pairOf(t.metrics, 'train_acc_top', 'train_acc_bottom'))] : []),
+    ...(test ? [formatPair(pairOf(t.metrics, 'test_acc_top', 'test_acc_bottom'))] : []),
+    ...(testAcc ? [num(t.metrics?.test_acc)] : []),
+    ...(backend ? [t.backend ?? '-'] : []),
+    ...(seconds ? [typeof t.metrics?.seconds === 'number' ? t.metrics.seconds.toFixed(0) : '-'] : []),
   ]);
   return markdownTable(head, rows);
 }
@@ -205,9 +215,10 @@ function modelsSection(data: ReportData): string {
   return markdownTable(['experiment', 'trial', 'path', 'worker', 'saved'], rows);
 }
 
+/** `table` is the seed report's table (MNIST task), or null for other tasks: then no such section. */
 export function renderMarkdown(
   data: ReportData,
-  table: readonly TableRow[],
+  table: readonly TableRow[] | null,
   reference: Reference,
   plots: ReportPlots,
 ): string {
@@ -220,15 +231,23 @@ export function renderMarkdown(
       'record and never used to rank, select or stop anything.',
     '## Experiments',
     experimentsSection(data),
-    `## Leaderboard\n\nRanked by ${data.metric.name} on validation. Train accuracy is the last epoch's running ` +
-      'accuracy over the training pairs; test accuracy is on the whole test split.',
+    `## Leaderboard\n\nRanked by ${data.metric.name} on validation; numbers rounded for reading ` +
+      '(`hpo leaderboard --format csv` or `json` gives every digit).' +
+      (data.task === 'multi-digit-mnist'
+        ? " Train accuracy is the last epoch's running accuracy over the training pairs; test accuracy is on the whole test split."
+        : ''),
     leaderboardSection(data),
-    "## The report's table\n\nOne row per architecture, optimizer, learning rate and batch size (the trial " +
-      `with the best ${data.metric.name} when several share it), accuracy as (top %, bottom %), beside the ` +
-      "seed report's numbers where its configuration matches.",
-    tableSection(table, reference, data.experiments.length > 1),
-    '## Learning curves\n\nPer trial, per epoch.',
-    plots.curves.map(img).join('\n\n'),
+    ...(table
+      ? [
+          "## The report's table\n\nOne row per architecture, optimizer, learning rate and batch size (the trial " +
+            `with the best ${data.metric.name} when several share it), accuracy as (top %, bottom %), beside the ` +
+            "seed report's numbers where its configuration matches.",
+          tableSection(table, reference, data.experiments.length > 1),
+        ]
+      : []),
+    ...(plots.curves.length > 0
+      ? ['## Learning curves\n\nPer trial, per epoch.', plots.curves.map(img).join('\n\n')]
+      : []),
     `## Parameters against ${data.metric.name}\n\nOne point per finished trial, for each searched parameter.`,
     plots.params.length > 0 ? plots.params.map(img).join('\n\n') : 'No parameter took more than one value.',
     '## Hardware, backend and data',

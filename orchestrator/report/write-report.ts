@@ -9,6 +9,9 @@ import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
 import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
 import { buildReportTable } from './seed-table.js';
 
+/** The task the seed report's table is about. */
+export const MNIST_TASK = 'multi-digit-mnist';
+
 export interface WriteReportOptions {
   reference?: Reference;
   now?: number;
@@ -25,32 +28,47 @@ function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_-]+/g, '-');
 }
 
+/** Learning-curve panels beyond this many trials are left out (the best finished trials are kept first). */
+export const MAX_CURVE_PANELS = 60;
+
 async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs: Map<string, string> }> {
   const svgs = new Map<string, string>();
   const multi = data.experiments.length > 1;
-  const withEpochs = data.trials.filter((t) => t.epochList.length > 0);
-  const curveTrials = withEpochs.map((t) => ({
+  const ranked = new Set(data.leaderboard);
+  const withEpochs = [...data.leaderboard, ...data.trials.filter((t) => !ranked.has(t))].filter(
+    (t) => t.epochList.length > 0,
+  );
+  const curveTrials = withEpochs.slice(0, MAX_CURVE_PANELS).map((t) => ({
     label: trialLabel(t, data.searched, multi),
     epochs: t.epochList,
   }));
+  const cut =
+    withEpochs.length > MAX_CURVE_PANELS
+      ? ` (the ${MAX_CURVE_PANELS} best of ${withEpochs.length} trials)`
+      : '';
   const curves: PlotRef[] = [];
-  if (curveTrials.length > 0) {
-    for (const kind of ['loss', 'accuracy'] as const) {
-      const file = `plots/learning-curves-${kind}.svg`;
-      svgs.set(file, await renderSvg(learningCurveSpec(curveTrials, kind)));
-      curves.push({
-        file,
-        caption: `${kind === 'loss' ? 'Loss' : 'Accuracy'} per epoch, one panel per trial`,
-      });
-    }
+  for (const kind of ['loss', 'accuracy'] as const) {
+    // No plot when no trial reported a series of this kind (e.g. a task with no loss).
+    const spec = learningCurveSpec(curveTrials, kind, 4, data.metric.name);
+    if (!spec) continue;
+    const file = `plots/learning-curves-${kind}.svg`;
+    svgs.set(file, await renderSvg(spec));
+    curves.push({
+      file,
+      caption: `${kind === 'loss' ? 'Loss' : 'Accuracy'} per epoch, one panel per trial${cut}`,
+    });
   }
   const params: PlotRef[] = [];
+  // Colour by architecture only where trials have one (the MNIST task), never an empty legend.
+  const byArch = data.leaderboard.some((t) => typeof t.params.arch === 'string');
   for (const param of data.searched) {
-    const points = data.leaderboard.map((t) => ({
-      value: t.params[param],
-      objective: t.value!,
-      group: String(t.params.arch ?? ''),
-    }));
+    const points = data.leaderboard
+      .filter((t) => t.params[param] !== undefined)
+      .map((t) => ({
+        value: t.params[param],
+        objective: t.value!,
+        ...(byArch && param !== 'arch' ? { group: String(t.params.arch ?? '') } : {}),
+      }));
     if (points.length === 0) continue;
     const file = `plots/param-${safeName(param)}.svg`;
     svgs.set(file, await renderSvg(paramObjectiveSpec(param, data.metric.name, points)));
@@ -78,10 +96,14 @@ export async function writeReport(
 ): Promise<WrittenReport> {
   const reference = options.reference ?? SEED_REPORT_REFERENCE;
   const data = collectReport(store, names, options.now);
-  const table = buildReportTable(data.leaderboard, reference.rows, {
-    goal: data.metric.goal,
-    archOrder: archOrder(data),
-  });
+  // The seed report's table compares MNIST results: no such section for any other task.
+  const table =
+    data.task === MNIST_TASK
+      ? buildReportTable(data.leaderboard, reference.rows, {
+          goal: data.metric.goal,
+          archOrder: archOrder(data),
+        })
+      : null;
   const { plots, svgs } = await renderPlots(data);
   const md = renderMarkdown(data, table, reference, plots);
   const html = renderHtml(md, `hpo report: ${names.join(', ')}`, svgs);

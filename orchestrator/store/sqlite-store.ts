@@ -12,7 +12,7 @@ import { checkDatabase, migrate, SCHEMA_VERSION } from './migrations.js';
 import { checkHeader } from './sqlite-header.js';
 import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
-import { StoreError } from './store-error.js';
+import { StoreError } from '../../shared/errors.js';
 import { type LeaseClock, type OwnerClaim, type OwnerLease, OwnerLeaseError } from './owner-lease.js';
 import { type LeaseStatements, prepareLeaseStatements } from './sqlite-lease.js';
 import {

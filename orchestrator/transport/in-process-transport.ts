@@ -2,17 +2,14 @@
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { type TrialExecutor, TrialInterruptedError } from '../../shared/protocol/executor.js';
 import { HpoError } from '../../shared/errors.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 import type { Transport, TransportHandlers } from './transport.js';
 
 export interface InProcessTransportOptions {
-  /** Errors thrown by the handlers or the executor (default: printed to stderr). */
+  /** Errors thrown by the handlers or the executor (default: logged as errors through `logger`). */
   onError?: (err: unknown) => void;
-}
-
-function defaultOnError(err: unknown): void {
-  process.stderr.write(
-    `hpo: in-process transport: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
+  /** Default: the process's logger. */
+  logger?: Logger;
 }
 
 export class InProcessTransport implements Transport {
@@ -23,10 +20,14 @@ export class InProcessTransport implements Transport {
     { experiment: string; controller: AbortController; done: Promise<void> }
   >();
 
+  private readonly log: Logger;
+
   constructor(
     private readonly executor: TrialExecutor,
     private readonly options: InProcessTransportOptions = {},
-  ) {}
+  ) {
+    this.log = options.logger ?? childLogger({ component: 'in-process-transport' });
+  }
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
@@ -58,7 +59,13 @@ export class InProcessTransport implements Transport {
           if (!(err instanceof TrialInterruptedError)) throw err;
         },
       )
-      .catch((err: unknown) => (this.options.onError ?? defaultOnError)(err));
+      .catch((err: unknown) => {
+        if (this.options.onError) return this.options.onError(err);
+        this.log.error(
+          { err, experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt },
+          `trial handling failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      });
     this.running.set(key, { experiment: spec.experiment, controller, done });
   }
 

@@ -34,6 +34,7 @@ import {
   validateTrialSpec,
 } from '../protocol/validate.js';
 import { HpoError } from '../errors.js';
+import { childLogger } from '../log/index.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -101,7 +102,7 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
     };
   }
   const deadline = Date.now() + (options.firstConnectRetryMs ?? 0);
-  const log = options.log ?? defaultLog;
+  const log = options.log ?? ((line: string) => childLogger({ component: 'nats' }).warn(line));
   for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
     try {
       return await connect(opts);
@@ -241,37 +242,6 @@ export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
     ackWaitMs: Math.round((info.config.ack_wait ?? nanos(30_000)) / 1e6),
     maxDeliver: info.config.max_deliver ?? -1,
   };
-}
-
-/**
- * Logs each distinct reason the first time, then at most once per interval with how many were
- * suppressed: a flood of bad messages cannot flood the log.
- */
-export class RateLimitedLog {
-  private readonly seen = new Map<string, { last: number; suppressed: number }>();
-
-  constructor(
-    private readonly write: (line: string) => void,
-    private readonly intervalMs = 60_000,
-  ) {}
-
-  report(reason: string): void {
-    const key = reason.slice(0, 200);
-    const now = Date.now();
-    const entry = this.seen.get(key);
-    if (entry && now - entry.last < this.intervalMs) {
-      entry.suppressed++;
-      return;
-    }
-    const suppressed = entry?.suppressed ?? 0;
-    if (this.seen.size >= 1000 && !entry) this.seen.clear();
-    this.seen.set(key, { last: now, suppressed: 0 });
-    this.write(suppressed > 0 ? `${key} (and ${suppressed} more like it)` : key);
-  }
-}
-
-export function defaultLog(line: string): void {
-  process.stderr.write(`hpo: ${line}\n`);
 }
 
 export function errorText(err: unknown): string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run by `npm test` (pretest): makes sure the programs the integration tests start are installed:
-# nats-server, prometheus (with promtool) and docker-compose (only its `config` check runs; no engine).
+# nats-server, prometheus (with promtool), docker-compose (only its `config` check runs; no engine) and
+# chromium (headless, driven by playwright-core in the dashboard's browser test and bench).
 # As root on Debian it installs what is missing with apt-get; anywhere else it says what to install.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ missing=()
 have nats-server || missing+=(nats-server)
 { have prometheus && have promtool; } || missing+=(prometheus)
 have docker-compose || missing+=(docker-compose)
+[ -x "${HPO_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -23,5 +25,6 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 fi
 echo "The integration tests need: ${missing[*]}." >&2
 echo "Install them (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}; elsewhere https://nats.io," >&2
-echo "https://prometheus.io/download/ and https://docs.docker.com/compose/) and run npm test again." >&2
+echo "https://prometheus.io/download/, https://docs.docker.com/compose/ and a Chromium build, named by" >&2
+echo "HPO_CHROMIUM if it is not /usr/bin/chromium) and run npm test again." >&2
 exit 1

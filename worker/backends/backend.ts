@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, UsageError } from '../../shared/errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
+import type { Logger } from '../../shared/log/index.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -72,8 +73,8 @@ function describe(err: unknown): string {
 }
 
 export interface SelectBackendOptions {
-  /** Where to say which backend was chosen (auto) and why others were skipped. */
-  log?: (message: string) => void;
+  /** Where to say (info) which backend was chosen (auto) and why others were skipped. Default: nowhere. */
+  logger?: Logger;
 }
 
 /** Loads and activates a backend for this process (or thread). */
@@ -96,7 +97,10 @@ export async function selectBackend(
     try {
       await activate(name);
       const why = skipped.map((s) => `${s.backend}: ${s.error}`).join('; ');
-      options.log?.(`backend: ${name} (auto${why ? `; skipped ${why}` : ''})`);
+      options.logger?.info(
+        { backend: name, requested: 'auto', skipped },
+        `backend: ${name} (auto${why ? `; skipped ${why}` : ''})`,
+      );
       return { backend: name, requested: 'auto', skipped };
     } catch (err) {
       skipped.push({ backend: name, error: describe(err) });

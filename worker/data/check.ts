@@ -6,6 +6,7 @@
  */
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { loadDataset } from './dataset.js';
+import { silentLogger } from '../../shared/log/index.js';
 
 export type DataCheck = (spec: TrialSpec) => Promise<string | null>;
 
@@ -37,7 +38,7 @@ export function createDataCheck(options: DataCheckOptions | string = {}): DataCh
     if (!spec.data?.sha256) return null;
     let hash = hashes.get(seed);
     if (!hash) {
-      hash = loadDataset({ seed, dataDir, log: () => {} }).then((ds) => ds.sha256);
+      hash = loadDataset({ seed, dataDir, logger: silentLogger() }).then((ds) => ds.sha256);
       hashes.set(seed, hash);
     }
     let mine: string;

@@ -12,6 +12,7 @@ import { cacheFilePath } from './cache.js';
 import { readDatasetFile, writeDatasetFile } from './format.js';
 import { generateDataset } from './generate.js';
 import { checkSeed } from '../../shared/prng.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 import type { DatasetInfo, Split, SplitInfo, TwoDigitDataset } from './types.js';
 
 export interface LoadDatasetOptions {
@@ -21,13 +22,9 @@ export interface LoadDatasetOptions {
   dataDir?: string;
   /** Load this .hpod file instead of the generated set; it must exist and verify. `dataDir` is ignored. */
   file?: string;
-  /** Receives progress notes and warnings (default: written to stderr). */
-  log?: (msg: string) => void;
+  /** Where generation (info) and cache problems (warn) are logged. Default: the process's logger. */
+  logger?: Logger;
 }
-
-const stderrLog = (msg: string): void => {
-  process.stderr.write(`hpo: ${msg}\n`);
-};
 
 function isNotFound(err: DataError): boolean {
   return (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
@@ -49,11 +46,11 @@ function cacheMismatch(ds: TwoDigitDataset, seed: number): string | null {
  * - with `file`: reads and verifies that file (missing or invalid is a DataError naming it);
  * - otherwise: reads the cache file for `seed` in the cache folder; if it is missing, generates the set and
  *   writes the cache file atomically; if it is invalid (truncated, corrupt, wrong magic or shape, other
- *   seed), warns through `log` and regenerates it. If the cache cannot be written, warns and returns the
+ *   seed), logs a warning and regenerates it. If the cache cannot be written, warns and returns the
  *   generated set with `file: ''`.
  */
 export async function loadDataset(options: LoadDatasetOptions = {}): Promise<TwoDigitDataset> {
-  const log = options.log ?? stderrLog;
+  const log = options.logger ?? childLogger({ component: 'dataset' });
   if (options.file !== undefined) {
     if (typeof options.file !== 'string' || options.file === '') {
       throw new UsageError(`file must be a non-empty path, got ${JSON.stringify(options.file)}`);
@@ -70,19 +67,20 @@ export async function loadDataset(options: LoadDatasetOptions = {}): Promise<Two
     const cached = await readDatasetFile(file);
     const problem = cacheMismatch(cached, seed);
     if (problem === null) return cached;
-    log(`warning: cached data set file ${file} ${problem}; regenerating it`);
+    log.warn({ file, seed }, `cached data set file ${file} ${problem}; regenerating it`);
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
-    if (!isNotFound(err)) log(`warning: ${err.message}; regenerating it`);
+    if (!isNotFound(err)) log.warn({ file, seed }, `${err.message}; regenerating it`);
   }
 
-  log(`generating the two-digit MNIST data set (seed ${seed}) into ${file}`);
+  log.info({ file, seed }, `generating the two-digit MNIST data set (seed ${seed}) into ${file}`);
   const ds = generateDataset(seed);
   try {
     await writeDatasetFile(file, ds);
   } catch (err) {
-    log(
-      `warning: cannot write the data set cache file ${file} (${(err as Error).message}); using it from memory`,
+    log.warn(
+      { file, seed },
+      `cannot write the data set cache file ${file} (${(err as Error).message}); using it from memory`,
     );
     return ds;
   }

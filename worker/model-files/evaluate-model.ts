@@ -1,5 +1,6 @@
 /** Test accuracy of a saved model on the test split regenerated from its recorded data seed. */
 import { loadDataset } from '../data/dataset.js';
+import { silentLogger } from '../../shared/log/index.js';
 import { DataError } from '../../shared/errors.js';
 import { disposeModel } from '../models/dispose.js';
 import { evaluate } from '../training/evaluate.js';
@@ -24,7 +25,11 @@ export async function evaluateModelDir(
 ): Promise<ModelEvaluation> {
   const { model, metadata } = await loadModelFiles(dir);
   try {
-    const ds = await loadDataset({ seed: metadata.data.seed, dataDir: options.dataDir, log: () => {} });
+    const ds = await loadDataset({
+      seed: metadata.data.seed,
+      dataDir: options.dataDir,
+      logger: silentLogger(),
+    });
     if (ds.sha256 !== metadata.data.sha256) {
       throw new DataError(
         `data set mismatch: ${dir} was trained on sha256 ${metadata.data.sha256} (seed ${metadata.data.seed}), ` +

@@ -25,7 +25,11 @@ export async function reportEpoch(
       () => undefined,
       (err: unknown) => {
         state.counters.busErrors++;
-        state.log.report(`could not publish an epoch event: ${errorText(err)}`);
+        state.log.report(`could not publish an epoch event: ${errorText(err)}`, {
+          experiment: e.experiment,
+          trial: e.trial_id,
+          attempt: e.attempt,
+        });
       },
     ),
   );

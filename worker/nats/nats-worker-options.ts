@@ -1,4 +1,5 @@
 /** Options and counters of a NatsWorker (see nats-worker.ts). */
+import type { Logger } from '../../shared/log/index.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import type { StreamSettings } from '../../shared/nats/connection.js';
 
@@ -40,8 +41,11 @@ export interface NatsWorkerOptions {
    * its last delivery it ends failed with the reason.
    */
   accept?: (spec: TrialSpec) => string | null | Promise<string | null>;
-  /** Log lines (default: stderr). Rejected messages are logged once per reason, rate-limited. */
-  log?: (line: string) => void;
+  /**
+   * Where the worker logs (default: the process's logger); every line carries the worker's name. Bus
+   * problems are warnings, each distinct one logged once a minute at most.
+   */
+  logger?: Logger;
   /** Streams' settings, used only if this worker creates them. */
   streams?: StreamSettings;
   /** close()/drain() close the executor (default true). */

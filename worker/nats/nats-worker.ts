@@ -13,9 +13,8 @@ import { DEFAULT_SUBJECT_PREFIX, WORKERS_CONSUMER, busNames } from '../../shared
 import { parseMessage, validateTrialSpec } from '../../shared/protocol/validate.js';
 import { HpoError } from '../../shared/errors.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
+import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
 import {
-  RateLimitedLog,
-  defaultLog,
   ensureStreams,
   ensureWorkersConsumer,
   errorText,
@@ -50,7 +49,7 @@ export class NatsWorker {
     private readonly options: NatsWorkerOptions = {},
   ) {
     this.name = options.name ?? executor.name;
-    const write = options.log ?? defaultLog;
+    const logger = (options.logger ?? childLogger({ component: 'nats-worker' })).child({ worker: this.name });
     this.state = {
       name: this.name,
       names: busNames(options.prefix ?? DEFAULT_SUBJECT_PREFIX),
@@ -67,7 +66,8 @@ export class NatsWorker {
         requeued: 0,
         busErrors: 0,
       },
-      log: new RateLimitedLog((line) => write(`worker ${this.name}: ${line}`)),
+      logger,
+      log: new RateLimitedLog(logger),
       held: new Map<number, Held>(),
       settings: { ackWaitMs: options.ackWaitMs ?? 30_000, maxDeliver: options.maxDeliver ?? 5 },
       stopping: false,

@@ -36,7 +36,11 @@ export async function finishTrial(
     await publishRetrying(state.nc, () => publishResult(state.js, state.names, result, delivery));
   } catch (err) {
     state.counters.busErrors++;
-    state.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`);
+    state.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`, {
+      experiment: result.experiment,
+      trial: result.trial_id,
+      attempt: result.attempt,
+    });
     return false;
   }
   if (how === 'term') msg.term();

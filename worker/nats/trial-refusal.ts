@@ -39,7 +39,8 @@ export async function refuseTrial(
     await finishTrial(state, msg, failedResult(spec, state.name, why), 'term');
     return;
   }
-  state.log.report(`refusing trials: ${reason}`);
+  // One line per reason and experiment (rate-limited), not one per trial.
+  state.log.report(`refusing trials: ${reason}`, { experiment: spec.experiment });
   const base = state.options.refuseDelayMs ?? 2000;
   const delay = Math.min(base * 2 ** Math.min(refusals - 1, 16), MAX_REFUSE_DELAY_MS);
   const max = state.settings.maxDeliver;
@@ -60,7 +61,11 @@ export async function refuseTrial(
       }),
     );
   } catch (err) {
-    state.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`);
+    state.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`, {
+      experiment: spec.experiment,
+      trial: spec.trial_id,
+      attempt: spec.attempt,
+    });
     msg.nak(delay);
     return;
   }

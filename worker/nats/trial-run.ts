@@ -20,6 +20,9 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
   const max = state.settings.maxDeliver;
   const last = max > 0 && delivery >= max;
   if (delivery > 1) state.counters.redelivered++;
+  const fields = { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt };
+  const log = state.logger.child(fields);
+  log.debug({ delivery, task: spec.task }, 'trial received');
   const keepAlive = setInterval(() => msg.working(), Math.max(250, Math.floor(state.settings.ackWaitMs / 3)));
   try {
     let refusal: string | null = null;
@@ -51,14 +54,25 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
       const error = `worker ${state.name} could not run the trial: ${errorText(err)}`;
       if (last) await finishTrial(state, msg, failedResult(spec, state.name, error), 'term');
       else {
-        state.log.report(error);
+        state.log.report(error, fields);
         msg.nak(state.options.retryDelayMs ?? 1000);
       }
       return;
     }
     // Epoch events go into the stream before the result, so a reader sees them in order.
     await Promise.all(epochPublishes);
-    if (await finishTrial(state, msg, result, 'ack')) state.counters.trialsDone++;
+    if (await finishTrial(state, msg, result, 'ack')) {
+      state.counters.trialsDone++;
+      log.info(
+        {
+          state: result.state,
+          epochs: result.epochs,
+          delivery,
+          ...(result.error ? { error: result.error } : {}),
+        },
+        `trial ${result.state}`,
+      );
+    }
   } finally {
     clearInterval(keepAlive);
   }
@@ -66,7 +80,9 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
 
 /** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
 async function interrupted(state: WorkerState, held: Held, spec: TrialSpec, last: boolean): Promise<void> {
+  const fields = { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt };
   if (held.reason === 'cancel') {
+    state.logger.debug(fields, 'trial cancelled');
     state.counters.cancelled++;
     await held.msg.ackAck().catch(() => held.msg.ack());
     return;
@@ -77,6 +93,7 @@ async function interrupted(state: WorkerState, held: Held, spec: TrialSpec, last
     await finishTrial(state, held.msg, failedResult(spec, state.name, error), 'term');
     return;
   }
+  state.logger.info(fields, 'trial handed back to the queue');
   state.counters.requeued++;
   held.msg.nak();
 }

@@ -7,11 +7,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusNames, WORKERS_CONSUMER } from '../../shared/protocol/bus.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
-import {
-  type RateLimitedLog,
-  type WorkersConsumerSettings,
-  consumerSettings,
-} from '../../shared/nats/connection.js';
+import type { Logger, RateLimitedLog } from '../../shared/log/index.js';
+import { type WorkersConsumerSettings, consumerSettings } from '../../shared/nats/connection.js';
 import type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
 
 /** A trial message this worker holds (running, or being reported). */
@@ -31,6 +28,9 @@ export interface WorkerState {
   readonly executor: TrialExecutor;
   readonly options: NatsWorkerOptions;
   readonly counters: NatsWorkerStats;
+  /** The worker's logger (its lines carry the worker name). */
+  readonly logger: Logger;
+  /** Bus problems, rate-limited, through `logger`. */
   readonly log: RateLimitedLog;
   /** Trials held right now, by a local id. */
   readonly held: Map<number, Held>;

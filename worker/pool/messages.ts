@@ -11,6 +11,8 @@ export interface ThreadTask {
   port: MessagePort;
   backend: BackendChoice;
   dataDir?: string;
+  /** The pool's worker name, for the thread's log lines. */
+  worker?: string;
 }
 
 export type ThreadMessage = {

@@ -20,6 +20,7 @@ import {
 } from '../../shared/protocol/index.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { PoolObserver, PoolTrialEnd } from './observer.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 
 export interface TrialPoolOptions {
   /** Trial threads (default: the machine's cores; 1 with a libtensorflow backend). */
@@ -29,6 +30,8 @@ export interface TrialPoolOptions {
   dataDir?: string;
   /** Worker name in results (default: host name and pid). */
   name?: string;
+  /** Default: the process's logger, with this pool's worker name. */
+  logger?: Logger;
 }
 
 export class TrialPool implements TrialExecutor {
@@ -39,11 +42,13 @@ export class TrialPool implements TrialExecutor {
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
   private readonly observers: PoolObserver[] = [];
   private running = 0;
+  private readonly log: Logger;
 
   constructor(options: TrialPoolOptions = {}) {
     this.backend = options.backend ?? 'auto';
     this.dataDir = options.dataDir;
     this.name = options.name ?? `${hostname()}:${process.pid}`;
+    this.log = options.logger ?? childLogger({ component: 'trial-pool', worker: this.name });
     const wanted = options.threads ?? availableParallelism();
     this.slots = mayUseNativeBackend(this.backend) ? 1 : wanted;
     this.piscina = new Piscina({
@@ -136,7 +141,7 @@ export class TrialPool implements TrialExecutor {
     let crashed = false;
     try {
       result = await this.piscina.run(
-        { spec, port: port2, backend: this.backend, dataDir: this.dataDir },
+        { spec, port: port2, backend: this.backend, dataDir: this.dataDir, worker: this.name },
         { transferList: [port2], signal: hooks.signal },
       );
     } catch (err) {
@@ -144,6 +149,10 @@ export class TrialPool implements TrialExecutor {
       // The thread died (out of memory, a crash in native code): the trial failed.
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       crashed = true;
+      this.log.warn(
+        { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt, error },
+        `trial thread died: ${error}`,
+      );
       result = {
         ok: false,
         metrics: {},

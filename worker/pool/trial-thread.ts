@@ -5,10 +5,21 @@ import { getTask } from '../tasks/registry.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { EpochUsage } from './observer.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
+import { childLogger } from '../../shared/log/index.js';
 
 export default async function runTrial(task: ThreadTask): Promise<ThreadResult> {
   const { spec, port } = task;
   const started = Date.now();
+  // Synchronous writes to fd 2: a line is out before the thread is reused or killed.
+  const log = childLogger({
+    component: 'trial-thread',
+    thread: threadId,
+    ...(task.worker === undefined ? {} : { worker: task.worker }),
+    experiment: spec.experiment,
+    trial: spec.trial_id,
+    attempt: spec.attempt,
+  });
+  log.debug({ task: spec.task, backend: task.backend }, 'trial started');
   const waiting = new Map<number, (d: Decision) => void>();
   port.on('message', (msg: MainMessage) => {
     if (msg.type === 'decision') {
@@ -53,6 +64,8 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
     return { ok: true, ...outcome, started_at: started, ended_at: Date.now(), ...ended() };
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    // The error goes back in the result (and is logged where results are handled): debug here.
+    log.debug({ err, epochs }, `trial threw: ${error}`);
     return {
       ok: false,
       metrics: last,

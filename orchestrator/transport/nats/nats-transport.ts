@@ -34,10 +34,9 @@ import {
   validateTrialSpec,
 } from '../../../shared/protocol/validate.js';
 import { HpoError } from '../../../shared/errors.js';
+import { childLogger, type Logger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
-  RateLimitedLog,
   type StreamSettings,
-  defaultLog,
   ensureStreams,
   ensureWorkersConsumer,
   errorText,
@@ -66,8 +65,11 @@ export interface NatsTransportOptions {
   eventsAckWaitMs?: number;
   /** Streams' settings, used only if the streams do not exist yet. */
   streams?: StreamSettings;
-  /** Log lines (default: stderr). Rejected messages are logged once per reason, rate-limited. */
-  log?: (line: string) => void;
+  /**
+   * Where bus problems are logged as warnings (default: the process's logger). Each distinct problem is
+   * logged once a minute at most, with how many were suppressed.
+   */
+  logger?: Logger;
   /** Name put in failed results the orchestrator writes for trials given up (default `orchestrator`). */
   name?: string;
   /** close() closes the NATS connection (default true). */
@@ -131,8 +133,7 @@ export class NatsTransport implements Transport {
   ) {
     this.names = busNames(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
     this.js = jetstream(nc);
-    const write = options.log ?? defaultLog;
-    this.log = new RateLimitedLog((line) => write(`nats transport: ${line}`));
+    this.log = new RateLimitedLog(options.logger ?? childLogger({ component: 'nats-transport' }));
     this.maxInFlight = options.maxInFlight ?? 64;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
@@ -218,7 +219,9 @@ export class NatsTransport implements Transport {
     if (trialId === undefined) {
       await jsm.streams
         .purge(this.names.trialsStream, { filter: this.names.trialsSubject(experiment) })
-        .catch((err: unknown) => this.log.report(`could not purge queued trials: ${errorText(err)}`));
+        .catch((err: unknown) =>
+          this.log.report(`could not purge queued trials: ${errorText(err)}`, { experiment }),
+        );
     } else {
       for (const [, t] of targets) {
         if (t.seq !== undefined)
@@ -315,15 +318,17 @@ export class NatsTransport implements Transport {
         }
       } catch (err) {
         if (!this.closing)
-          this.log.report(`reading events of experiment '${experiment}' stopped: ${errorText(err)}`);
+          this.log.report(`reading events of experiment '${experiment}' stopped: ${errorText(err)}`, {
+            experiment,
+          });
       }
     })();
     await this.nc.flush();
   }
 
-  private invalid(reason: string): void {
+  private invalid(reason: string, experiment: string): void {
     this.counters.invalidMessages++;
-    this.log.report(`rejected invalid message: ${reason}`);
+    this.log.report(`rejected invalid message: ${reason}`, { experiment });
   }
 
   private async onEvent(experiment: string, m: JsMsg): Promise<void> {
@@ -331,19 +336,20 @@ export class NatsTransport implements Transport {
     if (!handlers) return m.nak();
     const isResult = m.subject === this.names.eventsSubject(experiment, 'result');
     if (!isResult && m.subject !== this.names.eventsSubject(experiment, 'epoch')) {
-      this.invalid(`event on unexpected subject ${m.subject}`);
+      this.invalid(`event on unexpected subject ${m.subject}`, experiment);
       return m.term();
     }
     const parsed = isResult
       ? parseMessage(m.data, validateResultEvent)
       : parseMessage(m.data, validateEpochEvent);
     if (!parsed.ok) {
-      this.invalid(`${isResult ? 'result' : 'epoch'} event on ${m.subject}: ${parsed.error}`);
+      this.invalid(`${isResult ? 'result' : 'epoch'} event on ${m.subject}: ${parsed.error}`, experiment);
       return m.term();
     }
     if (parsed.value.experiment !== experiment) {
       this.invalid(
         `event on ${m.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
+        experiment,
       );
       return m.term();
     }
@@ -363,7 +369,12 @@ export class NatsTransport implements Transport {
       m.ack();
     } catch (err) {
       this.counters.handlerErrors++;
-      this.log.report(`event handler failed: ${errorText(err)}`);
+      this.log.report(`event handler failed: ${errorText(err)}`, {
+        experiment,
+        trial: parsed.value.trial_id,
+        attempt: parsed.value.attempt,
+        worker: parsed.value.worker,
+      });
       if (m.info.deliveryCount >= EVENT_MAX_ATTEMPTS) m.term();
       else m.nak(1000);
     }
@@ -371,10 +382,11 @@ export class NatsTransport implements Transport {
 
   private async onDecide(experiment: string, msg: Msg): Promise<void> {
     const parsed = parseMessage(msg.data, validateDecisionRequest);
-    if (!parsed.ok) return this.invalid(`decision request on ${msg.subject}: ${parsed.error}`);
+    if (!parsed.ok) return this.invalid(`decision request on ${msg.subject}: ${parsed.error}`, experiment);
     if (parsed.value.experiment !== experiment) {
       return this.invalid(
         `decision request on ${msg.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
+        experiment,
       );
     }
     if (this.closing) return;
@@ -394,7 +406,12 @@ export class NatsTransport implements Transport {
         (d): Decision => (d === 'stop' ? 'stop' : 'continue'),
         (err: unknown): Decision => {
           this.counters.handlerErrors++;
-          this.log.report(`decision handler failed (answering continue): ${errorText(err)}`);
+          this.log.report(`decision handler failed (answering continue): ${errorText(err)}`, {
+            experiment: e.experiment,
+            trial: e.trial_id,
+            attempt: e.attempt,
+            worker: e.worker,
+          });
           return 'continue';
         },
       );

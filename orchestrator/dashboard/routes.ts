@@ -1,0 +1,196 @@
+/**
+ * The dashboard's JSON API (all GET, all bounded in size):
+ *   /api/experiments                         every experiment with trials per state
+ *   /api/experiments/:name                   summary: counts, stopped-at rungs, errors, best, parameters
+ *   /api/experiments/:name/trials            a page: ?state=&sort=value|index|…|param:NAME&order=asc|desc&offset=&limit=
+ *   /api/experiments/:name/trials/:id        one trial with its epochs
+ *   /api/experiments/:name/curves?trials=a,b&metric=m   learning curves of chosen trials
+ *   /api/experiments/:name/history           best so far, in the order trials finished
+ *   /api/experiments/:name/parallel          the best trials for parallel coordinates
+ *   /api/experiments/:name/importance        parameter importance (method named in the answer)
+ *   /api/experiments/:name/seed-table        the seed report's table (MNIST task only; 404 otherwise)
+ *   /api/workers                             workers on the bus (with --nats; available: false without)
+ *   /api/events                              server-sent events: `change` when the database changed
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
+import { trialRung } from '../search-space/hyperband.js';
+import { TRIAL_STATES, type TrialState } from '../store/types.js';
+import type { ChangeFeed } from './change-feed.js';
+import { parameterImportance, type ImportanceAnswer } from './importance.js';
+import type { DashboardReader } from './reader.js';
+import {
+  bestSoFar,
+  experimentList,
+  experimentSummary,
+  learningCurves,
+  parallelRows,
+  seedTable,
+  trialDetail,
+} from './views.js';
+
+export const MAX_PAGE = 500;
+/** Importance is recomputed at most this often while the data keeps changing. */
+export const IMPORTANCE_REFRESH_MS = 5000;
+
+export interface RouteOptions {
+  reader: DashboardReader;
+  feed: ChangeFeed;
+  /** Lists the workers on the bus (given with --nats). */
+  workers?: () => Promise<WorkerHeartbeat[]>;
+  /** Open event streams, ended when the server closes. */
+  streams: Set<() => void>;
+}
+
+type Params = { name: string; id?: string };
+type Query = Record<string, string | undefined>;
+
+function bad(reply: FastifyReply, message: string) {
+  return reply.code(400).send({ error: message });
+}
+
+function notFound(reply: FastifyReply, what: string) {
+  return reply.code(404).send({ error: `no ${what}` });
+}
+
+function intParam(v: string | undefined, name: string, dflt: number, max: number): number | string {
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > max)
+    return `${name}: expected an integer from 0 to ${max}, got '${v}'`;
+  return n;
+}
+
+export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
+  const { reader, feed } = options;
+  const importance = new Map<string, { version: number; at: number; answer: ImportanceAnswer }>();
+
+  app.get('/api/experiments', async () => ({ experiments: experimentList(reader) }));
+
+  app.get<{ Params: Params }>('/api/experiments/:name', async (req, reply) => {
+    return experimentSummary(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+  });
+
+  app.get<{ Params: Params; Querystring: Query }>('/api/experiments/:name/trials', async (req, reply) => {
+    const q = req.query;
+    if (!reader.experiment(req.params.name)) return notFound(reply, `experiment '${req.params.name}'`);
+    const state = q.state || undefined;
+    if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
+      return bad(reply, `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`);
+    }
+    const offset = intParam(q.offset, 'offset', 0, 1_000_000_000);
+    const limit = intParam(q.limit, 'limit', 50, MAX_PAGE);
+    if (typeof offset === 'string') return bad(reply, offset);
+    if (typeof limit === 'string') return bad(reply, limit);
+    if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
+      return bad(reply, `order: expected asc or desc, got '${q.order}'`);
+    }
+    const goal = reader.experiment(req.params.name)!.space.metric.goal;
+    const sort = q.sort ?? 'value';
+    // The objective sorts best first unless told otherwise.
+    const descending = q.order ? q.order === 'desc' : sort === 'value' && goal === 'maximize';
+    const page = reader.trialPage(req.params.name, {
+      state: state as TrialState | undefined,
+      sort,
+      descending,
+      offset,
+      limit,
+    });
+    if (!page)
+      return bad(
+        reply,
+        `sort: expected one of value, index, state, epochs, started_at, ended_at, worker or param:NAME, got '${sort}'`,
+      );
+    const space = reader.experiment(req.params.name)!.space;
+    const rows = page.rows.map((t) => ({ ...t, rung: trialRung(space, t) }));
+    return { total: page.total, rows, offset, limit, sort, order: descending ? 'desc' : 'asc' };
+  });
+
+  app.get<{ Params: Params }>('/api/experiments/:name/trials/:id', async (req, reply) => {
+    return (
+      trialDetail(reader, req.params.name, req.params.id!) ??
+      notFound(reply, `trial '${req.params.id}' in experiment '${req.params.name}'`)
+    );
+  });
+
+  app.get<{ Params: Params; Querystring: Query }>('/api/experiments/:name/curves', async (req, reply) => {
+    const ids = (req.query.trials ?? '').split(',').filter((s) => s !== '');
+    const metric = req.query.metric || undefined;
+    return (
+      learningCurves(reader, req.params.name, ids, metric) ??
+      notFound(reply, `experiment '${req.params.name}'`)
+    );
+  });
+
+  app.get<{ Params: Params }>('/api/experiments/:name/history', async (req, reply) => {
+    return bestSoFar(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+  });
+
+  app.get<{ Params: Params }>('/api/experiments/:name/parallel', async (req, reply) => {
+    return parallelRows(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+  });
+
+  app.get<{ Params: Params }>('/api/experiments/:name/importance', async (req, reply) => {
+    const name = req.params.name;
+    const exp = reader.experiment(name);
+    if (!exp) return notFound(reply, `experiment '${name}'`);
+    const cached = importance.get(name);
+    const now = Date.now();
+    const version = reader.version();
+    if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
+      return { ...cached.answer, computed_at: cached.at };
+    }
+    const answer = parameterImportance(exp.space, reader.finishedParams(name));
+    importance.set(name, { version, at: now, answer });
+    return { ...answer, computed_at: now };
+  });
+
+  app.get<{ Params: Params }>('/api/experiments/:name/seed-table', async (req, reply) => {
+    const rows = seedTable(reader, req.params.name);
+    return rows
+      ? { rows }
+      : notFound(reply, `seed table: experiment '${req.params.name}' is not of the MNIST task`);
+  });
+
+  let workers: { at: number; list: WorkerHeartbeat[]; refreshing?: Promise<void> } | undefined;
+  app.get('/api/workers', async () => {
+    const list = options.workers;
+    // Not an error without a bus: the page just has no workers panel.
+    if (!list) return { available: false, workers: [], at: null };
+    const refresh = () =>
+      list().then(
+        (found) => {
+          workers = { at: Date.now(), list: found };
+        },
+        () => {
+          if (workers) workers.refreshing = undefined;
+        },
+      );
+    if (!workers) await refresh();
+    else if (Date.now() - workers.at > 3000 && !workers.refreshing) workers.refreshing = refresh();
+    return { available: true, workers: workers?.list ?? [], at: workers?.at ?? null };
+  });
+
+  app.get('/api/events', (req, reply) => {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    const send = (event: string, data: unknown) =>
+      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    send('hello', feed.current());
+    const unsubscribe = feed.subscribe((e) => send('change', e));
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const end = () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+      options.streams.delete(end);
+      res.end();
+    };
+    options.streams.add(end);
+    req.raw.on('close', end);
+  });
+}

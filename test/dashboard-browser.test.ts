@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './helpers/browser.js';
+import { startHpo } from './helpers/cli.js';
+import { DASH_EXPERIMENT, dashboardDb } from './helpers/dashboard-db.js';
+
+/** Resolves with the first URL the process prints after `marker` on stderr. */
+function urlFrom(child: ChildProcess, marker: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = marker.exec(err);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`hpo exited (${code}) before printing its URL:\n${err}`)));
+  });
+}
+
+/** Opens the page, recording console errors and uncaught exceptions. */
+async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready="1"]');
+  return { page, errors };
+}
+
+// The page's document, inside page.waitForFunction callbacks (they run in the browser).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+
+const text = (page: Page, selector: string) => page.locator(selector).first().innerText();
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
+}
+
+describe('dashboard in a real browser (headless Chromium)', () => {
+  let browser: Browser;
+  const shots = mkdtempSync(join(tmpdir(), 'hpo-dash-shots-'));
+
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+
+  it('hpo dashboard: lists the trials of a database and redraws when an epoch is recorded', async () => {
+    const { store } = dashboardDb(24);
+    const child = startHpo(['dashboard', '--db', store.file, '--port', '0']);
+    try {
+      const url = await urlFrom(child, /dashboard of .* at (http:\S+)/);
+      assert.match(url, /^http:\/\/127\.0\.0\.1:/);
+      const { page, errors } = await openPage(browser, url);
+      await page.waitForSelector('#trials-table tbody tr');
+      assert.equal(await text(page, '#experiment-title'), DASH_EXPERIMENT);
+      assert.equal(await text(page, '#state-running .n'), '1');
+      assert.equal(await text(page, '#state-failed .n'), '1');
+      assert.equal((await text(page, '#page-info')).trim(), 'page 1 of 1 (27 trials)');
+      assert.equal(await page.locator('#trials-table tbody tr').count(), 27);
+      // Parameters at full precision, values not ours shown as text (the error holds a <script> tag).
+      const x5 = String(store.getTrial(DASH_EXPERIMENT, 't0005')!.params.x);
+      assert.ok((await text(page, '#trials-table')).includes(x5), `x of t0005 (${x5}) in the table`);
+      assert.ok((await text(page, '#errors-table')).includes('boom: <script>alert(1)</script>'));
+      assert.equal(await page.locator('#seed-box').isHidden(), true, 'no MNIST table for the synthetic task');
+      assert.match(await text(page, '#importance-method'), /permutation importance/);
+
+      const before = Number(await text(page, '#epoch-rows .n'));
+      store.recordEpoch(DASH_EXPERIMENT, 't0025', 2, { val_acc: 0.25 });
+      await page.locator('#epoch-rows .n', { hasText: new RegExp(`^${before + 1}$`) }).waitFor();
+      const runningRow = page.locator('#trials-table tr[data-trial="t0025"]');
+      assert.match(await runningRow.innerText(), /running/);
+
+      await page.locator('#trials-table tr[data-trial="t0002"]').click();
+      await page.locator('#trial-detail td', { hasText: /^t0002$/ }).waitFor();
+      const shot = join(shots, 'dashboard.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      assert.ok(statSync(shot).size > 20_000, 'a screenshot with content');
+      process.stdout.write(`      screenshot: ${shot}\n`);
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await stop(child);
+      store.close();
+    }
+  });
+
+  it('hpo search --ui-port: the page shows the running search live', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpo-dash-search-'));
+    const sweep = join(dir, 'slow.yaml');
+    writeFileSync(
+      sweep,
+      [
+        'method: random',
+        'metric: {name: val_acc, goal: maximize}',
+        'task: synthetic',
+        'seed: 3',
+        'run_cap: 4',
+        'parameters:',
+        '  x: {distribution: uniform, min: -2, max: 2}',
+        '  rate: {distribution: log_uniform_values, min: 0.001, max: 1}',
+        '  sleep_ms: {value: 400}',
+        '  epochs: {value: 8}',
+        '',
+      ].join('\n'),
+    );
+    const db = join(dir, 'search.db');
+    const child = startHpo([
+      'search',
+      sweep,
+      '--db',
+      db,
+      '--name',
+      'live',
+      '--workers',
+      '1',
+      '--ui-port',
+      '0',
+    ]);
+    try {
+      const url = await urlFrom(child, /dashboard at (http:\S+)/);
+      assert.match(url, /#exp=live$/);
+      const { page, errors } = await openPage(browser, url);
+      assert.equal(await text(page, '#experiment-title'), 'live');
+      await page.waitForSelector('#trials-table td.state-running');
+      const seen = Number(await text(page, '#epoch-rows .n'));
+      // The search records epochs; the page follows without a reload.
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('#epoch-rows .n')?.textContent) > n,
+        seen,
+      );
+      await page.screenshot({ path: join(shots, 'search-live.png'), fullPage: true });
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await stop(child);
+    }
+  });
+});
