@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
+import { connectNats } from '../worker/nats/index.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
@@ -97,7 +98,29 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('two workers, one killed -9 mid-trial: every trial completes exactly once, on both workers', async () => {
+  it('two workers, one killed -9 mid-trial: the trials it held are run again by the other; every trial completes exactly once', async () => {
+    // Watch the bus as any client can: who published epochs and results of which trial.
+    const bus = await connectNats({ servers: [server.url], name: 'test bus monitor' });
+    const epochsBy = new Map<string, Set<string>>(); // trial -> workers that sent epochs
+    const resultBy = new Map<string, string[]>(); // trial -> workers that sent results
+    const sub = bus.subscribe('hpo.events.>', {
+      callback: (err, msg) => {
+        if (err) return;
+        const e = JSON.parse(new TextDecoder().decode(msg.data)) as {
+          trial_id: string;
+          worker: string;
+          state?: string;
+        };
+        if (e.state === undefined) {
+          if (!epochsBy.has(e.trial_id)) epochsBy.set(e.trial_id, new Set());
+          epochsBy.get(e.trial_id)!.add(e.worker);
+        } else {
+          resultBy.set(e.trial_id, [...(resultBy.get(e.trial_id) ?? []), e.worker]);
+        }
+      },
+    });
+    const held = (): string[] =>
+      [...epochsBy].filter(([id, by]) => by.has('w1') && !resultBy.has(id)).map(([id]) => id);
     const w1 = startWorker('w1');
     const w2 = startWorker('w2');
     const w1log = capture(w1);
@@ -117,19 +140,31 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     ]);
     const log = capture(search);
     // Kill w1 once it has completed a trial (read from the database, which the search writes in WAL mode)
-    // and while it holds others.
+    // and while it holds another (it has sent epochs of a trial with no result yet).
     await waitFor(log, /experiment 'n1'/, 1, search);
-    for (let completedByW1 = 0; completedByW1 === 0; await new Promise((r) => setTimeout(r, 50))) {
-      const peek = SqliteStore.open(db);
-      completedByW1 = peek
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const peek = SqliteStore.open(db, { readonly: true });
+      const completedByW1 = peek
         .listTrials('n1')
         .filter((t) => t.state === 'completed' && t.worker === 'w1').length;
       peek.close();
+      if (completedByW1 > 0 && held().length > 0) break;
+      if (Date.now() > deadline || search.exitCode !== null) {
+        throw new Error(`w1 never completed a trial while holding another:\n${log()}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(w1log().includes('hpo worker w1'), true);
     w1.kill('SIGKILL');
+    await new Promise((r) => w1.once('exit', r));
+    await bus.flush(); // every event the server relayed before the kill has reached the monitor
+    const killedHolding = held();
+    assert.ok(killedHolding.length > 0, 'w1 held a trial when killed');
     const done = new Promise<number | null>((resolve) => search.once('exit', resolve));
     assert.equal(await done, 0, log());
+    sub.unsubscribe();
+    await bus.close();
 
     const store = SqliteStore.open(db);
     const trials = store.listTrials('n1');
@@ -142,6 +177,13 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     const byWorker = new Set(trials.map((t) => t.worker));
     assert.ok(byWorker.has('w1') && byWorker.has('w2'), `workers: ${[...byWorker].join(', ')}`);
     for (const t of trials) assert.equal(store.listEpochs('n1', t.trial_id).length, 4);
+    // Each trial w1 held was delivered again and finished by w2 (a second delivery: w1 never reported).
+    for (const id of killedHolding) {
+      const t = trials.find((x) => x.trial_id === id)!;
+      assert.equal(t.worker, 'w2', `${id} was finished by ${t.worker}`);
+      assert.ok(epochsBy.get(id)?.has('w2'), `${id} ran again on w2`);
+      assert.deepEqual(resultBy.get(id), ['w2'], `${id}: results from ${resultBy.get(id)?.join(', ')}`);
+    }
     store.close();
 
     const board = await runHpo(['leaderboard', 'n1', '--db', db, '--format', 'json', '--top', '100']);

@@ -114,6 +114,15 @@ describe('deploy configs', function () {
         `${name}:${port} is scraped`,
       );
     }
+    // The orchestrator waits for a healthy NATS, restarts on failure and resumes its experiment then.
+    const services = compose.services as Record<string, Record<string, unknown>>;
+    assert.ok(services.nats.healthcheck, 'nats has a healthcheck');
+    for (const name of ['orchestrator', 'worker', 'worker-gpu']) {
+      assert.deepEqual(services[name].depends_on, { nats: { condition: 'service_healthy' } }, name);
+    }
+    assert.equal(services.orchestrator.restart, 'on-failure');
+    const orch = compose.services.orchestrator.command!;
+    assert.ok(orch.includes('--resume-existing') && orch.includes('--name'), orch.join(' '));
     assert.deepEqual(compose.services['worker-gpu'].profiles, ['gpu']);
     assert.equal(compose.services['worker-gpu'].build!.dockerfile, 'deploy/Dockerfile.gpu');
   });

@@ -56,21 +56,37 @@ function promtoolCheck(text: string): void {
   assert.deepEqual(ours, [], `promtool lint problems in hpo metrics:\n${out}`);
 }
 
-/** Scrapes every 100 ms until the process exits; returns every scrape that answered. */
+/** A refused or reset connection: the process closed its server (it is exiting). */
+function connectionGone(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause;
+  return (
+    err instanceof TypeError && ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET'].includes(cause?.code ?? '')
+  );
+}
+
+/**
+ * Scrapes every 100 ms until the process exits; returns every scrape that answered. A scrape that
+ * answers wrongly fails at once; a lost connection is allowed only at the end (the server closes just
+ * before the process exits): a scrape that answers after one fails too.
+ */
 function scrapeWhileRunning(
   url: string,
   child: ChildProcess,
 ): Promise<{ text: string; samples: Sample[] }[]> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const scrapes: { text: string; samples: Sample[] }[] = [];
     let exited = child.exitCode !== null;
     child.once('exit', () => (exited = true));
     void (async () => {
+      let lost: unknown;
       while (!exited) {
         try {
           scrapes.push(await scrape(url));
-        } catch {
-          // Between the last scrape and the exit the server is gone.
+          if (lost !== undefined)
+            throw new Error(`a scrape failed while the server still ran: ${String(lost)}`);
+        } catch (err) {
+          if (!connectionGone(err)) return reject(err);
+          lost ??= err;
         }
         await sleep(100);
       }

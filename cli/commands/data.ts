@@ -7,6 +7,7 @@ import { encodeDigitPng } from '../../worker/model-files/image.js';
 import { IMAGE_BYTES } from '../../worker/data/constants.js';
 import { UsageError } from '../../shared/errors.js';
 import { nonNegativeInt, oneOf, positiveInt } from '../options/option-values.js';
+import { checkOutFile } from '../options/out-path.js';
 import { jsonOption } from '../options/output-options.js';
 
 export function registerData(program: Command): void {
@@ -49,8 +50,10 @@ export function registerData(program: Command): void {
         oneOf(SPLIT_NAMES),
         'test' as SplitName,
       )
-      .option('--count <n>', 'number of images', positiveInt, 32),
-  ).action(async (opts: DataOptions & { out: string; split: SplitName; count: number }) => {
+      .option('--count <n>', 'number of images', positiveInt, 32)
+      .option('--force', 'overwrite an existing --out file'),
+  ).action(async (opts: DataOptions & { out: string; split: SplitName; count: number; force?: boolean }) => {
+    checkOutFile(opts.out, { force: opts.force });
     const ds = await loadDataFor(opts);
     const split = ds[opts.split];
     const count = Math.min(opts.count, split.count);
@@ -64,8 +67,10 @@ export function registerData(program: Command): void {
       .description('write one image of a split as a 42x28 grayscale PNG (the input hpo predict takes)')
       .requiredOption('--out <file.png>', 'PNG file to write')
       .option('--split <name>', `split (${SPLIT_NAMES.join(', ')})`, oneOf(SPLIT_NAMES), 'test' as SplitName)
-      .option('--index <n>', 'image number in the split (0-based)', nonNegativeInt, 0),
-  ).action(async (opts: DataOptions & { out: string; split: SplitName; index: number }) => {
+      .option('--index <n>', 'image number in the split (0-based)', nonNegativeInt, 0)
+      .option('--force', 'overwrite an existing --out file'),
+  ).action(async (opts: DataOptions & { out: string; split: SplitName; index: number; force?: boolean }) => {
+    checkOutFile(opts.out, { force: opts.force });
     const split = (await loadDataFor(opts))[opts.split];
     if (opts.index >= split.count) {
       throw new UsageError(

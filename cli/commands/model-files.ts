@@ -1,15 +1,21 @@
 /** `hpo export`, `hpo evaluate`, `hpo predict`: the best model of a search as files, its test accuracy, one prediction. */
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { checkOutDir } from '../options/out-path.js';
 import { selectBackend } from '../../worker/backends/index.js';
 import { DataError, UsageError } from '../../shared/errors.js';
 import { childLogger } from '../../shared/log/index.js';
-import { evaluateModelDir, MODEL_METADATA_FILE, predictImage } from '../../worker/model-files/index.js';
+import {
+  checkDigitPngHeader,
+  evaluateModelDir,
+  MODEL_METADATA_FILE,
+  predictImage,
+} from '../../worker/model-files/index.js';
 import type { Store, TrialRecord } from '../../orchestrator/store/index.js';
 import { backendOption, type BackendFlags } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption, type JsonFlags } from '../options/output-options.js';
-import { addDbOption, withStore } from '../options/store-options.js';
+import { addDbOption, withExistingStore } from '../options/store-options.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
@@ -74,7 +80,7 @@ export function registerModelFiles(program: Command): void {
         'export this trial instead of the best (EXPERIMENT/TRIAL with several experiments)',
       ),
   ).action((names: string[], flags: { db: string; out: string; trial?: string }) =>
-    withStore(flags.db, (store) => {
+    withExistingStore(flags.db, (store) => {
       const { trial, path } = flags.trial ? namedModel(store, names, flags.trial) : bestModel(store, names);
       if (!existsSync(`${path}/${MODEL_METADATA_FILE}`)) {
         throw new DataError(
@@ -83,9 +89,7 @@ export function registerModelFiles(program: Command): void {
           path,
         );
       }
-      if (existsSync(flags.out) && readdirSync(flags.out).length > 0) {
-        throw new UsageError(`--out: ${flags.out} exists and is not empty (nothing was written)`);
-      }
+      checkOutDir(flags.out, { canForce: false });
       cpSync(path, flags.out, { recursive: true });
       process.stdout.write(
         `exported ${trial.experiment}/${trial.trial_id} (${JSON.stringify(trial.params)}, objective ${trial.value}) to ${flags.out}\n`,
@@ -127,6 +131,7 @@ export function registerModelFiles(program: Command): void {
     .addOption(jsonOption('print JSON (with all ten probabilities per head)'))
     .addOption(backendOption())
     .action(async (dir: string, image: string, flags: BackendFlags & JsonFlags) => {
+      checkDigitPngHeader(image); // a bad image is refused before any backend or model loads
       await selectBackend(flags.backend, { logger: childLogger({ component: 'backend' }) });
       const p = await predictImage(dir, image);
       if (flags.json) {

@@ -18,7 +18,7 @@ import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
 import { jsonOption } from '../options/output-options.js';
-import { addDbOption, withStore } from '../options/store-options.js';
+import { addDbOption, withExistingStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
 import { displayNumber } from '../../shared/number-format.js';
 import { formatDuration } from '../../orchestrator/search-space/duration.js';
@@ -43,7 +43,8 @@ async function ask<T>(
   local: (store: Store, exp: ExperimentRecord) => T,
 ): Promise<T> {
   const settings = natsSettings(flags);
-  if (!settings) return withStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
+  if (!settings)
+    return withExistingStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
   if (name === undefined) throw new UsageError('with --nats, name the experiment');
   const nc = await connectNats({ ...settings, name: 'hpo query' });
   try {
@@ -57,8 +58,14 @@ async function ask<T>(
 
 function printStatus(s: StatusAnswer): void {
   const c = s.trials;
+  const status = s.orphaned_since
+    ? `${s.status}, orphaned since ${s.orphaned_since}` +
+      (s.owner
+        ? ` (driver pid ${s.owner.pid} on ${s.owner.host} stopped; hpo resume ${s.name} continues it)`
+        : '')
+    : s.status;
   process.stdout.write(
-    `${s.name}: ${s.status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
+    `${s.name}: ${status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
       `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value === null ? '-' : displayNumber(s.best.value)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
@@ -130,7 +137,7 @@ export function registerResults(program: Command): void {
       .description('list the experiments in the database')
       .addOption(jsonOption()),
   ).action((flags: { db: string; json?: boolean }) =>
-    withStore(flags.db, (store) => {
+    withExistingStore(flags.db, (store) => {
       const rows = store.listExperiments().map((e) => summarize(store, e));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -150,7 +157,7 @@ export function registerResults(program: Command): void {
         const done = r.trials.completed + r.trials.stopped + r.trials.failed;
         table.push([
           r.name,
-          r.status,
+          r.orphaned_since ? `${r.status} (orphaned)` : r.status,
           r.method,
           r.task,
           `${done}/${r.trials.total}`,

@@ -19,14 +19,26 @@ import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate
 import { builtinTaskCatalog } from '../builtin-tasks.js';
 import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
 import type { TaskOffers } from '../../worker/tasks/task-offers.js';
-import type { Store } from '../../orchestrator/store/index.js';
+import {
+  LEASE_STALE_MS,
+  type OwnerClaim,
+  type SqliteStore,
+  type Store,
+} from '../../orchestrator/store/index.js';
+import { holdLease, type OwnerFlags } from '../owner.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
-import { NatsTransport } from '../../orchestrator/transport/nats/index.js';
+import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
 import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
-import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
+import {
+  addNatsOptions,
+  addNatsWaitOption,
+  type NatsFlags,
+  natsSettings,
+  natsWaitMs,
+} from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
 import { nonNegativeInt, portValue, positiveInt } from '../options/option-values.js';
 import type { TrialParams } from '../../shared/protocol/index.js';
@@ -35,7 +47,7 @@ import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
 import { seedOption } from '../options/seed-option.js';
 import { createProgressDisplay } from '../progress-display.js';
-import { addDbOption, withStore } from '../options/store-options.js';
+import { addDbOption, requireDatabase, withStore } from '../options/store-options.js';
 import {
   addSearchMetricsOptions,
   announceMetrics,
@@ -52,7 +64,8 @@ import {
   type SavePolicy,
 } from '../../orchestrator/artifacts/index.js';
 
-interface RunFlags extends NatsFlags, SearchMetricsFlags {
+interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
+  natsWait?: number;
   db: string;
   maxInFlight?: number;
   ackWait?: number;
@@ -89,7 +102,7 @@ export function expectedTotal(space: SearchSpace): number | null {
 }
 
 function addRunOptions(cmd: Command): Command {
-  return addSearchMetricsOptions(addNatsOptions(addDbOption(cmd)))
+  return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
     .option(
       '--max-in-flight <n>',
       "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
@@ -135,7 +148,23 @@ function addRunOptions(cmd: Command): Command {
     .option(
       '--time-budget-hard',
       'at the time budget, cancel running trials too (they stay pending, resumable)',
-    );
+    )
+    .option(
+      '--owner-timeout <ms>',
+      `another driver of the experiment counts as gone after this long without a heartbeat (default ${LEASE_STALE_MS})`,
+      positiveInt,
+    )
+    .option('--force', "take over an experiment whose driver's lease expired (its heartbeat stopped)");
+}
+
+/** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
+async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
+  const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
+  try {
+    return await runExperiment(store, name, flags, lease.claim);
+  } finally {
+    lease.release();
+  }
 }
 
 interface OpenedTransport {
@@ -145,6 +174,8 @@ interface OpenedTransport {
   stopResponder: () => void;
   /** Invalid bus messages seen by the transport (for metrics). */
   invalidMessages?: () => number;
+  /** Releases the owner lease on the bus (before the connection closes). */
+  releaseLease?: () => Promise<void>;
 }
 
 /** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
@@ -154,6 +185,7 @@ async function openTransport(
   flags: RunFlags,
   metrics: OpenedMetrics | undefined,
   tasks: TaskOffers,
+  claim: OwnerClaim,
 ): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
@@ -171,7 +203,33 @@ async function openTransport(
       stopResponder: () => {},
     };
   }
-  const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+  const nc = await connectNats({
+    ...nats,
+    name: `hpo orchestrator ${name}`,
+    firstConnectRetryMs: natsWaitMs(flags),
+    log: (line) => process.stderr.write(`hpo: ${line}\n`),
+  });
+  let busLease: BusLease;
+  try {
+    // Two databases (machines) driving one experiment on one bus: the second is refused here.
+    busLease = await acquireBusLease(nc, name, claim, {
+      staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
+      host: claim.host,
+      force: flags.force,
+      where: displayServers(nats.servers),
+      onLost: (holder) => {
+        process.stderr.write(
+          `hpo: lost the owner lease of experiment '${name}' on the bus` +
+            (holder ? ` to pid ${holder.pid} on ${holder.host}` : '') +
+            ': stopping at once (the new driver carries on)\n',
+        );
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
   const transport = new NatsTransport(nc, {
     experiments: [name],
     maxInFlight: flags.maxInFlight,
@@ -183,10 +241,16 @@ async function openTransport(
     where: `workers on NATS ${displayServers(nats.servers)}`,
     stopResponder: startQueryResponder(nc, store, name),
     invalidMessages: () => transport.invalidMessages,
+    releaseLease: () => busLease.release(),
   };
 }
 
-async function runExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
+async function runExperiment(
+  store: Store,
+  name: string,
+  flags: RunFlags,
+  claim: OwnerClaim,
+): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
   const budgetSeconds = flags.timeBudget ?? space.run_time_budget;
@@ -220,7 +284,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       flags.uiPort === undefined
         ? undefined
         : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics, tasks);
+    opened = await openTransport(store, name, flags, metrics, tasks, claim);
   } catch (err) {
     await ui?.close();
     await api?.close();
@@ -273,6 +337,8 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       timeBudget,
       onProgress: (p) => display.update(p),
       observer,
+      // Local results cannot be replayed: a failed write stops the run. On NATS the event stays unacked.
+      onStoreFailure: natsSettings(flags) ? 'retry' : 'interrupt',
       models: new ModelKeeper({
         store,
         experiment: name,
@@ -286,6 +352,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
     process.off('SIGTERM', onSigint);
     stopResponder();
     await api?.close();
+    await opened.releaseLease?.().catch(() => undefined);
     await ui?.close();
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
@@ -398,9 +465,13 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
           '--dry-run [n]',
           `check the file and print the first n proposals (default ${DRY_RUN_PROPOSALS}) without running anything`,
           nonNegativeInt,
+        )
+        .option(
+          '--resume-existing',
+          'if the experiment (--name) already exists, resume it instead (a service that restarts, as in compose)',
         ),
     ),
-  ).action(async (file: string, flags: RunFlags & SearchFlags) => {
+  ).action(async (file: string, flags: RunFlags & SearchFlags & { resumeExisting?: boolean }) => {
     const loaded = await loadForRun(file, flags);
     const { space, source } = loaded;
     if (flags.seed !== undefined) space.seed = flags.seed;
@@ -421,13 +492,17 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
     }
     setExitCode(
       await withStore(flags.db, (store) => {
+        if (store.getExperiment(name) && flags.resumeExisting && flags.name !== undefined) {
+          process.stderr.write(`hpo: experiment '${name}' exists in ${flags.db}: resuming it\n`);
+          return driveExperiment(store, name, flags);
+        }
         if (store.getExperiment(name)) {
           throw new UsageError(
             `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
           );
         }
         store.createExperiment(name, space, source);
-        return runExperiment(store, name, flags);
+        return driveExperiment(store, name, flags);
       }),
     );
   });
@@ -438,6 +513,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('continue an interrupted experiment: finished trials are kept, interrupted ones run again')
       .argument('<name>', 'experiment name'),
   ).action(async (name: string, flags: RunFlags) => {
+    requireDatabase(flags.db);
     setExitCode(
       await withStore(flags.db, (store) => {
         const exp = store.getExperiment(name);
@@ -446,7 +522,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
             `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,
           );
         resumeWarnings(name, exp.source);
-        return runExperiment(store, name, flags);
+        return driveExperiment(store, name, flags);
       }),
     );
   });

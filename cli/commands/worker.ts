@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
-import { createDataCheck } from '../../worker/data/check.js';
+import { createDataCheck, DEFAULT_DATA_SEEDS } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
 import { childLogger } from '../../shared/log/index.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
@@ -10,11 +10,13 @@ import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import {
   addNatsOptions,
+  addNatsWaitOption,
+  natsWaitMs,
   type NatsFlags,
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { positiveInt } from '../options/option-values.js';
+import { positiveInt, seedList } from '../options/option-values.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -35,30 +37,45 @@ function requireNats(flags: NatsFlags): NatsConnectionSettings {
 }
 
 export function registerWorker(program: Command, setExitCode: (code: number) => void): void {
-  addNatsOptions(
-    addMetricsOptions(
-      addTaskOptions(
-        program
-          .command('worker')
-          .description(
-            'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
-          )
-          .option(
-            '--concurrency <n>',
-            'trial threads (default: cores; 1 with a libtensorflow backend)',
-            positiveInt,
-          )
-          .addOption(backendOption())
-          .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-          .addOption(dataDirOption()),
+  addNatsWaitOption(
+    addNatsOptions(
+      addMetricsOptions(
+        addTaskOptions(
+          program
+            .command('worker')
+            .description(
+              'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
+            )
+            .option(
+              '--concurrency <n>',
+              'trial threads (default: cores; 1 with a libtensorflow backend)',
+              positiveInt,
+            )
+            .addOption(backendOption())
+            .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
+            .addOption(dataDirOption())
+            .option(
+              '--data-seeds <list>',
+              `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
+                'trials of another seed are left to other workers',
+              seedList,
+            ),
+        ),
       ),
+      true,
     ),
-    true,
   ).action(
     async (
       flags: NatsFlags &
         MetricsFlags &
-        TaskFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
+        TaskFlags & {
+          concurrency?: number;
+          backend: BackendChoice;
+          name?: string;
+          dataDir?: string;
+          dataSeeds?: number[];
+          natsWait?: number;
+        },
     ) => {
       const settings = requireNats(flags);
       // The operator's task modules and programs first: a bad one is exit 2 before connecting.
@@ -68,7 +85,12 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       const metrics = await openMetrics(flags);
       let nc: Awaited<ReturnType<typeof connectNats>>;
       try {
-        nc = await connectNats({ ...settings, name: `hpo-worker ${name}` });
+        nc = await connectNats({
+          ...settings,
+          name: `hpo-worker ${name}`,
+          firstConnectRetryMs: natsWaitMs(flags),
+          log: (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`),
+        });
       } catch (err) {
         await metrics?.server.close();
         throw err;
@@ -84,7 +106,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         killGraceMs: flags.killGrace,
         logger: log.child({ component: 'trial-pool' }),
       });
-      const dataCheck = createDataCheck(flags.dataDir);
+      const dataCheck = createDataCheck({ dataDir: flags.dataDir, seeds: flags.dataSeeds });
       const worker = new NatsWorker(nc, pool, {
         name,
         backend: flags.backend,
@@ -115,7 +137,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       const offered = tasks.list().length ? `, tasks ${tasks.labels().join(' ')}` : '';
       log.info(
         { slots: pool.slots, backend: flags.backend, servers, tasks: tasks.labels() },
-        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, servers ${servers}${offered}`,
+        `hpo worker ${name}: ${pool.slots} slot(s), backend ${flags.backend}, ` +
+          `data seeds ${(flags.dataSeeds ?? DEFAULT_DATA_SEEDS).join(',')}, servers ${servers}${offered}`,
       );
       let signals = 0;
       await new Promise<void>((resolve) => {

@@ -2,7 +2,7 @@
  * NATS connection flags shared by every command that talks to the bus. Each flag falls back to an
  * environment variable, so secrets need not appear on command lines (and never appear in logs).
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import type { NatsConnectionOptions } from '../../worker/nats/index.js';
 
@@ -79,4 +79,26 @@ export function natsSettings(
     throw new UsageError('--nats-tls-cert and --nats-tls-key go together');
   if (ca || cert) settings.tls = { ...(ca ? { ca } : {}), ...(cert ? { cert, key } : {}) };
   return settings;
+}
+
+/** Default of --nats-wait: how long a search or worker keeps trying its first connection. */
+export const DEFAULT_NATS_WAIT_S = 30;
+
+/** `--nats-wait <s>` for long-running processes (search, resume, worker). */
+export function addNatsWaitOption(cmd: Command): Command {
+  return cmd.option(
+    '--nats-wait <s>',
+    `keep trying the first connection to NATS this long, with a logged backoff (default ${DEFAULT_NATS_WAIT_S}; 0: fail at once)`,
+    (v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n < 0)
+        throw new InvalidArgumentError('expected seconds >= 0.');
+      return n;
+    },
+  );
+}
+
+/** Milliseconds for connectNats's firstConnectRetryMs. */
+export function natsWaitMs(flags: { natsWait?: number }): number {
+  return (flags.natsWait ?? DEFAULT_NATS_WAIT_S) * 1000;
 }

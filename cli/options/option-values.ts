@@ -47,6 +47,15 @@ export function portValue(value: string): number {
   return n;
 }
 
+/** A comma-separated list of data seeds (integers 0..4294967295), e.g. `1,2`. */
+export function seedList(value: string): number[] {
+  const parts = value.split(',').map((p) => p.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) {
+    throw new InvalidArgumentError('expected comma-separated seeds, e.g. 1,2.');
+  }
+  return [...new Set(parts.map((p) => seedValue(p)))];
+}
+
 /**
  * A parser that accepts what a task parameter rule accepts (shared/task-params.ts), so a flag and the
  * parameter it sets follow one rule: `expected one of: a, b.` for a choice, else e.g. `expected a number > 0.`.

@@ -3,6 +3,8 @@
  * answers for other machines (over NATS request/reply and its HTTP endpoint): the same JSON either way.
  */
 import { trialRung } from '../search-space/hyperband.js';
+import { hostname } from 'node:os';
+import { LEASE_STALE_MS, leaseState } from '../store/owner-lease.js';
 import type { ExperimentRecord, Store, TrialRecord } from '../store/types.js';
 
 export type Query = { kind: 'status' } | { kind: 'leaderboard'; top?: number };
@@ -18,6 +20,26 @@ export interface ExperimentSummary {
   best: { trial_id: string; value: number | null; params: TrialRecord['params'] } | null;
   created_at: string;
   updated_at: string;
+  /** The process driving a running experiment, from its owner lease. */
+  owner?: { pid: number; host: string; heartbeat_at: string; state: 'alive' | 'expired' | 'dead' };
+  /**
+   * Set when the experiment says running but nobody drives it (its driver was killed): the last sign
+   * of life (lease heartbeat, else the experiment's last update).
+   */
+  orphaned_since?: string;
+}
+
+/** Who drives a running experiment, and since when it is orphaned if nobody does. */
+function ownership(store: Store, exp: ExperimentRecord): Pick<ExperimentSummary, 'owner' | 'orphaned_since'> {
+  if (exp.status !== 'running' || !store.getLease) return {};
+  const lease = store.getLease(exp.name);
+  if (!lease) return { orphaned_since: new Date(exp.updated_at).toISOString() };
+  const state = leaseState(lease, { now: Date.now(), staleMs: LEASE_STALE_MS, host: hostname() });
+  const heartbeat = new Date(lease.heartbeat_at).toISOString();
+  return {
+    owner: { pid: lease.pid, host: lease.host, heartbeat_at: heartbeat, state },
+    ...(state === 'alive' ? {} : { orphaned_since: heartbeat }),
+  };
 }
 
 export interface StatusAnswer extends ExperimentSummary {
@@ -63,6 +85,7 @@ export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummar
     best: best ? { trial_id: best.trial_id, value: best.value, params: best.params } : null,
     created_at: new Date(exp.created_at).toISOString(),
     updated_at: new Date(exp.updated_at).toISOString(),
+    ...ownership(store, exp),
   };
 }
 

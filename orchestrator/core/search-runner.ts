@@ -53,8 +53,29 @@ export interface SearchRunnerOptions {
     dirFor(trialId: string): string | undefined;
     recorded(result: ResultEvent): void;
   };
+  /**
+   * What a failed store write (disk full, I/O error) while recording an epoch or result does:
+   * - `interrupt` (default; the local pool, whose results cannot be replayed): the run stops, running
+   *   trials are cancelled, the experiment is left interrupted and run() rejects with a SearchStoreError;
+   * - `retry` (NATS: the event stays on the bus unacked): the handler rethrows and the transport
+   *   delivers the event again later, so recording resumes when space returns.
+   */
+  onStoreFailure?: 'interrupt' | 'retry';
   /** Where the runner logs (default: the process's logger); its lines carry the experiment. */
   logger?: Logger;
+}
+
+/** The store could not record what the search produced; the experiment was left interrupted (if it could be). */
+export class SearchStoreError extends HpoError {
+  constructor(
+    message: string,
+    readonly experiment: string,
+    /** Whether the experiment could be marked interrupted (false: the store refused that write too). */
+    readonly markedInterrupted: boolean,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
 }
 
 export interface SearchOutcome {
@@ -90,6 +111,9 @@ export class SearchRunner {
   /** Interrupted trials waiting to re-run, in index order. */
   private pending: TrialRecord[] = [];
   private readonly counts = { completed: 0, stopped: 0, failed: 0 };
+  /** The first store failure under `onStoreFailure: 'interrupt'`: stops the run. */
+  private storeFailure: { error: unknown } | undefined;
+  private readonly stopped = new AbortController();
   private readonly log: Logger;
   /** ms since the epoch after which no new trial starts (undefined: no time budget). */
   private deadline: number | undefined;
@@ -116,9 +140,12 @@ export class SearchRunner {
       else this.noteFinished(t);
     }
     await transport.start({ onEpoch: (e) => this.onEpoch(e), onResult: (r) => this.onResult(r) });
+    const stop = this.stopped.signal;
+    if (signal?.aborted) this.stopped.abort();
+    signal?.addEventListener('abort', () => this.stopped.abort(), { once: true });
     const aborted = new Promise<void>((resolve) => {
-      if (signal?.aborted) resolve();
-      signal?.addEventListener('abort', () => resolve(), { once: true });
+      if (stop.aborted) resolve();
+      stop.addEventListener('abort', () => resolve(), { once: true });
     });
     const budget = this.options.timeBudget;
     let timer: NodeJS.Timeout | undefined;
@@ -147,8 +174,8 @@ export class SearchRunner {
 
     let exhausted = false;
     try {
-      while (!signal?.aborted && !hardStop) {
-        while (transport.capacity() > 0 && !signal?.aborted) {
+      while (!stop.aborted && !hardStop) {
+        while (transport.capacity() > 0 && !stop.aborted) {
           const next = this.nextTrial();
           if (!next) {
             exhausted = true;
@@ -165,7 +192,8 @@ export class SearchRunner {
       clearTimeout(timer);
     }
 
-    if (signal?.aborted || hardStop) {
+    if (this.storeFailure) return this.failedStore(this.storeFailure.error);
+    if (stop.aborted || hardStop) {
       await transport.cancel(experiment);
       store.requeueRunning(experiment);
       store.setExperimentStatus(experiment, 'interrupted');
@@ -208,6 +236,46 @@ export class SearchRunner {
     if (target === undefined || value === null || value === undefined || !Number.isFinite(value))
       return false;
     return goal === 'maximize' ? value >= target : value <= target;
+  }
+
+  /** Cancels the running trials, marks the experiment interrupted (if the store still can) and throws. */
+  private async failedStore(error: unknown): Promise<never> {
+    const { store, transport, experiment } = this.options;
+    await transport.cancel(experiment);
+    let marked = false;
+    for (let tries = 0; tries < 2 && !marked; tries++) {
+      try {
+        store.requeueRunning(experiment);
+        store.setExperimentStatus(experiment, 'interrupted');
+        marked = true;
+      } catch {
+        // Full: free the store's scratch space once and try again; if it still fails, `hpo status`
+        // tells the experiment is not driven any more (its owner lease goes stale).
+        store.releaseSpace?.();
+      }
+    }
+    this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
+    const why = error instanceof Error ? error.message : String(error);
+    throw new SearchStoreError(
+      `${why}; experiment '${experiment}' stopped ${marked ? 'and left interrupted' : '(could not even mark it interrupted)'}: ` +
+        'free space (or fix the database) and run hpo resume',
+      experiment,
+      marked,
+      error,
+    );
+  }
+
+  /** Runs a store write for an event: under 'interrupt', a failure stops the run instead of throwing. */
+  private recording<T>(fn: () => T, fallback: T): T {
+    if (this.storeFailure) return fallback;
+    try {
+      return fn();
+    } catch (err) {
+      if (this.options.onStoreFailure === 'retry') throw err;
+      this.storeFailure = { error: err };
+      this.stopped.abort();
+      return fallback;
+    }
   }
 
   /** The next trial to run: an interrupted (pending) one first, else a new proposal. */
@@ -261,7 +329,11 @@ export class SearchRunner {
 
   private async onEpoch(e: EpochEvent): Promise<Decision> {
     if (e.experiment !== this.options.experiment) return 'continue';
-    this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
+    const recorded = this.recording(() => {
+      this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
+      return true;
+    }, false);
+    if (!recorded) return 'stop';
     this.notify((o) => o.onEpoch?.(e));
     const snap = this.snapshots.get(e.trial_id);
     if (!snap) return 'continue';
@@ -277,7 +349,12 @@ export class SearchRunner {
   private async onResult(r: ResultEvent): Promise<void> {
     const { store, experiment } = this.options;
     if (r.experiment !== experiment) return;
-    const applied = store.recordResult(experiment, r.trial_id, r);
+    const applied = this.recording(() => store.recordResult(experiment, r.trial_id, r), null);
+    if (applied === null) {
+      this.inFlight.delete(r.trial_id);
+      this.wake();
+      return;
+    }
     this.inFlight.delete(r.trial_id);
     if (applied) this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;

@@ -17,3 +17,15 @@ export {
   type DatabaseInfo,
   type Migration,
 } from './migrations.js';
+export {
+  LEASE_HEARTBEAT_MS,
+  LEASE_STALE_MS,
+  leaseRefusal,
+  leaseState,
+  OwnerLeaseError,
+  pidAlive,
+  type LeaseClock,
+  type LeaseState,
+  type OwnerClaim,
+  type OwnerLease,
+} from './owner-lease.js';

@@ -94,6 +94,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    description: 'owner lease: the process driving each experiment and its last heartbeat',
+    sql: `
+      CREATE TABLE owners (
+        experiment   TEXT NOT NULL PRIMARY KEY REFERENCES experiments (name) ON DELETE CASCADE,
+        token        TEXT NOT NULL,     -- random per driver process
+        pid          INTEGER NOT NULL,
+        host         TEXT NOT NULL,
+        acquired_at  INTEGER NOT NULL,
+        heartbeat_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

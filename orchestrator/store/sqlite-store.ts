@@ -13,6 +13,8 @@ import { checkHeader } from './sqlite-header.js';
 import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import { StoreError } from '../../shared/errors.js';
+import { type LeaseClock, type OwnerClaim, type OwnerLease, OwnerLeaseError } from './owner-lease.js';
+import { type LeaseStatements, prepareLeaseStatements } from './sqlite-lease.js';
 import {
   TRIAL_STATES,
   type EpochRecord,
@@ -60,6 +62,7 @@ export class SqliteStore implements Store {
   private readonly metrics = new Map<string, { name: string; goal: Goal }>();
 
   private readonly sql: Statements;
+  private readonly leases: LeaseStatements;
 
   /**
    * Opens (creating if needed) the hpo database at `path` (':memory:' for a private in-memory one) and
@@ -121,6 +124,48 @@ export class SqliteStore implements Store {
     this.appliedMigrations = applied;
     this.now = now;
     this.sql = prepareStatements(db);
+    this.leases = prepareLeaseStatements(db, file);
+  }
+
+  /**
+   * Takes the experiment's owner lease for `claim`, or throws OwnerLeaseError (another driver's lease is
+   * alive, or expired and `force` is false). Clock fields other than `now` come from `options`.
+   */
+  acquireLease(
+    experiment: string,
+    claim: OwnerClaim,
+    options: Omit<LeaseClock, 'now'> & { force?: boolean },
+  ): OwnerLease {
+    try {
+      return this.guard(`take the owner lease of experiment '${experiment}'`, () => {
+        this.experimentOrThrow(experiment);
+        const clock = { ...options, now: this.now() };
+        return this.leases.acquire(experiment, claim, clock, options.force ?? false);
+      });
+    } catch (err) {
+      // A refusal is not a store failure: it reaches the caller as is.
+      if (err instanceof StoreError && err.cause instanceof OwnerLeaseError) throw err.cause;
+      throw err;
+    }
+  }
+
+  /** Renews the lease held with `token`; false when it is no longer ours (another driver took over). */
+  heartbeatLease(experiment: string, token: string): boolean {
+    return this.guard(`renew the owner lease of experiment '${experiment}'`, () =>
+      this.leases.heartbeat(experiment, token, this.now()),
+    );
+  }
+
+  releaseLease(experiment: string, token: string): void {
+    this.guard(`release the owner lease of experiment '${experiment}'`, () =>
+      this.leases.release(experiment, token),
+    );
+  }
+
+  getLease(experiment: string): OwnerLease | undefined {
+    return this.guard(`read the owner lease of experiment '${experiment}'`, () =>
+      this.leases.get(experiment),
+    );
   }
 
   createExperiment(name: string, space: SearchSpace, source: string): ExperimentRecord {
@@ -307,6 +352,14 @@ export class SqliteStore implements Store {
     this.guard(`forget the model of trial ${trialId} of experiment '${experiment}'`, () => {
       this.sql.deleteModel.run(experiment, trialId);
     });
+  }
+
+  releaseSpace(): void {
+    try {
+      if (!this.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // best effort: the caller's next write reports what is still wrong
+    }
   }
 
   /** Closes the connection (the last one to close checkpoints the WAL into the file). Idempotent. */

@@ -1,4 +1,5 @@
 /** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
+import type { OwnerLease } from './owner-lease.js';
 import type { FinalState, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
 import type { SearchSpace } from '../search-space/types.js';
 
@@ -132,5 +133,13 @@ export interface Store {
   listModels(experiment: string): ModelRecord[];
   /** Forgets a trial's saved model (after its files were pruned). */
   deleteModel(experiment: string, trialId: string): void;
+  /**
+   * After a failed write (disk full): gives back what the store can of its own scratch space (SQLite:
+   * checkpoints and truncates the write-ahead log) so a last small write, such as marking the experiment
+   * interrupted, may still fit. Best effort, never throws.
+   */
+  releaseSpace?(): void;
+  /** The process driving the experiment (owner-lease.ts), if the store keeps leases. */
+  getLease?(experiment: string): OwnerLease | undefined;
   close(): void;
 }

@@ -34,6 +34,7 @@ import {
   validateTrialSpec,
 } from '../protocol/validate.js';
 import { HpoError } from '../errors.js';
+import { childLogger } from '../log/index.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -49,7 +50,18 @@ export interface NatsConnectionOptions {
   tls?: { ca?: string; cert?: string; key?: string };
   /** Client name shown in the server's monitoring. */
   name?: string;
+  /**
+   * Keep trying the first connection this long while no server answers (a service started before
+   * its NATS server, as in compose), with a logged backoff of 0.5 s doubling to 5 s. Refusals that
+   * waiting cannot fix (authentication, TLS) fail at once. Default 0: fail fast.
+   */
+  firstConnectRetryMs?: number;
+  /** Where retry notes go (default: stderr). */
+  log?: (line: string) => void;
 }
+
+/** Connection failures that waiting cannot fix. */
+const PERMANENT = /auth|permission|certificate|self.signed|tls|credential/i;
 
 /** Server URLs for logs and errors, with any credentials in them (`nats://user:pass@host`) masked. */
 export function displayServers(servers: readonly string[]): string {
@@ -89,13 +101,26 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
       ...(options.tls.key === undefined ? {} : { keyFile: options.tls.key }),
     };
   }
-  try {
-    return await connect(opts);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new HpoError(`cannot connect to NATS at ${displayServers(options.servers)}: ${why}`, {
-      cause: err,
-    });
+  const deadline = Date.now() + (options.firstConnectRetryMs ?? 0);
+  const log = options.log ?? ((line: string) => childLogger({ component: 'nats' }).warn(line));
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5000)) {
+    try {
+      return await connect(opts);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      const left = deadline - Date.now();
+      if (PERMANENT.test(why) || left <= 0) {
+        throw new HpoError(`cannot connect to NATS at ${displayServers(options.servers)}: ${why}`, {
+          cause: err,
+        });
+      }
+      const pause = Math.min(wait, left);
+      log(
+        `NATS at ${displayServers(options.servers)} not reachable (${why}); retrying in ${(pause / 1000).toFixed(1)} s ` +
+          `(giving up in ${Math.ceil(left / 1000)} s)`,
+      );
+      await new Promise((r) => setTimeout(r, pause));
+    }
   }
 }
 
@@ -245,14 +270,18 @@ export function failedResult(
   };
 }
 
-/** Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id). */
+/**
+ * Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id; a worker
+ * passes the delivery of the trial message it ran, see resultMsgId).
+ */
 export async function publishResult(
   js: JetStreamClient,
   names: BusNames,
   result: ResultEvent,
+  delivery?: number,
 ): Promise<void> {
   await js.publish(names.eventsSubject(result.experiment, 'result'), encodeMessage(result), {
-    msgID: resultMsgId(result),
+    msgID: resultMsgId(result, delivery),
   });
 }
 

@@ -129,6 +129,14 @@ export function epochMsgId(e: Pick<EpochEvent, 'experiment' | 'trial_id' | 'atte
   return `${trialMsgId(e)}/epoch/${e.epoch}`;
 }
 
-export function resultMsgId(r: Pick<ResultEvent, 'experiment' | 'trial_id' | 'attempt'>): string {
-  return `${trialMsgId(r)}/result`;
+/**
+ * Message id of a result. A worker adds the delivery of the trial message it ran: a retried publish of
+ * one delivery's result is a duplicate, while a late result of an earlier delivery (a worker frozen past
+ * ack_wait) still reaches the orchestrator, whose store keeps the first result of a trial.
+ */
+export function resultMsgId(
+  r: Pick<ResultEvent, 'experiment' | 'trial_id' | 'attempt'>,
+  delivery?: number,
+): string {
+  return `${trialMsgId(r)}/result${delivery === undefined ? '' : `/d${delivery}`}`;
 }

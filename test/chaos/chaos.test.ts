@@ -12,8 +12,10 @@ describe('chaos: faults injected into a real NATS deployment (one run per scenar
   for (const [index, scenario] of SCENARIOS.entries()) {
     it(`${scenario.name}: every trial once, in its final state, nothing lost or duplicated`, async () => {
       const r = await runScenario(scenario, seed, index);
-      assert.ok(r.trials > 0, 'no trials ran');
+      // The assertion that carries the run's error and problems first: a run that failed early (so no
+      // trials ran) must show why.
       assert.equal(failed(r), false, `${r.fault}\n${r.error ?? ''}\n${r.problems.join('\n')}`);
+      assert.ok(r.trials > 0, `no trials ran: ${r.fault}`);
       assert.deepEqual([r.lost, r.duplicated, r.wrongState], [0, 0, 0]);
     });
   }

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 // The binary lookup and port helpers are shared with the dispatch benchmark's server launcher.
 import { canConnect, exited, findNatsServer, freePort } from '../../bench/nats-server.js';
 
+export { freePort };
+
 export interface NatsServerOptions {
   /**
    * nats-server config text (e.g. an `authorization {...}` or `tls {...}` block), written to a file in
@@ -19,6 +21,8 @@ export interface NatsServerOptions {
   config?: string;
   /** URL scheme clients should use (default `nats`; `tls` for a server that requires TLS). */
   scheme?: 'nats' | 'tls';
+  /** Port to listen on (default: a free one). */
+  port?: number;
 }
 
 export interface RestartOptions {
@@ -43,7 +47,7 @@ export { findNatsServer };
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServerHandle> {
   const bin = findNatsServer();
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'hpo-nats-'));
   const storeDir = join(dir, 'store');
   const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];

@@ -47,4 +47,4 @@ export {
 export { cacheFileName, cacheFilePath, defaultDataDir } from './cache.js';
 export { datasetInfo, loadDataset, subsetSplit, type LoadDatasetOptions } from './dataset.js';
 export { renderPreviewPng, type PreviewOptions } from './preview.js';
-export { createDataCheck, type DataCheck } from './check.js';
+export { createDataCheck, type DataCheck, type DataCheckOptions, DEFAULT_DATA_SEEDS } from './check.js';

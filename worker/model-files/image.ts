@@ -1,5 +1,5 @@
 /** Reads one 42x28 grayscale PNG (the data set's image format) as pixels in [0, 1]. */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { IMAGE_HEIGHT, IMAGE_WIDTH } from '../data/constants.js';
 import { UsageError } from '../../shared/errors.js';
@@ -12,16 +12,87 @@ const COLOR_TYPES: Record<number, string> = {
   6: 'RGBA',
 };
 
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** Signature (8) + IHDR length (4) + 'IHDR' (4) + width (4) + height (4) + bit depth (1) + colour type (1). */
+const HEADER_BYTES = 26;
+
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+}
+
+function fileError(file: string, err: unknown): UsageError {
+  const code = (err as NodeJS.ErrnoException).code;
+  return new UsageError(
+    `${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a PNG file' : (err as Error).message}`,
+    { cause: err },
+  );
+}
+
+/** The size and colour type a PNG declares in its IHDR chunk, read from its first 26 bytes (nothing decoded). */
+export function readPngHeader(file: string): PngHeader {
+  const head = Buffer.alloc(HEADER_BYTES);
+  let read: number;
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      read = readSync(fd, head, 0, HEADER_BYTES, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw fileError(file, err);
+  }
+  if (
+    read < HEADER_BYTES ||
+    !head.subarray(0, 8).equals(PNG_SIGNATURE) ||
+    head.toString('latin1', 12, 16) !== 'IHDR'
+  ) {
+    throw new UsageError(`${file}: not a PNG image (no PNG signature and IHDR header)`);
+  }
+  return {
+    width: head.readUInt32BE(16),
+    height: head.readUInt32BE(20),
+    bitDepth: head[24],
+    colorType: head[25],
+  };
+}
+
+function expectedDigit(file: string, problems: string[]): UsageError {
+  return new UsageError(
+    `${file}: expected a ${IMAGE_WIDTH}x${IMAGE_HEIGHT} (width x height) grayscale PNG, but ${problems.join(' and ')} ` +
+      `(hpo data sample writes one from the data set)`,
+  );
+}
+
+function problemsOf(width: number, height: number, colorType: number | undefined): string[] {
+  const problems: string[] = [];
+  if (width !== IMAGE_WIDTH || height !== IMAGE_HEIGHT)
+    problems.push(`it is ${width}x${height} (width x height)`);
+  if (colorType !== 0) problems.push(`its colour type is ${COLOR_TYPES[colorType ?? -1] ?? `#${colorType}`}`);
+  return problems;
+}
+
+/**
+ * Refuses, from the header alone, a file that is not a 42x28 grayscale PNG: a small file declaring a huge
+ * image is never decoded (decoding 20000x20000 would take seconds and gigabytes).
+ */
+export function checkDigitPngHeader(file: string): void {
+  const header = readPngHeader(file);
+  const problems = problemsOf(header.width, header.height, header.colorType);
+  if (problems.length > 0) throw expectedDigit(file, problems);
+}
+
 /** Row-major [42 * 28] pixels scaled to [0, 1]; a UsageError naming the file for anything else. */
 export function readDigitPng(file: string): Float32Array {
+  checkDigitPngHeader(file);
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
-      cause: err,
-    });
+    throw fileError(file, err);
   }
   let png: PNG & { colorType?: number; depth?: number };
   try {
@@ -29,19 +100,8 @@ export function readDigitPng(file: string): Float32Array {
   } catch (err) {
     throw new UsageError(`${file}: not a PNG image (${(err as Error).message})`, { cause: err });
   }
-  const problems: string[] = [];
-  if (png.width !== IMAGE_WIDTH || png.height !== IMAGE_HEIGHT) {
-    problems.push(`it is ${png.width}x${png.height} (width x height)`);
-  }
-  if (png.colorType !== 0) {
-    problems.push(`its colour type is ${COLOR_TYPES[png.colorType ?? -1] ?? `#${png.colorType}`}`);
-  }
-  if (problems.length > 0) {
-    throw new UsageError(
-      `${file}: expected a ${IMAGE_WIDTH}x${IMAGE_HEIGHT} (width x height) grayscale PNG, but ${problems.join(' and ')} ` +
-        `(hpo data sample writes one from the data set)`,
-    );
-  }
+  const problems = problemsOf(png.width, png.height, png.colorType);
+  if (problems.length > 0) throw expectedDigit(file, problems);
   // pngjs expands every pixel to RGBA (8 bits per channel); for grayscale R = G = B.
   const pixels = new Float32Array(IMAGE_WIDTH * IMAGE_HEIGHT);
   for (let i = 0; i < pixels.length; i++) pixels[i] = png.data[i * 4] / 255;

@@ -31,7 +31,9 @@ export async function finishTrial(
   how: 'ack' | 'term',
 ): Promise<boolean> {
   try {
-    await publishRetrying(state.nc, () => publishResult(state.js, state.names, result));
+    // The delivery in the message id: a late result of an earlier delivery is not dropped as a duplicate.
+    const delivery = msg.info.deliveryCount;
+    await publishRetrying(state.nc, () => publishResult(state.js, state.names, result, delivery));
   } catch (err) {
     state.counters.busErrors++;
     state.log.report(`could not publish the result of trial ${result.trial_id}: ${errorText(err)}`, {

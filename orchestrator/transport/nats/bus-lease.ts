@@ -1,0 +1,157 @@
+/**
+ * The owner lease on the bus, so two machines (two databases) cannot drive one experiment: a
+ * JetStream key-value bucket (stream `KV_<prefix>_owners`, one message per key, the layout of a NATS
+ * KV bucket) whose key per experiment holds the driver's pid, host and heartbeat time. Writes are
+ * compare-and-set on the key's last sequence, so of two drivers starting together one wins. Liveness
+ * comes from the heartbeat timestamps, not from per-key TTLs (nats-server 2.9 ignores those).
+ */
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_SUBJECT_PREFIX, experimentToken } from '../../../shared/protocol/bus.js';
+import { encodeMessage } from '../../../shared/protocol/validate.js';
+import {
+  type LeaseClock,
+  LEASE_HEARTBEAT_MS,
+  leaseRefusal,
+  type OwnerClaim,
+  type OwnerLease,
+} from '../../store/owner-lease.js';
+
+export interface BusLeaseOptions {
+  prefix?: string;
+  /** A lease without a heartbeat for this long is expired. */
+  staleMs: number;
+  /** This machine's host name (a dead pid of this host frees its lease). */
+  host: string;
+  /** Take over an expired lease. */
+  force?: boolean;
+  /** Where, for messages (e.g. the server URL). */
+  where: string;
+  /** Called once if the lease is taken over by another driver (default: nothing). */
+  onLost?: (holder: OwnerLease | undefined) => void;
+  heartbeatMs?: number;
+}
+
+export interface BusLease {
+  lease: OwnerLease;
+  /** Stops the heartbeat and deletes the lease (best effort). */
+  release(): Promise<void>;
+}
+
+/** Bucket name for a subject prefix (`hpo` -> `hpo_owners`). */
+export function ownersBucket(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
+  return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_owners`;
+}
+
+async function ensureBucket(jsm: JetStreamManager, bucket: string): Promise<string> {
+  const stream = `KV_${bucket}`;
+  try {
+    await jsm.streams.info(stream);
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+    try {
+      await jsm.streams.add({
+        name: stream,
+        subjects: [`$KV.${bucket}.>`],
+        retention: RetentionPolicy.Limits,
+        max_msgs_per_subject: 1,
+        discard: DiscardPolicy.New,
+        storage: StorageType.File,
+        allow_rollup_hdrs: true,
+        deny_delete: false,
+      });
+    } catch (addErr) {
+      // Created meanwhile by another driver: fine.
+      if (!(addErr instanceof JetStreamApiError && /already in use/i.test(addErr.message))) throw addErr;
+    }
+  }
+  return stream;
+}
+
+function isWrongSequence(err: unknown): boolean {
+  return (
+    err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence || /wrong last sequence/i.test(err.message))
+  );
+}
+
+/** Takes the experiment's lease on the bus (OwnerLeaseError if another driver holds it) and renews it. */
+export async function acquireBusLease(
+  nc: NatsConnection,
+  experiment: string,
+  claim: OwnerClaim,
+  options: BusLeaseOptions,
+): Promise<BusLease> {
+  const jsm = await jetstreamManager(nc);
+  const js: JetStreamClient = jetstream(nc);
+  const bucket = ownersBucket(options.prefix);
+  const stream = await ensureBucket(jsm, bucket);
+  const subject = `$KV.${bucket}.${experimentToken(experiment)}`;
+  const read = async (): Promise<{ lease?: OwnerLease; seq: number }> => {
+    const m = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch((err: unknown) => {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;
+      throw err;
+    });
+    if (!m || m.data.length === 0) return { seq: m?.seq ?? 0 };
+    return { lease: m.json<OwnerLease>(), seq: m.seq };
+  };
+
+  let seq = 0;
+  let lease: OwnerLease | undefined;
+  for (let tries = 0; ; tries++) {
+    const current = await read();
+    const now = Date.now();
+    const clock: LeaseClock = { now, staleMs: options.staleMs, host: options.host };
+    const refusal = leaseRefusal(current.lease, claim, clock, options.force ?? false, `bus ${options.where}`);
+    if (refusal) throw refusal;
+    lease = { experiment, ...claim, acquired_at: now, heartbeat_at: now };
+    try {
+      const ack = await js.publish(subject, encodeMessage(lease), {
+        expect: { lastSubjectSequence: current.seq },
+      });
+      seq = ack.seq;
+      break;
+    } catch (err) {
+      // Another driver wrote between our read and write: read again (it may now refuse us).
+      if (!isWrongSequence(err) || tries >= 3) throw err;
+    }
+  }
+  const held = lease;
+  let stopped = false;
+  const timer = setInterval(() => {
+    void (async () => {
+      const beat: OwnerLease = { ...held, heartbeat_at: Date.now() };
+      try {
+        const ack = await js.publish(subject, encodeMessage(beat), { expect: { lastSubjectSequence: seq } });
+        seq = ack.seq;
+      } catch (err) {
+        if (stopped || !isWrongSequence(err)) return; // the bus is away: the lease just ages
+        stopped = true;
+        clearInterval(timer);
+        options.onLost?.((await read().catch(() => ({ lease: undefined }))).lease);
+      }
+    })();
+  }, options.heartbeatMs ?? LEASE_HEARTBEAT_MS);
+  timer.unref();
+  return {
+    lease: held,
+    async release() {
+      stopped = true;
+      clearInterval(timer);
+      const current = await read().catch(() => undefined);
+      if (current?.lease?.token === claim.token) {
+        await jsm.streams.deleteMessage(stream, current.seq, false).catch(() => false);
+      }
+    },
+  };
+}
