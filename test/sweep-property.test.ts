@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
-import { dryRunProposals } from '../cli/commands/search.js';
+import { dryRunProposals } from '../cli/commands/search-preview.js';
 import {
   analyseSearchSpace,
   gridSize,

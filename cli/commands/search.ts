@@ -1,161 +1,35 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
 import { basename, dirname, extname, join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
-import type { BackendChoice } from '../../worker/backends/backend.js';
+import { type Command } from 'commander';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
-import { TrialPool } from '../../worker/pool/index.js';
 import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
-import {
-  analyseSearchSpace,
-  formatDuration,
-  formatIssue,
-  gridSize,
-  parseDuration,
-  type SearchSpace,
-} from '../../orchestrator/search-space/index.js';
+import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
-import { builtinTaskCatalog } from '../builtin-tasks.js';
 import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
-import type { TaskOffers } from '../../worker/tasks/task-offers.js';
 import {
   LEASE_STALE_MS,
   type OwnerClaim,
   type SqliteStore,
   type Store,
 } from '../../orchestrator/store/index.js';
-import { holdLease, type OwnerFlags } from '../owner.js';
+import { holdLease } from '../owner.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
-import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
-import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
-import { connectNats, displayServers } from '../../worker/nats/index.js';
-import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
+import { startApiServer } from '../../orchestrator/api/index.js';
 import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
-import {
-  addNatsOptions,
-  addNatsWaitOption,
-  type NatsFlags,
-  natsSettings,
-  natsWaitMs,
-} from '../options/nats-options.js';
+import { natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { nonNegativeInt, portValue, positiveInt } from '../options/option-values.js';
-import type { TrialParams } from '../../shared/protocol/index.js';
-import { backendOption } from '../options/backend-option.js';
-import { dataDirOption } from '../options/data-options.js';
-import { jsonOption } from '../options/output-options.js';
+import { nonNegativeInt } from '../options/option-values.js';
 import { seedOption } from '../options/seed-option.js';
 import { createProgressDisplay } from '../progress-display.js';
-import { addDbOption, requireDatabase, withStore } from '../options/store-options.js';
-import {
-  addSearchMetricsOptions,
-  announceMetrics,
-  openMetrics,
-  type OpenedMetrics,
-  type SearchMetricsFlags,
-} from '../options/metrics-options.js';
+import { requireDatabase, withStore } from '../options/store-options.js';
+import { announceMetrics, openMetrics, type OpenedMetrics } from '../options/metrics-options.js';
 import { OrchestratorMetrics } from '../../orchestrator/metrics/index.js';
-import { WorkerMetrics } from '../../worker/metrics/index.js';
-import {
-  ModelKeeper,
-  parseSavePolicy,
-  SAVE_POLICY_HELP,
-  type SavePolicy,
-} from '../../orchestrator/artifacts/index.js';
-
-interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
-  natsWait?: number;
-  db: string;
-  maxInFlight?: number;
-  ackWait?: number;
-  maxDeliver?: number;
-  httpPort?: number;
-  httpHost: string;
-  uiPort?: number;
-  workers?: number;
-  backend: BackendChoice;
-  dataDir?: string;
-  json?: boolean;
-  saveModels: SavePolicy;
-  modelsDir?: string;
-  timeBudget?: number;
-  timeBudgetHard?: boolean;
-}
-
-/** `--time-budget 60m` → seconds. */
-function durationValue(value: string): number {
-  const seconds = parseDuration(value);
-  if (seconds === undefined) {
-    throw new InvalidArgumentError('expected a duration: seconds, or e.g. 90s, 15m, 2h, 1h30m.');
-  }
-  return seconds;
-}
-
-/** Default number of proposals `--dry-run` prints. */
-const DRY_RUN_PROPOSALS = 5;
-
-/** Trials the search will run, when that is known. */
-export function expectedTotal(space: SearchSpace): number | null {
-  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
-  return Number.isFinite(total) ? total : null;
-}
-
-function addRunOptions(cmd: Command): Command {
-  return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
-    .option(
-      '--max-in-flight <n>',
-      "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
-      positiveInt,
-    )
-    .option(
-      '--ack-wait <ms>',
-      'with --nats: redeliver a trial whose worker went silent this long (default 30000)',
-      positiveInt,
-    )
-    .option(
-      '--max-deliver <n>',
-      'with --nats: deliveries of a trial before it fails (default 5)',
-      positiveInt,
-    )
-    .option('--http-port <n>', 'serve /api/status and /api/leaderboard as JSON on this port', portValue)
-    .option(
-      '--http-host <host>',
-      'address for --http-port (set it explicitly to expose beyond this machine)',
-      '127.0.0.1',
-    )
-    .option(
-      '--ui-port <n>',
-      'serve the live web dashboard on this port (0: any free one), on --http-host',
-      portValue,
-    )
-    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
-    .addOption(backendOption())
-    .addOption(dataDirOption())
-    .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
-    .option(
-      '--save-models <policy>',
-      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
-      (v: string) => parseSavePolicy(v),
-      { kind: 'none' } as SavePolicy,
-    )
-    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
-    .option(
-      '--time-budget <duration>',
-      "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",
-      durationValue,
-    )
-    .option(
-      '--time-budget-hard',
-      'at the time budget, cancel running trials too (they stay pending, resumable)',
-    )
-    .option(
-      '--owner-timeout <ms>',
-      `another driver of the experiment counts as gone after this long without a heartbeat (default ${LEASE_STALE_MS})`,
-      positiveInt,
-    )
-    .option('--force', "take over an experiment whose driver's lease expired (its heartbeat stopped)");
-}
+import { ModelKeeper } from '../../orchestrator/artifacts/index.js';
+import { type RunFlags, addRunOptions, DRY_RUN_PROPOSALS, expectedTotal } from './run-options.js';
+import { type OpenedTransport, openTransport } from './run-transport.js';
+import { dryRunProposals, resumeWarnings } from './search-preview.js';
 
 /** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
 async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
@@ -165,84 +39,6 @@ async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags
   } finally {
     lease.release();
   }
-}
-
-interface OpenedTransport {
-  transport: Transport;
-  /** Where trials run, for the start line. */
-  where: string;
-  stopResponder: () => void;
-  /** Invalid bus messages seen by the transport (for metrics). */
-  invalidMessages?: () => number;
-  /** Releases the owner lease on the bus (before the connection closes). */
-  releaseLease?: () => Promise<void>;
-}
-
-/** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
-async function openTransport(
-  store: Store,
-  name: string,
-  flags: RunFlags,
-  metrics: OpenedMetrics | undefined,
-  tasks: TaskOffers,
-  claim: OwnerClaim,
-): Promise<OpenedTransport> {
-  const nats = natsSettings(flags);
-  if (!nats) {
-    const pool = new TrialPool({
-      threads: flags.workers,
-      backend: flags.backend,
-      dataDir: flags.dataDir,
-      tasks,
-    });
-    // The trials run in this process: it exports the worker metrics too.
-    if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
-    return {
-      transport: new InProcessTransport(pool),
-      where: `${pool.slots} local trial thread(s)`,
-      stopResponder: () => {},
-    };
-  }
-  const nc = await connectNats({
-    ...nats,
-    name: `hpo orchestrator ${name}`,
-    firstConnectRetryMs: natsWaitMs(flags),
-    log: (line) => process.stderr.write(`hpo: ${line}\n`),
-  });
-  let busLease: BusLease;
-  try {
-    // Two databases (machines) driving one experiment on one bus: the second is refused here.
-    busLease = await acquireBusLease(nc, name, claim, {
-      staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
-      host: claim.host,
-      force: flags.force,
-      where: displayServers(nats.servers),
-      onLost: (holder) => {
-        process.stderr.write(
-          `hpo: lost the owner lease of experiment '${name}' on the bus` +
-            (holder ? ` to pid ${holder.pid} on ${holder.host}` : '') +
-            ': stopping at once (the new driver carries on)\n',
-        );
-        process.exit(1);
-      },
-    });
-  } catch (err) {
-    await nc.close();
-    throw err;
-  }
-  const transport = new NatsTransport(nc, {
-    experiments: [name],
-    maxInFlight: flags.maxInFlight,
-    ackWaitMs: flags.ackWait,
-    maxDeliver: flags.maxDeliver,
-  });
-  return {
-    transport,
-    where: `workers on NATS ${displayServers(nats.servers)}`,
-    stopResponder: startQueryResponder(nc, store, name),
-    invalidMessages: () => transport.invalidMessages,
-    releaseLease: () => busLease.release(),
-  };
 }
 
 async function runExperiment(
@@ -421,35 +217,6 @@ interface SearchFlags {
   seed?: number;
   maxGrid: number;
   dryRun?: number | true;
-}
-
-/** The strategy's first `n` proposals for a fresh experiment (no results yet), one JSON line each. */
-export function dryRunProposals(space: SearchSpace, n: number): string {
-  const strategy = createStrategy(space);
-  const proposals: string[] = [];
-  const params: TrialParams[] = [];
-  for (let i = 0; i < n; i++) {
-    const next = strategy.next({ proposed: i, seen: params, finished: [] });
-    if (!next) break;
-    params.push(next);
-    proposals.push(`  ${i + 1}: ${JSON.stringify(next)}`);
-  }
-  const more = proposals.length < n ? ` (the strategy has no more after ${proposals.length})` : '';
-  return `first ${proposals.length} proposals${more}:\n${proposals.map((p) => `${p}\n`).join('')}`;
-}
-
-/** The stored file's warnings again at resume (nothing when it no longer parses: the space is stored). */
-function resumeWarnings(name: string, source: string): void {
-  try {
-    const { warnings } = analyseSearchSpace(source, {
-      file: `${name} (stored file)`,
-      tasks: builtinTaskCatalog(),
-    });
-    for (const w of warnings)
-      process.stderr.write(`hpo: warning: ${formatIssue(`${name} (stored file)`, w)}\n`);
-  } catch {
-    // The experiment's space was parsed when it was created; a file that no longer parses is not an error here.
-  }
 }
 
 export function registerSearch(program: Command, setExitCode: (code: number) => void): void {

@@ -11,7 +11,7 @@ import { loadDataset } from '../../worker/data/dataset.js';
 import { InlineExecutor, TrialPool } from '../../worker/pool/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { TASK_BRAND } from '../../worker/tasks/define-task.js';
-import { expectedTotal } from '../commands/search.js';
+import { expectedTotal } from '../commands/run-options.js';
 import { offersForSpace, parseSweepWithTasks, readSweepText } from '../user-tasks.js';
 import type { SearchOptions, SearchResult } from './search-options.js';
 

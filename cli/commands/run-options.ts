@@ -1,0 +1,107 @@
+/** Options of `hpo search` and `hpo resume` (one experiment run on this machine or over NATS). */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { BackendChoice } from '../../worker/backends/backend.js';
+import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
+import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
+import { type OwnerFlags } from '../owner.js';
+import { addNatsOptions, addNatsWaitOption, type NatsFlags } from '../options/nats-options.js';
+import { portValue, positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
+import { addDbOption } from '../options/store-options.js';
+import { addSearchMetricsOptions, type SearchMetricsFlags } from '../options/metrics-options.js';
+import { parseSavePolicy, SAVE_POLICY_HELP, type SavePolicy } from '../../orchestrator/artifacts/index.js';
+
+export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
+  natsWait?: number;
+  db: string;
+  maxInFlight?: number;
+  ackWait?: number;
+  maxDeliver?: number;
+  httpPort?: number;
+  httpHost: string;
+  uiPort?: number;
+  workers?: number;
+  backend: BackendChoice;
+  dataDir?: string;
+  json?: boolean;
+  saveModels: SavePolicy;
+  modelsDir?: string;
+  timeBudget?: number;
+  timeBudgetHard?: boolean;
+}
+
+/** `--time-budget 60m` → seconds. */
+function durationValue(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined) {
+    throw new InvalidArgumentError('expected a duration: seconds, or e.g. 90s, 15m, 2h, 1h30m.');
+  }
+  return seconds;
+}
+
+/** Default number of proposals `--dry-run` prints. */
+export const DRY_RUN_PROPOSALS = 5;
+
+/** Trials the search will run, when that is known. */
+export function expectedTotal(space: SearchSpace): number | null {
+  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
+  return Number.isFinite(total) ? total : null;
+}
+
+export function addRunOptions(cmd: Command): Command {
+  return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
+    .option(
+      '--max-in-flight <n>',
+      "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
+      positiveInt,
+    )
+    .option(
+      '--ack-wait <ms>',
+      'with --nats: redeliver a trial whose worker went silent this long (default 30000)',
+      positiveInt,
+    )
+    .option(
+      '--max-deliver <n>',
+      'with --nats: deliveries of a trial before it fails (default 5)',
+      positiveInt,
+    )
+    .option('--http-port <n>', 'serve /api/status and /api/leaderboard as JSON on this port', portValue)
+    .option(
+      '--http-host <host>',
+      'address for --http-port (set it explicitly to expose beyond this machine)',
+      '127.0.0.1',
+    )
+    .option(
+      '--ui-port <n>',
+      'serve the live web dashboard on this port (0: any free one), on --http-host',
+      portValue,
+    )
+    .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
+    .addOption(backendOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
+    .option(
+      '--save-models <policy>',
+      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
+      (v: string) => parseSavePolicy(v),
+      { kind: 'none' } as SavePolicy,
+    )
+    .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
+    .option(
+      '--time-budget <duration>',
+      "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",
+      durationValue,
+    )
+    .option(
+      '--time-budget-hard',
+      'at the time budget, cancel running trials too (they stay pending, resumable)',
+    )
+    .option(
+      '--owner-timeout <ms>',
+      `another driver of the experiment counts as gone after this long without a heartbeat (default ${LEASE_STALE_MS})`,
+      positiveInt,
+    )
+    .option('--force', "take over an experiment whose driver's lease expired (its heartbeat stopped)");
+}

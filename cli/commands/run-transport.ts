@@ -1,0 +1,90 @@
+/** Where an experiment's trials run: the local thread pool, or workers over NATS (with the owner lease on the bus). */
+import { TrialPool } from '../../worker/pool/index.js';
+import type { TaskOffers } from '../../worker/tasks/task-offers.js';
+import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/store/index.js';
+import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
+import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
+import { connectNats, displayServers } from '../../worker/nats/index.js';
+import { startQueryResponder } from '../../orchestrator/api/index.js';
+import { natsSettings, natsWaitMs } from '../options/nats-options.js';
+import { type OpenedMetrics } from '../options/metrics-options.js';
+import { WorkerMetrics } from '../../worker/metrics/index.js';
+import type { RunFlags } from './run-options.js';
+
+export interface OpenedTransport {
+  transport: Transport;
+  /** Where trials run, for the start line. */
+  where: string;
+  stopResponder: () => void;
+  /** Invalid bus messages seen by the transport (for metrics). */
+  invalidMessages?: () => number;
+  /** Releases the owner lease on the bus (before the connection closes). */
+  releaseLease?: () => Promise<void>;
+}
+
+/** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
+export async function openTransport(
+  store: Store,
+  name: string,
+  flags: RunFlags,
+  metrics: OpenedMetrics | undefined,
+  tasks: TaskOffers,
+  claim: OwnerClaim,
+): Promise<OpenedTransport> {
+  const nats = natsSettings(flags);
+  if (!nats) {
+    const pool = new TrialPool({
+      threads: flags.workers,
+      backend: flags.backend,
+      dataDir: flags.dataDir,
+      tasks,
+    });
+    // The trials run in this process: it exports the worker metrics too.
+    if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
+    return {
+      transport: new InProcessTransport(pool),
+      where: `${pool.slots} local trial thread(s)`,
+      stopResponder: () => {},
+    };
+  }
+  const nc = await connectNats({
+    ...nats,
+    name: `hpo orchestrator ${name}`,
+    firstConnectRetryMs: natsWaitMs(flags),
+    log: (line) => process.stderr.write(`hpo: ${line}\n`),
+  });
+  let busLease: BusLease;
+  try {
+    // Two databases (machines) driving one experiment on one bus: the second is refused here.
+    busLease = await acquireBusLease(nc, name, claim, {
+      staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
+      host: claim.host,
+      force: flags.force,
+      where: displayServers(nats.servers),
+      onLost: (holder) => {
+        process.stderr.write(
+          `hpo: lost the owner lease of experiment '${name}' on the bus` +
+            (holder ? ` to pid ${holder.pid} on ${holder.host}` : '') +
+            ': stopping at once (the new driver carries on)\n',
+        );
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const transport = new NatsTransport(nc, {
+    experiments: [name],
+    maxInFlight: flags.maxInFlight,
+    ackWaitMs: flags.ackWait,
+    maxDeliver: flags.maxDeliver,
+  });
+  return {
+    transport,
+    where: `workers on NATS ${displayServers(nats.servers)}`,
+    stopResponder: startQueryResponder(nc, store, name),
+    invalidMessages: () => transport.invalidMessages,
+    releaseLease: () => busLease.release(),
+  };
+}
