@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -182,7 +183,13 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         },
         '',
       );
-      const keeper = new ModelKeeper({ store, experiment: 'e', policy: { kind: 'top', k: 1 }, root });
+      const keeper = new ModelKeeper({
+        store,
+        experiment: 'e',
+        experimentId: 'e-id',
+        policy: { kind: 'top', k: 1 },
+        root,
+      });
       const outside = join(dir, 'outside-model');
       await mkdir(outside, { recursive: true });
       await writeFile(join(outside, 'hpo-model.json'), '{}');
@@ -191,14 +198,15 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         const id = `t${i}`;
         store.addTrial('e', { trial_id: id, index: i, params: { a: i }, seed: i });
         store.startTrial('e', id, 'w');
-        const path = i === 2 ? outside : keeper.dirFor(id)!;
+        const path = i === 2 ? outside : keeper.dirFor(id);
         if (i < 2) {
           await mkdir(path, { recursive: true });
           await writeFile(join(path, 'hpo-model.json'), '{}');
         }
         const result = {
-          v: 1 as const,
+          v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION,
           experiment: 'e',
+          experiment_id: 'e-id',
           trial_id: id,
           attempt: 1,
           state: 'completed' as const,
@@ -217,16 +225,22 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         store.listModels('e').map((m) => m.trial_id),
         ['t1'],
       );
-      assert.equal(existsSync(keeper.dirFor('t0')!), false, 't0 pruned');
-      assert.equal(existsSync(keeper.dirFor('t1')!), true, 't1 kept');
+      assert.equal(existsSync(keeper.dirFor('t0')), false, 't0 pruned');
+      assert.equal(existsSync(keeper.dirFor('t1')), true, 't1 kept');
       assert.equal(
         existsSync(join(outside, 'hpo-model.json')),
         true,
         'a folder outside the root is never deleted',
       );
       assert.equal(
-        new ModelKeeper({ store, experiment: 'e', policy: { kind: 'none' }, root }).dirFor('t0'),
-        undefined,
+        new ModelKeeper({
+          store,
+          experiment: 'e',
+          experimentId: 'e-id',
+          policy: { kind: 'none' },
+          root,
+        }).saves(),
+        false,
       );
     } finally {
       store.close();

@@ -25,6 +25,7 @@ export class InlineExecutor implements TrialExecutor {
     const base = {
       v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION,
       experiment: spec.experiment,
+      experiment_id: spec.experiment_id,
       trial_id: spec.trial_id,
       attempt: spec.attempt,
     };

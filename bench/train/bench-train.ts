@@ -427,6 +427,7 @@ function trialSpec(id: string, arch: string, batch: number, trainSize: number): 
   return {
     v: PROTOCOL_VERSION,
     experiment: 'bench-train',
+    experiment_id: 'bench-train',
     trial_id: id,
     attempt: 1,
     task: 'multi-digit-mnist',

@@ -51,6 +51,11 @@ interface RunFlags extends NatsFlags, SearchMetricsFlags {
   modelsDir?: string;
 }
 
+/** Where the local pool saves models (remote workers use their own --models-dir). */
+function modelsRoot(flags: RunFlags): string {
+  return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
+}
+
 /** Trials the search will run, when that is known. */
 export function expectedTotal(space: SearchSpace): number | null {
   const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
@@ -116,7 +121,12 @@ async function openTransport(
 ): Promise<OpenedTransport> {
   const nats = natsSettings(flags);
   if (!nats) {
-    const pool = new TrialPool({ threads: flags.workers, backend: flags.backend, dataDir: flags.dataDir });
+    const pool = new TrialPool({
+      threads: flags.workers,
+      backend: flags.backend,
+      dataDir: flags.dataDir,
+      modelsDir: modelsRoot(flags),
+    });
     // The trials run in this process: it exports the worker metrics too.
     if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
     return {
@@ -126,8 +136,9 @@ async function openTransport(
     };
   }
   const nc = await connectNats({ ...nats, name: `hpo orchestrator ${name}` });
+  const exp = store.getExperiment(name)!;
   const transport = new NatsTransport(nc, {
-    experiments: [name],
+    experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
@@ -207,8 +218,9 @@ async function runExperiment(store: Store, name: string, flags: RunFlags): Promi
       models: new ModelKeeper({
         store,
         experiment: name,
+        experimentId: exp.bus_id,
         policy: flags.saveModels,
-        root: flags.modelsDir ?? join(dirname(flags.db), 'hpo-models'),
+        root: modelsRoot(flags),
       }),
     }).run();
   } finally {

@@ -22,6 +22,7 @@ import {
 } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -47,13 +48,23 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           'auto' as BackendChoice,
         )
         .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
+        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+        .option(
+          '--models-dir <dir>',
+          'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
+        ),
     ),
     true,
   ).action(
     async (
       flags: NatsFlags &
-        MetricsFlags & { concurrency?: number; backend: BackendChoice; name?: string; dataDir?: string },
+        MetricsFlags & {
+          concurrency?: number;
+          backend: BackendChoice;
+          name?: string;
+          dataDir?: string;
+          modelsDir?: string;
+        },
     ) => {
       const settings = requireNats(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
@@ -70,6 +81,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         threads: flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
+        modelsDir: flags.modelsDir ?? process.env.HPO_MODELS_DIR ?? 'hpo-models',
         name,
       });
       const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
@@ -136,10 +148,22 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         process.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
         return;
       }
-      const table = plainTable(['name', 'slots', 'busy', 'backend', 'trials done', 'up since', 'state']);
+      const table = plainTable([
+        'name',
+        'protocol',
+        'slots',
+        'busy',
+        'backend',
+        'trials done',
+        'up since',
+        'state',
+      ]);
       for (const w of workers) {
         table.push([
           w.name,
+          w.v === PROTOCOL_VERSION
+            ? String(w.v)
+            : `${w.v} (incompatible: this hpo speaks ${PROTOCOL_VERSION})`,
           w.slots,
           w.busy,
           w.backend ?? '-',

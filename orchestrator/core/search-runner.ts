@@ -14,6 +14,7 @@ import {
   type ResultEvent,
   type TrialParams,
   type TrialSpec,
+  epochLimit,
 } from '../../shared/protocol/index.js';
 import type { Scheduler, TrialSnapshot } from '../schedulers/scheduler.js';
 import type { SearchSpace } from '../search-space/types.js';
@@ -39,9 +40,9 @@ export interface SearchRunnerOptions {
   total?: number | null;
   /** Told about dispatches, epochs, results and the run's end (e.g. the orchestrator's metrics). */
   observer?: SearchObserver;
-  /** Model saving: the folder each trial saves to, and what happens once its result is stored. */
+  /** Model saving: whether trials save their model, and what happens once a result is stored. */
   models?: {
-    dirFor(trialId: string): string | undefined;
+    saves(): boolean;
     recorded(result: ResultEvent): void;
   };
 }
@@ -64,6 +65,7 @@ export function trialSeed(searchSeed: number, index: number): number {
 
 export class SearchRunner {
   private readonly space: SearchSpace;
+  private readonly busId: string;
   private readonly snapshots = new Map<string, TrialSnapshot>();
   private readonly inFlight = new Set<string>();
   private wake: () => void = () => {};
@@ -79,6 +81,7 @@ export class SearchRunner {
     const exp = options.store.getExperiment(options.experiment);
     if (!exp) throw new HpoError(`experiment '${options.experiment}' does not exist`);
     this.space = exp.space;
+    this.busId = exp.bus_id;
   }
 
   async run(): Promise<SearchOutcome> {
@@ -156,6 +159,7 @@ export class SearchRunner {
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
       experiment,
+      experiment_id: this.busId,
       trial_id: trial.trial_id,
       attempt,
       task: this.space.task,
@@ -163,8 +167,7 @@ export class SearchRunner {
       seed: trial.seed,
       ...(data ? { data } : {}),
     };
-    const saveDir = this.options.models?.dirFor(trial.trial_id);
-    if (saveDir !== undefined) spec.save_model = { dir: saveDir };
+    if (this.options.models?.saves()) spec.save_model = true;
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, {
       trial_id: trial.trial_id,
@@ -179,11 +182,13 @@ export class SearchRunner {
 
   private async onEpoch(e: EpochEvent): Promise<Decision> {
     if (e.experiment !== this.options.experiment) return 'continue';
+    const snap = this.snapshots.get(e.trial_id);
+    // An epoch past the trial's own epochs is not recorded (nor kept: each trial's history stays bounded).
+    if (e.epoch > epochLimit(snap?.params ?? {})) return 'continue';
     this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
     this.notify((o) => o.onEpoch?.(e));
-    const snap = this.snapshots.get(e.trial_id);
     if (!snap) return 'continue';
-    const history = [...snap.history];
+    const history = snap.history.slice(0, e.epoch);
     history[e.epoch - 1] = e.metrics;
     const updated: TrialSnapshot = { ...snap, history };
     this.snapshots.set(e.trial_id, updated);

@@ -3,6 +3,7 @@
  * and several connections (processes) can share the file; every write is idempotent by
  * (experiment, trial_id[, epoch]) and the first final result of a trial wins (docs/STORE.md).
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -11,6 +12,7 @@ import Database from 'better-sqlite3';
 import type { Goal, SearchSpace } from '../search-space/types.js';
 import { checkDatabase, migrate, notSqlite, SCHEMA_VERSION } from './migrations.js';
 import { StoreError } from './store-error.js';
+import { newBusId } from '../../shared/protocol/bus.js';
 import {
   FINAL_STATES,
   TRIAL_STATES,
@@ -42,6 +44,8 @@ const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
 
 interface ExperimentRow {
   name: string;
+  bus_id: string;
+  bus_secret: string;
   space: string;
   source: string;
   status: string;
@@ -201,6 +205,8 @@ export class SqliteStore implements Store {
       const now = this.now();
       const { changes } = this.sql.insertExperiment.run({
         name,
+        bus_id: newBusId(),
+        bus_secret: randomBytes(32).toString('hex'),
         space: JSON.stringify(space),
         source,
         now,
@@ -452,9 +458,16 @@ function prepareStatements(db: Database.Database) {
   );
 
   return {
-    insertExperiment: db.prepare<{ name: string; space: string; source: string; now: number }>(
-      `INSERT INTO experiments (name, space, source, status, created_at, updated_at)
-       VALUES (@name, @space, @source, 'running', @now, @now)
+    insertExperiment: db.prepare<{
+      name: string;
+      bus_id: string;
+      bus_secret: string;
+      space: string;
+      source: string;
+      now: number;
+    }>(
+      `INSERT INTO experiments (name, bus_id, bus_secret, space, source, status, created_at, updated_at)
+       VALUES (@name, @bus_id, @bus_secret, @space, @source, 'running', @now, @now)
        ON CONFLICT (name) DO NOTHING`,
     ),
     getExperiment: db.prepare<[string], ExperimentRow>(`SELECT * FROM experiments WHERE name = ?`),
@@ -563,6 +576,8 @@ function prepareStatements(db: Database.Database) {
 function toExperiment(row: ExperimentRow): ExperimentRecord {
   return {
     name: row.name,
+    bus_id: row.bus_id,
+    bus_secret: row.bus_secret,
     space: JSON.parse(row.space) as SearchSpace,
     source: row.source,
     status: row.status as ExperimentStatus,

@@ -3,7 +3,7 @@
  * the protocol version `v` so a receiver can reject what it does not understand.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export type ParamValue = number | string | boolean;
 /** Sampled hyperparameters of one trial, by parameter name. */
@@ -12,7 +12,19 @@ export type TrialParams = Record<string, ParamValue>;
 /** A trial as dispatched to a worker. */
 export interface TrialSpec {
   v: typeof PROTOCOL_VERSION;
+  /** The experiment's name: for display and records only, never an address. */
   experiment: string;
+  /**
+   * The experiment's random id (a bus token, see isBusId): subjects, consumers, message ids and a
+   * worker's model folder are derived from it, so two experiments of the same name never mix.
+   */
+  experiment_id: string;
+  /**
+   * Minted by the orchestrator for this dispatch (one trial attempt): every epoch, result and refusal
+   * of the delivery carries it back, and nothing without the current one is accepted. Required on the
+   * bus; in-process dispatches may leave it out.
+   */
+  token?: string;
   /** Unique within the experiment; stable across resumes and redeliveries. */
   trial_id: string;
   /** 1 for the first run; each re-run of an interrupted trial gets the next number. */
@@ -24,14 +36,20 @@ export interface TrialSpec {
   seed: number;
   /** The data set the trial trains on (multi-digit-mnist): generated from `seed`, checked against `sha256`. */
   data?: { seed: number; sha256?: string };
-  /** Save the trained model (tfjs files) into this folder on the worker's machine; absent: do not save. */
-  save_model?: { dir: string };
+  /**
+   * Save the trained model (tfjs files). The worker chooses the folder itself: under its own models
+   * root, `<root>/<experiment_id>/<trial_id>` (a message never names a path). Absent or false: do not save.
+   */
+  save_model?: boolean;
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
 export interface EpochEvent {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
+  experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
+  token?: string;
   trial_id: string;
   attempt: number;
   epoch: number;
@@ -45,6 +63,9 @@ export type FinalState = 'completed' | 'stopped' | 'failed';
 export interface ResultEvent {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
+  experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
+  token?: string;
   trial_id: string;
   attempt: number;
   state: FinalState;
@@ -55,7 +76,10 @@ export interface ResultEvent {
   error?: string;
   worker: string;
   backend?: string;
-  /** Where the trained model was saved (on the worker's machine), when the spec asked for it. */
+  /**
+   * Where the trained model was saved (on the worker's machine), when the spec asked for it: always
+   * `<the worker's models root>/<experiment_id>/<trial_id>`.
+   */
   model?: { path: string };
   started_at: number;
   ended_at: number;
@@ -63,3 +87,17 @@ export interface ResultEvent {
 
 /** A scheduler's answer to an epoch report. */
 export type Decision = 'continue' | 'stop';
+
+/** Epochs a trial reports at most, whatever its parameters say (bounds every per-trial history). */
+export const MAX_TRIAL_EPOCHS = 10_000;
+
+/**
+ * The highest epoch number a trial may report: its `epochs` parameter when that is a positive integer
+ * (every task reads it), capped by MAX_TRIAL_EPOCHS.
+ */
+export function epochLimit(params: TrialParams): number {
+  const e = params.epochs;
+  return typeof e === 'number' && Number.isSafeInteger(e) && e >= 1
+    ? Math.min(e, MAX_TRIAL_EPOCHS)
+    : MAX_TRIAL_EPOCHS;
+}

@@ -3,7 +3,10 @@
  * most as many trial messages as it has free executor slots, keeps each held message alive with
  * `working()` while the trial runs, asks the orchestrator for a decision after every epoch (request /
  * reply, no answer in time = continue), publishes the result to the events stream and acks the trial
- * message only once the stream has acknowledged the result. See docs/NATS.md for the guarantees.
+ * message only once the stream has acknowledged the result. It never acks away a trial it did not run:
+ * one it cannot read (another protocol version) and one a cancel aborted go back to the queue (nak).
+ * It needs no privileged right (deploy/nats/): a refusal is reported, and the orchestrator re-queues.
+ * See docs/NATS.md for the guarantees.
  */
 import {
   type Consumer,
@@ -14,15 +17,17 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type Msg, type NatsConnection, type Subscription, headers } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   type BusNames,
   DEFAULT_SUBJECT_PREFIX,
+  REFUSALS_HEADER,
+  type RefusalEvent,
   WORKERS_CONSUMER,
   type WorkerHeartbeat,
   busNames,
   epochMsgId,
-  trialMsgId,
+  refusalMsgId,
 } from '../../shared/protocol/bus.js';
 import {
   type Decision,
@@ -33,6 +38,7 @@ import {
 } from '../../shared/protocol/index.js';
 import {
   encodeMessage,
+  decodeJson,
   parseMessage,
   validateCancel,
   validateDecisionReply,
@@ -51,7 +57,6 @@ import {
   errorText,
   failedResult,
   publishResult,
-  watchMaxDeliveries,
 } from '../../shared/nats/connection.js';
 
 export interface NatsWorkerOptions {
@@ -86,6 +91,12 @@ export interface NatsWorkerOptions {
   maxRefusals?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
   retryDelayMs?: number;
+  /**
+   * nak delay for a trial message this worker cannot read (another protocol version, garbage): it is
+   * left for a compatible worker, never acked (default 5000). After max_deliver deliveries the
+   * orchestrator that queued it fails it.
+   */
+  unreadableDelayMs?: number;
   /**
    * Checked before a trial runs: a reason string refuses the trial (e.g. its data set's sha256 differs
    * from this worker's), null accepts it. A refused trial goes back to the queue for another worker; on
@@ -123,14 +134,13 @@ interface Held {
   msg: JsMsg;
   spec?: TrialSpec;
   controller: AbortController;
-  /** Why the trial was aborted: a cancel acks it away, a drain hands it back. */
+  /** Why the trial was aborted: both hand it back (the orchestrator removes cancelled trials itself). */
   reason?: 'cancel' | 'drain';
 }
 
 /** Longest nak delay after a refusal. */
 const MAX_REFUSE_DELAY_MS = 30_000;
-/** Header of a re-queued refused trial: refusals before this message. */
-export const REFUSALS_HEADER = 'Hpo-Refusals';
+export { REFUSALS_HEADER };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -151,7 +161,6 @@ export class NatsWorker {
   private readonly fetches = new Set<ConsumerMessages>();
   private readonly subs: Subscription[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private advisories?: { unsubscribe(): void };
   private stopping = false;
   private started = false;
   private drained?: Promise<void>;
@@ -208,8 +217,7 @@ export class NatsWorker {
     this.started = true;
     const jsm = await jetstreamManager(this.nc);
     this.jsm = jsm;
-    await ensureStreams(jsm, this.names, this.options.streams);
-    this.settings = await ensureWorkersConsumer(jsm, this.names, this.settings, false);
+    await this.awaitQueue(jsm);
     this.consumer = await this.js.consumers.get(this.names.trialsStream, WORKERS_CONSUMER);
 
     this.subs.push(
@@ -224,10 +232,6 @@ export class NatsWorker {
         },
       }),
     );
-    this.advisories = watchMaxDeliveries(this.nc, this.js, jsm, this.names, {
-      worker: this.name,
-      onError: (m) => this.log.report(m),
-    });
     await this.nc.flush();
 
     const every = (ms: number, fn: () => void) => {
@@ -240,6 +244,25 @@ export class NatsWorker {
     every(30_000, () => void this.refreshSettings());
     this.heartbeat();
     this.pump();
+  }
+
+  /**
+   * Creates the streams and the workers' consumer if missing. A worker whose NATS user may not create
+   * them (deploy/nats/: only the orchestrator may) waits until an orchestrator has.
+   */
+  private async awaitQueue(jsm: JetStreamManager): Promise<void> {
+    for (let said = false; ;) {
+      try {
+        await ensureStreams(jsm, this.names, this.options.streams);
+        this.settings = await ensureWorkersConsumer(jsm, this.names, this.settings, false);
+        return;
+      } catch (err) {
+        if (this.nc.isClosed() || this.stopping) throw err;
+        if (!said) this.write(`worker ${this.name}: waiting for the trial queue (${errorText(err)})`);
+        said = true;
+        await sleep(1000);
+      }
+    }
   }
 
   /**
@@ -272,7 +295,6 @@ export class NatsWorker {
     clearTimeout(timer);
     for (const t of this.timers) clearInterval(t);
     for (const s of this.subs) s.unsubscribe();
-    this.advisories?.unsubscribe();
     if (this.options.closeExecutor !== false) await this.executor.close();
     if (this.options.closeConnection !== false && !this.nc.isClosed()) {
       await this.nc.flush().catch(() => undefined);
@@ -368,11 +390,11 @@ export class NatsWorker {
     this.held.set(id, held);
     const parsed = parseMessage(msg.data, validateTrialSpec);
     let work: Promise<void>;
-    if (!parsed.ok) work = this.reject(msg, `trial message on ${msg.subject}: ${parsed.error}`);
-    else if (msg.subject !== this.names.trialsSubject(parsed.value.experiment)) {
-      work = this.reject(
+    if (!parsed.ok) work = this.unreadable(msg, `trial message on ${msg.subject}: ${parsed.error}`);
+    else if (msg.subject !== this.names.trialsSubject(parsed.value.experiment_id)) {
+      work = this.unreadable(
         msg,
-        `trial message on ${msg.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
+        `trial message on ${msg.subject}: experiment id ${parsed.value.experiment_id} does not belong on this subject`,
       );
     } else {
       held.spec = parsed.value;
@@ -387,10 +409,21 @@ export class NatsWorker {
       });
   }
 
-  private async reject(msg: JsMsg, reason: string): Promise<void> {
-    this.invalid(reason);
-    // term() without a reason: nats-server 2.9 ignores a +TERM that carries one.
-    msg.term();
+  /**
+   * A trial message this worker cannot read: counted, and handed back after a delay for a worker that
+   * can (never acked or termed: either would delete it from the work queue). After max_deliver
+   * deliveries the orchestrator that queued it fails it and removes it.
+   */
+  private async unreadable(msg: JsMsg, reason: string): Promise<void> {
+    const decoded = decodeJson(msg.data);
+    const v =
+      decoded.ok && typeof decoded.value === 'object' && decoded.value !== null
+        ? (decoded.value as { v?: unknown }).v
+        : undefined;
+    if (typeof v === 'number' && v !== PROTOCOL_VERSION) {
+      this.invalid(`${reason}; leaving it for a worker speaking protocol ${v}`);
+    } else this.invalid(reason);
+    msg.nak(this.options.unreadableDelayMs ?? 5000);
   }
 
   private invalid(reason: string): void {
@@ -459,9 +492,10 @@ export class NatsWorker {
    * A refused delivery. The trial goes back to the queue for another worker, after a delay that grows
    * with its refusals (2, 4, 8, 16, 30 s by default), so a busy capable worker frees a slot meanwhile.
    * Refusals must not use up max_deliver (that would fail a trial only this worker cannot run): before
-   * the message's last delivery it is published again as a new message (fresh delivery count, the
-   * refusals so far in a header; its message id makes a retried publish a duplicate) and the old one
-   * is termed. After `maxRefusals` refusals in all, the trial ends failed with the reason.
+   * the message's last delivery the worker reports the refusal on the events stream (with the count)
+   * and terms the message; the orchestrator queues the trial again as a new message (fresh delivery
+   * count, the refusals so far in a header). After `maxRefusals` refusals in all, the trial ends failed
+   * with the reason.
    */
   private async refuse(msg: JsMsg, spec: TrialSpec, reason: string): Promise<void> {
     const delivery = msg.info.deliveryCount;
@@ -484,31 +518,43 @@ export class NatsWorker {
       msg.nak(delay);
       return;
     }
-    // The next delivery would be the last: queue the trial again as a new message instead.
-    const h = headers();
-    h.set(REFUSALS_HEADER, String(refusals));
+    // The next delivery would be the last: report the refusal; the orchestrator queues the trial again.
+    const event: RefusalEvent = {
+      v: PROTOCOL_VERSION,
+      experiment: spec.experiment,
+      experiment_id: spec.experiment_id,
+      trial_id: spec.trial_id,
+      attempt: spec.attempt,
+      token: spec.token ?? '',
+      worker: this.name,
+      reason,
+      refusals,
+    };
     try {
       // Wait first, holding the message (working() keeps it), so the refusals stay spread out.
       await sleep(delay);
       await this.publishRetrying(() =>
-        this.js.publish(msg.subject, encodeMessage(spec), {
-          msgID: `${trialMsgId(spec)}/requeued/${refusals}`,
-          headers: h,
+        this.js.publish(this.names.eventsSubject(spec.experiment_id, 'refused'), encodeMessage(event), {
+          msgID: refusalMsgId(event),
         }),
       );
     } catch (err) {
-      this.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`);
+      this.log.report(`could not report the refusal of trial ${spec.trial_id}: ${errorText(err)}`);
       msg.nak(delay);
       return;
     }
     msg.term();
   }
 
-  /** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
+  /**
+   * An aborted trial. A cancelled one is handed back without a result (nak): the orchestrator removed
+   * its message before it sent the cancel, so a real cancel ends it and a forged one costs a re-run, not
+   * the trial. A drained one goes back too.
+   */
   private async interrupted(held: Held, spec: TrialSpec, last: boolean): Promise<void> {
     if (held.reason === 'cancel') {
       this.counters.cancelled++;
-      await held.msg.ackAck().catch(() => held.msg.ack());
+      held.msg.nak();
       return;
     }
     if (last) {
@@ -558,7 +604,7 @@ export class NatsWorker {
     // Retried like a result (same message id: de-duplicated), so a server restart does not lose epochs.
     publishes.push(
       this.publishRetrying(() =>
-        this.js.publish(this.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }),
+        this.js.publish(this.names.eventsSubject(e.experiment_id, 'epoch'), body, { msgID: epochMsgId(e) }),
       ).then(
         () => undefined,
         (err: unknown) => {
@@ -569,7 +615,7 @@ export class NatsWorker {
     );
     let reply: Msg;
     try {
-      reply = await this.nc.request(this.names.decideSubject(e.experiment), body, {
+      reply = await this.nc.request(this.names.decideSubject(e.experiment_id), body, {
         timeout: this.options.decisionTimeoutMs ?? 2000,
       });
     } catch {
@@ -586,15 +632,12 @@ export class NatsWorker {
   private onCancel(msg: Msg): void {
     const parsed = parseMessage(msg.data, validateCancel);
     if (!parsed.ok) return this.invalid(`cancel on ${msg.subject}: ${parsed.error}`);
-    const { experiment, trial_id } = parsed.value;
-    if (msg.subject !== this.names.cancelSubject(experiment)) {
-      return this.invalid(
-        `cancel on ${msg.subject}: experiment '${experiment}' does not belong on this subject`,
-      );
+    const { experiment_id: id, trial_id } = parsed.value;
+    if (msg.subject !== this.names.cancelSubject(id)) {
+      return this.invalid(`cancel on ${msg.subject}: experiment id ${id} does not belong on this subject`);
     }
     for (const h of this.held.values()) {
-      if (h.spec?.experiment !== experiment || (trial_id !== undefined && h.spec.trial_id !== trial_id))
-        continue;
+      if (h.spec?.experiment_id !== id || (trial_id !== undefined && h.spec.trial_id !== trial_id)) continue;
       h.reason ??= 'cancel';
       h.controller.abort(new Error('cancelled'));
     }

@@ -11,6 +11,7 @@ export interface ThreadTask {
   port: MessagePort;
   backend: BackendChoice;
   dataDir?: string;
+  modelsDir?: string;
 }
 
 export type ThreadMessage = {
@@ -28,7 +29,7 @@ export interface ThreadResult {
   epochs: number;
   stopped: boolean;
   backend?: string;
-  /** Where the trained model was saved (spec.save_model). */
+  /** Where the trained model was saved (spec.save_model: under the worker's models root). */
   model?: { path: string };
   error?: string;
   started_at: number;

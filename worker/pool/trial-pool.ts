@@ -4,6 +4,7 @@
  * trial kills its thread (Piscina replaces it).
  */
 import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
@@ -27,6 +28,8 @@ export interface TrialPoolOptions {
   backend?: BackendChoice;
   /** Data cache folder handed to tasks. */
   dataDir?: string;
+  /** Root under which trials save their models (resolved to an absolute path; default: none saved). */
+  modelsDir?: string;
   /** Worker name in results (default: host name and pid). */
   name?: string;
 }
@@ -36,6 +39,7 @@ export class TrialPool implements TrialExecutor {
   readonly name: string;
   private readonly backend: BackendChoice;
   private readonly dataDir?: string;
+  private readonly modelsDir?: string;
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
   private readonly observers: PoolObserver[] = [];
   private running = 0;
@@ -43,6 +47,7 @@ export class TrialPool implements TrialExecutor {
   constructor(options: TrialPoolOptions = {}) {
     this.backend = options.backend ?? 'auto';
     this.dataDir = options.dataDir;
+    this.modelsDir = options.modelsDir === undefined ? undefined : resolve(options.modelsDir);
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     const wanted = options.threads ?? availableParallelism();
     this.slots = mayUseNativeBackend(this.backend) ? 1 : wanted;
@@ -111,6 +116,8 @@ export class TrialPool implements TrialExecutor {
       const event = {
         v: PROTOCOL_VERSION,
         experiment: spec.experiment,
+        experiment_id: spec.experiment_id,
+        ...(spec.token === undefined ? {} : { token: spec.token }),
         trial_id: spec.trial_id,
         attempt: spec.attempt,
         epoch: msg.epoch,
@@ -136,7 +143,7 @@ export class TrialPool implements TrialExecutor {
     let crashed = false;
     try {
       result = await this.piscina.run(
-        { spec, port: port2, backend: this.backend, dataDir: this.dataDir },
+        { spec, port: port2, backend: this.backend, dataDir: this.dataDir, modelsDir: this.modelsDir },
         { transferList: [port2], signal: hooks.signal },
       );
     } catch (err) {
@@ -162,6 +169,8 @@ export class TrialPool implements TrialExecutor {
     const event: ResultEvent = {
       v: PROTOCOL_VERSION,
       experiment: spec.experiment,
+      experiment_id: spec.experiment_id,
+      ...(spec.token === undefined ? {} : { token: spec.token }),
       trial_id: spec.trial_id,
       attempt: spec.attempt,
       state,
