@@ -19,6 +19,10 @@ export interface NatsServerOptions {
   config?: string;
   /** URL scheme clients should use (default `nats`; `tls` for a server that requires TLS). */
   scheme?: 'nats' | 'tls';
+  /** A config file to pass as it is (e.g. deploy/nats/nats-server.conf), instead of `config`. */
+  configFile?: string;
+  /** Environment of the server (on top of this process's): variables the config file refers to. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RestartOptions {
@@ -51,13 +55,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const configFile = join(dir, 'nats.conf');
     writeFileSync(configFile, options.config);
     args.unshift('-c', configFile);
-  }
+  } else if (options.configFile !== undefined) args.unshift('-c', options.configFile);
   let child: ChildProcess | undefined;
   let output = '';
 
   const launch = async (): Promise<void> => {
     output = '';
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(bin, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     child = proc;
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);
