@@ -350,12 +350,13 @@ describe('fuzz: bus message validators (fast-check)', function () {
       ok: false,
       error: `payload: ${MAX_MESSAGE_BYTES + 1} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`,
     });
+    const TOK = 'T'.repeat(22);
     const depth = 400_000;
     const deep = parseMessage(bytes('['.repeat(depth) + ']'.repeat(depth)), validateEpochEvent);
     assertClearError(deep);
     const deepObject = parseMessage(
       bytes(
-        `{"v":1,"experiment":"e","trial_id":"t","attempt":1,"epoch":1,"worker":"w","metrics":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+        `{"v":${PROTOCOL_VERSION},"experiment":"e","experiment_id":"e","token":"${TOK}","trial_id":"t","attempt":1,"epoch":1,"worker":"w","metrics":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
       ),
       validateEpochEvent,
     );
@@ -363,8 +364,10 @@ describe('fuzz: bus message validators (fast-check)', function () {
     assert.match(!deepObject.ok ? deepObject.error : '', /^metrics\.a: expected a number, got an object$/);
     const manyKeys = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
     const tooMany = validateTrialSpec({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       task: 'synthetic',
@@ -373,8 +376,10 @@ describe('fuzz: bus message validators (fast-check)', function () {
     });
     assert.deepEqual(tooMany, { ok: false, error: 'params: expected at most 1000 entries, got "50000"' });
     const longKey = validateEpochEvent({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       epoch: 1,
@@ -382,14 +387,20 @@ describe('fuzz: bus message validators (fast-check)', function () {
       metrics: { ['k'.repeat(900_000)]: 'x' },
     });
     assertClearError(longKey);
-    const longName = validateCancel({ v: 1, experiment: 'x'.repeat(900_000) });
+    const longName = validateCancel({
+      v: PROTOCOL_VERSION,
+      experiment: 'x'.repeat(900_000),
+      experiment_id: 'e',
+    });
     assert.deepEqual(longName, {
       ok: false,
       error: 'experiment: expected at most 256 characters, got a string of 900000 characters',
     });
     const longError = validateResultEvent({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       state: 'failed',

@@ -225,15 +225,11 @@ export class NatsTransport implements Transport {
       const targets = this.deliveries.list(id, trialId);
       // The messages go first (queued or held by a worker: a worker only aborts and hands trials back,
       // so removing them is the orchestrator's job), then the cancel tells workers to stop running ones.
-      if (trialId === undefined) {
-        await jsm.streams
-          .purge(this.names.trialsStream, { filter: this.names.trialsSubject(id) })
-          .catch((err: unknown) => this.log.report(`could not purge queued trials: ${errorText(err)}`));
-      } else {
-        for (const t of targets) {
-          if (t.seq !== undefined)
-            await jsm.streams.deleteMessage(this.names.trialsStream, t.seq, false).catch(() => false);
-        }
+      // One by one: nats-server 2.9 moves a work queue's consumer past every message on a filtered
+      // purge, so purging one experiment's subject would strand the other experiments' queued trials.
+      for (const t of targets) {
+        if (t.seq !== undefined)
+          await jsm.streams.deleteMessage(this.names.trialsStream, t.seq, false).catch(() => false);
       }
       this.nc.publish(
         this.names.cancelSubject(id),
