@@ -5,10 +5,11 @@
  * from test/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
+import { findExecutable } from '../cli/find-executable.js';
 
 export interface BenchNatsServer {
   url: string;
@@ -20,26 +21,13 @@ export interface BenchNatsServer {
   kill(): void;
 }
 
-/** The nats-server binary: on PATH, or in the sbin folders Debian installs it to. */
+/** The nats-server binary (cli/find-executable.ts: on PATH, or in the sbin folders Debian installs it to). */
 export function findNatsServer(): string {
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter),
-    '/usr/sbin',
-    '/usr/local/sbin',
-    '/usr/local/bin',
-    '/sbin',
-  ];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const file = join(dir, 'nats-server');
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      // Next folder.
-    }
+  const bin = findExecutable('nats-server');
+  if (bin === undefined) {
+    throw new Error('nats-server not found: install it (Debian: apt-get install -y nats-server)');
   }
-  throw new Error('nats-server not found: install it (Debian: apt-get install -y nats-server)');
+  return bin;
 }
 
 /** A TCP port free on the loopback interface right now. */

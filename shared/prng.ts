@@ -19,11 +19,17 @@ export function mixSeed(seed: number, stream: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** What a seed may be, for messages: `an integer between 0 and 4294967295`. */
+export const SEED_RANGE = `an integer between 0 and ${TWO_POW_32 - 1}`;
+
+/** Whether `seed` is a valid seed: an integer in [0, 2^32 - 1]. The one seed rule. */
+export function isSeed(seed: unknown): seed is number {
+  return typeof seed === 'number' && Number.isInteger(seed) && seed >= 0 && seed < TWO_POW_32;
+}
+
 /** Throws a UsageError unless `seed` is an integer in [0, 2^32 - 1]. */
 export function checkSeed(seed: unknown): number {
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
-    throw new UsageError(`seed must be an integer between 0 and ${TWO_POW_32 - 1}, got ${String(seed)}`);
-  }
+  if (!isSeed(seed)) throw new UsageError(`seed must be ${SEED_RANGE}, got ${String(seed)}`);
   return seed;
 }
 

@@ -3,12 +3,11 @@ import * as tf from '@tensorflow/tfjs';
 import { subsetSplit, type TwoDigitDataset } from '../worker/data/index.js';
 import { UsageError } from '../shared/errors.js';
 import { selectBackend } from '../worker/backends/index.js';
-import {
-  train,
-  type TrainConfig,
-  TrainingAbortedError,
-  validateTrainConfig,
-} from '../worker/training/index.js';
+import { OPTIMIZER_NAMES, train, type TrainConfig, TrainingAbortedError } from '../worker/training/index.js';
+import { architectureNames } from '../worker/models/index.js';
+import { mnistTaskParams, mnistTrainConfig } from '../worker/tasks/mnist-params.js';
+import { ParamError } from '../shared/errors.js';
+import { resolveParams } from '../shared/task-params.js';
 import { testDataset } from './helpers/dataset.js';
 
 const base: TrainConfig = {
@@ -102,34 +101,69 @@ describe('trainer', () => {
     }
   });
 
-  describe('config validation names the field and what is allowed', () => {
-    const bad: [string, Record<string, unknown>, RegExp][] = [
-      ['unknown architecture', { arch: 'vgg' }, /unknown architecture 'vgg'/],
+  describe("a trial's params are checked once, by the task's rules, naming the parameter and what it accepts", () => {
+    const rules = mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES });
+    const params = { arch: 'mlp', optimizer: 'adam', learning_rate: 0.001, batch_size: 64, epochs: 3 };
+    const bad: [string, Record<string, string | number>, RegExp][] = [
+      [
+        'unknown architecture',
+        { arch: 'vgg' },
+        /^params\.arch: expected one of mlp, mlp_linear, .*, got "vgg"$/,
+      ],
       [
         'unknown optimizer',
         { optimizer: 'lbfgs' },
-        /optimizer: unknown optimizer "lbfgs"; expected one of: sgd, momentum, adam, rmsprop/,
+        /^params\.optimizer: expected one of sgd, momentum, adam, rmsprop, got "lbfgs"$/,
       ],
-      ['negative learning rate', { learningRate: -0.1 }, /learningRate: expected a number > 0, got -0.1/],
-      ['non-numeric learning rate', { learningRate: 'fast' }, /learningRate: expected a number > 0/],
-      ['zero batch size', { batchSize: 0 }, /batchSize: expected an integer > 0/],
-      ['fractional epochs', { epochs: 1.5 }, /epochs: expected an integer > 0/],
-      ['negative train size', { trainSize: -3 }, /trainSize: expected an integer > 0/],
+      [
+        'negative learning rate',
+        { learning_rate: -0.1 },
+        /^params\.learning_rate: expected a number > 0, got -0.1$/,
+      ],
+      [
+        'non-numeric learning rate',
+        { learning_rate: 'fast' },
+        /^params\.learning_rate: expected a number > 0/,
+      ],
+      ['zero batch size', { batch_size: 0 }, /^params\.batch_size: expected an integer > 0, got 0$/],
+      ['fractional epochs', { epochs: 1.5 }, /^params\.epochs: expected an integer > 0, got 1.5$/],
+      [
+        'negative train size',
+        { train_size: -3 },
+        /^params\.train_size: expected an integer > 0 and <= 36000/,
+      ],
+      ['train size above the split', { train_size: 36001 }, /^params\.train_size: .* <= 36000, got 36001$/],
     ];
     for (const [what, patch, message] of bad) {
       it(what, () => {
         assert.throws(
-          () => validateTrainConfig({ ...base, ...patch }),
+          () => resolveParams({ ...params, ...patch }, rules),
           (err: unknown) => {
-            assert.ok(err instanceof UsageError, String(err));
+            assert.ok(err instanceof ParamError && err instanceof UsageError, String(err));
             assert.match(err.message, message);
+            assert.equal(err.param, Object.keys(patch)[0]);
             return true;
           },
         );
       });
     }
-    it('a train size larger than the training split', async () => {
-      await assert.rejects(train({ ...base, trainSize: 99_999 }, ds), /trainSize: expected at most 36000/);
+    it('absent params take the defaults; the trainer config is derived from the checked params', () => {
+      assert.deepEqual(mnistTrainConfig(resolveParams({}, rules), 5), {
+        arch: 'mlp',
+        optimizer: 'adam',
+        learningRate: 0.001,
+        batchSize: 64,
+        epochs: 10,
+        seed: 5,
+      });
+      assert.deepEqual(
+        mnistTrainConfig(resolveParams({ ...params, train_size: 100, val_size: 50 }, rules), 7),
+        { ...base, trainSize: 100, valSize: 50 },
+      );
     });
+  });
+
+  it('train() checks the sizes against the data set in use: a train size larger than its training split', async () => {
+    await assert.rejects(train({ ...base, trainSize: 99_999 }, ds), /trainSize: expected at most 36000/);
   });
 });

@@ -7,6 +7,7 @@ import { encodeDigitPng } from '../../worker/model-files/image.js';
 import { IMAGE_BYTES } from '../../worker/data/constants.js';
 import { UsageError } from '../../shared/errors.js';
 import { nonNegativeInt, oneOf, positiveInt } from '../options/option-values.js';
+import { jsonOption } from '../options/output-options.js';
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('the two-digit MNIST data set');
@@ -15,7 +16,7 @@ export function registerData(program: Command): void {
     data
       .command('info')
       .description('split sizes, image size, per-class label counts and sha256 (generates the set if needed)')
-      .option('--json', 'print JSON'),
+      .addOption(jsonOption()),
   ).action(async (opts: DataOptions & { json?: boolean }) => {
     const info = datasetInfo(await loadDataFor(opts));
     if (opts.json) {

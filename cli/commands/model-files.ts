@@ -1,23 +1,16 @@
 /** `hpo export`, `hpo evaluate`, `hpo predict`: the best model of a search as files, its test accuracy, one prediction. */
 import { cpSync, existsSync, readdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
+import { selectBackend } from '../../worker/backends/index.js';
 import { DataError, UsageError } from '../../shared/errors.js';
 import { evaluateModelDir, MODEL_METADATA_FILE, predictImage } from '../../worker/model-files/index.js';
 import type { Store, TrialRecord } from '../../orchestrator/store/index.js';
-import { oneOf } from '../options/option-values.js';
+import { backendOption, type BackendFlags } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption, type JsonFlags } from '../options/output-options.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-
-function addBackendOption(cmd: Command): Command {
-  return cmd.option(
-    '--backend <name>',
-    `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-    oneOf(BACKEND_CHOICES),
-    'auto' as BackendChoice,
-  );
-}
 
 /** The best trial by the validation objective across the experiments, and its saved model. */
 export function bestModel(store: Store, names: readonly string[]): { trial: TrialRecord; path: string } {
@@ -99,48 +92,48 @@ export function registerModelFiles(program: Command): void {
     }),
   );
 
-  addBackendOption(
-    program
-      .command('evaluate')
-      .description("a saved model's accuracy per head on the test split regenerated from its data seed")
-      .argument('<dir>', 'model folder (hpo export output)')
-      .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-      .option('--json', 'print JSON'),
-  ).action(async (dir: string, flags: { backend: BackendChoice; dataDir?: string; json?: boolean }) => {
-    await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
-    const r = await evaluateModelDir(dir, { dataDir: flags.dataDir });
-    const { metadata: meta, ...numbers } = r;
-    if (flags.json) {
+  program
+    .command('evaluate')
+    .description("a saved model's accuracy per head on the test split regenerated from its data seed")
+    .argument('<dir>', 'model folder (hpo export output)')
+    .addOption(dataDirOption())
+    .addOption(jsonOption())
+    .addOption(backendOption())
+    .action(async (dir: string, flags: BackendFlags & JsonFlags & { dataDir?: string }) => {
+      await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+      const r = await evaluateModelDir(dir, { dataDir: flags.dataDir });
+      const { metadata: meta, ...numbers } = r;
+      if (flags.json) {
+        process.stdout.write(
+          `${JSON.stringify({ ...numbers, arch: meta.arch, trial: meta.trial_id, recorded_test: meta.test }, null, 2)}\n`,
+        );
+        return;
+      }
       process.stdout.write(
-        `${JSON.stringify({ ...numbers, arch: meta.arch, trial: meta.trial_id, recorded_test: meta.test }, null, 2)}\n`,
+        `${dir}: ${meta.arch} (${meta.experiment ?? '-'}/${meta.trial_id ?? '-'}), test split of data seed ` +
+          `${meta.data.seed} (${r.images} images, sha256 ${meta.data.sha256.slice(0, 12)}…)\n` +
+          `test accuracy: top ${pct(r.test_acc_top)}, bottom ${pct(r.test_acc_bottom)}, mean ${pct(r.test_acc)}, ` +
+          `both ${pct(r.test_acc_both)}; loss ${r.test_loss.toFixed(4)}\n` +
+          (meta.test.test_acc !== undefined ? `recorded at training: mean ${pct(meta.test.test_acc)}\n` : ''),
       );
-      return;
-    }
-    process.stdout.write(
-      `${dir}: ${meta.arch} (${meta.experiment ?? '-'}/${meta.trial_id ?? '-'}), test split of data seed ` +
-        `${meta.data.seed} (${r.images} images, sha256 ${meta.data.sha256.slice(0, 12)}…)\n` +
-        `test accuracy: top ${pct(r.test_acc_top)}, bottom ${pct(r.test_acc_bottom)}, mean ${pct(r.test_acc)}, ` +
-        `both ${pct(r.test_acc_both)}; loss ${r.test_loss.toFixed(4)}\n` +
-        (meta.test.test_acc !== undefined ? `recorded at training: mean ${pct(meta.test.test_acc)}\n` : ''),
-    );
-  });
+    });
 
-  addBackendOption(
-    program
-      .command('predict')
-      .description('the two digits a saved model reads in a 42x28 grayscale PNG, with probabilities')
-      .argument('<dir>', 'model folder (hpo export output)')
-      .argument('<image>', '42x28 (height x width) grayscale PNG, e.g. from hpo data sample')
-      .option('--json', 'print JSON (with all ten probabilities per head)'),
-  ).action(async (dir: string, image: string, flags: { backend: BackendChoice; json?: boolean }) => {
-    await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
-    const p = await predictImage(dir, image);
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-      return;
-    }
-    process.stdout.write(
-      `${image}: top ${p.top.digit} (${pct(p.top.probability)}), bottom ${p.bottom.digit} (${pct(p.bottom.probability)})\n`,
-    );
-  });
+  program
+    .command('predict')
+    .description('the two digits a saved model reads in a 42x28 grayscale PNG, with probabilities')
+    .argument('<dir>', 'model folder (hpo export output)')
+    .argument('<image>', '42x28 (height x width) grayscale PNG, e.g. from hpo data sample')
+    .addOption(jsonOption('print JSON (with all ten probabilities per head)'))
+    .addOption(backendOption())
+    .action(async (dir: string, image: string, flags: BackendFlags & JsonFlags) => {
+      await selectBackend(flags.backend, { log: (m) => process.stderr.write(`${m}\n`) });
+      const p = await predictImage(dir, image);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${image}: top ${p.top.digit} (${pct(p.top.probability)}), bottom ${p.bottom.digit} (${pct(p.bottom.probability)})\n`,
+      );
+    });
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { plainTable } from '../plain-table.js';
 import type { Command } from 'commander';
 import { ARCHITECTURES, disposeModel } from '../../worker/models/index.js';
+import { jsonOption } from '../options/output-options.js';
 
 export interface ModelSummary {
   name: string;
@@ -24,7 +25,7 @@ export function registerModels(program: Command): void {
   program
     .command('models')
     .description('list the model architectures with their parameter counts')
-    .option('--json', 'print JSON')
+    .addOption(jsonOption())
     .action(async (opts: { json?: boolean }) => {
       const rows = await modelSummaries();
       if (opts.json) {

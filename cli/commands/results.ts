@@ -17,6 +17,7 @@ import type { ExperimentRecord, Store } from '../../orchestrator/store/index.js'
 import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '../leaderboard-format.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
+import { jsonOption } from '../options/output-options.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 import { plainTable } from '../plain-table.js';
 
@@ -113,7 +114,7 @@ export function registerResults(program: Command): void {
     program
       .command('experiments')
       .description('list the experiments in the database')
-      .option('--json', 'print JSON'),
+      .addOption(jsonOption()),
   ).action((flags: { db: string; json?: boolean }) =>
     withStore(flags.db, (store) => {
       const rows = store.listExperiments().map((e) => summarize(store, e));
@@ -154,7 +155,7 @@ export function registerResults(program: Command): void {
         .command('status')
         .description('state of an experiment: trials by state, running trials, best so far')
         .argument('[name]', 'experiment (default: the latest)')
-        .option('--json', 'print JSON'),
+        .addOption(jsonOption()),
     ),
   ).action(async (name: string | undefined, flags: NatsFlags & { db: string; json?: boolean }) => {
     const answer: StatusAnswer = await ask(name, flags, { kind: 'status' }, statusAnswer);

@@ -1,7 +1,7 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
 import { basename, dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
 import { TrialPool } from '../../worker/pool/index.js';
@@ -17,7 +17,11 @@ import { connectNats, displayServers } from '../../worker/nats/index.js';
 import { startApiServer, startQueryResponder } from '../../orchestrator/api/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
-import { oneOf, portValue, positiveInt, seedValue } from '../options/option-values.js';
+import { portValue, positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
+import { seedOption } from '../options/seed-option.js';
 import { createProgressDisplay } from '../progress-display.js';
 import { addDbOption, withStore } from '../options/store-options.js';
 import {
@@ -86,14 +90,9 @@ function addRunOptions(cmd: Command): Command {
       '127.0.0.1',
     )
     .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
-    .option(
-      '--backend <name>',
-      `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-      oneOf(BACKEND_CHOICES),
-      'auto' as BackendChoice,
-    )
-    .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
-    .option('--json', 'print the outcome and leaderboard as JSON at the end')
+    .addOption(backendOption())
+    .addOption(dataDirOption())
+    .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
     .option(
       '--save-models <policy>',
       `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
@@ -290,7 +289,7 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
       .description('run a search described by a sweep file on this machine')
       .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
       .option('--name <name>', 'experiment name (default: file name and time)')
-      .option('--seed <n>', 'override the file seed', seedValue),
+      .addOption(seedOption('override the file seed')),
   ).action(async (file: string, flags: RunFlags & { name?: string; seed?: number }) => {
     const { space, source } = readSearchSpaceFile(file, { tasks: builtinTaskCatalog() });
     if (flags.seed !== undefined) space.seed = flags.seed;

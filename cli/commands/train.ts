@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '../../worker/backends/index.js';
+import { type BackendChoice, selectBackend } from '../../worker/backends/index.js';
 import { architectureNames } from '../../worker/models/index.js';
 import {
   type EpochMetrics,
@@ -7,8 +7,12 @@ import {
   type OptimizerName,
   train,
 } from '../../worker/training/index.js';
+import { mnistTaskParams } from '../../worker/tasks/mnist-params.js';
 import { addDataOptions, type DataOptions, loadDataFor } from '../options/data-options.js';
-import { oneOf, positiveInt, positiveNumber, seedValue } from '../options/option-values.js';
+import { positiveInt, ruleValue } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { jsonOption } from '../options/output-options.js';
+import { seedOption } from '../options/seed-option.js';
 
 interface TrainFlags extends DataOptions {
   arch: string;
@@ -39,32 +43,31 @@ const COLUMNS: [string, number, (m: EpochMetrics) => string][] = [
 const row = (cells: string[]) => cells.map((c, i) => c.padStart(COLUMNS[i][1])).join('  ');
 
 export function registerTrain(program: Command): void {
+  // The flags follow the rules of the task parameters they set (multi-digit-mnist).
+  const rules = mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }).params;
   addDataOptions(
     program
       .command('train')
       .description('train one configuration and report per-epoch validation and final test accuracy')
       .requiredOption(
         '--arch <name>',
-        `architecture (${architectureNames().join(', ')})`,
-        oneOf(architectureNames()),
+        `architecture (${rules.arch.choices.join(', ')})`,
+        ruleValue(rules.arch),
       )
       .requiredOption(
         '--optimizer <name>',
-        `optimizer (${OPTIMIZER_NAMES.join(', ')})`,
-        oneOf(OPTIMIZER_NAMES),
+        `optimizer (${rules.optimizer.choices.join(', ')})`,
+        ruleValue(rules.optimizer),
       )
-      .requiredOption('--lr <x>', 'learning rate', positiveNumber)
-      .requiredOption('--batch-size <n>', 'batch size', positiveInt)
-      .requiredOption('--epochs <n>', 'epochs', positiveInt)
+      .requiredOption('--lr <x>', 'learning rate', ruleValue(rules.learning_rate))
+      .requiredOption('--batch-size <n>', 'batch size', ruleValue(rules.batch_size))
+      .requiredOption('--epochs <n>', 'epochs', ruleValue(rules.epochs))
+      // Not rules.train_size: its bound is the generated split's size, and --data-file may be larger
+      // (train() checks the size against the data set in use).
       .option('--train-size <n>', 'train on the first N training pairs only', positiveInt)
-      .option(
-        '--backend <name>',
-        `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-        oneOf(BACKEND_CHOICES),
-        'auto' as BackendChoice,
-      )
-      .option('--seed <n>', 'seed of weights and batch order', seedValue, 1)
-      .option('--json', 'print one JSON document at the end instead of a table'),
+      .addOption(backendOption())
+      .addOption(seedOption('seed of weights and batch order', 1))
+      .addOption(jsonOption('print one JSON document at the end instead of a table')),
   ).action(async (opts: TrainFlags) => {
     const dataset = await loadDataFor(opts);
     const selection = await selectBackend(opts.backend, { log: (msg) => process.stderr.write(`${msg}\n`) });

@@ -1,7 +1,7 @@
 /** `hpo worker` (serve trials from NATS on this machine) and `hpo workers` (list the live fleet). */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../../worker/backends/backend.js';
+import type { BackendChoice } from '../../worker/backends/backend.js';
 import { createDataCheck } from '../../worker/data/check.js';
 import { UsageError } from '../../shared/errors.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
@@ -13,7 +13,10 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { oneOf, positiveInt } from '../options/option-values.js';
+import { positiveInt } from '../options/option-values.js';
+import { backendOption } from '../options/backend-option.js';
+import { dataDirOption } from '../options/data-options.js';
+import { jsonOption } from '../options/output-options.js';
 import {
   addMetricsOptions,
   announceMetrics,
@@ -41,14 +44,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           'trial threads (default: cores; 1 with a libtensorflow backend)',
           positiveInt,
         )
-        .option(
-          '--backend <name>',
-          `tfjs backend (${BACKEND_CHOICES.join(', ')})`,
-          oneOf(BACKEND_CHOICES),
-          'auto' as BackendChoice,
-        )
+        .addOption(backendOption())
         .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-        .option('--data-dir <dir>', 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)')
+        .addOption(dataDirOption())
         .option(
           '--models-dir <dir>',
           'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
@@ -137,7 +135,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
     program
       .command('workers')
       .description('list the live workers on the bus: slots, busy, backend, trials done')
-      .option('--json', 'print JSON')
+      .addOption(jsonOption())
       .option('--wait <ms>', 'how long to listen for answers', positiveInt, 1000),
     true,
   ).action(async (flags: NatsFlags & { json?: boolean; wait: number }) => {

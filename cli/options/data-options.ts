@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { loadDataset, type TwoDigitDataset } from '../../worker/data/index.js';
 import { seedValue } from './option-values.js';
 
@@ -8,12 +8,18 @@ export interface DataOptions {
   dataSeed?: number;
 }
 
+/** `--data-dir`: the cache folder of generated data sets (commands that train or evaluate). */
+export function dataDirOption(
+  description = 'data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data)',
+): Option {
+  return new Option('--data-dir <dir>', description);
+}
+
 /** Adds the options that say which data set a command uses. */
 export function addDataOptions(cmd: Command): Command {
   return cmd
-    .option(
-      '--data-dir <dir>',
-      'cache folder of generated data sets (default: $HPO_DATA_DIR or ~/.cache/hpo/data)',
+    .addOption(
+      dataDirOption('cache folder of generated data sets (default: $HPO_DATA_DIR or ~/.cache/hpo/data)'),
     )
     .option(
       '--data-file <file>',

@@ -1,5 +1,7 @@
 /** Option-value parsers for commander: each rejects bad input with a message saying what is allowed. */
 import { InvalidArgumentError } from 'commander';
+import { isSeed, SEED_RANGE } from '../../shared/prng.js';
+import { describeRule, type ParamRule, valueMatches } from '../../shared/task-params.js';
 
 function number(value: string): number {
   const n = value.trim() === '' ? NaN : Number(value);
@@ -26,9 +28,7 @@ export function nonNegativeInt(value: string): number {
 
 export function seedValue(value: string): number {
   const n = number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
-    throw new InvalidArgumentError('expected an integer between 0 and 4294967295.');
-  }
+  if (!isSeed(n)) throw new InvalidArgumentError(`expected ${SEED_RANGE}.`);
   return n;
 }
 
@@ -45,4 +45,19 @@ export function portValue(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 65535)
     throw new InvalidArgumentError('expected a port number (0-65535).');
   return n;
+}
+
+/**
+ * A parser that accepts what a task parameter rule accepts (shared/task-params.ts), so a flag and the
+ * parameter it sets follow one rule: `expected one of: a, b.` for a choice, else e.g. `expected a number > 0.`.
+ */
+export function ruleValue(rule: ParamRule & { type: 'choice' }): (value: string) => string;
+export function ruleValue(rule: ParamRule & { type: 'number' | 'integer' }): (value: string) => number;
+export function ruleValue(rule: ParamRule): (value: string) => string | number {
+  if (rule.type === 'choice') return oneOf(rule.choices);
+  return (value: string) => {
+    const n = number(value);
+    if (!valueMatches(rule, n)) throw new InvalidArgumentError(`expected ${describeRule(rule)}.`);
+    return n;
+  };
 }

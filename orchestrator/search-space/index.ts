@@ -12,7 +12,7 @@ export type {
   ParamSpec,
   SearchSpace,
 } from './types.js';
-export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+export { formatIssue, SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 export {
   DEFAULT_METRIC,
   DEFAULT_SEED,

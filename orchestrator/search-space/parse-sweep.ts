@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ParamValue } from '../../shared/protocol/index.js';
 import { UsageError } from '../../shared/errors.js';
-import { SearchSpaceError, type SearchSpaceIssue } from './errors.js';
+import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 import { formatPath, show, validateStructure } from './schema.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
 import { bracketRungs, hyperbandSettings } from './hyperband.js';

@@ -6,7 +6,7 @@ export {
   StoreError,
   type NotOurDatabaseReason,
   type StoreErrorOptions,
-} from './store-error.js';
+} from '../../shared/errors.js';
 export {
   APPLICATION_ID,
   checkDatabase,

@@ -10,7 +10,7 @@
 import type Database from 'better-sqlite3';
 
 import { FINAL_STATES } from './types.js';
-import { NotOurDatabaseError, StoreError } from './store-error.js';
+import { NotOurDatabaseError, StoreError } from '../../shared/errors.js';
 
 /** 'HPO1' — the application_id of every hpo database. */
 export const APPLICATION_ID = 0x48504f31;

@@ -4,17 +4,18 @@
  * (experiment, trial_id[, epoch]) and the first final result of a trial wins (docs/STORE.md).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { newBusId } from '../../shared/protocol/bus.js';
 import { resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 
 import type { Goal, SearchSpace } from '../search-space/types.js';
-import { checkDatabase, migrate, notSqlite, SCHEMA_VERSION } from './migrations.js';
-import { StoreError } from './store-error.js';
-import { newBusId } from '../../shared/protocol/bus.js';
+import { checkDatabase, migrate, SCHEMA_VERSION } from './migrations.js';
+import { checkHeader } from './sqlite-header.js';
+import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { StoreError } from '../../shared/errors.js';
 import {
-  FINAL_STATES,
   TRIAL_STATES,
   type EpochRecord,
   type ExperimentRecord,
@@ -39,61 +40,6 @@ export interface SqliteStoreOptions {
 /** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
-const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
-const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
-
-interface ExperimentRow {
-  name: string;
-  bus_id: string;
-  bus_secret: string;
-  space: string;
-  source: string;
-  status: string;
-  created_at: number;
-  updated_at: number;
-}
-
-interface TrialRow {
-  experiment: string;
-  trial_id: string;
-  idx: number;
-  params: string;
-  seed: number;
-  state: string;
-  attempt: number;
-  worker: string | null;
-  backend: string | null;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  value: number | null;
-  metrics: string | null;
-  epochs: number;
-  error: string | null;
-}
-
-interface EpochRow {
-  trial_id: string;
-  epoch: number;
-  metrics: string;
-  recorded_at: number;
-}
-
-type Key = { experiment: string; trial_id: string };
-
-/** Metrics as JSON, keeping NaN and ±Infinity (JSON.stringify would turn them into null). */
-function encodeMetrics(metrics: Record<string, number>): string {
-  return JSON.stringify(metrics, (_key, v: unknown) =>
-    typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
-  );
-}
-
-function decodeMetrics(text: string): Record<string, number> {
-  return JSON.parse(text, (_key, v: unknown) =>
-    v === 'NaN' || v === 'Infinity' || v === '-Infinity' ? Number(v) : v,
-  ) as Record<string, number>;
-}
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -101,27 +47,6 @@ function message(err: unknown): string {
 function sqliteCode(err: unknown): string | undefined {
   const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
   return typeof code === 'string' ? code : undefined;
-}
-
-/** A non-empty file that does not start with the SQLite header is refused before SQLite ever opens it. */
-function checkHeader(file: string): void {
-  let size: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) return; // let SQLite report it
-    size = stat.size;
-  } catch {
-    return; // does not exist (yet): SQLite creates it, or reports why not
-  }
-  if (size === 0) return;
-  const header = Buffer.alloc(SQLITE_MAGIC.length);
-  const fd = openSync(file, 'r');
-  try {
-    const read = readSync(fd, header, 0, header.length, 0);
-    if (read < header.length || !header.equals(SQLITE_MAGIC)) throw notSqlite(file);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class SqliteStore implements Store {
@@ -136,7 +61,7 @@ export class SqliteStore implements Store {
   /** Metric of each experiment seen (a space never changes once created). */
   private readonly metrics = new Map<string, { name: string; goal: Goal }>();
 
-  private readonly sql: ReturnType<typeof prepareStatements>;
+  private readonly sql: Statements;
 
   /**
    * Opens (creating if needed) the hpo database at `path` (':memory:' for a private in-memory one) and
@@ -434,184 +359,4 @@ export class SqliteStore implements Store {
       });
     }
   }
-}
-
-function prepareStatements(db: Database.Database) {
-  const trialKey = 'experiment = @experiment AND trial_id = @trial_id';
-  const leaderboard = (order: 'ASC' | 'DESC') =>
-    db.prepare<{ experiment: string; limit: number }, TrialRow>(
-      `SELECT * FROM trials
-       WHERE experiment = @experiment AND state IN ('completed', 'stopped') AND value IS NOT NULL
-       ORDER BY value ${order}, idx ASC
-       LIMIT @limit`,
-    );
-
-  const stateOf = db.prepare<Key, { state: string }>(`SELECT state FROM trials WHERE ${trialKey}`);
-  const upsertEpoch = db.prepare<Key & { epoch: number; metrics: string; now: number }>(
-    `INSERT INTO epochs (experiment, trial_id, epoch, metrics, recorded_at)
-     VALUES (@experiment, @trial_id, @epoch, @metrics, @now)
-     ON CONFLICT (experiment, trial_id, epoch) DO UPDATE
-       SET metrics = excluded.metrics, recorded_at = excluded.recorded_at`,
-  );
-  const raiseEpochs = db.prepare<Key & { epoch: number }>(
-    `UPDATE trials SET epochs = MAX(epochs, @epoch) WHERE ${trialKey}`,
-  );
-
-  return {
-    insertExperiment: db.prepare<{
-      name: string;
-      bus_id: string;
-      bus_secret: string;
-      space: string;
-      source: string;
-      now: number;
-    }>(
-      `INSERT INTO experiments (name, bus_id, bus_secret, space, source, status, created_at, updated_at)
-       VALUES (@name, @bus_id, @bus_secret, @space, @source, 'running', @now, @now)
-       ON CONFLICT (name) DO NOTHING`,
-    ),
-    getExperiment: db.prepare<[string], ExperimentRow>(`SELECT * FROM experiments WHERE name = ?`),
-    listExperiments: db.prepare<[], ExperimentRow>(`SELECT * FROM experiments ORDER BY created_at, name`),
-    setExperimentStatus: db.prepare<{ name: string; status: string; now: number }>(
-      `UPDATE experiments SET status = @status, updated_at = @now WHERE name = @name`,
-    ),
-    insertTrial: db.prepare<{
-      experiment: string;
-      trial_id: string;
-      idx: number;
-      params: string;
-      seed: number;
-      now: number;
-    }>(
-      `INSERT INTO trials (experiment, trial_id, idx, params, seed, state, attempt, created_at)
-       VALUES (@experiment, @trial_id, @idx, @params, @seed, 'pending', 0, @now)
-       ON CONFLICT (experiment, trial_id) DO NOTHING`,
-    ),
-    getTrial: db.prepare<[string, string], TrialRow>(
-      `SELECT * FROM trials WHERE experiment = ? AND trial_id = ?`,
-    ),
-    listTrials: db.prepare<[string], TrialRow>(
-      `SELECT * FROM trials WHERE experiment = ? ORDER BY idx, trial_id`,
-    ),
-    countTrials: db.prepare<[string], { state: TrialState; n: number }>(
-      `SELECT state, COUNT(*) AS n FROM trials WHERE experiment = ? GROUP BY state`,
-    ),
-    // pending -> running, and running -> running (a redelivery): either way a new attempt.
-    startTrial: db.prepare<Key & { worker: string | null; now: number }, { attempt: number }>(
-      `UPDATE trials
-       SET state = 'running', attempt = attempt + 1, worker = @worker, started_at = @now, ended_at = NULL
-       WHERE ${trialKey} AND state IN ('pending', 'running')
-       RETURNING attempt`,
-    ),
-    // Read the state and write in one IMMEDIATE transaction, so a result recorded meanwhile by another
-    // connection cannot slip between the check and the upsert.
-    recordEpoch: db.transaction(
-      (key: Key, epoch: number, metrics: string, now: number): 'recorded' | 'final' | 'no-trial' => {
-        const row = stateOf.get(key);
-        if (!row) return 'no-trial';
-        if ((FINAL_STATES as readonly string[]).includes(row.state)) return 'final';
-        upsertEpoch.run({ ...key, epoch, metrics, now });
-        raiseEpochs.run({ ...key, epoch });
-        return 'recorded';
-      },
-    ),
-    // One statement: the WHERE makes the first final result win even across connections.
-    recordResult: db.prepare<
-      Key & {
-        state: string;
-        attempt: number;
-        worker: string;
-        backend: string | null;
-        started_at: number;
-        ended_at: number;
-        value: number | null;
-        metrics: string;
-        epochs: number;
-        error: string | null;
-      }
-    >(
-      `UPDATE trials
-       SET state = @state, attempt = MAX(attempt, @attempt), worker = @worker, backend = @backend,
-           started_at = @started_at, ended_at = @ended_at, value = @value, metrics = @metrics,
-           epochs = MAX(epochs, @epochs), error = @error
-       WHERE ${trialKey} AND state NOT IN (${FINAL_SQL})`,
-    ),
-    requeueRunning: db.prepare<[string]>(
-      `UPDATE trials SET state = 'pending' WHERE experiment = ? AND state = 'running'`,
-    ),
-    listEpochs: db.prepare<[string, string], EpochRow>(
-      `SELECT trial_id, epoch, metrics, recorded_at FROM epochs
-       WHERE experiment = ? AND trial_id = ? ORDER BY epoch`,
-    ),
-    insertRun: db.prepare<{ experiment: string; started_at: number; info: string }>(
-      `INSERT INTO runs (experiment, started_at, info) VALUES (@experiment, @started_at, @info)
-       ON CONFLICT (experiment, started_at) DO UPDATE SET info = excluded.info`,
-    ),
-    listRuns: db.prepare<[string], { info: string }>(
-      `SELECT info FROM runs WHERE experiment = ? ORDER BY started_at`,
-    ),
-    upsertModel: db.prepare<{
-      experiment: string;
-      trial_id: string;
-      path: string;
-      worker: string | null;
-      saved_at: number;
-    }>(
-      `INSERT INTO models (experiment, trial_id, path, worker, saved_at)
-       VALUES (@experiment, @trial_id, @path, @worker, @saved_at)
-       ON CONFLICT (experiment, trial_id) DO UPDATE
-         SET path = excluded.path, worker = excluded.worker, saved_at = excluded.saved_at`,
-    ),
-    listModels: db.prepare<[string], ModelRecord>(
-      `SELECT m.trial_id, m.path, m.worker, m.saved_at FROM models m
-       JOIN trials t ON t.experiment = m.experiment AND t.trial_id = m.trial_id
-       WHERE m.experiment = ? ORDER BY t.idx`,
-    ),
-    deleteModel: db.prepare<[string, string]>(`DELETE FROM models WHERE experiment = ? AND trial_id = ?`),
-    leaderboardAsc: leaderboard('ASC'),
-    leaderboardDesc: leaderboard('DESC'),
-  };
-}
-
-function toExperiment(row: ExperimentRow): ExperimentRecord {
-  return {
-    name: row.name,
-    bus_id: row.bus_id,
-    bus_secret: row.bus_secret,
-    space: JSON.parse(row.space) as SearchSpace,
-    source: row.source,
-    status: row.status as ExperimentStatus,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  };
-}
-
-function toTrial(row: TrialRow): TrialRecord {
-  return {
-    experiment: row.experiment,
-    trial_id: row.trial_id,
-    index: row.idx,
-    params: JSON.parse(row.params) as TrialRecord['params'],
-    seed: row.seed,
-    state: row.state as TrialState,
-    attempt: row.attempt,
-    worker: row.worker,
-    backend: row.backend,
-    created_at: row.created_at,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    value: row.value,
-    metrics: row.metrics === null ? null : decodeMetrics(row.metrics),
-    epochs: row.epochs,
-    error: row.error,
-  };
-}
-
-function toEpoch(row: EpochRow): EpochRecord {
-  return {
-    trial_id: row.trial_id,
-    epoch: row.epoch,
-    metrics: decodeMetrics(row.metrics),
-    recorded_at: row.recorded_at,
-  };
 }

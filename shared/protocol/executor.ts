@@ -7,13 +7,8 @@ export interface ExecutionHooks {
   signal: AbortSignal;
 }
 
-/** Thrown (rejected) by run() when the trial was aborted through hooks.signal. */
-export class TrialInterruptedError extends Error {
-  constructor(readonly trialId: string) {
-    super(`trial ${trialId} was interrupted`);
-    this.name = 'TrialInterruptedError';
-  }
-}
+/** Part of the contract (run() rejects only with it); defined with the other typed errors. */
+export { TrialInterruptedError } from '../errors.js';
 
 /**
  * Worker side of the orchestrator↔worker boundary: runs trials, at most `slots` at once. run()

@@ -18,7 +18,7 @@ import { makeIdentityWasm } from './wasm/identity.js';
 import { makeMaxPoolGradWasm } from './wasm/max-pool-grad.js';
 import { makeSumWasm } from './wasm/sum.js';
 
-export { WasmKernelUnsupportedError } from './wasm/kernel-scope.js';
+export { WasmKernelUnsupportedError } from '../../shared/errors.js';
 
 const BACKEND = 'wasm';
 

@@ -23,6 +23,7 @@ import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 import { DataError, UsageError } from '../../shared/errors.js';
+import { isSeed } from '../../shared/prng.js';
 import { IMAGE_HEIGHT, IMAGE_WIDTH, NUM_CLASSES, SPLIT_NAMES } from './constants.js';
 import type { Split, TwoDigitDataset } from './types.js';
 
@@ -70,7 +71,7 @@ function checkWritable(ds: TwoDigitDataset): void {
       `data set images must be ${IMAGE_HEIGHT}x${IMAGE_WIDTH}, got ${ds.height}x${ds.width}`,
     );
   }
-  if (ds.seed !== null && (!Number.isInteger(ds.seed) || ds.seed < 0 || ds.seed > 0xffffffff)) {
+  if (ds.seed !== null && !isSeed(ds.seed)) {
     throw new UsageError(`data set seed must be null or an integer in [0, 2^32), got ${ds.seed}`);
   }
   for (const name of SPLIT_NAMES) {

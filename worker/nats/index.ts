@@ -5,4 +5,5 @@ export {
   connectNats,
   displayServers,
 } from '../../shared/nats/connection.js';
-export { NatsWorker, type NatsWorkerOptions, type NatsWorkerStats } from './nats-worker.js';
+export { NatsWorker } from './nats-worker.js';
+export type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';

@@ -1,10 +1,12 @@
 /**
  * The parameter catalogue of the `multi-digit-mnist` task: what a search file may vary and the defaults
- * of what it does not. The architecture and optimizer names are passed in (builtin-tasks.ts takes them
- * from the worker's registries) so this file loads no model code.
+ * of what it does not, and the trainer config a trial's checked params give. The architecture and
+ * optimizer names are passed in (builtin-tasks.ts takes them from the worker's registries) so this file
+ * loads no model code.
  */
 import { SPLIT_COUNTS } from '../data/constants.js';
-import type { TaskParams } from '../../shared/task-params.js';
+import type { ResolvedParams, TaskParams } from '../../shared/task-params.js';
+import type { OptimizerName, TrainConfig } from '../training/config.js';
 
 export const MNIST_TASK = 'multi-digit-mnist';
 
@@ -37,10 +39,7 @@ export const MNIST_METRICS: readonly string[] = [
   'images_per_s',
 ];
 
-export function mnistTaskParams(names: {
-  architectures: readonly string[];
-  optimizers: readonly string[];
-}): TaskParams {
+export function mnistTaskParams(names: { architectures: readonly string[]; optimizers: readonly string[] }) {
   return {
     params: {
       arch: { type: 'choice', choices: names.architectures },
@@ -54,5 +53,25 @@ export function mnistTaskParams(names: {
     open: false,
     defaults: MNIST_DEFAULTS,
     metrics: MNIST_METRICS,
+  } satisfies TaskParams;
+}
+
+/** A trial's params checked by `resolveParams` against `mnistTaskParams`. */
+export type MnistParams = ResolvedParams<ReturnType<typeof mnistTaskParams>['params'], typeof MNIST_DEFAULTS>;
+
+/**
+ * The trainer config of checked params: names mapped, nothing checked again. `optimizer` is one of the
+ * names `mnistTaskParams` was given, which are the trainer's OPTIMIZER_NAMES (mnist-task.ts).
+ */
+export function mnistTrainConfig(params: MnistParams, seed: number): TrainConfig {
+  return {
+    arch: params.arch,
+    optimizer: params.optimizer as OptimizerName,
+    learningRate: params.learning_rate,
+    batchSize: params.batch_size,
+    epochs: params.epochs,
+    seed,
+    ...(params.train_size === undefined ? {} : { trainSize: params.train_size }),
+    ...(params.val_size === undefined ? {} : { valSize: params.val_size }),
   };
 }

@@ -5,15 +5,15 @@ import { setTfjsMemoryProbe } from '../backends/tfjs-memory.js';
 import { loadDataset } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
 import { DataError, UsageError } from '../../shared/errors.js';
-import { parseOptimizer } from '../training/config.js';
+import { resolveParams } from '../../shared/task-params.js';
 import { train, type TrainResult } from '../training/trainer.js';
 import { saveModelFiles } from '../model-files/save.js';
 import { modelFolder } from '../../shared/protocol/model-metadata.js';
 import { INPUT_SHAPE, HEAD_CLASSES } from '../models/architecture.js';
-import type { TrialParams, TrialSpec } from '../../shared/protocol/index.js';
+import type { TrialSpec } from '../../shared/protocol/index.js';
 import { architectureNames } from '../models/registry.js';
 import { OPTIMIZER_NAMES } from '../training/config.js';
-import { MNIST_DEFAULTS, MNIST_TASK, mnistTaskParams } from './mnist-params.js';
+import { MNIST_TASK, mnistTaskParams, mnistTrainConfig } from './mnist-params.js';
 import type { Task } from './task.js';
 
 /** One backend per thread: tfjs state is per thread, and loading a backend is slow. */
@@ -50,27 +50,16 @@ function dataset(seed: number, dataDir: string | undefined): Promise<TwoDigitDat
   return ds;
 }
 
-function num(params: TrialParams, name: string, fallback: number | undefined): number | undefined {
-  const v = params[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number')
-    throw new UsageError(`params.${name}: expected a number, got ${JSON.stringify(v)}`);
-  return v;
-}
-
-function str(params: TrialParams, name: string, fallback: string): string {
-  const v = params[name] ?? fallback;
-  if (typeof v !== 'string')
-    throw new UsageError(`params.${name}: expected a string, got ${JSON.stringify(v)}`);
-  return v;
-}
+/** The task's parameter rules; the trainer's optimizer names make `mnistTrainConfig`'s cast hold. */
+const MNIST_PARAMS = mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES });
 
 export const mnistTask: Task = {
   name: MNIST_TASK,
   description:
     'train one model on two-digit MNIST; params arch, optimizer, learning_rate, batch_size, epochs, train_size, val_size',
-  params: mnistTaskParams({ architectures: architectureNames(), optimizers: OPTIMIZER_NAMES }),
+  params: MNIST_PARAMS,
   async run(spec, ctx) {
+    const config = mnistTrainConfig(resolveParams(spec.params, MNIST_PARAMS), spec.seed);
     const backend = await ensureBackend(ctx.backend);
     const dataSeed = spec.data?.seed ?? 1;
     const ds = await dataset(dataSeed, ctx.dataDir);
@@ -80,7 +69,6 @@ export const mnistTask: Task = {
         ds.file,
       );
     }
-    const p = spec.params;
     // The folder is derived from the ids under this worker's own root: a message never names a path.
     let saveDir: string | undefined;
     if (spec.save_model === true) {
@@ -88,26 +76,13 @@ export const mnistTask: Task = {
         throw new Error('this worker has no models folder: the trial asks to save its model');
       saveDir = modelFolder(ctx.modelsDir, spec.experiment_id, spec.trial_id);
     }
-    const result = await train(
-      {
-        arch: str(p, 'arch', MNIST_DEFAULTS.arch),
-        optimizer: parseOptimizer(str(p, 'optimizer', MNIST_DEFAULTS.optimizer), 'params.optimizer'),
-        learningRate: num(p, 'learning_rate', MNIST_DEFAULTS.learning_rate)!,
-        batchSize: num(p, 'batch_size', MNIST_DEFAULTS.batch_size)!,
-        epochs: num(p, 'epochs', MNIST_DEFAULTS.epochs)!,
-        trainSize: num(p, 'train_size', undefined),
-        valSize: num(p, 'val_size', undefined),
-        seed: spec.seed,
-      },
-      ds,
-      {
-        signal: ctx.signal,
-        onEpoch: (m, info) => ctx.reportEpoch(m.epoch, { ...m }, { images: info.images, backend }),
-        ...(saveDir === undefined
-          ? {}
-          : { onTrained: (model, r) => saveTrialModel(model, r, spec, ds.sha256, saveDir) }),
-      },
-    );
+    const result = await train(config, ds, {
+      signal: ctx.signal,
+      onEpoch: (m, info) => ctx.reportEpoch(m.epoch, { ...m }, { images: info.images, backend }),
+      ...(saveDir === undefined
+        ? {}
+        : { onTrained: (model, r) => saveTrialModel(model, r, spec, ds.sha256, saveDir) }),
+    });
     const last = result.epochs[result.epochs.length - 1];
     return {
       metrics: { ...last, ...result.test, params: result.params, seconds: result.seconds },

@@ -8,13 +8,14 @@
  * noise uniform in ±0.01 from h(seed, epoch). h is FNV-1a onto [0, 1).
  * Reserved params: `epochs` (default 5), `sleep_ms` (default 0), `fail_at_epoch` (throws there).
  */
-import { UsageError } from '../../shared/errors.js';
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
-import { SYNTHETIC_DEFAULTS, SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
+import { resolveParams } from '../../shared/task-params.js';
+import { SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
 import type { Task } from './task.js';
 import { unitHash } from '../../shared/prng.js';
 
-const RESERVED = new Set(['epochs', 'sleep_ms', 'fail_at_epoch']);
+/** The parameters the task reads itself; the others make up the score. */
+const RESERVED = new Set(Object.keys(SYNTHETIC_PARAMS.params));
 
 function score(name: string, value: ParamValue): number {
   if (typeof value === 'number') {
@@ -44,16 +45,6 @@ export function syntheticValAcc(params: TrialParams, seed: number, epoch: number
   return Math.min(1, Math.max(0, syntheticCeiling(params) * (1 - Math.exp(-rate * epoch)) + noise));
 }
 
-function reserved(params: TrialParams, name: string, fallback: number, integer: boolean): number {
-  const v = params[name] ?? fallback;
-  if (typeof v !== 'number' || v < 0 || (integer && !Number.isInteger(v))) {
-    throw new UsageError(
-      `params.${name}: expected ${integer ? 'an integer' : 'a number'} >= 0, got ${JSON.stringify(v)}`,
-    );
-  }
-  return v;
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
@@ -74,10 +65,9 @@ export const syntheticTask: Task = {
   params: SYNTHETIC_PARAMS,
   description: 'no training: sleeps sleep_ms per epoch, val_acc a deterministic noisy function of the params',
   async run(spec, ctx) {
-    const epochs = reserved(spec.params, 'epochs', SYNTHETIC_DEFAULTS.epochs, true);
-    const sleepMs = reserved(spec.params, 'sleep_ms', SYNTHETIC_DEFAULTS.sleep_ms, false);
-    const failAt =
-      spec.params.fail_at_epoch === undefined ? 0 : reserved(spec.params, 'fail_at_epoch', 0, true);
+    const reserved = resolveParams(spec.params, SYNTHETIC_PARAMS);
+    const { epochs, sleep_ms: sleepMs } = reserved;
+    const failAt = reserved.fail_at_epoch ?? 0;
     let metrics: Record<string, number> = {};
     let done = 0;
     for (let epoch = 1; epoch <= epochs; epoch++) {

@@ -9,27 +9,26 @@ import * as tf from '@tensorflow/tfjs';
 import { Prng } from '../../shared/prng.js';
 import { subsetSplit } from '../data/dataset.js';
 import type { TwoDigitDataset } from '../data/types.js';
-import { HpoError, UsageError } from '../../shared/errors.js';
+import { TrainingAbortedError, UsageError } from '../../shared/errors.js';
+import type { Decision } from '../../shared/protocol/index.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
 import { disposeBatch, identityOrder, makeBatch } from './batches.js';
-import { type TrainConfig, validateTrainConfig } from './config.js';
-import { batchStats, evaluate, yieldToEventLoop } from './evaluate.js';
+import type { TrainConfig } from './config.js';
+import { evaluate, yieldToEventLoop } from './evaluate.js';
 import type { EpochMetrics, TestMetrics } from './metrics.js';
 import { createOptimizer } from './optimizer.js';
+import { trainStep, zeroTotals } from './train-step.js';
 
 /** PRNG stream of the batch order (streams keep it independent of the data generator's). */
 const SHUFFLE_STREAM = 0x5eed;
 
-export type EpochDecision = 'continue' | 'stop';
-
 export interface TrainOptions {
-  /** Called after each epoch; answering 'stop' ends training (the test split is still evaluated). */
-  /** `info.images`: training images processed in the epoch (for throughput metrics). */
-  onEpoch?: (
-    metrics: EpochMetrics,
-    info: { images: number },
-  ) => EpochDecision | void | Promise<EpochDecision | void>;
+  /**
+   * Called after each epoch; answering 'stop' (the protocol's Decision) ends training (the test split is
+   * still evaluated). `info.images`: training images processed in the epoch (for throughput metrics).
+   */
+  onEpoch?: (metrics: EpochMetrics, info: { images: number }) => Decision | void | Promise<Decision | void>;
   /** Aborting ends training between two batches with a TrainingAbortedError. */
   signal?: AbortSignal;
   /** Called once training and the test pass are done, before the model is freed (e.g. to save it). */
@@ -49,14 +48,15 @@ export interface TrainResult {
   seconds: number;
 }
 
-export class TrainingAbortedError extends HpoError {}
-
+/**
+ * Trains `config` (built from checked input, see config.ts); only what depends on the data set is
+ * checked here (train and validation sizes against the splits).
+ */
 export async function train(
-  rawConfig: TrainConfig,
+  config: TrainConfig,
   dataset: TwoDigitDataset,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
-  const config = validateTrainConfig({ ...rawConfig });
   const started = performance.now();
   if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
     throw new UsageError(
@@ -70,9 +70,9 @@ export async function train(
   }
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
   const valSplit = subsetSplit(dataset.val, config.valSize ?? dataset.val.count);
+  const prng = new Prng(config.seed, SHUFFLE_STREAM);
   const model = getArchitecture(config.arch).build({ seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.learningRate);
-  const prng = new Prng(config.seed, SHUFFLE_STREAM);
   const order = identityOrder(trainSplit.count);
   const epochs: EpochMetrics[] = [];
   let stoppedEarly = false;
@@ -81,7 +81,7 @@ export async function train(
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
       prng.shuffle(order);
-      let totals = tf.zeros([4]) as tf.Tensor1D;
+      let totals = zeroTotals();
       for (let start = 0; start < trainSplit.count; start += config.batchSize) {
         if (options.signal?.aborted) {
           totals.dispose();
@@ -95,19 +95,8 @@ export async function train(
           start,
           Math.min(trainSplit.count, start + config.batchSize),
         );
-        let stats: tf.Tensor1D | undefined;
-        const loss = optimizer.minimize(() => {
-          const [lt, lb] = model.apply(batch.x, { training: true }) as tf.Tensor[];
-          stats = tf.keep(batchStats(lt, lb, batch.top, batch.bottom));
-          return tf.add(
-            tf.losses.softmaxCrossEntropy(batch.top, lt),
-            tf.losses.softmaxCrossEntropy(batch.bottom, lb),
-          ) as tf.Scalar;
-        }, true);
-        const next = tf.add(totals, stats!) as tf.Tensor1D;
-        tf.dispose([totals, stats!, loss!]);
+        totals = trainStep(model, optimizer, batch, totals);
         disposeBatch(batch);
-        totals = next;
         await yieldToEventLoop();
       }
       const [lossSum, rightTop, rightBottom] = await totals.data();
@@ -139,7 +128,7 @@ export async function train(
     // The test split is only reported, never used to choose or stop anything.
     const test = await evaluate(model, dataset.test);
     const result: TrainResult = {
-      config,
+      config: { ...config },
       backend: tf.getBackend(),
       data_sha256: dataset.sha256,
       params: model.countParams(),

@@ -1,12 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HpoError } from '../../../shared/errors.js';
-import {
-  type KernelArgs,
-  requireInput,
-  WasmKernelScope,
-  WasmKernelUnsupportedError,
-} from './kernel-scope.js';
+import { HpoError, WasmKernelUnsupportedError } from '../../../shared/errors.js';
+import { type KernelArgs, requireInput, WasmKernelScope } from './kernel-scope.js';
 
 const NAME = 'Conv2DBackpropFilter';
 

@@ -5,21 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { HpoError } from '../../../shared/errors.js';
+import { HpoError, WasmKernelUnsupportedError } from '../../../shared/errors.js';
 
 /** What the kernel registry passes a kernel function: { inputs, backend, attrs }. */
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** Raised by a wasm gradient kernel for a configuration it does not compute (instead of wrong numbers). */
-export class WasmKernelUnsupportedError extends HpoError {
-  constructor(
-    readonly kernelName: string,
-    readonly attribute: string,
-    detail: string,
-  ) {
-    super(`wasm kernel ${kernelName}: unsupported ${attribute}: ${detail}`);
-  }
-}
 
 /** The kernel input `name`, or a clear error naming the kernel. */
 export function requireInput(kernelName: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {

@@ -1,0 +1,75 @@
+/** Options and counters of a NatsWorker (see nats-worker.ts). */
+import type { TrialSpec } from '../../shared/protocol/index.js';
+import type { StreamSettings } from '../../shared/nats/connection.js';
+
+export interface NatsWorkerOptions {
+  /** Subject prefix (default `hpo`); must match the orchestrator's. */
+  prefix?: string;
+  /** Name in heartbeats and logs (default: the executor's name). */
+  name?: string;
+  /** Backend reported in heartbeats (e.g. the --backend flag). */
+  backend?: string;
+  /**
+   * ack_wait / max_deliver of the shared `workers` consumer, used only if this worker creates it (the
+   * orchestrator owns them: a worker always reads the consumer's actual settings).
+   */
+  ackWaitMs?: number;
+  maxDeliver?: number;
+  /** How long to wait for the orchestrator's per-epoch decision before continuing (default 2000). */
+  decisionTimeoutMs?: number;
+  /** Heartbeat period (default 5000). */
+  heartbeatMs?: number;
+  /** Lifetime of one pull request (default 10000, at least 1000). */
+  fetchExpiresMs?: number;
+  /**
+   * nak delay after a trial's first refusal, so another worker takes it (default 2000); it doubles with
+   * each further refusal (at most 30 s).
+   */
+  refuseDelayMs?: number;
+  /**
+   * Refusals (by any worker) after which a trial ends failed with the reason: nobody in the fleet can
+   * run it (default 10). Refusals do not use up `max_deliver`: a refused message about to reach its
+   * last delivery is reported, and the orchestrator queues it again carrying the count (header
+   * `Hpo-Refusals`).
+   */
+  maxRefusals?: number;
+  /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
+  retryDelayMs?: number;
+  /**
+   * nak delay for a trial message this worker cannot read (another protocol version, garbage): it is
+   * left for a compatible worker, never acked (default 5000). After max_deliver deliveries the
+   * orchestrator that queued it fails it.
+   */
+  unreadableDelayMs?: number;
+  /**
+   * Checked before a trial runs: a reason string refuses the trial (e.g. its data set's sha256 differs
+   * from this worker's), null accepts it. A refused trial goes back to the queue for another worker; on
+   * its last delivery it ends failed with the reason.
+   */
+  accept?: (spec: TrialSpec) => string | null | Promise<string | null>;
+  /** Log lines (default: stderr). Rejected messages are logged once per reason, rate-limited. */
+  log?: (line: string) => void;
+  /** Streams' settings, used only if this worker creates them. */
+  streams?: StreamSettings;
+  /** close()/drain() close the executor (default true). */
+  closeExecutor?: boolean;
+  /** close()/drain() close the NATS connection (default true). */
+  closeConnection?: boolean;
+}
+
+export interface NatsWorkerStats {
+  /** Messages that failed validation (trials, cancels, decision replies). */
+  invalidMessages: number;
+  /** Trials that ended with a published result. */
+  trialsDone: number;
+  /** Deliveries refused through `accept`. */
+  refused: number;
+  /** Trial messages received that had been delivered before (to this or another worker). */
+  redelivered: number;
+  /** Trials aborted by a cancel from the orchestrator. */
+  cancelled: number;
+  /** Trials handed back to the queue (nak) by a drain deadline. */
+  requeued: number;
+  /** Bus operations that failed: pulling trials, publishing an epoch event, publishing a result. */
+  busErrors: number;
+}

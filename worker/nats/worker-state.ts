@@ -1,0 +1,63 @@
+/**
+ * What the parts of a NatsWorker share: its connection and names, its options and counters, the trial
+ * messages it holds and the workers consumer's settings as last read.
+ */
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { type BusNames, WORKERS_CONSUMER } from '../../shared/protocol/bus.js';
+import type { TrialSpec } from '../../shared/protocol/index.js';
+import type { TrialExecutor } from '../../shared/protocol/executor.js';
+import {
+  type RateLimitedLog,
+  type WorkersConsumerSettings,
+  consumerSettings,
+} from '../../shared/nats/connection.js';
+import type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
+
+/** A trial message this worker holds (running, or being reported). */
+export interface Held {
+  msg: JsMsg;
+  spec?: TrialSpec;
+  controller: AbortController;
+  /** Why the trial was aborted: a cancel acks it away, a drain hands it back. */
+  reason?: 'cancel' | 'drain';
+}
+
+export interface WorkerState {
+  readonly name: string;
+  readonly names: BusNames;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly executor: TrialExecutor;
+  readonly options: NatsWorkerOptions;
+  readonly counters: NatsWorkerStats;
+  readonly log: RateLimitedLog;
+  /** Trials held right now, by a local id. */
+  readonly held: Map<number, Held>;
+  /** ack_wait / max_deliver of the workers consumer, as last read. */
+  settings: WorkersConsumerSettings;
+  /** Set once start() has created the streams / consumer. */
+  jsm?: JetStreamManager;
+  /** Set when draining starts: no more trials are taken. */
+  stopping: boolean;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Re-reads the workers consumer's settings (the orchestrator owns them and may change them). */
+export async function refreshSettings(state: WorkerState): Promise<void> {
+  if (!state.jsm || state.stopping) return;
+  try {
+    state.settings = consumerSettings(
+      await state.jsm.consumers.info(state.names.trialsStream, WORKERS_CONSUMER),
+    );
+  } catch {
+    // Next time.
+  }
+}
+
+/** Counts and logs (rate-limited) a message that failed validation. */
+export function reportInvalid(state: WorkerState, reason: string): void {
+  state.counters.invalidMessages++;
+  state.log.report(`rejected invalid message: ${reason}`);
+}
