@@ -1,3 +1,4 @@
+import { modelFolder } from '../shared/protocol/model-metadata.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -128,17 +129,38 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     assert.equal(readDigitPng(join(dir, 'ok.png')).length, 42 * 28);
   });
 
-  it('the protocol carries save_model and model as optional, validated paths', () => {
-    const spec = { v: 1, experiment: 'e', trial_id: 't0', attempt: 1, task: 'x', params: {}, seed: 1 };
-    assert.deepEqual(validateTrialSpec({ ...spec, save_model: { dir: '/m/e/t0' } }), {
+  it('the protocol carries save_model as a flag (never a path) and model as an optional, validated path', () => {
+    const spec = {
+      v: PROTOCOL_VERSION,
+      experiment: 'e',
+      experiment_id: 'e1',
+      token: 'T'.repeat(22),
+      trial_id: 't0',
+      attempt: 1,
+      task: 'x',
+      params: {},
+      seed: 1,
+    };
+    assert.deepEqual(validateTrialSpec({ ...spec, save_model: true }), {
       ok: true,
-      value: { ...spec, save_model: { dir: '/m/e/t0' } },
+      value: { ...spec, save_model: true },
     });
     assert.equal(validateTrialSpec(spec).ok, true);
-    for (const bad of [{ dir: '' }, { dir: 3 }, 'x', { dir: 'a\0b' }]) {
+    for (const bad of [{ dir: '/m/e/t0' }, { dir: '' }, 'x', 1]) {
       const r = validateTrialSpec({ ...spec, save_model: bad });
       assert.equal(r.ok, false);
-      if (!r.ok) assert.match(r.error, /save_model/);
+      if (!r.ok) assert.match(r.error, /^save_model: expected a boolean/);
+    }
+    // The folder is derived from the ids, under the worker's root; ids that could leave it are refused.
+    assert.equal(modelFolder('/m/', 'e1', 't0'), '/m/e1/t0');
+    for (const [id, trial] of [
+      ['..', 't0'],
+      ['e1', '../x'],
+      ['e1', 'a/b'],
+      ['e.1', 't0'],
+      ['', 't0'],
+    ]) {
+      assert.throws(() => modelFolder('/m', id, trial), /not a safe folder name/);
     }
     const result = {
       ...spec,

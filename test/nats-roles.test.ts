@@ -69,7 +69,7 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     const space = join(dir, 'space.yaml');
     await writeFile(
       space,
-      'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2, 3]}\n  epochs: {value: 3}\n  sleep_ms: {value: 1500}\n',
+      'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2, 3]}\n  epochs: {value: 3}\n  sleep_ms: {value: 3000}\n',
     );
     const db = join(dir, 'roles.db');
     // The worker starts first: it may not create the streams, so it waits for the orchestrator.

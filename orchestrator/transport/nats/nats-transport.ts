@@ -45,7 +45,6 @@ import {
 import { HpoError } from '../../../shared/errors.js';
 import {
   RateLimitedLog,
-  type StreamSettings,
   defaultLog,
   ensureStreams,
   ensureWorkersConsumer,
@@ -53,51 +52,10 @@ import {
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import type { Transport, TransportHandlers } from '../transport.js';
-import { type DeliveryClaim, Deliveries, type ExperimentKey } from './deliveries.js';
+import { type DeliveryClaim, Deliveries } from './deliveries.js';
+import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
-export interface NatsTransportOptions {
-  /** Subject prefix (default `hpo`); workers must use the same. */
-  prefix?: string;
-  /**
-   * Experiments (name, bus id, token secret: the store's record) whose events are read from start() on,
-   * e.g. the one being resumed: results published while no orchestrator was running are applied then,
-   * their tokens recognised. An experiment first seen in submit() gets a secret of this process.
-   */
-  experiments?: ExperimentKey[];
-  /**
-   * Trials queued or running at once (default 64). The orchestrator does not know the fleet's slots:
-   * capacity() is this window minus the trials in flight, so the queue stays ahead of the workers.
-   */
-  maxInFlight?: number;
-  /** ack_wait of the workers' consumer: how long a silent worker keeps a trial (default 30000). */
-  ackWaitMs?: number;
-  /** Deliveries of one trial before it ends failed (default 5, -1: unlimited). */
-  maxDeliver?: number;
-  /** ack_wait of the orchestrator's events consumer (default 30000). */
-  eventsAckWaitMs?: number;
-  /** Streams' settings, used only if the streams do not exist yet. */
-  streams?: StreamSettings;
-  /** Log lines (default: stderr). Rejected messages are logged once per reason, rate-limited. */
-  log?: (line: string) => void;
-  /** Name put in failed results the orchestrator writes for trials given up (default `orchestrator`). */
-  name?: string;
-  /** close() closes the NATS connection (default true). */
-  closeConnection?: boolean;
-}
-
-export interface NatsTransportStats {
-  /**
-   * Messages rejected: failed validation, or without the token of the trial's current delivery (events,
-   * decision requests, refusals), or an epoch beyond the trial's epochs.
-   */
-  invalidMessages: number;
-  /** Refused trials queued again for another worker. */
-  requeued: number;
-  resultsApplied: number;
-  decisionsAnswered: number;
-  /** Handler errors (the event is retried up to 5 deliveries). */
-  handlerErrors: number;
-}
+export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 interface Listener {
   ready: Promise<void>;
