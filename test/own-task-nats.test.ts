@@ -202,6 +202,7 @@ describe('user tasks over NATS (real nats-server)', function () {
       await transport.submit({
         v: PROTOCOL_VERSION,
         experiment: 'unoffered',
+        experiment_id: 'unoffered',
         trial_id: 't1',
         attempt: 1,
         task: file, // even a path: it only ever names, never locates

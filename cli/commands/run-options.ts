@@ -1,4 +1,5 @@
 /** Options of `hpo search` and `hpo resume` (one experiment run on this machine or over NATS). */
+import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
@@ -43,6 +44,11 @@ function durationValue(value: string): number {
 
 /** Default number of proposals `--dry-run` prints. */
 export const DRY_RUN_PROPOSALS = 5;
+
+/** Where the local pool saves models (remote workers use their own --models-dir). */
+export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
+  return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
+}
 
 /** Trials the search will run, when that is known. */
 export function expectedTotal(space: SearchSpace): number | null {

@@ -9,7 +9,7 @@ import { startQueryResponder } from '../../orchestrator/api/index.js';
 import { natsSettings, natsWaitMs } from '../options/nats-options.js';
 import { type OpenedMetrics } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
-import type { RunFlags } from './run-options.js';
+import { type RunFlags, modelsRoot } from './run-options.js';
 
 export interface OpenedTransport {
   transport: Transport;
@@ -37,6 +37,7 @@ export async function openTransport(
       threads: flags.workers,
       backend: flags.backend,
       dataDir: flags.dataDir,
+      modelsDir: modelsRoot(flags),
       tasks,
     });
     // The trials run in this process: it exports the worker metrics too.
@@ -53,10 +54,12 @@ export async function openTransport(
     firstConnectRetryMs: natsWaitMs(flags),
     log: (line) => process.stderr.write(`hpo: ${line}\n`),
   });
+  const exp = store.getExperiment(name)!;
   let busLease: BusLease;
   try {
     // Two databases (machines) driving one experiment on one bus: the second is refused here.
     busLease = await acquireBusLease(nc, name, claim, {
+      experimentId: exp.bus_id,
       staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
       host: claim.host,
       force: flags.force,
@@ -75,7 +78,7 @@ export async function openTransport(
     throw err;
   }
   const transport = new NatsTransport(nc, {
-    experiments: [name],
+    experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,

@@ -29,6 +29,7 @@ import {
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -59,6 +60,10 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
               `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
                 'trials of another seed are left to other workers',
               seedList,
+            )
+            .option(
+              '--models-dir <dir>',
+              'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
             ),
         ),
       ),
@@ -75,6 +80,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           dataDir?: string;
           dataSeeds?: number[];
           natsWait?: number;
+          modelsDir?: string;
         },
     ) => {
       const settings = requireNats(flags);
@@ -101,6 +107,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         threads: flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
+        modelsDir: flags.modelsDir ?? process.env.HPO_MODELS_DIR ?? 'hpo-models',
         name,
         tasks,
         killGraceMs: flags.killGrace,
@@ -181,6 +188,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       }
       const table = plainTable([
         'name',
+        'protocol',
         'slots',
         'busy',
         'backend',
@@ -192,6 +200,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       for (const w of workers) {
         table.push([
           w.name,
+          w.v === PROTOCOL_VERSION
+            ? String(w.v)
+            : `${w.v} (incompatible: this hpo speaks ${PROTOCOL_VERSION})`,
           w.slots,
           w.busy,
           w.backend ?? '-',

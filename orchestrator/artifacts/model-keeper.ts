@@ -1,20 +1,23 @@
 /**
- * The orchestrator's side of model saving: names each trial's model folder (sent in the TrialSpec),
- * records the folder a result reports, and for `top:K` deletes the models that fall out of the best K
- * (ranked by the validation objective, never by test metrics).
+ * The orchestrator's side of model saving: tells the runner whether trials save their model (the spec
+ * carries only `save_model: true`; each worker derives the folder under its own models root), records
+ * the folder a result reports when it is that derived folder, and for `top:K` deletes the models that
+ * fall out of the best K (ranked by the validation objective, never by test metrics).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import type { ResultEvent } from '../../shared/protocol/index.js';
 import type { Store } from '../store/types.js';
-import { MODEL_METADATA_FILE } from '../../shared/protocol/model-metadata.js';
+import { MODEL_METADATA_FILE, modelFolder } from '../../shared/protocol/model-metadata.js';
 import type { SavePolicy } from './save-policy.js';
 
 export interface ModelKeeperOptions {
   store: Store;
   experiment: string;
+  /** The experiment's bus id: models go to ROOT/<bus id>/<trial_id> (modelFolder). */
+  experimentId: string;
   policy: SavePolicy;
-  /** Models go to ROOT/<experiment>/<trial_id>. */
+  /** The models root of the local pool (remote workers use their own --models-dir). */
   root: string;
 }
 
@@ -25,16 +28,24 @@ export class ModelKeeper {
     this.root = resolve(options.root);
   }
 
-  /** Folder the trial's model is saved to, or undefined when the policy saves nothing. */
-  dirFor(trialId: string): string | undefined {
-    if (this.options.policy.kind === 'none') return undefined;
-    return join(this.root, this.options.experiment, trialId);
+  /** True when the policy keeps models (the dispatched specs then ask for them). */
+  saves(): boolean {
+    return this.options.policy.kind !== 'none';
   }
 
-  /** After a final result was stored: record its model, then prune to the policy. */
+  /** Folder a trial's model is saved to by the local pool. */
+  dirFor(trialId: string): string {
+    return modelFolder(this.root, this.options.experimentId, trialId);
+  }
+
+  /**
+   * After a final result was stored: record its model, then prune to the policy. A model is recorded
+   * only when the experiment saves models and the reported folder is the one a worker derives
+   * (`<its root>/<bus id>/<trial_id>`): a result cannot make the store point anywhere else.
+   */
   recorded(result: ResultEvent): void {
     const { store, experiment, policy } = this.options;
-    if (result.model && result.state !== 'failed') {
+    if (result.model && result.state !== 'failed' && this.saves() && this.isDerived(result)) {
       store.recordModel(experiment, {
         trial_id: result.trial_id,
         path: result.model.path,
@@ -49,6 +60,14 @@ export class ModelKeeper {
       this.removeFiles(m.path);
       store.deleteModel(experiment, m.trial_id);
     }
+  }
+
+  private isDerived(result: ResultEvent): boolean {
+    const path = result.model?.path ?? '';
+    const tail = `/${this.options.experimentId}/${result.trial_id}`;
+    return (
+      (path.endsWith(tail) || path.replace(/\\/g, '/').endsWith(tail)) && !path.split(/[\\/]/).includes('..')
+    );
   }
 
   /** Deletes a model folder only when it lies under our root and is an hpo model (never anything else). */

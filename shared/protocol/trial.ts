@@ -3,7 +3,7 @@
  * the protocol version `v` so a receiver can reject what it does not understand.
  */
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * A parameter's value: a scalar, or (as W&B sweep files allow) null, a list or a mapping of values.
@@ -18,7 +18,19 @@ export type TrialParams = Record<string, ParamValue>;
 /** A trial as dispatched to a worker. */
 export interface TrialSpec {
   v: typeof PROTOCOL_VERSION;
+  /** The experiment's name: for display and records only, never an address. */
   experiment: string;
+  /**
+   * The experiment's random id (a bus token, see isBusId): subjects, consumers, message ids and a
+   * worker's model folder are derived from it, so two experiments of the same name never mix.
+   */
+  experiment_id: string;
+  /**
+   * Minted by the orchestrator for this dispatch (one trial attempt): every epoch, result and refusal
+   * of the delivery carries it back, and nothing without the current one is accepted. Required on the
+   * bus; in-process dispatches may leave it out.
+   */
+  token?: string;
   /** Unique within the experiment; stable across resumes and redeliveries. */
   trial_id: string;
   /** 1 for the first run; each re-run of an interrupted trial gets the next number. */
@@ -35,14 +47,42 @@ export interface TrialSpec {
   seed: number;
   /** The data set the trial trains on (multi-digit-mnist): generated from `seed`, checked against `sha256`. */
   data?: { seed: number; sha256?: string };
-  /** Save the trained model (tfjs files) into this folder on the worker's machine; absent: do not save. */
-  save_model?: { dir: string };
+  /**
+   * Save the trained model (tfjs files). The worker chooses the folder itself: under its own models
+   * root, `<root>/<experiment_id>/<trial_id>` (a message never names a path). Absent or false: do not save.
+   */
+  save_model?: boolean;
+}
+
+/** The fields naming one delivery of a trial, which every event about it carries back. */
+export interface DeliveryFields {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  experiment_id: string;
+  token?: string;
+  trial_id: string;
+  attempt: number;
+}
+
+/** The delivery fields of events about `spec` (its token only when it has one). */
+export function deliveryFields(spec: TrialSpec): DeliveryFields {
+  return {
+    v: PROTOCOL_VERSION,
+    experiment: spec.experiment,
+    experiment_id: spec.experiment_id,
+    ...(spec.token === undefined ? {} : { token: spec.token }),
+    trial_id: spec.trial_id,
+    attempt: spec.attempt,
+  };
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
 export interface EpochEvent {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
+  experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
+  token?: string;
   trial_id: string;
   attempt: number;
   epoch: number;
@@ -56,6 +96,9 @@ export type FinalState = 'completed' | 'stopped' | 'failed';
 export interface ResultEvent {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
+  experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
+  token?: string;
   trial_id: string;
   attempt: number;
   state: FinalState;
@@ -66,7 +109,10 @@ export interface ResultEvent {
   error?: string;
   worker: string;
   backend?: string;
-  /** Where the trained model was saved (on the worker's machine), when the spec asked for it. */
+  /**
+   * Where the trained model was saved (on the worker's machine), when the spec asked for it: always
+   * `<the worker's models root>/<experiment_id>/<trial_id>`.
+   */
   model?: { path: string };
   started_at: number;
   ended_at: number;
@@ -74,3 +120,17 @@ export interface ResultEvent {
 
 /** A scheduler's answer to an epoch report. */
 export type Decision = 'continue' | 'stop';
+
+/** Epochs a trial reports at most, whatever its parameters say (bounds every per-trial history). */
+export const MAX_TRIAL_EPOCHS = 10_000;
+
+/**
+ * The highest epoch number a trial may report: its `epochs` parameter when that is a positive integer
+ * (every task reads it), capped by MAX_TRIAL_EPOCHS.
+ */
+export function epochLimit(params: TrialParams): number {
+  const e = params.epochs;
+  return typeof e === 'number' && Number.isSafeInteger(e) && e >= 1
+    ? Math.min(e, MAX_TRIAL_EPOCHS)
+    : MAX_TRIAL_EPOCHS;
+}

@@ -7,11 +7,18 @@
  * JSON cannot carry NaN or ±Infinity (JSON.stringify writes null), so a metric that is `null` on the
  * wire is read back as NaN: a diverged loss is a valid metric, not an invalid message.
  */
-import type { CancelMessage, DecisionReply, WorkerHeartbeat } from './bus.js';
+import {
+  type CancelMessage,
+  type DecisionReply,
+  type RefusalEvent,
+  type WorkerHeartbeat,
+  isBusId,
+} from './bus.js';
 import {
   type Decision,
   type EpochEvent,
   type FinalState,
+  MAX_TRIAL_EPOCHS,
   PROTOCOL_VERSION,
   type ResultEvent,
   MAX_VALUE_DEPTH,
@@ -32,8 +39,10 @@ export const MAX_ENTRIES = 1000;
 export const MAX_ERROR_LENGTH = 16 * 1024;
 /** Most task names in a heartbeat. */
 export const MAX_HEARTBEAT_TASKS = 100;
-/** Longest file path a message may carry (save_model.dir, model.path). */
+/** Longest file path a message may carry (model.path). */
 export const MAX_PATH_LENGTH = 4096;
+/** A delivery token: 16-128 characters of [A-Za-z0-9_-] (the orchestrator mints 22). */
+const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Thrown inside a validator to abort with a field error; never escapes this module. */
 class FieldError extends Error {}
@@ -93,14 +102,32 @@ function name(o: Obj, field: string, prefix = ''): string {
   return value;
 }
 
+/** An experiment id (isBusId): it names subjects and folders, so nothing else is accepted. */
+function busId(o: Obj, field: string): string {
+  const value = o[field];
+  if (typeof value !== 'string' || !isBusId(value)) fail(field, '1-64 characters of [A-Za-z0-9_-]', value);
+  return value;
+}
+
+function token(o: Obj, field: string): string {
+  const value = o[field];
+  if (typeof value !== 'string' || !TOKEN.test(value))
+    fail(field, 'a delivery token (16-128 characters of [A-Za-z0-9_-])', value);
+  return value;
+}
+
 function optionalName(o: Obj, field: string): string | undefined {
   return o[field] === undefined ? undefined : name(o, field);
 }
 
-function integer(o: Obj, field: string, min: number, prefix = ''): number {
+function integer(o: Obj, field: string, min: number, prefix = '', max = Number.MAX_SAFE_INTEGER): number {
   const value = o[field];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    fail(prefix + field, `an integer >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(
+      prefix + field,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in ${min}..${max}`,
+      value,
+    );
   }
   return value;
 }
@@ -199,6 +226,8 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
     const spec: TrialSpec = {
       v: version(o),
       experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
       attempt: integer(o, 'attempt', 1),
       task: name(o, 'task'),
@@ -219,9 +248,7 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       if (d.sha256 !== undefined) data.sha256 = name(d, 'sha256', 'data.');
       spec.data = data;
     }
-    if (o.save_model !== undefined) {
-      spec.save_model = { dir: path(object(o.save_model, 'save_model'), 'dir', 'save_model.') };
-    }
+    if (o.save_model !== undefined) spec.save_model = boolean(o, 'save_model');
     return spec;
   });
 }
@@ -230,9 +257,11 @@ export function validateEpochEvent(input: unknown): Validation<EpochEvent> {
   return run(input, (o) => ({
     v: version(o),
     experiment: name(o, 'experiment'),
+    experiment_id: busId(o, 'experiment_id'),
+    token: token(o, 'token'),
     trial_id: name(o, 'trial_id'),
     attempt: integer(o, 'attempt', 1),
-    epoch: integer(o, 'epoch', 1),
+    epoch: integer(o, 'epoch', 1, '', MAX_TRIAL_EPOCHS),
     metrics: metrics(o.metrics),
     worker: name(o, 'worker'),
   }));
@@ -252,11 +281,13 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     const result: ResultEvent = {
       v: version(o),
       experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
       attempt: integer(o, 'attempt', 1),
       state: state as FinalState,
       metrics: metrics(o.metrics),
-      epochs: integer(o, 'epochs', 0),
+      epochs: integer(o, 'epochs', 0, '', MAX_TRIAL_EPOCHS),
       worker: name(o, 'worker'),
       started_at: finite(o, 'started_at'),
       ended_at: finite(o, 'ended_at'),
@@ -287,17 +318,43 @@ export function validateDecisionReply(input: unknown): Validation<DecisionReply>
 
 export function validateCancel(input: unknown): Validation<CancelMessage> {
   return run(input, (o) => {
-    const msg: CancelMessage = { v: version(o), experiment: name(o, 'experiment') };
+    const msg: CancelMessage = {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+    };
     const trialId = optionalName(o, 'trial_id');
     if (trialId !== undefined) msg.trial_id = trialId;
     return msg;
   });
 }
 
+export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
+  return run(input, (o) => {
+    const reason = o.reason;
+    if (typeof reason !== 'string') fail('reason', 'a string', reason);
+    return {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      trial_id: name(o, 'trial_id'),
+      attempt: integer(o, 'attempt', 1),
+      token: token(o, 'token'),
+      worker: name(o, 'worker'),
+      reason: reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH)}…` : reason,
+      refusals: integer(o, 'refusals', 1),
+    };
+  });
+}
+
+/**
+ * A heartbeat of any protocol version (v: an integer >= 1) is read: `hpo workers` shows which version
+ * each worker speaks, so an incompatible one is visible instead of silently idle.
+ */
 export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartbeat> {
   return run(input, (o) => {
     const hb: WorkerHeartbeat = {
-      v: version(o),
+      v: integer(o, 'v', 1),
       name: name(o, 'name'),
       slots: integer(o, 'slots', 0),
       busy: integer(o, 'busy', 0),

@@ -78,13 +78,17 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
   }
 }
 
-/** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
+/**
+ * An aborted trial. A cancelled one is handed back without a result (nak): the orchestrator removed its
+ * message before it sent the cancel, so a real cancel ends it and a forged one costs a re-run, not the
+ * trial. A drained one goes back too.
+ */
 async function interrupted(state: WorkerState, held: Held, spec: TrialSpec, last: boolean): Promise<void> {
   const fields = { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt };
   if (held.reason === 'cancel') {
     state.logger.debug(fields, 'trial cancelled');
     state.counters.cancelled++;
-    await held.msg.ackAck().catch(() => held.msg.ack());
+    held.msg.nak();
     return;
   }
   if (last) {
