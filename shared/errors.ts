@@ -100,6 +100,12 @@ export class StoreError extends HpoError {
 }
 
 /**
+ * A handler could not do its work for now and will succeed later unchanged (the store cannot write: disk
+ * full, I/O error): the bus keeps the event and delivers it again, with back-off, for as long as it takes.
+ */
+export class RetryLaterError extends HpoError {}
+
+/**
  * Why a file was refused:
  * - `not-sqlite`: not an SQLite database at all (a text file, a truncated or encrypted file);
  * - `foreign`: an SQLite database of some other application (another application_id, or tables but no id);

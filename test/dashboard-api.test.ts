@@ -78,7 +78,15 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
       [DASH_EXPERIMENT],
     );
     const s = (await get(`/api/experiments/${DASH_EXPERIMENT}`)).body;
-    assert.deepEqual(s.trials, { pending: 1, running: 1, completed: 12, stopped: 12, failed: 1, total: 27 });
+    assert.deepEqual(s.trials, {
+      pending: 1,
+      queued: 0,
+      running: 1,
+      completed: 12,
+      stopped: 12,
+      failed: 1,
+      total: 27,
+    });
     assert.equal(s.hyperband, true);
     // Odd trials stopped after 2 epochs: rung 2 of (1, 2) with eta 2, max_iter 4.
     assert.deepEqual(s.stopped_at, [{ epochs: 2, rung: 2, trials: 12 }]);

@@ -201,6 +201,61 @@ describe('SqliteStore on a file', () => {
       }
     });
 
+    it("version 5 (state 'queued') rebuilds trials keeping every trial, epoch and model, foreign keys on", () => {
+      const path = join(dir, 'v4.db');
+      withRaw(path, (db) => migrate(db, path, MIGRATIONS.slice(0, 4)));
+      const v4 = new Database(path);
+      v4.pragma('foreign_keys = ON');
+      v4.prepare(
+        `INSERT INTO experiments (name, bus_id, bus_secret, space, source, status, created_at, updated_at)
+         VALUES ('old', 'abc', 'secret', ?, '', 'running', 1, 1)`,
+      ).run(JSON.stringify(makeSpace()));
+      v4.prepare(
+        `INSERT INTO trials (experiment, trial_id, idx, params, seed, state, attempt, worker, created_at, epochs)
+         VALUES ('old', 't0', 0, '{"a":1}', 7, 'running', 2, 'w', 1, 1)`,
+      ).run();
+      v4.prepare(`INSERT INTO epochs VALUES ('old', 't0', 1, '{"val_acc":0.5}', 2)`).run();
+      v4.prepare(`INSERT INTO models VALUES ('old', 't0', '/m', 'w', 3)`).run();
+      assert.throws(() => v4.prepare(`UPDATE trials SET state = 'queued'`).run(), /CHECK constraint/);
+      v4.close();
+
+      const store = SqliteStore.open(path);
+      try {
+        assert.deepEqual(store.appliedMigrations, [5]);
+        const t = store.getTrial('old', 't0')!;
+        assert.deepEqual([t.state, t.attempt, t.worker, t.seed, t.epochs], ['running', 2, 'w', 7, 1]);
+        assert.deepEqual(
+          store.listEpochs('old', 't0').map((e) => e.metrics),
+          [{ val_acc: 0.5 }],
+        );
+        assert.deepEqual(
+          store.listModels('old').map((m) => m.path),
+          ['/m'],
+        );
+        assert.equal(store.requeueRunning('old'), 1);
+        assert.equal(store.startTrial('old', 't0', null, 'queued'), 3);
+        assert.equal(store.getTrial('old', 't0')!.state, 'queued');
+      } finally {
+        store.close();
+      }
+      withRaw(path, (db) => {
+        assert.deepEqual(db.pragma('foreign_key_check'), []);
+        assert.deepEqual(
+          db
+            .prepare(`SELECT name FROM sqlite_schema WHERE tbl_name = 'trials' ORDER BY name`)
+            .all()
+            .map((r) => (r as { name: string }).name),
+          ['sqlite_autoindex_trials_1', 'sqlite_autoindex_trials_2', 'trials', 'trials_by_state'],
+        );
+        // Foreign keys still hold: an epoch of an unknown trial is refused.
+        db.pragma('foreign_keys = ON');
+        assert.throws(
+          () => db.prepare(`INSERT INTO epochs VALUES ('old', 'nope', 1, '{}', 1)`).run(),
+          /FOREIGN KEY/,
+        );
+      });
+    });
+
     it('opening an up-to-date file applies nothing', () => {
       SqliteStore.open(file).close();
       const store = SqliteStore.open(file);

@@ -66,7 +66,7 @@ function printStatus(s: StatusAnswer): void {
     : s.status;
   process.stdout.write(
     `${s.name}: ${status} (${s.method}, task ${s.task}, ${s.goal} ${s.metric})\n` +
-      `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.pending} pending\n` +
+      `trials: ${c.total} total, ${c.completed} completed, ${c.stopped} stopped, ${c.failed} failed, ${c.running} running, ${c.queued} queued, ${c.pending} pending\n` +
       `best: ${s.best ? `${s.best.trial_id} ${s.best.value === null ? '-' : displayNumber(s.best.value)} ${JSON.stringify(s.best.params)}` : '-'}\n`,
   );
   if (s.time_budget) {

@@ -20,6 +20,8 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   maxInFlight?: number;
   ackWait?: number;
   maxDeliver?: number;
+  /** Seconds (--trial-timeout). */
+  trialTimeout?: number;
   httpPort?: number;
   httpHost: string;
   uiPort?: number;
@@ -38,6 +40,15 @@ function durationValue(value: string): number {
   const seconds = parseDuration(value);
   if (seconds === undefined) {
     throw new InvalidArgumentError('expected a duration: seconds, or e.g. 90s, 15m, 2h, 1h30m.');
+  }
+  return seconds;
+}
+
+/** `--trial-timeout 5m` → seconds (at least 1, at most 30 days). */
+function trialTimeoutValue(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || !(seconds >= 1) || seconds > 30 * 24 * 3600) {
+    throw new InvalidArgumentError('expected a duration of at least 1 s: seconds, or e.g. 90s, 15m, 2h.');
   }
   return seconds;
 }
@@ -72,6 +83,12 @@ export function addRunOptions(cmd: Command): Command {
       '--max-deliver <n>',
       'with --nats: deliveries of a trial before it fails (default 5)',
       positiveInt,
+    )
+    .option(
+      '--trial-timeout <duration>',
+      'with --nats: a trial in flight with no sign of life this long (no event, its message gone from the ' +
+        'queue) is dispatched again, and fails after 3 such timeouts (default: ack-wait x max-deliver)',
+      trialTimeoutValue,
     )
     .option('--http-port <n>', 'serve /api/status and /api/leaderboard as JSON on this port', portValue)
     .option(

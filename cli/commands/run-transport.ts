@@ -82,6 +82,7 @@ export async function openTransport(
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
+    ...(flags.trialTimeout === undefined ? {} : { trialTimeoutMs: flags.trialTimeout * 1000 }),
   });
   return {
     transport,

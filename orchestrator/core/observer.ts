@@ -9,8 +9,13 @@ import { type Logger, rootLogger } from '../../shared/log/index.js';
 export interface SearchObserver {
   /** The run begins (after interrupted trials were put back to pending). */
   onStart?(experiment: string): void;
-  /** A trial is handed to the transport (`transport` = its name). */
-  onDispatch?(spec: TrialSpec, transport: string): void;
+  /**
+   * A trial is handed to the transport (`transport` = its name); `queued`: it waits in a bus queue until a
+   * worker starts it (onStarted), else it runs at once.
+   */
+  onDispatch?(spec: TrialSpec, transport: string, queued?: boolean): void;
+  /** A worker started a queued trial. */
+  onStarted?(experiment: string, trialId: string): void;
   /** An epoch of a running trial was recorded. */
   onEpoch?(event: EpochEvent): void;
   /**

@@ -2,10 +2,11 @@
  * Runs (or resumes) one experiment: asks the strategy what to try, keeps the transport's free slots
  * busy, records every epoch and result in the store, and asks the scheduler whether each running trial
  * continues. The store is the source of truth, so a run can be killed at any point and resumed:
- * trials that were running are re-run, finished ones never.
+ * trials that were queued or running are re-run, finished ones never. A trial the transport reports lost
+ * in flight (its trial deadline) is dispatched again as a new attempt.
  */
 import { mixSeed } from '../../shared/prng.js';
-import { HpoError } from '../../shared/errors.js';
+import { HpoError, RetryLaterError } from '../../shared/errors.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
 import {
   type Decision,
@@ -17,78 +18,16 @@ import {
   type TrialSpec,
   epochLimit,
 } from '../../shared/protocol/index.js';
-import type { Scheduler, TrialSnapshot } from '../schedulers/scheduler.js';
+import type { TrialSnapshot } from '../schedulers/scheduler.js';
 import type { SearchSpace } from '../search-space/types.js';
-import type { FinishedProposal, Strategy } from '../strategies/strategy.js';
-import { FINAL_STATES, type Store, type TrialRecord } from '../store/types.js';
-import type { Transport } from '../transport/transport.js';
+import type { FinishedProposal } from '../strategies/strategy.js';
+import { FINAL_STATES, type TrialRecord } from '../store/types.js';
+import type { TrialAttempt } from '../transport/transport.js';
 import { notifyObserver, type SearchObserver } from './observer.js';
+import { SearchStoreError, type SearchOutcome, type SearchRunnerOptions } from './search-runner-options.js';
 import type { SearchProgress } from './progress.js';
 
-export interface SearchRunnerOptions {
-  store: Store;
-  transport: Transport;
-  strategy: Strategy;
-  scheduler: Scheduler;
-  /** Name of an experiment that exists in the store. */
-  experiment: string;
-  /** Data set identity sent with multi-digit-mnist trials, so workers can check theirs. */
-  data?: { seed: number; sha256?: string };
-  /** Aborting (Ctrl-C) cancels running trials and leaves the experiment interrupted, resumable. */
-  signal?: AbortSignal;
-  onProgress?: (progress: SearchProgress) => void;
-  /** Known total of trials, for progress (null: unknown). */
-  total?: number | null;
-  /** Told about dispatches, epochs, results and the run's end (e.g. the orchestrator's metrics). */
-  observer?: SearchObserver;
-  /**
-   * Time budget (Optuna's `timeout`, Ray's `time_budget_s`): no new trial starts `seconds` after the run
-   * began; running ones finish, or with `hard` are cancelled at the budget (put back to pending, so the
-   * experiment is left interrupted and resumable).
-   */
-  timeBudget?: { seconds: number; hard?: boolean };
-  /** Clock (ms since the epoch); default Date.now. */
-  now?: () => number;
-  /** Model saving: whether trials save their model, and what happens once a result is stored. */
-  models?: {
-    saves(): boolean;
-    recorded(result: ResultEvent): void;
-  };
-  /**
-   * What a failed store write (disk full, I/O error) while recording an epoch or result does:
-   * - `interrupt` (default; the local pool, whose results cannot be replayed): the run stops, running
-   *   trials are cancelled, the experiment is left interrupted and run() rejects with a SearchStoreError;
-   * - `retry` (NATS: the event stays on the bus unacked): the handler rethrows and the transport
-   *   delivers the event again later, so recording resumes when space returns.
-   */
-  onStoreFailure?: 'interrupt' | 'retry';
-  /** Where the runner logs (default: the process's logger); its lines carry the experiment. */
-  logger?: Logger;
-}
-
-/** The store could not record what the search produced; the experiment was left interrupted (if it could be). */
-export class SearchStoreError extends HpoError {
-  constructor(
-    message: string,
-    readonly experiment: string,
-    /** Whether the experiment could be marked interrupted (false: the store refused that write too). */
-    readonly markedInterrupted: boolean,
-    cause: unknown,
-  ) {
-    super(message, { cause });
-  }
-}
-
-export interface SearchOutcome {
-  experiment: string;
-  status: 'completed' | 'interrupted';
-  /**
-   * Why it ended: every trial proposed and done (`exhausted`), metric.target reached (`target`), the time
-   * budget spent (`time_budget`; with a hard budget running trials were cancelled), or Ctrl-C.
-   */
-  reason: 'exhausted' | 'target' | 'time_budget' | 'interrupted';
-  progress: SearchProgress;
-}
+export { SearchStoreError, type SearchOutcome, type SearchRunnerOptions } from './search-runner-options.js';
 
 /** Trial ids are the proposal index, zero-padded so they sort. */
 export function trialId(index: number): string {
@@ -142,7 +81,12 @@ export class SearchRunner {
       if (t.state === 'pending') this.pending.push(t);
       else this.noteFinished(t);
     }
-    await transport.start({ onEpoch: (e) => this.onEpoch(e), onResult: (r) => this.onResult(r) });
+    await transport.start({
+      onEpoch: (e) => this.onEpoch(e),
+      onResult: (r) => this.onResult(r),
+      onStarted: (t) => this.onStarted(t),
+      onLost: (t, why) => this.onLost(t, why),
+    });
     const stop = this.stopped.signal;
     if (signal?.aborted) this.stopped.abort();
     signal?.addEventListener('abort', () => this.stopped.abort(), { once: true });
@@ -274,7 +218,12 @@ export class SearchRunner {
     try {
       return fn();
     } catch (err) {
-      if (this.options.onStoreFailure === 'retry') throw err;
+      if (this.options.onStoreFailure === 'retry') {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new RetryLaterError(`${why} (the event is kept and recorded once the store can write)`, {
+          cause: err,
+        });
+      }
       this.storeFailure = { error: err };
       this.stopped.abort();
       return fallback;
@@ -302,7 +251,13 @@ export class SearchRunner {
 
   private async dispatch(trial: TrialRecord): Promise<void> {
     const { store, transport, experiment, data } = this.options;
-    const attempt = store.startTrial(experiment, trial.trial_id, null);
+    // Over a bus the trial waits in a queue until a worker starts it (onStarted).
+    const attempt = store.startTrial(
+      experiment,
+      trial.trial_id,
+      null,
+      transport.queues ? 'queued' : 'running',
+    );
     if (attempt === null) return;
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
@@ -324,10 +279,37 @@ export class SearchRunner {
       history: [],
       index: trial.index,
     });
-    this.notify((o) => o.onDispatch?.(spec, transport.name));
+    this.notify((o) => o.onDispatch?.(spec, transport.name, transport.queues === true));
     this.log.debug({ trial: trial.trial_id, attempt, params: trial.params }, 'trial dispatched');
     await transport.submit(spec);
     this.report({ kind: 'started', trial_id: trial.trial_id });
+  }
+
+  /** A worker started a queued trial: it shows `running` (a write the store may retry later). */
+  private async onStarted(t: TrialAttempt & { worker: string }): Promise<void> {
+    const { store, experiment } = this.options;
+    if (t.experiment !== experiment) return;
+    const changed = this.recording(
+      () => store.markRunning(experiment, t.trial_id, t.attempt, t.worker),
+      false,
+    );
+    if (changed) this.notify((o) => o.onStarted?.(experiment, t.trial_id));
+  }
+
+  /**
+   * A trial lost in flight (the transport's trial deadline): dispatched again as a new attempt, unless it
+   * ended meanwhile or that attempt is not the current one any more.
+   */
+  private async onLost(t: TrialAttempt, why: string): Promise<void> {
+    const { store, experiment } = this.options;
+    if (t.experiment !== experiment || this.stopped.signal.aborted) return;
+    const trial = store.getTrial(experiment, t.trial_id);
+    if (!trial || FINAL_STATES.includes(trial.state) || trial.attempt !== t.attempt) return;
+    this.log.warn(
+      { trial: t.trial_id, attempt: t.attempt, reason: why },
+      'trial lost in flight: dispatched again',
+    );
+    await this.dispatch(trial);
   }
 
   private async onEpoch(e: EpochEvent): Promise<Decision> {

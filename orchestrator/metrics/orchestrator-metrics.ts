@@ -1,8 +1,6 @@
-/**
- * The orchestrator metrics of docs/METRICS.md, fed by SearchRunner through its observer hooks. Per-trial
+/** The orchestrator metrics of docs/METRICS.md, fed by SearchRunner through its observer hooks. Per-trial
  * series (`hpo_trial_*`) stay bounded: running trials plus the top `top` finished ones by the objective;
- * every series of an experiment is dropped `retentionSeconds` after its run ends.
- */
+ * every series of an experiment is dropped `retentionSeconds` after its run ends. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type {
   EpochEvent,
@@ -251,14 +249,21 @@ export class OrchestratorMetrics implements SearchObserver {
     }
   }
 
-  onDispatch(spec: TrialSpec, transport: string): void {
+  onDispatch(spec: TrialSpec, transport: string, queued = false): void {
     const e = this.experiments.get(spec.experiment);
     if (!e) return;
     if (spec.attempt > 1) this.retries.inc({ experiment: e.name });
     e.dispatched.set(spec.trial_id, { attempt: spec.attempt, at: Date.now(), transport });
     const series = e.running.get(spec.trial_id) ?? this.newSeries(e, spec.trial_id);
     e.running.set(spec.trial_id, series);
-    this.setInfo(e, series, spec.params, 'running');
+    this.setInfo(e, series, spec.params, queued ? 'queued' : 'running');
+  }
+
+  onStarted(experiment: string, trialId: string): void {
+    const series = this.experiments.get(experiment)?.running.get(trialId);
+    if (!series?.info) return;
+    this.trialInfo.remove(series.info);
+    this.trialInfo.set((series.info = { ...series.info, state: 'running' }), 1);
   }
 
   onEpoch(event: EpochEvent): void {

@@ -55,7 +55,7 @@ function experimentsSection(data: ReportData): string {
       record.name,
       record.status,
       record.space.method,
-      `${ts.length} (${count('completed')} completed, ${count('stopped')} stopped, ${count('failed')} failed, ${count('running') + count('pending')} unfinished)`,
+      `${ts.length} (${count('completed')} completed, ${count('stopped')} stopped, ${count('failed')} failed, ${count('running') + count('queued') + count('pending')} unfinished)`,
       wall,
       record.space.description ?? '',
     ];

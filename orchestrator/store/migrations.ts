@@ -24,6 +24,11 @@ export interface Migration {
 }
 
 const TRIAL_STATES = ['pending', 'running', ...FINAL_STATES].map((s) => `'${s}'`).join(', ');
+/** Since version 5: `queued` (dispatched over the bus, not yet started by a worker). */
+const TRIAL_STATES_V5 = ['pending', 'queued', 'running', ...FINAL_STATES].map((s) => `'${s}'`).join(', ');
+const TRIAL_COLUMNS =
+  'experiment, trial_id, idx, params, seed, state, attempt, worker, backend, created_at, started_at, ' +
+  'ended_at, value, metrics, epochs, error';
 
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -116,6 +121,39 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE experiments ADD COLUMN bus_secret TEXT;  -- keys the delivery tokens; never sent
       UPDATE experiments SET bus_id = lower(hex(randomblob(8))), bus_secret = lower(hex(randomblob(32)));
       CREATE UNIQUE INDEX experiments_by_bus_id ON experiments (bus_id);
+    `,
+  },
+  {
+    version: 5,
+    description: "trial state 'queued' (dispatched over the bus, not yet started by a worker)",
+    // SQLite cannot change a CHECK constraint in place: the table is rebuilt (docs: "Making Other Kinds
+    // Of Table Schema Changes"), with foreign keys off (migrate() turns them off around its steps) so
+    // dropping the old table does not cascade into epochs and models.
+    sql: `
+      CREATE TABLE trials_v5 (
+        experiment TEXT NOT NULL REFERENCES experiments (name) ON DELETE CASCADE,
+        trial_id   TEXT NOT NULL,
+        idx        INTEGER NOT NULL,
+        params     TEXT NOT NULL,
+        seed       INTEGER NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN (${TRIAL_STATES_V5})),
+        attempt    INTEGER NOT NULL DEFAULT 0,
+        worker     TEXT,
+        backend    TEXT,
+        created_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at   INTEGER,
+        value      REAL,
+        metrics    TEXT,
+        epochs     INTEGER NOT NULL DEFAULT 0,
+        error      TEXT,
+        PRIMARY KEY (experiment, trial_id),
+        UNIQUE (experiment, idx)
+      ) STRICT;
+      INSERT INTO trials_v5 (${TRIAL_COLUMNS}) SELECT ${TRIAL_COLUMNS} FROM trials;
+      DROP TABLE trials;
+      ALTER TABLE trials_v5 RENAME TO trials;
+      CREATE INDEX trials_by_state ON trials (experiment, state);
     `,
   },
 ];
@@ -237,8 +275,27 @@ export function migrate(
   const initial = checkDatabase(db, file, target);
   const applied: number[] = [];
   if (initial.userVersion >= target && initial.applicationId === APPLICATION_ID) return applied;
+  // Off while steps run (a table rebuild must not cascade), restored after; a no-op inside a transaction.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number;
+  db.pragma('foreign_keys = OFF');
+  try {
+    applySteps(db, file, migrations, initial.userVersion, applied);
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+  }
+  return applied;
+}
+
+function applySteps(
+  db: Database.Database,
+  file: string,
+  migrations: readonly Migration[],
+  from: number,
+  applied: number[],
+): void {
+  const target = migrations.length;
   for (const step of migrations) {
-    if (step.version <= initial.userVersion) continue;
+    if (step.version <= from) continue;
     const apply = db.transaction((): boolean => {
       // Another connection may have migrated (or claimed) the file since we looked.
       const info = checkDatabase(db, file, target);
@@ -266,5 +323,4 @@ export function migrate(
       );
     }
   }
-  return applied;
 }

@@ -70,12 +70,19 @@ export function prepareStatements(db: Database.Database) {
     countTrials: db.prepare<[string], { state: TrialState; n: number }>(
       `SELECT state, COUNT(*) AS n FROM trials WHERE experiment = ? GROUP BY state`,
     ),
-    // pending -> running, and running -> running (a redelivery): either way a new attempt.
-    startTrial: db.prepare<Key & { worker: string | null; now: number }, { attempt: number }>(
+    // pending -> queued / running, and queued / running -> again (a re-dispatch): either way a new attempt.
+    startTrial: db.prepare<
+      Key & { worker: string | null; now: number; state: 'queued' | 'running' },
+      { attempt: number }
+    >(
       `UPDATE trials
-       SET state = 'running', attempt = attempt + 1, worker = @worker, started_at = @now, ended_at = NULL
-       WHERE ${trialKey} AND state IN ('pending', 'running')
+       SET state = @state, attempt = attempt + 1, worker = @worker, started_at = @now, ended_at = NULL
+       WHERE ${trialKey} AND state IN ('pending', 'queued', 'running')
        RETURNING attempt`,
+    ),
+    markRunning: db.prepare<Key & { attempt: number; worker: string | null; now: number }>(
+      `UPDATE trials SET state = 'running', worker = @worker, started_at = @now
+       WHERE ${trialKey} AND state = 'queued' AND attempt = @attempt`,
     ),
     // Read the state and write in one IMMEDIATE transaction, so a result recorded meanwhile by another
     // connection cannot slip between the check and the upsert.
@@ -111,7 +118,7 @@ export function prepareStatements(db: Database.Database) {
        WHERE ${trialKey} AND state NOT IN (${FINAL_SQL})`,
     ),
     requeueRunning: db.prepare<[string]>(
-      `UPDATE trials SET state = 'pending' WHERE experiment = ? AND state = 'running'`,
+      `UPDATE trials SET state = 'pending' WHERE experiment = ? AND state IN ('queued', 'running')`,
     ),
     listEpochs: db.prepare<[string, string], EpochRow>(
       `SELECT trial_id, epoch, metrics, recorded_at FROM epochs

@@ -236,12 +236,30 @@ export class SqliteStore implements Store {
     });
   }
 
-  startTrial(experiment: string, trialId: string, worker: string | null): number | null {
+  startTrial(
+    experiment: string,
+    trialId: string,
+    worker: string | null,
+    state: 'queued' | 'running' = 'running',
+  ): number | null {
     return this.guard(`start trial ${trialId} of experiment '${experiment}'`, () => {
-      const row = this.sql.startTrial.get({ experiment, trial_id: trialId, worker, now: this.now() });
+      const row = this.sql.startTrial.get({ experiment, trial_id: trialId, worker, now: this.now(), state });
       if (row) return row.attempt;
       this.trialOrThrow(experiment, trialId); // unknown trial: throw; otherwise it is final
       return null;
+    });
+  }
+
+  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): boolean {
+    return this.guard(`mark trial ${trialId} of experiment '${experiment}' running`, () => {
+      const { changes } = this.sql.markRunning.run({
+        experiment,
+        trial_id: trialId,
+        attempt,
+        worker,
+        now: this.now(),
+      });
+      return changes > 0;
     });
   }
 

@@ -4,10 +4,15 @@ import type { FinalState, ResultEvent, TrialParams } from '../../shared/protocol
 import type { SearchSpace } from '../search-space/types.js';
 
 export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
-/** pending: created, not yet dispatched (or interrupted and waiting to re-run). */
-export type TrialState = 'pending' | 'running' | FinalState;
+/**
+ * pending: created, not yet dispatched (or interrupted and waiting to re-run); queued: dispatched over the
+ * bus, no worker has started it yet; running: a worker (or a local thread) runs it.
+ */
+export type TrialState = 'pending' | 'queued' | 'running' | FinalState;
 export const FINAL_STATES: readonly TrialState[] = ['completed', 'stopped', 'failed'];
-export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', ...FINAL_STATES];
+export const TRIAL_STATES: readonly TrialState[] = ['pending', 'queued', 'running', ...FINAL_STATES];
+/** States of a trial dispatched and not yet final (both go back to pending on resume). */
+export const IN_FLIGHT_STATES: readonly TrialState[] = ['queued', 'running'];
 
 export interface ExperimentRecord {
   name: string;
@@ -116,13 +121,29 @@ export interface Store {
 
   /** Inserts a pending trial; a second call with the same trial_id changes nothing. */
   addTrial(experiment: string, trial: NewTrial): TrialRecord;
-  /** pending -> running with attempt+1; returns the attempt number, or null if the trial is final. */
-  startTrial(experiment: string, trialId: string, worker: string | null): number | null;
+  /**
+   * pending (or queued / running: a re-dispatch) -> `state` (default running) with attempt+1; returns the
+   * attempt number, or null if the trial is final. `queued`: handed to a bus, no worker has started it.
+   */
+  startTrial(
+    experiment: string,
+    trialId: string,
+    worker: string | null,
+    state?: 'queued' | 'running',
+  ): number | null;
+  /**
+   * queued -> running once a worker started the trial's attempt `attempt` (nothing for another attempt,
+   * or a trial in another state); returns whether it changed.
+   */
+  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): boolean;
   /** Upserts one epoch's metrics (an epoch reported twice keeps one row). Ignored for final trials. */
   recordEpoch(experiment: string, trialId: string, epoch: number, metrics: Record<string, number>): void;
   /** Final outcome; returns false (and changes nothing) when the trial is already final. */
   recordResult(experiment: string, trialId: string, result: TrialResult): boolean;
-  /** Every running trial of the experiment back to pending (after a crash or Ctrl-C); returns how many. */
+  /**
+   * Every queued or running trial of the experiment back to pending (after a crash or Ctrl-C); returns
+   * how many.
+   */
   requeueRunning(experiment: string): number;
 
   getTrial(experiment: string, trialId: string): TrialRecord | undefined;

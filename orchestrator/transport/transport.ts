@@ -5,15 +5,34 @@
  */
 import type { Decision, EpochEvent, ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
 
+/** One attempt of a trial, as a transport names it. */
+export interface TrialAttempt {
+  experiment: string;
+  trial_id: string;
+  attempt: number;
+}
+
 export interface TransportHandlers {
   /** One epoch of a running trial; the returned decision goes back to the trial. */
   onEpoch(event: EpochEvent): Promise<Decision>;
   /** A trial's final outcome. May arrive more than once for one trial over a network: store idempotently. */
   onResult(event: ResultEvent): Promise<void>;
+  /** A worker began running a queued trial's attempt (transports that queue: `queues`). */
+  onStarted?(trial: TrialAttempt & { worker: string }): Promise<void>;
+  /**
+   * The attempt showed no sign of life for the trial timeout and nobody is left to report it (its message
+   * left the queue without a result): submit the trial again as a new attempt.
+   */
+  onLost?(trial: TrialAttempt, reason: string): Promise<void>;
 }
 
 export interface Transport {
   readonly name: string;
+  /**
+   * True if submit() only queues the trial (a bus): it is `queued` until onStarted. False or absent: a
+   * submitted trial runs at once (local threads).
+   */
+  readonly queues?: boolean;
   /** Begins delivering events to `handlers`. */
   start(handlers: TransportHandlers): Promise<void>;
   /** Trials that can start right now without waiting (free slots). */

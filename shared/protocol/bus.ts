@@ -40,6 +40,21 @@ export interface RefusalEvent {
   refusals: number;
 }
 
+/**
+ * A worker began running the trial's delivery (it passed the accept check): published to the events
+ * stream (subject `<prefix>.events.<id>.started`), so the orchestrator shows the trial `running` instead
+ * of `queued` and counts it as a sign of life. Carries the delivery token like every event.
+ */
+export interface StartedEvent {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  experiment_id: string;
+  token?: string;
+  trial_id: string;
+  attempt: number;
+  worker: string;
+}
+
 /** What a worker announces every few seconds (and on a ping). */
 export interface WorkerHeartbeat {
   /**
@@ -134,7 +149,7 @@ export interface BusNames {
 }
 
 /** The kinds of message on the events stream: `<prefix>.events.<id>.<kind>`. */
-export type EventKind = 'epoch' | 'result' | 'refused';
+export type EventKind = 'started' | 'epoch' | 'result' | 'refused';
 
 function checkedId(id: string): string {
   if (!isBusId(id)) throw new Error(`invalid experiment id '${id}' for the bus: use 1-64 of [A-Za-z0-9_-]`);
@@ -187,6 +202,14 @@ export function resultMsgId(
   delivery?: number,
 ): string {
   return `${trialMsgId(r)}/result${delivery === undefined ? '' : `/d${delivery}`}`;
+}
+
+/** Message id of a started event: one per delivery of the trial message. */
+export function startedMsgId(
+  e: Pick<StartedEvent, 'experiment_id' | 'trial_id' | 'attempt'>,
+  delivery: number,
+): string {
+  return `${trialMsgId(e)}/started/d${delivery}`;
 }
 
 export function refusalMsgId(

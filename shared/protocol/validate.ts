@@ -11,6 +11,7 @@ import {
   type CancelMessage,
   type DecisionReply,
   type RefusalEvent,
+  type StartedEvent,
   type WorkerHeartbeat,
   isBusId,
 } from './bus.js';
@@ -345,6 +346,18 @@ export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
       refusals: integer(o, 'refusals', 1),
     };
   });
+}
+
+export function validateStartedEvent(input: unknown): Validation<StartedEvent> {
+  return run(input, (o) => ({
+    v: version(o),
+    experiment: name(o, 'experiment'),
+    experiment_id: busId(o, 'experiment_id'),
+    token: token(o, 'token'),
+    trial_id: name(o, 'trial_id'),
+    attempt: integer(o, 'attempt', 1),
+    worker: name(o, 'worker'),
+  }));
 }
 
 /**

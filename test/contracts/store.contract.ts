@@ -203,6 +203,7 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
         store.recordResult('exp', makeTrial(1).trial_id, makeResult({ val_acc: 0.5 }));
         assert.deepEqual(store.countTrials('exp'), {
           pending: 2,
+          queued: 0,
           running: 1,
           completed: 1,
           stopped: 0,
@@ -210,6 +211,7 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
         });
         assert.deepEqual(store.countTrials('missing'), {
           pending: 0,
+          queued: 0,
           running: 0,
           completed: 0,
           stopped: 0,
@@ -242,6 +244,25 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
         assert.equal(store.startTrial('exp', 't0', 'w1'), 1);
         assert.equal(store.startTrial('exp', 't0', null), 2);
         assert.equal(store.getTrial('exp', 't0')!.state, 'running');
+      });
+
+      it('queues over a bus: queued until markRunning for that attempt; a re-dispatch is a new attempt', () => {
+        experimentWithTrials(1);
+        assert.equal(store.startTrial('exp', 't0', null, 'queued'), 1);
+        assert.equal(store.getTrial('exp', 't0')!.state, 'queued');
+        assert.equal(store.countTrials('exp').queued, 1);
+        assert.equal(store.markRunning('exp', 't0', 2, 'w1'), false, 'another attempt changes nothing');
+        assert.equal(store.getTrial('exp', 't0')!.state, 'queued');
+        assert.equal(store.markRunning('exp', 't0', 1, 'w1'), true);
+        let t = store.getTrial('exp', 't0')!;
+        assert.deepEqual([t.state, t.attempt, t.worker], ['running', 1, 'w1']);
+        assert.equal(store.markRunning('exp', 't0', 1, 'w2'), false, 'only a queued trial');
+        assert.equal(store.startTrial('exp', 't0', null, 'queued'), 2);
+        t = store.getTrial('exp', 't0')!;
+        assert.deepEqual([t.state, t.attempt], ['queued', 2]);
+        finish('t0', { val_acc: 0.5 });
+        assert.equal(store.markRunning('exp', 't0', 2, 'w1'), false);
+        assert.equal(store.getTrial('exp', 't0')!.state, 'completed');
       });
 
       it('returns null and changes nothing for a final trial', () => {
@@ -367,10 +388,10 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
     });
 
     describe('requeueRunning', () => {
-      it('moves running trials back to pending and leaves the others', () => {
+      it('moves queued and running trials back to pending and leaves the others', () => {
         experimentWithTrials(4);
         store.startTrial('exp', 't0', 'w1');
-        store.startTrial('exp', 't1', 'w2');
+        store.startTrial('exp', 't1', null, 'queued');
         finish('t2', { val_acc: 0.5 });
         assert.equal(store.requeueRunning('exp'), 2);
         assert.deepEqual(

@@ -8,6 +8,7 @@ import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { reportEpoch } from './epoch-decision.js';
 import { finishTrial } from './publish-retrying.js';
 import { refuseTrial } from './trial-refusal.js';
+import { reportStarted } from './trial-started.js';
 import { type Held, type WorkerState, refreshSettings } from './worker-state.js';
 
 export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSpec): Promise<void> {
@@ -40,7 +41,7 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
       return;
     }
 
-    const epochPublishes: Promise<void>[] = [];
+    const epochPublishes: Promise<void>[] = [reportStarted(state, spec, delivery)];
     let result: ResultEvent;
     try {
       result = await state.executor.run(spec, {

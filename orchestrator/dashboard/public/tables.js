@@ -3,7 +3,8 @@
 import { duration, el, fillTable, full, num, rowOf, when } from './format.js';
 
 const STATE_LABEL = {
-  pending: 'queued',
+  pending: 'pending',
+  queued: 'queued',
   running: 'running',
   completed: 'completed',
   stopped: 'stopped',
@@ -56,7 +57,8 @@ export function renderSummary(s, nodes) {
   if (constants.length) parts.push(`fixed: ${constants.join(', ')}`);
   nodes.meta.textContent = parts.join(' · ');
   const cards = [
-    ['queued', s.trials.pending, 'state-pending'],
+    ['pending', s.trials.pending, 'state-pending'],
+    ['queued', s.trials.queued ?? 0, 'state-queued'],
     ['running', s.trials.running, 'state-running'],
     ['completed', s.trials.completed, 'state-completed'],
     ['stopped', s.trials.stopped, 'state-stopped'],
@@ -162,7 +164,7 @@ export function renderStateFilter(node, s, current, onPick) {
   node.replaceChildren();
   const states = [
     ['', 'all', s.trials.total],
-    ...Object.entries(STATE_LABEL).map(([k, v]) => [k, v, s.trials[k]]),
+    ...Object.entries(STATE_LABEL).map(([k, v]) => [k, v, s.trials[k] ?? 0]),
   ];
   for (const [key, label, n] of states) {
     const b = el('button', `${label} (${n})`, { class: key === current ? 'active' : '' });

@@ -28,6 +28,12 @@ export interface InFlight {
   spec: TrialSpec;
   /** Stream sequence of the queued trial message (to delete it on a one-trial cancel). */
   seq?: number;
+  /** Last sign of life (ms): dispatch, an event of this delivery, or its message seen in the queue. */
+  lastSign: number;
+  /** Its message was found gone from the queue (and no event came since). */
+  gone?: boolean;
+  /** A worker reported it started. */
+  started?: boolean;
 }
 
 /** What a message claims about its delivery. */
@@ -59,7 +65,10 @@ export class Deliveries {
   private readonly keys = new Map<string, ExperimentKey>();
   private readonly running = new Map<string, InFlight>();
 
-  constructor(keys: readonly ExperimentKey[] = []) {
+  constructor(
+    keys: readonly ExperimentKey[] = [],
+    private readonly now: () => number = Date.now,
+  ) {
     for (const k of keys) this.keys.set(k.id, k);
   }
 
@@ -98,6 +107,7 @@ export class Deliveries {
       token,
       maxEpoch: epochLimit(spec.params),
       spec: { ...spec, token },
+      lastSign: this.now(),
     };
     this.running.set(key(spec.experiment_id, spec.trial_id), entry);
     return entry;
@@ -107,6 +117,11 @@ export class Deliveries {
   end(id: string, trialId: string, entry?: InFlight): void {
     const k = key(id, trialId);
     if (entry === undefined || this.running.get(k) === entry) this.running.delete(k);
+  }
+
+  /** Every trial in flight. */
+  all(): InFlight[] {
+    return [...this.running.values()];
   }
 
   /** In-flight trials of an experiment (all, or the one named). */
@@ -140,6 +155,8 @@ export class Deliveries {
           reason: `trial ${claim.trial_id}: epoch ${epoch} beyond its ${entry.maxEpoch} epochs`,
         };
       }
+      entry.lastSign = this.now();
+      entry.gone = false;
       return { ok: true, kind: 'current', entry };
     }
     if (!sameToken(claim.token, mintToken(k.secret, k.id, claim.trial_id, claim.attempt))) {

@@ -1,3 +1,4 @@
 export * from './deliveries.js';
 export { NatsTransport, type NatsTransportOptions, type NatsTransportStats } from './nats-transport.js';
 export { acquireBusLease, ownersBucket, type BusLease, type BusLeaseOptions } from './bus-lease.js';
+export { DEFAULT_MAX_TRIAL_TIMEOUTS, defaultTrialTimeoutMs } from './trial-deadline.js';

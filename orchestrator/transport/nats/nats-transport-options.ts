@@ -21,6 +21,14 @@ export interface NatsTransportOptions {
   ackWaitMs?: number;
   /** Deliveries of one trial before it ends failed (default 5, -1: unlimited). */
   maxDeliver?: number;
+  /**
+   * In-flight trial deadline (ms, >= 1000): a trial with no sign of life this long (no event of its
+   * delivery, and its message gone from the queue) is dispatched again as a new attempt, and after
+   * `maxTrialTimeouts` such timeouts ends failed. Default ack_wait x max_deliver (docs/NATS.md).
+   */
+  trialTimeoutMs?: number;
+  /** Timeouts of one trial before it ends failed (default 3). */
+  maxTrialTimeouts?: number;
   /** ack_wait of the orchestrator's events consumer (default 30000). */
   eventsAckWaitMs?: number;
   /** Streams' settings, used only if the streams do not exist yet. */
@@ -46,6 +54,11 @@ export interface NatsTransportStats {
   requeued: number;
   resultsApplied: number;
   decisionsAnswered: number;
-  /** Handler errors (the event is retried up to 5 deliveries). */
+  /**
+   * Handler errors (the event is retried up to 5 deliveries; one whose store cannot write, for as long as
+   * it takes).
+   */
   handlerErrors: number;
+  /** Trials found lost in flight by the trial deadline (each dispatched again, or failed). */
+  timedOut: number;
 }

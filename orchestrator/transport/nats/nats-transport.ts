@@ -1,29 +1,25 @@
 /**
  * Orchestrator side of the NATS transport: queues trials on the JetStream work queue (each dispatch with
- * a delivery token, deliveries.ts), reads epoch, result and refusal events from a durable per-experiment
- * consumer (acked only after the handler ran, so events produced while the orchestrator was down are
- * applied when it comes back), answers per-epoch decision requests, re-queues refused trials, fails
- * trials that used up their deliveries, and cancels by removing the trials' messages and telling
- * workers to abort running ones. Everything is addressed by the experiment's bus id. See docs/NATS.md.
+ * a delivery token, deliveries.ts), reads started, epoch, result and refusal events from a durable
+ * per-experiment consumer (acked only after the handler ran, so events produced while the orchestrator
+ * was down are applied when it comes back; one whose store cannot write stays unacked until it can),
+ * answers per-epoch decision requests, re-queues refused trials, fails trials that used up their
+ * deliveries, dispatches again trials lost in flight (trial-deadline.ts), and cancels by removing the
+ * trials' messages and telling workers to abort running ones. Everything is addressed by the experiment's bus id. See docs/NATS.md.
  */
 import {
-  AckPolicy,
   type ConsumerMessages,
-  DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
   type JsMsg,
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type Msg, type NatsConnection, type Subscription, headers, nanos } from '@nats-io/transport-node';
+import { type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import {
   type BusNames,
   DEFAULT_SUBJECT_PREFIX,
-  REFUSALS_HEADER,
-  type RefusalEvent,
+  type EventKind,
   busNames,
   trialMsgId,
 } from '../../../shared/protocol/bus.js';
@@ -40,18 +36,25 @@ import {
   validateEpochEvent,
   validateRefusalEvent,
   validateResultEvent,
+  validateStartedEvent,
   validateTrialSpec,
 } from '../../../shared/protocol/validate.js';
-import { HpoError } from '../../../shared/errors.js';
+import { HpoError, RetryLaterError } from '../../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
   ensureStreams,
   ensureWorkersConsumer,
   errorText,
+  failedResult,
+  publishResult,
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import type { Transport, TransportHandlers } from '../transport.js';
-import { type DeliveryClaim, Deliveries } from './deliveries.js';
+import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
+import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
+import { DecisionCache } from './decision-cache.js';
+import { ensureEventsConsumer } from './events-consumer.js';
+import { requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
@@ -63,13 +66,19 @@ interface Listener {
   loop?: Promise<void>;
 }
 
-/** Deliveries of one event to a throwing handler before it is dropped (termed). */
+/**
+ * Deliveries of one event to a throwing handler before it is dropped (termed). A handler that cannot
+ * write the store (RetryLaterError) is retried with back-off for as long as it takes instead.
+ */
 const EVENT_MAX_ATTEMPTS = 5;
+/** Back-off of an event whose handler must retry later: 1 s doubling up to this. */
+const RETRY_LATER_MAX_MS = 8000;
 
-const key = (id: string, trialId: string) => `${id}\0${trialId}`;
+const EVENT_KINDS: readonly EventKind[] = ['started', 'epoch', 'result', 'refused'];
 
 export class NatsTransport implements Transport {
   readonly name = 'nats';
+  readonly queues = true;
   private readonly names: BusNames;
   private readonly js: JetStreamClient;
   private jsm?: JetStreamManager;
@@ -78,10 +87,11 @@ export class NatsTransport implements Transport {
   /** By experiment bus id. */
   private readonly listeners = new Map<string, Listener>();
   /** Decisions per (trial, attempt, epoch, worker): each epoch reaches the handler once. */
-  private readonly decisions = new Map<string, Promise<Decision>>();
+  private readonly decisions = new DecisionCache();
   private readonly log: RateLimitedLog;
   private readonly maxInFlight: number;
   private advisories?: { unsubscribe(): void };
+  private readonly deadline: TrialDeadline;
   private closing = false;
   private closed?: Promise<void>;
   private readonly counters: NatsTransportStats = {
@@ -90,6 +100,7 @@ export class NatsTransport implements Transport {
     resultsApplied: 0,
     decisionsAnswered: 0,
     handlerErrors: 0,
+    timedOut: 0,
   };
 
   constructor(
@@ -100,6 +111,17 @@ export class NatsTransport implements Transport {
     this.deliveries = new Deliveries(options.experiments);
     this.js = jetstream(nc);
     this.log = new RateLimitedLog(options.logger ?? childLogger({ component: 'nats-transport' }));
+    this.deadline = new TrialDeadline({
+      timeoutMs: options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver),
+      maxTimeouts: options.maxTrialTimeouts ?? DEFAULT_MAX_TRIAL_TIMEOUTS,
+      inFlight: () => this.deliveries.all(),
+      queued: (e) =>
+        this.jsm ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq) : Promise.resolve(true),
+      redispatch: (e, why) => this.redispatch(e, why),
+      fail: (e, why) =>
+        publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
+      log: this.log,
+    });
     this.maxInFlight = options.maxInFlight ?? 64;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
@@ -117,7 +139,7 @@ export class NatsTransport implements Transport {
   }
 
   stats(): NatsTransportStats {
-    return { ...this.counters };
+    return { ...this.counters, timedOut: this.deadline.lost };
   }
 
   async start(handlers: TransportHandlers): Promise<void> {
@@ -137,6 +159,7 @@ export class NatsTransport implements Transport {
       onError: (m) => this.log.report(m),
     });
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
+    this.deadline.start();
   }
 
   capacity(): number {
@@ -211,6 +234,7 @@ export class NatsTransport implements Transport {
 
   private async shutdown(): Promise<void> {
     this.closing = true;
+    this.deadline.stop();
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
     await Promise.all(listeners.map((l) => l.ready.catch(() => undefined)));
@@ -240,32 +264,13 @@ export class NatsTransport implements Transport {
   private async setUpListener(id: string, listener: Listener, resumed: boolean): Promise<void> {
     const jsm = this.jsm;
     if (!jsm) throw new HpoError('transport not started');
-    const durable = this.names.orchestratorConsumer(id);
-    const config = {
-      durable_name: durable,
-      ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
-      filter_subject: this.names.eventsFilter(id),
-      ack_wait: nanos(this.options.eventsAckWaitMs ?? 30_000),
-      max_ack_pending: 1000,
-    };
-    try {
-      const info = await jsm.consumers.info(this.names.eventsStream, durable);
-      if (info.num_ack_pending > 0 && resumed) {
-        // A previous orchestrator died holding these events: the server would hand them back only after
-        // ack_wait, after later ones (a trial's result before its last epoch, whose row would be lost).
-        // Replay from the ack floor, in stream order; handlers are idempotent.
-        await jsm.consumers.delete(this.names.eventsStream, durable);
-        await jsm.consumers.add(this.names.eventsStream, {
-          ...config,
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: info.ack_floor.stream_seq + 1,
-        });
-      }
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-      await jsm.consumers.add(this.names.eventsStream, config);
-    }
+    const durable = await ensureEventsConsumer(
+      jsm,
+      this.names,
+      id,
+      resumed,
+      this.options.eventsAckWaitMs ?? 30_000,
+    );
     listener.decide = this.nc.subscribe(this.names.decideSubject(id), {
       callback: (err, msg) => {
         if (!err) void this.onDecide(id, msg);
@@ -312,66 +317,87 @@ export class NatsTransport implements Transport {
   private async onEvent(id: string, m: JsMsg): Promise<void> {
     const handlers = this.handlers;
     if (!handlers) return m.nak();
-    const kind = (['epoch', 'result', 'refused'] as const).find(
-      (k) => m.subject === this.names.eventsSubject(id, k),
-    );
+    const kind = EVENT_KINDS.find((k) => m.subject === this.names.eventsSubject(id, k));
     if (!kind) {
       this.invalid(`event on unexpected subject ${m.subject}`);
       return m.term();
     }
     try {
-      if (kind === 'refused') {
-        const parsed = parseMessage(m.data, validateRefusalEvent);
-        if (!parsed.ok) this.invalid(`refusal on ${m.subject}: ${parsed.error}`);
-        else {
-          const verdict = this.trusted(`refusal on ${m.subject}`, parsed.value, id);
-          if (verdict?.kind === 'current') await this.requeue(parsed.value, verdict.entry);
-        }
-      } else if (kind === 'result') {
-        const parsed = parseMessage(m.data, validateResultEvent);
-        if (!parsed.ok) this.invalid(`result event on ${m.subject}: ${parsed.error}`);
-        else {
-          const result = parsed.value;
-          const verdict = this.trusted(`result event on ${m.subject}`, result, id, result.epochs);
-          if (verdict) {
-            if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
-            this.forgetDecisions(id, result.trial_id);
-            await handlers.onResult(result);
-            this.counters.resultsApplied++;
-          }
-        }
-      } else {
-        const parsed = parseMessage(m.data, validateEpochEvent);
-        if (!parsed.ok) this.invalid(`epoch event on ${m.subject}: ${parsed.error}`);
-        // Normally answered already through the decision request; applied here if it was not (the
-        // orchestrator was down, or the request timed out).
-        else if (this.trusted(`epoch event on ${m.subject}`, parsed.value, id, parsed.value.epoch))
-          await this.decide(parsed.value);
-      }
+      await this.applyEvent(id, kind, m);
       m.ack();
     } catch (err) {
       this.counters.handlerErrors++;
       this.log.report(`event handler failed: ${errorText(err)}`, { experiment_id: id, subject: m.subject });
-      if (m.info.deliveryCount >= EVENT_MAX_ATTEMPTS) m.term();
+      const tries = m.info.deliveryCount;
+      // The store cannot write: keep the event (unacked) until it can, however long that takes.
+      if (err instanceof RetryLaterError)
+        m.nak(Math.min(RETRY_LATER_MAX_MS, 1000 * 2 ** Math.min(tries - 1, 10)));
+      else if (tries >= EVENT_MAX_ATTEMPTS) m.term();
       else m.nak(1000);
     }
   }
 
-  /**
-   * A worker refused the trial's delivery before its last one (and termed it): queue it again as a new
-   * message with the refusals so far (its message id makes a retried publish a duplicate). Publishing
-   * trials is the orchestrator's right alone; a worker only reports.
-   */
-  private async requeue(refusal: RefusalEvent, entry: ReturnType<Deliveries['dispatch']>): Promise<void> {
-    const h = headers();
-    h.set(REFUSALS_HEADER, String(refusal.refusals));
-    const ack = await this.js.publish(
-      this.names.trialsSubject(entry.experimentId),
-      encodeMessage(entry.spec),
-      { msgID: `${trialMsgId(entry.spec)}/requeued/${refusal.refusals}`, headers: h },
-    );
-    entry.seq = ack.seq;
-    this.counters.requeued++;
+  /** Validates, checks the token of, and hands on one event (throws what its handler throws). */
+  private async applyEvent(id: string, kind: EventKind, m: JsMsg): Promise<void> {
+    const handlers = this.handlers!;
+    const where = `${kind} event on ${m.subject}`;
+    if (kind === 'refused') {
+      const parsed = parseMessage(m.data, validateRefusalEvent);
+      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+      const verdict = this.trusted(where, parsed.value, id);
+      if (verdict?.kind === 'current') {
+        await requeueRefused(this.js, this.names, parsed.value, verdict.entry);
+        this.counters.requeued++;
+      }
+    } else if (kind === 'started') {
+      const parsed = parseMessage(m.data, validateStartedEvent);
+      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+      const e = parsed.value;
+      const verdict = this.trusted(where, e, id);
+      // Once per delivery is enough: a redelivery to another worker is already running.
+      if (verdict?.kind !== 'current' || verdict.entry.started) return;
+      await handlers.onStarted?.({
+        experiment: e.experiment,
+        trial_id: e.trial_id,
+        attempt: e.attempt,
+        worker: e.worker,
+      });
+      verdict.entry.started = true;
+    } else if (kind === 'result') {
+      const parsed = parseMessage(m.data, validateResultEvent);
+      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+      const result = parsed.value;
+      const verdict = this.trusted(where, result, id, result.epochs);
+      if (!verdict) return;
+      await handlers.onResult(result);
+      // Only once recorded: a result whose handler must retry keeps its trial in flight meanwhile.
+      if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
+      this.forgetDecisions(id, result.trial_id);
+      this.counters.resultsApplied++;
+    } else {
+      const parsed = parseMessage(m.data, validateEpochEvent);
+      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+      // Normally answered already through the decision request; applied here if it was not (the
+      // orchestrator was down, or the request timed out). A handler that failed is run again.
+      if (this.trusted(where, parsed.value, id, parsed.value.epoch)) await this.decide(parsed.value, true);
+    }
+  }
+
+  /** A trial lost in flight: the runner dispatches it again as a new attempt (or it ends failed). */
+  private async redispatch(entry: InFlight, why: string): Promise<void> {
+    if (entry.seq !== undefined)
+      await this.jsm?.streams.deleteMessage(this.names.trialsStream, entry.seq, false).catch(() => false);
+    const onLost = this.handlers?.onLost;
+    if (!onLost) {
+      await publishResult(
+        this.js,
+        this.names,
+        failedResult(entry.spec, this.options.name ?? 'orchestrator', why),
+      );
+      return;
+    }
+    this.forgetDecisions(entry.experimentId, entry.trial_id);
+    await onLost({ experiment: entry.experiment, trial_id: entry.trial_id, attempt: entry.attempt }, why);
   }
 
   private async onDecide(id: string, msg: Msg): Promise<void> {
@@ -386,33 +412,30 @@ export class NatsTransport implements Transport {
     msg.respond(encodeMessage({ v: PROTOCOL_VERSION, decision }));
   }
 
-  /** The handler's decision for one epoch, computed once however often the epoch arrives. */
-  private decide(e: EpochEvent): Promise<Decision> {
-    const k = `${key(e.experiment_id, e.trial_id)}\0${e.attempt}\0${e.epoch}\0${e.worker}`;
-    let decision = this.decisions.get(k);
-    if (!decision) {
-      const handlers = this.handlers;
-      decision = (handlers ? handlers.onEpoch(e) : Promise.resolve<Decision>('continue')).then(
-        (d): Decision => (d === 'stop' ? 'stop' : 'continue'),
-        (err: unknown): Decision => {
-          this.counters.handlerErrors++;
-          this.log.report(`decision handler failed (answering continue): ${errorText(err)}`, {
-            experiment: e.experiment,
-            trial: e.trial_id,
-            attempt: e.attempt,
-            worker: e.worker,
-          });
-          return 'continue';
-        },
+  /**
+   * The handler's decision for one epoch (once per epoch, decision-cache.ts). A handler error answers
+   * `continue`; with `rethrow` (the events stream: the epoch must be recorded) it is thrown instead.
+   */
+  private async decide(e: EpochEvent, rethrow = false): Promise<Decision> {
+    try {
+      return await this.decisions.decide(
+        e,
+        (ev) => this.handlers?.onEpoch(ev) ?? Promise.resolve('continue'),
       );
-      if (this.decisions.size >= 100_000) this.decisions.clear();
-      this.decisions.set(k, decision);
+    } catch (err) {
+      if (rethrow) throw err;
+      this.counters.handlerErrors++;
+      this.log.report(`decision handler failed (answering continue): ${errorText(err)}`, {
+        experiment: e.experiment,
+        trial: e.trial_id,
+        attempt: e.attempt,
+        worker: e.worker,
+      });
+      return 'continue';
     }
-    return decision;
   }
 
   private forgetDecisions(id: string, trialId: string): void {
-    const prefix = `${key(id, trialId)}\0`;
-    for (const k of this.decisions.keys()) if (k.startsWith(prefix)) this.decisions.delete(k);
+    this.decisions.forget(id, trialId);
   }
 }

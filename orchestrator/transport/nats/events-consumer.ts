@@ -1,0 +1,51 @@
+/** The orchestrator's durable consumer of one experiment's events (`orch_<id>` on the events stream). */
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { BusNames } from '../../../shared/protocol/bus.js';
+
+/**
+ * Creates the experiment's events consumer if missing and returns its name. `resumed` (an experiment
+ * being resumed): a consumer a dead orchestrator left with events unacked is recreated from its ack
+ * floor, so they come back at once and in stream order.
+ */
+export async function ensureEventsConsumer(
+  jsm: JetStreamManager,
+  names: BusNames,
+  id: string,
+  resumed: boolean,
+  ackWaitMs: number,
+): Promise<string> {
+  const durable = names.orchestratorConsumer(id);
+  const config = {
+    durable_name: durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: names.eventsFilter(id),
+    ack_wait: nanos(ackWaitMs),
+    max_ack_pending: 1000,
+  };
+  try {
+    const info = await jsm.consumers.info(names.eventsStream, durable);
+    if (info.num_ack_pending > 0 && resumed) {
+      // A previous orchestrator died holding these events: the server would hand them back only after
+      // ack_wait, after later ones (a trial's result before its last epoch, whose row would be lost).
+      // Replay from the ack floor, in stream order; handlers are idempotent.
+      await jsm.consumers.delete(names.eventsStream, durable);
+      await jsm.consumers.add(names.eventsStream, {
+        ...config,
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: info.ack_floor.stream_seq + 1,
+      });
+    }
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await jsm.consumers.add(names.eventsStream, config);
+  }
+  return durable;
+}
