@@ -1,7 +1,7 @@
 /**
  * The shipped least-privilege NATS setup (deploy/nats/nats-server.conf) on a real nats-server: each role
  * does its job (an `hpo search --nats` as orchestrator, an `hpo worker` as worker, `hpo workers` and
- * `hpo status --nats` as viewer) and is refused the rest: a worker cannot publish a trial, a cancel or a
+ * `hpo status --nats` as viewer; a worker's started events are stored) and is refused the rest: a worker cannot publish a trial, a cancel or a
  * fake max-deliveries advisory, nor delete or purge stream messages; a viewer cannot cancel.
  */
 import assert from 'node:assert/strict';
@@ -102,6 +102,13 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
       assert.equal(await searchExit, 0, `${searchOut}\n--- worker:\n${workerOut}`);
       const store = SqliteStore.open(db);
       try {
+        // The worker role may publish `started` events (queued -> running): one per trial is stored.
+        const id = store.getExperiment('roles')!.bus_id;
+        const subject = busNames().eventsSubject(id, 'started');
+        const events = await (
+          await jetstreamManager(await connect('orchestrator'))
+        ).streams.info(busNames().eventsStream, { subjects_filter: subject });
+        assert.equal(events.state.subjects?.[subject], 3, workerOut);
         const trials = store.listTrials('roles');
         assert.deepEqual(
           trials.map((t) => [t.state, t.worker]),

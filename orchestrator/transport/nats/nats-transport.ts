@@ -369,10 +369,11 @@ export class NatsTransport implements Transport {
       const result = parsed.value;
       const verdict = this.trusted(where, result, id, result.epochs);
       if (!verdict) return;
-      await handlers.onResult(result);
-      // Only once recorded: a result whose handler must retry keeps its trial in flight meanwhile.
+      // No longer in flight (its capacity is free) even if the handler must retry: the result is on the
+      // bus, and a redelivery is recognised by its token (kind `late`).
       if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
       this.forgetDecisions(id, result.trial_id);
+      await handlers.onResult(result);
       this.counters.resultsApplied++;
     } else {
       const parsed = parseMessage(m.data, validateEpochEvent);
