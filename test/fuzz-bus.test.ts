@@ -31,6 +31,7 @@ import {
   validateDecisionRequest,
   validateEpochEvent,
   validateRefusalEvent,
+  validateStartedEvent,
   validateResultEvent,
   validateTrialSpec,
   validateWorkerHeartbeat,
@@ -175,6 +176,18 @@ const refusal = fc.record(
   },
   { noNullPrototype: true },
 );
+const started = fc.record(
+  {
+    v,
+    experiment: nameArb,
+    experiment_id: busIdArb,
+    token: tokenArb,
+    trial_id: nameArb,
+    attempt: fc.integer({ min: 1, max: 100 }),
+    worker: nameArb,
+  },
+  { noNullPrototype: true },
+);
 const heartbeat = fc.record(
   {
     v,
@@ -217,6 +230,7 @@ const KINDS: {
   { name: 'DecisionReply', validate: validateDecisionReply, valid: decisionReply },
   { name: 'CancelMessage', validate: validateCancel, valid: cancel },
   { name: 'RefusalEvent', validate: validateRefusalEvent, valid: refusal },
+  { name: 'StartedEvent', validate: validateStartedEvent, valid: started },
   { name: 'WorkerHeartbeat', validate: validateWorkerHeartbeat, valid: heartbeat, anyVersion: true },
 ];
 

@@ -13,6 +13,7 @@ import {
   validateDecisionRequest,
   validateEpochEvent,
   validateRefusalEvent,
+  validateStartedEvent,
   validateResultEvent,
   validateTrialSpec,
   validateWorkerHeartbeat,
@@ -99,6 +100,20 @@ const validators: [string, Validator, Record<string, unknown>, string[]][] = [
       worker: 'w',
       reason: 'data set sha256 mismatch',
       refusals: 4,
+    },
+    [],
+  ],
+  [
+    'started',
+    validateStartedEvent,
+    {
+      v: PROTOCOL_VERSION,
+      experiment: 'exp-1',
+      experiment_id: 'a1b2',
+      token: TOKEN,
+      trial_id: 't1',
+      attempt: 1,
+      worker: 'w',
     },
     [],
   ],
@@ -271,6 +286,7 @@ describe('protocol validation', () => {
     assert.equal(n.eventsStream, 'HPO_EVENTS');
     assert.equal(n.trialsSubject(id), `hpo.trials.${id}`);
     assert.equal(n.eventsSubject(id, 'result'), `hpo.events.${id}.result`);
+    assert.equal(n.eventsSubject(id, 'started'), `hpo.events.${id}.started`);
     assert.equal(n.eventsFilter(id), `hpo.events.${id}.>`);
     assert.equal(n.decideSubject(id), `hpo.decide.${id}`);
     assert.equal(n.orchestratorConsumer(id), `orch_${id}`);

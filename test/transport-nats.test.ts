@@ -21,6 +21,7 @@ import { Recorder, transportContract } from './contracts/transport.contract.js';
 import { contractUserTasks } from './contracts/user-tasks.fixture.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { createLogger } from '../shared/log/index.js';
+import { RetryLaterError } from '../shared/errors.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -184,6 +185,35 @@ describe('NATS transport: failures and the bus', function () {
     assert.equal(t.inFlight(), 0);
     // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
     await until('the queue to empty', async () => (await queued()) === 0, 5000);
+  });
+
+  it('an event whose handler must retry later (the store cannot write) is kept past 5 deliveries and applied once it can', async function () {
+    this.timeout(120_000);
+    const rec = new Recorder();
+    // The store "cannot write" for the first 6 calls of each handler: more than the 5 deliveries after
+    // which an event whose handler fails otherwise is dropped.
+    let epochFailures = 0;
+    let resultFailures = 0;
+    const onEpoch = rec.onEpoch.bind(rec);
+    const onResult = rec.onResult.bind(rec);
+    rec.onEpoch = (e) =>
+      ++epochFailures <= 6 ? Promise.reject(new RetryLaterError('disk full')) : onEpoch(e);
+    rec.onResult = (r) =>
+      ++resultFailures <= 6 ? Promise.reject(new RetryLaterError('disk full')) : onResult(r);
+    const t = await transport(rec);
+    await startWorker('w');
+    const s = spec('full', { x: 1, epochs: 1, sleep_ms: 0 });
+    await t.submit(s);
+    await rec.waitForResults(1, 100_000);
+    assert.equal(resultFailures, 7);
+    assert.deepEqual(
+      rec.results.map((r) => [r.trial_id, r.state]),
+      [[s.trial_id, 'completed']],
+    );
+    // The epoch too (its decision request got `continue`; the stream delivery is retried until recorded).
+    await until('the epoch', () => rec.epochs.length === 1, 60_000);
+    assert.ok(epochFailures >= 7);
+    assert.ok(t.stats().handlerErrors >= 6);
   });
 
   it('a trial whose every delivery dies ends failed through the max_deliver advisory, and leaves the queue', async () => {
