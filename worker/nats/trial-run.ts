@@ -41,7 +41,10 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
       return;
     }
 
-    const epochPublishes: Promise<void>[] = [reportStarted(state, spec, delivery)];
+    // Not awaited, not even before the result: a started event that cannot be stored (a bus whose
+    // permissions predate it) must never hold up the trial.
+    void reportStarted(state, spec, delivery);
+    const epochPublishes: Promise<void>[] = [];
     let result: ResultEvent;
     try {
       result = await state.executor.run(spec, {

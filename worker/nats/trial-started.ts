@@ -8,8 +8,8 @@ import type { WorkerState } from './worker-state.js';
 
 /**
  * Publishes the trial's `started` event (retried like an epoch; de-duplicated per delivery). The trial
- * does not wait for it; the returned promise is awaited before the result, so the stream holds it first.
- * A failure is only logged: the event is for display and liveness, the trial goes on.
+ * does not wait for it. A failure is only logged: the event is for display (queued -> running) and a
+ * sign of life; one stored after the trial's result is ignored by the orchestrator.
  */
 export function reportStarted(state: WorkerState, spec: TrialSpec, delivery: number): Promise<void> {
   const event: StartedEvent = { ...deliveryFields(spec), worker: state.name };
