@@ -60,6 +60,7 @@ export interface DeliveryFields {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
   experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
   token?: string;
   trial_id: string;
   attempt: number;
@@ -78,14 +79,7 @@ export function deliveryFields(spec: TrialSpec): DeliveryFields {
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
-export interface EpochEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  /** The delivery token of the trial spec (absent in-process). */
-  token?: string;
-  trial_id: string;
-  attempt: number;
+export interface EpochEvent extends DeliveryFields {
   epoch: number;
   metrics: Record<string, number>;
   worker: string;
@@ -94,14 +88,7 @@ export interface EpochEvent {
 /** How a trial ended. `stopped`: a scheduler said stop (a normal, final outcome). */
 export type FinalState = 'completed' | 'stopped' | 'failed';
 
-export interface ResultEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  /** The delivery token of the trial spec (absent in-process). */
-  token?: string;
-  trial_id: string;
-  attempt: number;
+export interface ResultEvent extends DeliveryFields {
   state: FinalState;
   /** Final metrics: the last epoch's validation metrics plus test_* where the task reports them. */
   metrics: Record<string, number>;
