@@ -52,7 +52,7 @@ export interface SearchRunnerOptions {
   /** Model saving: whether trials save their model, and what happens once a result is stored. */
   models?: {
     saves(): boolean;
-    recorded(result: ResultEvent): void;
+    recorded(result: ResultEvent): void | Promise<void>;
   };
   /**
    * What a failed store write (disk full, I/O error) while recording an epoch or result does:
@@ -361,7 +361,7 @@ export class SearchRunner {
       return;
     }
     this.inFlight.delete(r.trial_id);
-    if (applied) this.options.models?.recorded(r);
+    if (applied) await this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     this.logResult(r, record);
     if (record) this.noteFinished(record);

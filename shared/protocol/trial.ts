@@ -2,6 +2,7 @@
  * What travels between the orchestrator and the workers. Plain JSON-able objects; every message carries
  * the protocol version `v` so a receiver can reject what it does not understand.
  */
+import type { ModelFileDigest } from './model-transfer.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -97,10 +98,13 @@ export interface ResultEvent extends DeliveryFields {
   worker: string;
   backend?: string;
   /**
-   * Where the trained model was saved (on the worker's machine), when the spec asked for it: always
-   * `<the worker's models root>/<experiment_id>/<trial_id>`.
+   * The trained model, when the spec asked for it. `path`: where the worker saved it on its own machine
+   * (`<its models root>/<experiment_id>/<trial_id>`; the in-process pool's is the orchestrator's own).
+   * Over NATS the worker also uploads the files to the object store and lists them in `files` (what the
+   * orchestrator checks its download against; it never uses `path` then), or says in `not_sent` why it
+   * did not (e.g. over the size limit).
    */
-  model?: { path: string };
+  model?: { path: string; files?: ModelFileDigest[]; not_sent?: string };
   started_at: number;
   ended_at: number;
 }

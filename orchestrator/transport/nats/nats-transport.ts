@@ -336,7 +336,13 @@ export class NatsTransport implements Transport {
           if (verdict) {
             if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
             this.forgetDecisions(id, result.trial_id);
-            await handlers.onResult(result);
+            // Kept alive while the handler runs (it may fetch a saved model from the object store).
+            const keepAlive = setInterval(() => m.working(), 10_000);
+            try {
+              await handlers.onResult(result);
+            } finally {
+              clearInterval(keepAlive);
+            }
             this.counters.resultsApplied++;
           }
         }
