@@ -287,7 +287,7 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     }
   });
 
-  it('a worker saves models only under its own --models-dir, at <id>/<trial>; a path in a message is never used', async () => {
+  it('a worker saves models only under its own --models-dir, at <id>/<trial> (the orchestrator fetches its own copy); a path in a message is never used', async () => {
     const models = join(dir, 'worker-models');
     const victim = join(dir, 'victim');
     await mkdir(victim);
@@ -357,8 +357,11 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     const store = SqliteStore.open(db);
     try {
       const id = store.getExperiment('saved')!.bus_id;
+      // The worker saved under its own root; the orchestrator fetched the files into its own root
+      // (hpo-models/ beside the db) through the object store and recorded that path.
+      assert.ok(existsSync(join(models, id, 't0000', 'hpo-model.json')));
       const [model] = store.listModels('saved');
-      assert.equal(model?.path, `${models}/${id}/t0000`);
+      assert.equal(model?.path, join(dir, 'hpo-models', id, 't0000'));
       assert.ok(existsSync(join(model.path, 'hpo-model.json')));
     } finally {
       store.close();

@@ -175,6 +175,25 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     assert.ok(ok.ok && ok.value.model?.path === '/m/e/t0');
     const bad = validateResultEvent({ ...result, model: { path: 'x'.repeat(5000) } });
     assert.ok(!bad.ok && /model\.path/.test(bad.error));
+    // Over NATS: the uploaded files (names, sizes, sha256) or why nothing was sent.
+    const files = ['model.json', 'weights.bin', 'hpo-model.json'].map((name, i) => ({
+      name,
+      size: i * 10,
+      sha256: String(i).repeat(64),
+    }));
+    const sent = validateResultEvent({ ...result, model: { path: '/m/e/t0', files } });
+    assert.deepEqual(sent.ok && sent.value.model, { path: '/m/e/t0', files });
+    const unsent = validateResultEvent({ ...result, model: { path: '/m/e/t0', not_sent: 'too big' } });
+    assert.deepEqual(unsent.ok && unsent.value.model, { path: '/m/e/t0', not_sent: 'too big' });
+    for (const [wrong, field] of [
+      [[...files, files[0]], /model\.files: expected an array of at most 3/],
+      [[{ ...files[0], sha256: 'Z'.repeat(64) }], /model\.files\[0\]\.sha256/],
+      [[{ ...files[0], size: -1 }], /model\.files\[0\]\.size/],
+      [[{ ...files[0], name: 'model.json/../x' }], /model\.files\[0\]\.name/],
+    ] as const) {
+      const r = validateResultEvent({ ...result, model: { path: '/m', files: wrong } });
+      assert.ok(!r.ok && field.test(r.error), JSON.stringify(r));
+    }
   });
 
   it('--save-models policies parse; anything else is a usage error', () => {

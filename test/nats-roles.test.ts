@@ -5,13 +5,18 @@
  * fake max-deliveries advisory, nor delete or purge stream messages; a viewer cannot cancel.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { ModelFetcher } from '../orchestrator/artifacts/index.js';
 import { busNames } from '../shared/protocol/bus.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
+import { silentLogger } from '../shared/log/index.js';
+import { sendModel } from '../worker/nats/model-upload.js';
+import type { WorkerState } from '../worker/nats/worker-state.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
@@ -205,5 +210,63 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     await bystander.flush();
     await sleep(200);
     assert.deepEqual(heard, []);
+  });
+
+  it('a worker may only put into the models bucket: not create, read, list, delete or purge it', async () => {
+    const worker = await connect('worker');
+    const wjsm = await jetstreamManager(worker, { checkAPI: false });
+    // Before the orchestrator created it, a worker cannot create the bucket.
+    await assert.rejects(
+      new Objm(worker).create('hpo_models'),
+      /permission|timeout/i,
+      'a worker created the models bucket',
+    );
+    const orch = await connect('orchestrator');
+    const fetcher = await ModelFetcher.open(orch, { experimentId: 'rolesbus', root: join(dir, 'fetched') });
+    const os = await new Objm(orch).open('hpo_models');
+    // Putting: a worker's upload (chunks, then the description) is accepted.
+    const folder = join(dir, 'upload');
+    await mkdir(folder, { recursive: true });
+    for (const f of ['model.json', 'weights.bin', 'hpo-model.json']) await writeFile(join(folder, f), f);
+    const state = {
+      nc: worker,
+      js: jetstream(worker),
+      names: busNames(),
+      options: {},
+      logger: silentLogger(),
+    };
+    const sent = await sendModel(
+      state as unknown as WorkerState,
+      {
+        experiment: 'r',
+        experiment_id: 'rolesbus',
+        trial_id: 't0',
+        attempt: 1,
+        save_model: true,
+      } as TrialSpec,
+      { model: { path: folder } } as ResultEvent,
+    );
+    assert.equal(sent.model?.files?.length, 3, sent.model?.not_sent);
+    const victim = await os.info('rolesbus/t0/weights.bin');
+    assert.equal(victim?.size, 'weights.bin'.length);
+    const chunk = await jetstream(worker).publish('$O.hpo_models.C.workerchunk', new Uint8Array([9]));
+    // Reading, listing, deleting, purging: refused.
+    await assert.rejects(wjsm.streams.getMessage('OBJ_hpo_models', { seq: 1 }), /permission|timeout/i);
+    await assert.rejects(
+      wjsm.consumers.add('OBJ_hpo_models', { name: 'snoop', ack_policy: 'none' as never }),
+      /permission|timeout/i,
+    );
+    await assert.rejects(wjsm.streams.purge('OBJ_hpo_models'), /permission|timeout/i);
+    await assert.rejects(wjsm.streams.deleteMessage('OBJ_hpo_models', chunk.seq), /permission|timeout/i);
+    await assert.rejects(
+      (await new Objm(worker).open('hpo_models', false)).delete('rolesbus/t0/weights.bin'),
+      /permission|timeout/i,
+    );
+    const still = await os.info('rolesbus/t0/weights.bin');
+    assert.equal(still?.digest, victim?.digest);
+    assert.equal(still?.deleted, false);
+    // The orchestrator deletes: the description becomes a delete marker.
+    await fetcher.discard('t0');
+    assert.equal((await os.info('rolesbus/t0/weights.bin'))?.deleted, true);
   });
 });

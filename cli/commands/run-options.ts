@@ -6,7 +6,8 @@ import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/se
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
 import { type OwnerFlags } from '../owner.js';
 import { addNatsOptions, addNatsWaitOption, type NatsFlags } from '../options/nats-options.js';
-import { portValue, positiveInt } from '../options/option-values.js';
+import { portValue, positiveInt, positiveNumber } from '../options/option-values.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../shared/protocol/model-transfer.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -31,6 +32,8 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   json?: boolean;
   saveModels: SavePolicy;
   modelsDir?: string;
+  /** Over NATS: the largest model (MiB, all files) taken from a worker through the object store. */
+  maxModelMb?: number;
   timeBudget?: number;
   timeBudgetHard?: boolean;
 }
@@ -57,6 +60,11 @@ function trialTimeoutValue(value: string): number {
 export const DRY_RUN_PROPOSALS = 5;
 
 /** Where the local pool saves models (remote workers use their own --models-dir). */
+/** `--max-model-mb` in bytes (undefined: the default). */
+export function maxModelBytes(flags: { maxModelMb?: number }): number | undefined {
+  return flags.maxModelMb === undefined ? undefined : Math.floor(flags.maxModelMb * 2 ** 20);
+}
+
 export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
   return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
 }
@@ -112,6 +120,11 @@ export function addRunOptions(cmd: Command): Command {
       { kind: 'none' } as SavePolicy,
     )
     .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
+    .option(
+      '--max-model-mb <n>',
+      `with --nats: the largest model (MiB, all files) taken from a worker through the object store (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+      positiveNumber,
+    )
     .option(
       '--time-budget <duration>',
       "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",

@@ -141,6 +141,7 @@ async function runExperiment(
         experimentId: exp.bus_id,
         policy: flags.saveModels,
         root: modelsRoot(flags),
+        remote: opened.remoteModels,
       }),
     }).run();
   } finally {

@@ -16,7 +16,8 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { positiveInt, seedList } from '../options/option-values.js';
+import { positiveInt, positiveNumber, seedList } from '../options/option-values.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../shared/protocol/model-transfer.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -64,6 +65,11 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             .option(
               '--models-dir <dir>',
               'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
+            )
+            .option(
+              '--max-model-mb <n>',
+              `the largest saved model (MiB, all files) sent to the orchestrator through the object store; a larger one stays here and the result says so (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+              positiveNumber,
             ),
         ),
       ),
@@ -81,6 +87,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           dataSeeds?: number[];
           natsWait?: number;
           modelsDir?: string;
+          maxModelMb?: number;
         },
     ) => {
       const settings = requireNats(flags);
@@ -120,6 +127,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         // Only a task this worker offers gets past here: nothing is imported or spawned for the rest.
         accept: (spec) => tasks.refusal(spec) ?? dataCheck(spec),
         tasks: () => tasks.labels(),
+        ...(flags.maxModelMb === undefined ? {} : { maxModelBytes: Math.floor(flags.maxModelMb * 2 ** 20) }),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {

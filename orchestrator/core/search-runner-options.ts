@@ -36,7 +36,7 @@ export interface SearchRunnerOptions {
   /** Model saving: whether trials save their model, and what happens once a result is stored. */
   models?: {
     saves(): boolean;
-    recorded(result: ResultEvent): void;
+    recorded(result: ResultEvent): void | Promise<void>;
   };
   /**
    * What a failed store write (disk full, I/O error) while recording an epoch or result does:

@@ -343,7 +343,7 @@ export class SearchRunner {
       return;
     }
     this.inFlight.delete(r.trial_id);
-    if (applied) this.options.models?.recorded(r);
+    if (applied) await this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     this.logResult(r, record);
     if (record) this.noteFinished(record);

@@ -2,6 +2,7 @@
  * What travels between the orchestrator and the workers. Plain JSON-able objects; every message carries
  * the protocol version `v` so a receiver can reject what it does not understand.
  */
+import type { ModelFileDigest } from './model-transfer.js';
 
 export const PROTOCOL_VERSION = 2;
 
@@ -59,6 +60,7 @@ export interface DeliveryFields {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
   experiment_id: string;
+  /** The delivery token of the trial spec (absent in-process). */
   token?: string;
   trial_id: string;
   attempt: number;
@@ -77,14 +79,7 @@ export function deliveryFields(spec: TrialSpec): DeliveryFields {
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
-export interface EpochEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  /** The delivery token of the trial spec (absent in-process). */
-  token?: string;
-  trial_id: string;
-  attempt: number;
+export interface EpochEvent extends DeliveryFields {
   epoch: number;
   metrics: Record<string, number>;
   worker: string;
@@ -93,14 +88,7 @@ export interface EpochEvent {
 /** How a trial ended. `stopped`: a scheduler said stop (a normal, final outcome). */
 export type FinalState = 'completed' | 'stopped' | 'failed';
 
-export interface ResultEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  /** The delivery token of the trial spec (absent in-process). */
-  token?: string;
-  trial_id: string;
-  attempt: number;
+export interface ResultEvent extends DeliveryFields {
   state: FinalState;
   /** Final metrics: the last epoch's validation metrics plus test_* where the task reports them. */
   metrics: Record<string, number>;
@@ -110,10 +98,13 @@ export interface ResultEvent {
   worker: string;
   backend?: string;
   /**
-   * Where the trained model was saved (on the worker's machine), when the spec asked for it: always
-   * `<the worker's models root>/<experiment_id>/<trial_id>`.
+   * The trained model, when the spec asked for it. `path`: where the worker saved it on its own machine
+   * (`<its models root>/<experiment_id>/<trial_id>`; the in-process pool's is the orchestrator's own).
+   * Over NATS the worker also uploads the files to the object store and lists them in `files` (what the
+   * orchestrator checks its download against; it never uses `path` then), or says in `not_sent` why it
+   * did not (e.g. over the size limit).
    */
-  model?: { path: string };
+  model?: { path: string; files?: ModelFileDigest[]; not_sent?: string };
   started_at: number;
   ended_at: number;
 }

@@ -27,6 +27,7 @@ import {
   type TrialParams,
   type TrialSpec,
 } from './trial.js';
+import { MODEL_FILES } from './model-transfer.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -299,9 +300,37 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     }
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) result.backend = backend;
-    if (o.model !== undefined) result.model = { path: path(object(o.model, 'model'), 'path', 'model.') };
+    if (o.model !== undefined) result.model = model(object(o.model, 'model'));
     return result;
   });
+}
+
+/** A result's model: the worker's path, and over NATS the uploaded files or why they were not sent. */
+function model(o: Obj): NonNullable<ResultEvent['model']> {
+  const out: NonNullable<ResultEvent['model']> = { path: path(o, 'path', 'model.') };
+  if (o.files !== undefined) {
+    if (!Array.isArray(o.files) || o.files.length > MODEL_FILES.length) {
+      fail('model.files', `an array of at most ${MODEL_FILES.length} files`, o.files);
+    }
+    out.files = o.files.map((f: unknown, i: number) => {
+      const where = `model.files[${i}].`;
+      const file = object(f, `model.files[${i}]`);
+      const fileName = file.name;
+      if (typeof fileName !== 'string' || !MODEL_FILES.includes(fileName)) {
+        fail(`${where}name`, `one of ${MODEL_FILES.join(', ')}`, fileName);
+      }
+      const sha = file.sha256;
+      if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha))
+        fail(`${where}sha256`, '64 lowercase hex digits', sha);
+      return { name: fileName, size: integer(file, 'size', 0, where), sha256: sha };
+    });
+  }
+  if (o.not_sent !== undefined) {
+    if (typeof o.not_sent !== 'string') fail('model.not_sent', 'a string', o.not_sent);
+    out.not_sent =
+      o.not_sent.length > MAX_ERROR_LENGTH ? `${o.not_sent.slice(0, MAX_ERROR_LENGTH)}…` : o.not_sent;
+  }
+  return out;
 }
 
 const DECISIONS: readonly Decision[] = ['continue', 'stop'];

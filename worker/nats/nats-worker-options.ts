@@ -55,6 +55,12 @@ export interface NatsWorkerOptions {
    * problems are warnings, each distinct one logged once a minute at most.
    */
   logger?: Logger;
+  /**
+   * Largest saved model (all files together) this worker sends to the orchestrator through the object
+   * store (default DEFAULT_MAX_MODEL_BYTES, 256 MiB); a larger one stays on the worker and the result
+   * says so (`model.not_sent`).
+   */
+  maxModelBytes?: number;
   /** Streams' settings, used only if this worker creates them. */
   streams?: StreamSettings;
   /** close()/drain() close the executor (default true). */

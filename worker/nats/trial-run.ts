@@ -8,6 +8,7 @@ import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { reportEpoch } from './epoch-decision.js';
 import { finishTrial } from './publish-retrying.js';
 import { refuseTrial } from './trial-refusal.js';
+import { sendModel } from './model-upload.js';
 import { reportStarted } from './trial-started.js';
 import { type Held, type WorkerState, refreshSettings } from './worker-state.js';
 
@@ -65,6 +66,8 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
     }
     // Epoch events go into the stream before the result, so a reader sees them in order.
     await Promise.all(epochPublishes);
+    // So does the saved model: the orchestrator fetches it when it reads the result.
+    if (result.model && result.state !== 'failed') result = await sendModel(state, spec, result);
     if (await finishTrial(state, msg, result, 'ack')) {
       state.counters.trialsDone++;
       log.info(

@@ -373,7 +373,13 @@ export class NatsTransport implements Transport {
       // bus, and a redelivery is recognised by its token (kind `late`).
       if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
       this.forgetDecisions(id, result.trial_id);
-      await handlers.onResult(result);
+      // Kept alive while the handler runs (it may fetch a saved model from the object store).
+      const keepAlive = setInterval(() => m.working(), 10_000);
+      try {
+        await handlers.onResult(result);
+      } finally {
+        clearInterval(keepAlive);
+      }
       this.counters.resultsApplied++;
     } else {
       const parsed = parseMessage(m.data, validateEpochEvent);
