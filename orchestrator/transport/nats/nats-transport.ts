@@ -5,7 +5,8 @@
  * was down are applied when it comes back; one whose store cannot write stays unacked until it can),
  * answers per-epoch decision requests, re-queues refused trials, fails trials that used up their
  * deliveries, dispatches again trials lost in flight (trial-deadline.ts), and cancels by removing the
- * trials' messages and telling workers to abort running ones. Everything is addressed by the experiment's bus id. See docs/NATS.md.
+ * trials' messages and telling workers to abort running ones. Everything is addressed by the
+ * experiment's bus id. See docs/NATS.md.
  */
 import {
   type ConsumerMessages,
