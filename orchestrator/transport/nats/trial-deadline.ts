@@ -113,7 +113,6 @@ export class TrialDeadline {
     this.timeouts.set(key, n);
     this.lost++;
     entry.lastSign = this.now();
-    entry.gone = false;
     const seconds = Math.round(this.options.timeoutMs / 100) / 10;
     const why =
       `no sign of life for ${seconds} s (trial timeout): its message left the queue without a result ` +
@@ -129,9 +128,11 @@ export class TrialDeadline {
         );
         await this.options.redispatch(entry, why);
       }
+      entry.gone = false;
     } catch (err) {
-      // E.g. the store cannot write now: tried again after another timeout.
+      // E.g. the store cannot write now: tried again after another timeout (still gone).
       this.timeouts.set(key, n - 1);
+      this.lost--;
       this.log.report(`could not act on the timeout of trial ${entry.trial_id}: ${errorText(err)}`, fields);
     }
   }
