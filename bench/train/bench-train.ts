@@ -130,7 +130,8 @@ async function main(argv: string[]): Promise<void> {
     for (const [phase, p] of Object.entries(twoThreads.phases)) {
       console.log(
         `  ${phase.replace('_seconds', '').padEnd(10)} alone ${fmt(p.seconds_1_thread, 2)} s, ` +
-          `in the pair ${fmt(p.seconds_2_threads, 2)} s -> ${fmt(p.speedup_2_threads, 2)}x`,
+          `in the pair ${fmt(p.seconds_2_threads, 2)} s -> ${fmt(p.speedup_2_threads, 2)}x ` +
+          `(CPU-time-normalised ${fmt(p.cpu_normalized_speedup_2_threads, 2)}x)`,
       );
     }
   }

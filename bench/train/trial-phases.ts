@@ -43,11 +43,19 @@ export interface PhaseScaling {
   seconds_1_thread: number;
   seconds_2_threads: number;
   speedup_2_threads: number;
+  /**
+   * speedup_2_threads x 2 x cores used alone / cores used by the pair: the phase's speed-up on two free
+   * cores, taking the cores the process got over the whole runs as the cores it got in this phase.
+   */
+  cpu_normalized_speedup_2_threads: number;
 }
 
+/** `cores1`, `cores2`: CPU seconds of the process per wall second, alone and in the pair. */
 export function phaseScaling(
   one: TrialPhases[],
   two: TrialPhases[],
+  cores1: number,
+  cores2: number,
 ): Record<keyof TrialPhases, PhaseScaling> {
   const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
   const keys: (keyof TrialPhases)[] = [
@@ -60,7 +68,16 @@ export function phaseScaling(
     keys.map((k) => {
       const s1 = mean(one.map((p) => p[k]));
       const s2 = mean(two.map((p) => p[k]));
-      return [k, { seconds_1_thread: s1, seconds_2_threads: s2, speedup_2_threads: (2 * s1) / s2 }];
+      const speedup = (2 * s1) / s2;
+      return [
+        k,
+        {
+          seconds_1_thread: s1,
+          seconds_2_threads: s2,
+          speedup_2_threads: speedup,
+          cpu_normalized_speedup_2_threads: (speedup * 2 * cores1) / cores2,
+        },
+      ];
     }),
   ) as Record<keyof TrialPhases, PhaseScaling>;
 }

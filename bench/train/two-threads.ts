@@ -97,9 +97,13 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
     const t2 = mean(two.map((r) => r.seconds));
     const rate1 = mean(one.map((r) => r.rates[0]));
     const rate2 = mean(two.map((r) => r.rates.reduce((s, x) => s + x, 0)));
+    const cores1 = mean(one.map((r) => r.cores));
+    const cores2 = mean(two.map((r) => r.cores));
     const phases = phaseScaling(
       one.flatMap((r) => r.phases),
       two.flatMap((r) => r.phases),
+      cores1,
+      cores2,
     );
     const evalImages = SPLIT_COUNTS.val + SPLIT_COUNTS.test;
     return {
@@ -117,8 +121,8 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
       eval_images_per_s_2_threads: (2 * evalImages) / phases.evaluation_seconds.seconds_2_threads,
       eval_speedup_2_threads: phases.evaluation_seconds.speedup_2_threads,
       phases,
-      cores_used_1_thread: mean(one.map((r) => r.cores)),
-      cores_used_2_threads: mean(two.map((r) => r.cores)),
+      cores_used_1_thread: cores1,
+      cores_used_2_threads: cores2,
       cpu_normalized_speedup_2_threads:
         2 / (mean(two.map((r) => r.cores * r.seconds)) / 2 / mean(one.map((r) => r.cores * r.seconds))),
     };
