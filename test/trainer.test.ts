@@ -3,7 +3,15 @@ import * as tf from '@tensorflow/tfjs';
 import { subsetSplit, type TwoDigitDataset } from '../worker/data/index.js';
 import { UsageError } from '../shared/errors.js';
 import { selectBackend } from '../worker/backends/index.js';
-import { OPTIMIZER_NAMES, train, type TrainConfig, TrainingAbortedError } from '../worker/training/index.js';
+import {
+  evaluate,
+  EVAL_BATCH,
+  OPTIMIZER_NAMES,
+  train,
+  type TrainConfig,
+  TrainingAbortedError,
+} from '../worker/training/index.js';
+import { BatchBuffers, makeBatch } from '../worker/training/batches.js';
 import { architectureNames } from '../worker/models/index.js';
 import { mnistTaskParams, mnistTrainConfig } from '../worker/tasks/mnist-params.js';
 import { ParamError } from '../shared/errors.js';
@@ -87,6 +95,56 @@ describe('trainer', () => {
       TrainingAbortedError,
     );
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  it("evaluate scores like tfjs' own predict at any evaluation batch, its buffers reused, on wasm and cpu", async () => {
+    // The cpu backend keeps the host array a tensor is made from (no copy): reused buffers must not
+    // overwrite a batch still in use. A trained model, so that a wrong pixel changes some answers.
+    const split = subsetSplit(ds.val, 100);
+    const small = { ...ds, val: split, test: split };
+    try {
+      for (const backend of ['wasm', 'cpu'] as const) {
+        await selectBackend(backend);
+        await train({ ...base, epochs: 1, trainSize: 1000 }, small, {
+          onTrained: async (model) => {
+            const pixels = Float32Array.from(split.images, (v) => v / 255);
+            const [lt, lb] = tf.tidy(
+              () => model.predict(tf.tensor4d(pixels, [100, 42, 28, 1])) as tf.Tensor[],
+            );
+            const [top, bottom] = await Promise.all([lt.argMax(-1).data(), lb.argMax(-1).data()]);
+            tf.dispose([lt, lb]);
+            let rightTop = 0;
+            let rightBottom = 0;
+            let both = 0;
+            for (let i = 0; i < 100; i++) {
+              rightTop += Number(top[i] === split.top[i]);
+              rightBottom += Number(bottom[i] === split.bottom[i]);
+              both += Number(top[i] === split.top[i] && bottom[i] === split.bottom[i]);
+            }
+            assert.ok(rightTop > 30 && rightTop < 100, `${backend}: top right ${rightTop} of 100`);
+            const first = await evaluate(model, split);
+            for (const batchSize of [1, 7, 32, 100, EVAL_BATCH]) {
+              const m = await evaluate(model, split, { batchSize });
+              const what = `${backend}, eval batch ${batchSize}`;
+              assert.equal(m.accTop, rightTop / 100, what);
+              assert.equal(m.accBottom, rightBottom / 100, what);
+              assert.equal(m.accBoth, both / 100, what);
+              assert.ok(
+                Math.abs(m.loss - first.loss) <= 1e-5 * first.loss,
+                `${what}: loss ${m.loss} vs ${first.loss}`,
+              );
+            }
+          },
+        });
+      }
+    } finally {
+      await selectBackend('wasm');
+    }
+  });
+
+  it('makeBatch into buffers too small for the rows is a RangeError', () => {
+    const split = subsetSplit(ds.val, 10);
+    assert.throws(() => makeBatch(split, [0, 1, 2, 3], 0, 4, new BatchBuffers(3)), RangeError);
   });
 
   it('every model trains a step on wasm (custom conv and depthwise gradients in use)', async () => {

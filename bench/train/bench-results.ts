@@ -1,5 +1,6 @@
 /** What bench-train measures: the rows, the 2-thread pool result and the targets of its JSON output. */
 import type { BenchBackend } from './bench-options.js';
+import type { PhaseScaling, TrialPhases } from './trial-phases.js';
 
 /** Where the time of a step goes, per kernel (kernel-profile.ts), averaged over a few steps. */
 export interface RowProfile {
@@ -41,6 +42,18 @@ export interface TwoThreadResult {
   train_images_per_s_1_thread: number;
   train_images_per_s_2_threads: number;
   train_speedup_2_threads: number;
+  /** Images of the evaluation (validation and test passes) of one trial. */
+  eval_images: number;
+  /** Evaluated images/s alone, and summed over the two threads (from the phases' seconds). */
+  eval_images_per_s_1_thread: number;
+  eval_images_per_s_2_threads: number;
+  /** 2 x evaluation seconds alone / evaluation seconds of each trial of the pair. */
+  eval_speedup_2_threads: number;
+  /**
+   * Per phase of a trial (trial-phases.ts): mean seconds alone and in the pair, and the speed-up. The
+   * two trials of a pair start together and do the same work, so their phases run at the same time.
+   */
+  phases: Record<keyof TrialPhases, PhaseScaling>;
   /**
    * CPU seconds of the process per wall second while the trials ran: how many cores they got. Well
    * under 2 with 2 threads means the machine was busy with other work, not that the threads scale badly.

@@ -121,10 +121,19 @@ async function main(argv: string[]): Promise<void> {
       `2 threads: ${twoThreads.arch} trial (batch ${twoThreads.batch}, ${twoThreads.train_size} images + evaluation): ` +
         `alone ${fmt(twoThreads.one_thread_seconds, 1)} s, two at once ${fmt(twoThreads.two_threads_seconds, 1)} s ` +
         `-> speed-up ${fmt(twoThreads.speedup_2_threads, 2)}x (training images/s ${fmt(twoThreads.train_images_per_s_1_thread, 0)} ` +
-        `-> ${fmt(twoThreads.train_images_per_s_2_threads, 0)}, ${fmt(twoThreads.train_speedup_2_threads, 2)}x); ` +
+        `-> ${fmt(twoThreads.train_images_per_s_2_threads, 0)}, ${fmt(twoThreads.train_speedup_2_threads, 2)}x; ` +
+        `evaluation images/s ${fmt(twoThreads.eval_images_per_s_1_thread, 0)} -> ` +
+        `${fmt(twoThreads.eval_images_per_s_2_threads, 0)}, ${fmt(twoThreads.eval_speedup_2_threads, 2)}x); ` +
         `cores used ${fmt(twoThreads.cores_used_1_thread, 2)} -> ${fmt(twoThreads.cores_used_2_threads, 2)}, ` +
         `CPU-time-normalised speed-up ${fmt(twoThreads.cpu_normalized_speedup_2_threads, 2)}x`,
     );
+    for (const [phase, p] of Object.entries(twoThreads.phases)) {
+      console.log(
+        `  ${phase.replace('_seconds', '').padEnd(10)} alone ${fmt(p.seconds_1_thread, 2)} s, ` +
+          `in the pair ${fmt(p.seconds_2_threads, 2)} s -> ${fmt(p.speedup_2_threads, 2)}x ` +
+          `(CPU-time-normalised ${fmt(p.cpu_normalized_speedup_2_threads, 2)}x)`,
+      );
+    }
   }
   for (const g of goals) {
     const value = g.value === null ? 'n/a' : fmt(g.value, g.value >= 100 ? 0 : 2);

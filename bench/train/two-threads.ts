@@ -3,6 +3,8 @@ import { PROTOCOL_VERSION, type TrialSpec } from '../../shared/protocol/index.js
 import { TrialPool } from '../../worker/pool/trial-pool.js';
 import { type BenchTrainOptions, LEARNING_RATE, SEED } from './bench-options.js';
 import type { TwoThreadResult } from './bench-results.js';
+import { SPLIT_COUNTS } from '../../worker/data/constants.js';
+import { phaseScaling, trialPhases, type TrialPhases } from './trial-phases.js';
 
 export function trialSpec(id: string, arch: string, batch: number, trainSize: number): TrialSpec {
   return {
@@ -31,10 +33,12 @@ export interface TrialsRun {
   rates: number[];
   /** CPU time of this process (all threads) / wall time: the cores the trials actually got. */
   cores: number;
+  /** Each trial's training, validation and test phases (trialPhases). */
+  phases: TrialPhases[];
 }
 
 /** Runs the trials at once; resolves with the wall time and each trial's training images/s. */
-export async function runTrials(pool: TrialPool, specs: TrialSpec[]): Promise<TrialsRun> {
+export async function runTrials(pool: TrialPool, specs: TrialSpec[], trainSize: number): Promise<TrialsRun> {
   const rates: number[] = [];
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -54,7 +58,12 @@ export async function runTrials(pool: TrialPool, specs: TrialSpec[]): Promise<Tr
   for (const r of results) {
     if (r.state !== 'completed') throw new Error(`trial ${r.trial_id} ${r.state}: ${r.error ?? ''}`);
   }
-  return { seconds, rates, cores: (cpu.user + cpu.system) / 1e6 / seconds };
+  return {
+    seconds,
+    rates,
+    cores: (cpu.user + cpu.system) / 1e6 / seconds,
+    phases: results.map((r) => trialPhases(r, trainSize)),
+  };
 }
 
 /**
@@ -72,14 +81,14 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
     for (const threads of [1, 2]) {
       const pool = new TrialPool({ threads, backend: 'wasm', dataDir: opts.dataDir, name: 'bench-train' });
       pools.set(threads, pool);
-      await runTrials(pool, specs(threads, batch));
+      await runTrials(pool, specs(threads, batch), batch);
     }
     const runs = new Map<number, TrialsRun[]>([
       [1, []],
       [2, []],
     ]);
     for (const threads of [1, 2, 2, 1]) {
-      runs.get(threads)!.push(await runTrials(pools.get(threads)!, specs(threads, trainSize)));
+      runs.get(threads)!.push(await runTrials(pools.get(threads)!, specs(threads, trainSize), trainSize));
     }
     const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
     const one = runs.get(1)!;
@@ -88,6 +97,15 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
     const t2 = mean(two.map((r) => r.seconds));
     const rate1 = mean(one.map((r) => r.rates[0]));
     const rate2 = mean(two.map((r) => r.rates.reduce((s, x) => s + x, 0)));
+    const cores1 = mean(one.map((r) => r.cores));
+    const cores2 = mean(two.map((r) => r.cores));
+    const phases = phaseScaling(
+      one.flatMap((r) => r.phases),
+      two.flatMap((r) => r.phases),
+      cores1,
+      cores2,
+    );
+    const evalImages = SPLIT_COUNTS.val + SPLIT_COUNTS.test;
     return {
       arch,
       batch,
@@ -98,8 +116,13 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
       train_images_per_s_1_thread: rate1,
       train_images_per_s_2_threads: rate2,
       train_speedup_2_threads: rate2 / rate1,
-      cores_used_1_thread: mean(one.map((r) => r.cores)),
-      cores_used_2_threads: mean(two.map((r) => r.cores)),
+      eval_images: evalImages,
+      eval_images_per_s_1_thread: evalImages / phases.evaluation_seconds.seconds_1_thread,
+      eval_images_per_s_2_threads: (2 * evalImages) / phases.evaluation_seconds.seconds_2_threads,
+      eval_speedup_2_threads: phases.evaluation_seconds.speedup_2_threads,
+      phases,
+      cores_used_1_thread: cores1,
+      cores_used_2_threads: cores2,
       cpu_normalized_speedup_2_threads:
         2 / (mean(two.map((r) => r.cores * r.seconds)) / 2 / mean(one.map((r) => r.cores * r.seconds))),
     };

@@ -12,12 +12,43 @@ export interface Batch {
   size: number;
 }
 
-/** Batch of the examples `indices[start..end)` of `split`. The caller disposes it (disposeBatch). */
-export function makeBatch(split: Split, indices: ArrayLike<number>, start: number, end: number): Batch {
+/**
+ * Host arrays reused by every batch of a loop (makeBatch's `buffers`), so that a loop does not allocate
+ * (and the garbage collector does not reclaim) a fresh pixel array per batch.
+ */
+export class BatchBuffers {
+  readonly pixels: Float32Array;
+  readonly top: Int32Array;
+  readonly bottom: Int32Array;
+
+  constructor(readonly capacity: number) {
+    this.pixels = new Float32Array(capacity * IMAGE_BYTES);
+    this.top = new Int32Array(capacity);
+    this.bottom = new Int32Array(capacity);
+  }
+}
+
+/**
+ * Batch of the examples `indices[start..end)` of `split`. The caller disposes it (disposeBatch).
+ * With `buffers` the rows are written there: a backend may keep those arrays as the tensors' memory (the
+ * cpu backend does not copy), so the batch must be disposed before the next makeBatch into the same buffers.
+ */
+export function makeBatch(
+  split: Split,
+  indices: ArrayLike<number>,
+  start: number,
+  end: number,
+  buffers?: BatchBuffers,
+): Batch {
   const size = end - start;
-  const pixels = new Float32Array(size * IMAGE_BYTES);
-  const top = new Int32Array(size);
-  const bottom = new Int32Array(size);
+  if (buffers && size > buffers.capacity) {
+    throw new RangeError(`makeBatch: ${size} rows do not fit buffers of ${buffers.capacity}`);
+  }
+  const pixels = buffers
+    ? buffers.pixels.subarray(0, size * IMAGE_BYTES)
+    : new Float32Array(size * IMAGE_BYTES);
+  const top = buffers ? buffers.top.subarray(0, size) : new Int32Array(size);
+  const bottom = buffers ? buffers.bottom.subarray(0, size) : new Int32Array(size);
   for (let i = 0; i < size; i++) {
     const k = indices[start + i];
     const src = split.images.subarray(k * IMAGE_BYTES, (k + 1) * IMAGE_BYTES);

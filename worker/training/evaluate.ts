@@ -1,10 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Split } from '../data/types.js';
-import { disposeBatch, identityOrder, makeBatch } from './batches.js';
+import { BatchBuffers, disposeBatch, identityOrder, makeBatch } from './batches.js';
 import type { EvalMetrics } from './metrics.js';
 
-/** Rows per forward pass during evaluation. */
+/**
+ * Rows per forward pass during evaluation. The whole batch goes through the model in one pass
+ * (`predictOnBatch`; `predict` would cut it into slices of 32 and concatenate the outputs).
+ */
 export const EVAL_BATCH = 128;
+
+export interface EvaluateOptions {
+  /** Rows per forward pass (default EVAL_BATCH); the result does not depend on it beyond float rounding of the loss. */
+  batchSize?: number;
+}
 
 /**
  * Summed loss and correct counts of one batch as a [4] tensor: [loss sum, top right, bottom right, both right].
@@ -35,13 +43,19 @@ export function batchStats(
 }
 
 /** Loss and accuracies of `model` on all of `split`, in inference mode. */
-export async function evaluate(model: tf.LayersModel, split: Split): Promise<EvalMetrics> {
+export async function evaluate(
+  model: tf.LayersModel,
+  split: Split,
+  options: EvaluateOptions = {},
+): Promise<EvalMetrics> {
+  const batchSize = options.batchSize ?? EVAL_BATCH;
   const order = identityOrder(split.count);
+  const buffers = new BatchBuffers(Math.min(batchSize, split.count));
   let totals = tf.zeros([4]) as tf.Tensor1D;
-  for (let start = 0; start < split.count; start += EVAL_BATCH) {
-    const batch = makeBatch(split, order, start, Math.min(split.count, start + EVAL_BATCH));
+  for (let start = 0; start < split.count; start += batchSize) {
+    const batch = makeBatch(split, order, start, Math.min(split.count, start + batchSize), buffers);
     const next = tf.tidy(() => {
-      const [lt, lb] = model.predict(batch.x) as tf.Tensor[];
+      const [lt, lb] = model.predictOnBatch(batch.x) as tf.Tensor[];
       return tf.add(totals, batchStats(lt, lb, batch.top, batch.bottom)) as tf.Tensor1D;
     });
     disposeBatch(batch);

@@ -13,7 +13,7 @@ import { TrainingAbortedError, UsageError } from '../../shared/errors.js';
 import type { Decision } from '../../shared/protocol/index.js';
 import { disposeModel } from '../models/dispose.js';
 import { getArchitecture } from '../models/registry.js';
-import { disposeBatch, identityOrder, makeBatch } from './batches.js';
+import { BatchBuffers, disposeBatch, identityOrder, makeBatch } from './batches.js';
 import type { TrainConfig } from './config.js';
 import { evaluate, yieldToEventLoop } from './evaluate.js';
 import type { EpochMetrics, TestMetrics } from './metrics.js';
@@ -74,6 +74,7 @@ export async function train(
   const model = getArchitecture(config.arch).build({ seed: config.seed });
   const optimizer = createOptimizer(config.optimizer, config.learningRate);
   const order = identityOrder(trainSplit.count);
+  const buffers = new BatchBuffers(Math.min(config.batchSize, trainSplit.count));
   const epochs: EpochMetrics[] = [];
   let stoppedEarly = false;
 
@@ -94,6 +95,7 @@ export async function train(
           order,
           start,
           Math.min(trainSplit.count, start + config.batchSize),
+          buffers,
         );
         totals = trainStep(model, optimizer, batch, totals);
         disposeBatch(batch);
