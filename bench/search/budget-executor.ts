@@ -5,11 +5,7 @@
  * it is reported) and its best-so-far curve (a point per finished trial), and fires `onBudget` once the
  * budget passes `cap` (so a trial ending exactly at the cap still reports its result).
  */
-import {
-  deliveryFields,
-  type ResultEvent,
-  type TrialSpec,
-} from '../../shared/protocol/index.js';
+import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
 import {
   type ExecutionHooks,
   type TrialExecutor,

@@ -10,11 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
-import {
-  deliveryFields,
-  type ResultEvent,
-  type TrialSpec,
-} from '../../shared/protocol/index.js';
+import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
 import { parseEpochLine } from './json-lines.js';
 

@@ -9,11 +9,7 @@ import {
   type TrialExecutor,
   TrialInterruptedError,
 } from '../../shared/protocol/executor.js';
-import {
-  deliveryFields,
-  type ResultEvent,
-  type TrialSpec,
-} from '../../shared/protocol/index.js';
+import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task } from '../tasks/task.js';
 
