@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { connectNats } from '../worker/nats/index.js';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
 const SPACE = `
@@ -51,13 +51,6 @@ function waitFor(
       }
     });
   });
-}
-
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  return () => text;
 }
 
 describe('distributed search over NATS (real nats-server, hpo processes)', function () {

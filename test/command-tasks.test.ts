@@ -31,6 +31,7 @@ function spec(params: TrialSpec['params'], trial = 't1'): TrialSpec {
   return {
     v: PROTOCOL_VERSION,
     experiment: 'exp',
+    experiment_id: 'exp',
     trial_id: trial,
     attempt: 1,
     task: 'train.mjs',

@@ -16,6 +16,7 @@ function trial(data: TrialSpec['data'], task = 'multi-digit-mnist'): TrialSpec {
   return {
     v: PROTOCOL_VERSION,
     experiment: 'e',
+    experiment_id: 'e',
     trial_id: 't0000',
     attempt: 1,
     task,

@@ -44,6 +44,9 @@ interface Compose {
   >;
 }
 
+// The compose file requires the NATS users' passwords (deploy/README.md).
+for (const role of ['ORCHESTRATOR', 'WORKER', 'VIEWER']) process.env[`HPO_NATS_${role}_PASSWORD`] ??= 'test';
+
 describe('deploy configs', function () {
   this.timeout(60_000);
 
@@ -87,6 +90,21 @@ describe('deploy configs', function () {
       assert.deepEqual(services, ['grafana', 'nats', 'orchestrator', 'prometheus', 'worker', 'worker-gpu']);
     });
   }
+
+  it('compose runs NATS with the least-privilege users and publishes ports on 127.0.0.1 by default', () => {
+    const compose = parse(readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8')) as Compose & {
+      services: Record<string, { ports?: string[]; environment?: Record<string, string> }>;
+    };
+    assert.deepEqual(compose.services.nats.command!.slice(0, 2), ['-c', '/etc/nats/nats-server.conf']);
+    assert.ok(compose.services.nats.volumes!.includes('./nats:/etc/nats:ro'));
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const port of svc.ports ?? [])
+        assert.match(port, /^\$\{HPO_BIND:-127\.0\.0\.1\}:\d+:\d+$/, `${name}: ${port}`);
+    }
+    assert.equal(compose.services.orchestrator.environment!.HPO_NATS_USER, 'orchestrator');
+    for (const w of ['worker', 'worker-gpu'])
+      assert.equal(compose.services[w].environment!.HPO_NATS_USER, 'worker');
+  });
 
   it('the compose services, Prometheus and Grafana provisioning agree', () => {
     const compose = parse(readFileSync(join(DEPLOY, 'docker-compose.yml'), 'utf8')) as Compose;

@@ -30,6 +30,7 @@ import {
   validateDecisionReply,
   validateDecisionRequest,
   validateEpochEvent,
+  validateRefusalEvent,
   validateResultEvent,
   validateTrialSpec,
   validateWorkerHeartbeat,
@@ -59,11 +60,18 @@ const paramsArb = fc.dictionary(nameArb, paramValue, { maxKeys: 6, noNullPrototy
 const metricsArb = fc.dictionary(nameArb, finiteDouble, { maxKeys: 6, noNullPrototype: true });
 const seedArb = fc.integer();
 const v = fc.constant(PROTOCOL_VERSION);
+const idChars = fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-');
+/** An experiment bus id: 1-64 of [A-Za-z0-9_-]. */
+const busIdArb = fc.string({ unit: idChars, minLength: 1, maxLength: 64 });
+/** A delivery token: 16-128 of [A-Za-z0-9_-]. */
+const tokenArb = fc.string({ unit: idChars, minLength: 16, maxLength: 128 });
 
 const trialSpec = fc.record(
   {
     v,
     experiment: nameArb,
+    experiment_id: busIdArb,
+    token: tokenArb,
     trial_id: nameArb,
     attempt: fc.integer({ min: 1, max: 100 }),
     task: nameArb,
@@ -79,9 +87,20 @@ const trialSpec = fc.record(
         noNullPrototype: true,
       },
     ),
+    save_model: fc.boolean(),
   },
   {
-    requiredKeys: ['v', 'experiment', 'trial_id', 'attempt', 'task', 'params', 'seed'],
+    requiredKeys: [
+      'v',
+      'experiment',
+      'experiment_id',
+      'token',
+      'trial_id',
+      'attempt',
+      'task',
+      'params',
+      'seed',
+    ],
     noNullPrototype: true,
   },
 );
@@ -89,6 +108,8 @@ const epochEvent = fc.record(
   {
     v,
     experiment: nameArb,
+    experiment_id: busIdArb,
+    token: tokenArb,
     trial_id: nameArb,
     attempt: fc.integer({ min: 1, max: 100 }),
     epoch: fc.integer({ min: 1, max: 1000 }),
@@ -101,6 +122,8 @@ const resultEvent = fc.record(
   {
     v,
     experiment: nameArb,
+    experiment_id: busIdArb,
+    token: tokenArb,
     trial_id: nameArb,
     attempt: fc.integer({ min: 1, max: 100 }),
     state: fc.constantFrom('completed', 'stopped', 'failed'),
@@ -116,6 +139,8 @@ const resultEvent = fc.record(
     requiredKeys: [
       'v',
       'experiment',
+      'experiment_id',
+      'token',
       'trial_id',
       'attempt',
       'state',
@@ -133,8 +158,22 @@ const decisionReply = fc.record(
   { noNullPrototype: true },
 );
 const cancel = fc.record(
-  { v, experiment: nameArb, trial_id: nameArb },
-  { requiredKeys: ['v', 'experiment'], noNullPrototype: true },
+  { v, experiment: nameArb, experiment_id: busIdArb, trial_id: nameArb },
+  { requiredKeys: ['v', 'experiment', 'experiment_id'], noNullPrototype: true },
+);
+const refusal = fc.record(
+  {
+    v,
+    experiment: nameArb,
+    experiment_id: busIdArb,
+    trial_id: nameArb,
+    attempt: fc.integer({ min: 1, max: 100 }),
+    token: tokenArb,
+    worker: nameArb,
+    reason: fc.string({ maxLength: 50 }),
+    refusals: fc.integer({ min: 1, max: 1000 }),
+  },
+  { noNullPrototype: true },
 );
 const heartbeat = fc.record(
   {
@@ -165,13 +204,20 @@ const heartbeat = fc.record(
   },
 );
 
-const KINDS: { name: string; validate: Validator; valid: fc.Arbitrary<Record<string, unknown>> }[] = [
+/** `anyVersion`: heartbeats of every protocol version are read (hpo workers shows the version). */
+const KINDS: {
+  name: string;
+  validate: Validator;
+  valid: fc.Arbitrary<Record<string, unknown>>;
+  anyVersion?: boolean;
+}[] = [
   { name: 'TrialSpec', validate: validateTrialSpec, valid: trialSpec },
   { name: 'EpochEvent', validate: validateEpochEvent, valid: epochEvent },
   { name: 'ResultEvent', validate: validateResultEvent, valid: resultEvent },
   { name: 'DecisionReply', validate: validateDecisionReply, valid: decisionReply },
   { name: 'CancelMessage', validate: validateCancel, valid: cancel },
-  { name: 'WorkerHeartbeat', validate: validateWorkerHeartbeat, valid: heartbeat },
+  { name: 'RefusalEvent', validate: validateRefusalEvent, valid: refusal },
+  { name: 'WorkerHeartbeat', validate: validateWorkerHeartbeat, valid: heartbeat, anyVersion: true },
 ];
 
 /** Protocol versions this build does not speak: older, newer, and the wrong type. */
@@ -272,9 +318,16 @@ describe('fuzz: bus message validators (fast-check)', function () {
             const copy: Record<string, unknown> = { ...message, v: version };
             if (drop) delete copy.v;
             const r = kind.validate(copy);
+            if (kind.anyVersion && Number.isSafeInteger(version) && (version as number) >= 1 && !drop) {
+              return assert.ok(r.ok && r.value !== null, 'a heartbeat of any version >= 1 is read');
+            }
             assertClearError(r);
             assert.ok(!r.ok && r.error.startsWith('v: '), !r.ok ? r.error : '');
-            if (!drop) assert.match(!r.ok ? r.error : '', /unsupported protocol version .* speaks 1/);
+            if (!drop && !kind.anyVersion)
+              assert.match(
+                !r.ok ? r.error : '',
+                new RegExp(`unsupported protocol version .* speaks ${PROTOCOL_VERSION}`),
+              );
           }),
           { seed: 400 + i, numRuns: 200 },
         );
@@ -298,12 +351,13 @@ describe('fuzz: bus message validators (fast-check)', function () {
       ok: false,
       error: `payload: ${MAX_MESSAGE_BYTES + 1} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`,
     });
+    const TOK = 'T'.repeat(22);
     const depth = 400_000;
     const deep = parseMessage(bytes('['.repeat(depth) + ']'.repeat(depth)), validateEpochEvent);
     assertClearError(deep);
     const deepObject = parseMessage(
       bytes(
-        `{"v":1,"experiment":"e","trial_id":"t","attempt":1,"epoch":1,"worker":"w","metrics":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
+        `{"v":${PROTOCOL_VERSION},"experiment":"e","experiment_id":"e","token":"${TOK}","trial_id":"t","attempt":1,"epoch":1,"worker":"w","metrics":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
       ),
       validateEpochEvent,
     );
@@ -311,8 +365,10 @@ describe('fuzz: bus message validators (fast-check)', function () {
     assert.match(!deepObject.ok ? deepObject.error : '', /^metrics\.a: expected a number, got an object$/);
     const manyKeys = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
     const tooMany = validateTrialSpec({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       task: 'synthetic',
@@ -321,8 +377,10 @@ describe('fuzz: bus message validators (fast-check)', function () {
     });
     assert.deepEqual(tooMany, { ok: false, error: 'params: expected at most 1000 entries, got "50000"' });
     const longKey = validateEpochEvent({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       epoch: 1,
@@ -330,14 +388,20 @@ describe('fuzz: bus message validators (fast-check)', function () {
       metrics: { ['k'.repeat(900_000)]: 'x' },
     });
     assertClearError(longKey);
-    const longName = validateCancel({ v: 1, experiment: 'x'.repeat(900_000) });
+    const longName = validateCancel({
+      v: PROTOCOL_VERSION,
+      experiment: 'x'.repeat(900_000),
+      experiment_id: 'e',
+    });
     assert.deepEqual(longName, {
       ok: false,
       error: 'experiment: expected at most 256 characters, got a string of 900000 characters',
     });
     const longError = validateResultEvent({
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
+      token: TOK,
       trial_id: 't',
       attempt: 1,
       state: 'failed',
@@ -429,18 +493,24 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     const names = busNames();
     const store = SqliteStore.open(join(dir, 'hpo.db'));
     cleanups.push(() => store.close());
-    store.createExperiment(EXP, space(), 'fuzz');
+    const exp = store.createExperiment(EXP, space(), 'fuzz');
+    const ID = exp.bus_id;
 
+    // max_deliver 2: a trial message no worker can read is handed back once, then removed by the
+    // orchestrator on the max-deliveries advisory (workers never ack what they cannot read).
     const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
       logger,
       maxInFlight: 6,
       ackWaitMs: 5000,
+      maxDeliver: 2,
+      experiments: [{ name: EXP, id: ID, secret: exp.bus_secret }],
     });
     const wnc = await connectNats({ servers: [server.url], name: 'in-process' });
     const worker = new NatsWorker(wnc, new TrialPool({ threads: 2, backend: 'cpu', name: 'in-process' }), {
       name: 'in-process',
       logger,
       fetchExpiresMs: 1000,
+      unreadableDelayMs: 100,
     });
     cleanups.push(() => transport.close());
     cleanups.push(() => worker.close());
@@ -495,51 +565,58 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     const validEpoch = fc.sample(epochEvent, { seed: 8, numRuns: 1 })[0];
     const validResult = fc.sample(resultEvent, { seed: 9, numRuns: 1 })[0];
 
-    // Trials stream: counted by whichever worker receives each (termed).
+    const mine = { experiment: EXP, experiment_id: ID };
+    // Trials stream: counted by whichever worker receives each delivery (2 each: max_deliver), never
+    // acked or termed.
     const trialPayloads = [
       ...invalidPayloads(trialSpec, validateTrialSpec, 11, 60),
-      bytes({ ...validSpec, experiment: EXP, v: 0 }),
-      bytes({ ...validSpec, experiment: EXP, v: PROTOCOL_VERSION + 1 }),
+      bytes({ ...validSpec, ...mine, v: 0 }),
+      bytes({ ...validSpec, ...mine, v: PROTOCOL_VERSION + 1 }),
       bytes({ ...validSpec, experiment: 'elsewhere', task: 'synthetic' }), // valid, on the wrong subject
-      bigNearValid({ ...validSpec, experiment: EXP }, { attempt: 0 }),
+      bigNearValid({ ...validSpec, ...mine }, { attempt: 0 }),
       new Uint8Array(MAX_MESSAGE_BYTES + 1000).fill(0x7b), // over the limit (the server allows 2 MiB)
     ];
-    for (const p of trialPayloads) await js.publish(names.trialsSubject(EXP), p);
-    // Events: counted by the orchestrator (termed), including an unexpected subject under its filter.
+    for (const p of trialPayloads) await js.publish(names.trialsSubject(ID), p);
+    // Events: counted by the orchestrator, including an unexpected subject under its filter, and
+    // well-formed events without the token of a current delivery.
     const eventPayloads: [string, Uint8Array][] = [
       ...invalidPayloads(epochEvent, validateEpochEvent, 12, 40).map((p): [string, Uint8Array] => [
-        names.eventsSubject(EXP, 'epoch'),
+        names.eventsSubject(ID, 'epoch'),
         p,
       ]),
       ...invalidPayloads(resultEvent, validateResultEvent, 13, 40).map((p): [string, Uint8Array] => [
-        names.eventsSubject(EXP, 'result'),
+        names.eventsSubject(ID, 'result'),
         p,
       ]),
-      [names.eventsSubject(EXP, 'result'), bytes({ ...validResult, experiment: EXP, v: 0 })],
-      [names.eventsSubject(EXP, 'epoch'), bytes({ ...validEpoch, experiment: EXP, v: 2 })],
-      [names.eventsSubject(EXP, 'result'), bytes({ ...validResult, experiment: 'other' })],
-      [names.eventsSubject(EXP, 'epoch'), bigNearValid({ ...validEpoch, experiment: EXP }, { epoch: -1 })],
-      [names.eventsSubject(EXP, 'result'), new Uint8Array(MAX_MESSAGE_BYTES + 1).fill(0x20)],
-      [`${names.eventsFilter(EXP).slice(0, -2)}.bogus`, bytes({ v: 1 })],
+      [names.eventsSubject(ID, 'result'), bytes({ ...validResult, ...mine, v: 0 })],
+      [names.eventsSubject(ID, 'epoch'), bytes({ ...validEpoch, ...mine, v: PROTOCOL_VERSION + 1 })],
+      [names.eventsSubject(ID, 'result'), bytes({ ...validResult, experiment: 'other' })],
+      [names.eventsSubject(ID, 'result'), bytes({ ...validResult, ...mine, trial_id: 't0000' })], // forged
+      [names.eventsSubject(ID, 'epoch'), bytes({ ...validEpoch, ...mine, trial_id: 't0001' })], // forged
+      [names.eventsSubject(ID, 'epoch'), bigNearValid({ ...validEpoch, ...mine }, { epoch: -1 })],
+      [names.eventsSubject(ID, 'result'), new Uint8Array(MAX_MESSAGE_BYTES + 1).fill(0x20)],
+      [`${names.eventsFilter(ID).slice(0, -2)}.bogus`, bytes({ v: 1 })],
     ];
     for (const [subject, p] of eventPayloads) await js.publish(subject, p);
     // Decision requests (core NATS): counted by the orchestrator, never answered.
     const decidePayloads = [
       ...invalidPayloads(epochEvent, validateDecisionRequest, 14, 40),
-      bytes({ ...validEpoch, experiment: EXP, v: 0 }),
-      bigNearValid({ ...validEpoch, experiment: EXP }, { worker: '' }),
+      bytes({ ...validEpoch, ...mine, v: 0 }),
+      bytes({ ...validEpoch, ...mine, trial_id: 't0002', epoch: 4294967295 }),
+      bytes({ ...validEpoch, ...mine, trial_id: 't0002', epoch: 2 }), // forged token
+      bigNearValid({ ...validEpoch, ...mine }, { worker: '' }),
     ];
-    for (const p of decidePayloads) admin.publish(names.decideSubject(EXP), p);
-    await assert.rejects(admin.request(names.decideSubject(EXP), bytes('nope'), { timeout: 300 }));
+    for (const p of decidePayloads) admin.publish(names.decideSubject(ID), p);
+    await assert.rejects(admin.request(names.decideSubject(ID), bytes('nope'), { timeout: 300 }));
     // Cancels (core NATS): counted by each of the 2 workers; none may cancel anything.
     const cancelPayloads = [
       ...invalidPayloads(cancel, validateCancel, 15, 40),
-      bytes({ v: 0, experiment: EXP }),
-      bytes({ v: 2, experiment: EXP }),
-      bytes({ v: 1, experiment: 'someone-else' }), // valid, on the wrong subject
-      bigNearValid({ v: 1, experiment: EXP }, { trial_id: 42 }),
+      bytes({ v: 0, ...mine }),
+      bytes({ v: PROTOCOL_VERSION + 1, ...mine }),
+      bytes({ v: PROTOCOL_VERSION, experiment: EXP, experiment_id: 'someone-else' }), // wrong subject
+      bigNearValid({ v: PROTOCOL_VERSION, ...mine }, { trial_id: 42 }),
     ];
-    for (const p of cancelPayloads) admin.publish(names.cancelSubject(EXP), p);
+    for (const p of cancelPayloads) admin.publish(names.cancelSubject(ID), p);
     // Heartbeats, pings, the max-deliveries advisory: garbage is ignored (listWorkers skips it).
     const heartbeats = invalidPayloads(heartbeat, validateWorkerHeartbeat, 16, 40);
     const listing = listWorkers(admin, { timeoutMs: 500 });
@@ -583,8 +660,8 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
       assert.equal(store.listEpochs(EXP, t.trial_id).length, 3);
     }
 
-    // Every rejection counted: trials once (by whichever worker), cancels by each worker.
-    const workerExpected = trialPayloads.length + 2 * cancelPayloads.length;
+    // Every rejection counted: trials once per delivery (by whichever worker), cancels by each worker.
+    const workerExpected = 2 * trialPayloads.length + 2 * cancelPayloads.length;
     const transportExpected = eventPayloads.length + decidePayloads.length + 1;
     const childCount = async () =>
       (await listWorkers(admin, { timeoutMs: 300 })).find((w) => w.name === 'child')?.invalid_messages ?? 0;
@@ -596,10 +673,11 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     assert.equal(workerCount, workerExpected, 'worker-side rejections');
     assert.equal(transport.stats().invalidMessages, transportExpected, 'orchestrator-side rejections');
     assert.equal(transport.stats().handlerErrors, 0);
-    // The queue holds nothing: every invalid trial message was termed, every trial acked.
+    // The queue holds nothing: every invalid trial message was removed by the orchestrator after its
+    // deliveries, every trial acked.
     const jsm = await jetstreamManager(admin);
     for (let i = 0; (await jsm.streams.info(names.trialsStream)).state.messages > 0; i++) {
-      assert.ok(i < 100, 'trial messages left in the queue');
+      assert.ok(i < 400, 'trial messages left in the queue');
       await sleep(50);
     }
     // Logs name the reasons, once each (rate-limited), never a megabyte of payload.

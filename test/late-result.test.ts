@@ -62,8 +62,9 @@ describe('a late duplicate result reaches the orchestrator and is not counted tw
     });
     await worker.start();
     const onc = await connectNats({ servers: [server.url], name: 'o' });
+    const exp = store.getExperiment('late')!;
     const transport = new NatsTransport(onc, {
-      experiments: ['late'],
+      experiments: [{ name: 'late', id: exp.bus_id, secret: exp.bus_secret }],
       maxInFlight: 1,
       logger: silentLogger(),
     });

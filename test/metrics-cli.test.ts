@@ -11,19 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { one, parsePrometheusText, type Sample, select } from './helpers/prom-text.js';
 
 const SYNTHETIC = fileURLToPath(new URL('../../search-spaces/synthetic.yaml', import.meta.url));
 const PROMTOOL = ['/usr/bin/promtool', 'promtool'].find((p) => spawnSync(p, ['--version']).status === 0);
-
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  return () => text;
-}
 
 /** The URL the process prints (`hpo: metrics: http://…/metrics`). */
 async function metricsUrl(read: () => string, child: ChildProcess): Promise<string> {

@@ -73,6 +73,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
       experiment: exp,
+      experiment_id: exp,
       trial_id,
       attempt,
       task: 'synthetic',
@@ -93,6 +94,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     return {
       v: PROTOCOL_VERSION,
       experiment: exp,
+      experiment_id: exp,
       trial_id: `t${i}`,
       attempt: 1,
       state,
@@ -138,6 +140,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     m.onEpoch({
       v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
       trial_id: 't0',
       attempt: 1,
       epoch: 1,
@@ -225,6 +228,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     return {
       v: PROTOCOL_VERSION,
       experiment: exp,
+      experiment_id: exp,
       trial_id: `t${i}`,
       attempt: 1,
       task: 'synthetic',
@@ -320,6 +324,7 @@ describe('worker metrics (real TrialPool threads)', function () {
     const spec = (i: number, params: TrialSpec['params']): TrialSpec => ({
       v: PROTOCOL_VERSION,
       experiment: 'x',
+      experiment_id: 'x',
       trial_id: `t${i}`,
       attempt: 1,
       task: 'synthetic',
@@ -384,6 +389,7 @@ describe('worker metrics (real TrialPool threads)', function () {
         {
           v: PROTOCOL_VERSION,
           experiment: 'x',
+          experiment_id: 'x',
           trial_id: 't0',
           attempt: 1,
           task: 'multi-digit-mnist',

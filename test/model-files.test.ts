@@ -1,3 +1,5 @@
+import { modelFolder } from '../shared/protocol/model-metadata.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -127,17 +129,38 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     assert.equal(readDigitPng(join(dir, 'ok.png')).length, 42 * 28);
   });
 
-  it('the protocol carries save_model and model as optional, validated paths', () => {
-    const spec = { v: 1, experiment: 'e', trial_id: 't0', attempt: 1, task: 'x', params: {}, seed: 1 };
-    assert.deepEqual(validateTrialSpec({ ...spec, save_model: { dir: '/m/e/t0' } }), {
+  it('the protocol carries save_model as a flag (never a path) and model as an optional, validated path', () => {
+    const spec = {
+      v: PROTOCOL_VERSION,
+      experiment: 'e',
+      experiment_id: 'e1',
+      token: 'T'.repeat(22),
+      trial_id: 't0',
+      attempt: 1,
+      task: 'x',
+      params: {},
+      seed: 1,
+    };
+    assert.deepEqual(validateTrialSpec({ ...spec, save_model: true }), {
       ok: true,
-      value: { ...spec, save_model: { dir: '/m/e/t0' } },
+      value: { ...spec, save_model: true },
     });
     assert.equal(validateTrialSpec(spec).ok, true);
-    for (const bad of [{ dir: '' }, { dir: 3 }, 'x', { dir: 'a\0b' }]) {
+    for (const bad of [{ dir: '/m/e/t0' }, { dir: '' }, 'x', 1]) {
       const r = validateTrialSpec({ ...spec, save_model: bad });
       assert.equal(r.ok, false);
-      if (!r.ok) assert.match(r.error, /save_model/);
+      if (!r.ok) assert.match(r.error, /^save_model: expected a boolean/);
+    }
+    // The folder is derived from the ids, under the worker's root; ids that could leave it are refused.
+    assert.equal(modelFolder('/m/', 'e1', 't0'), '/m/e1/t0');
+    for (const [id, trial] of [
+      ['..', 't0'],
+      ['e1', '../x'],
+      ['e1', 'a/b'],
+      ['e.1', 't0'],
+      ['', 't0'],
+    ]) {
+      assert.throws(() => modelFolder('/m', id, trial), /not a safe folder name/);
     }
     const result = {
       ...spec,
@@ -152,6 +175,25 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     assert.ok(ok.ok && ok.value.model?.path === '/m/e/t0');
     const bad = validateResultEvent({ ...result, model: { path: 'x'.repeat(5000) } });
     assert.ok(!bad.ok && /model\.path/.test(bad.error));
+    // Over NATS: the uploaded files (names, sizes, sha256) or why nothing was sent.
+    const files = ['model.json', 'weights.bin', 'hpo-model.json'].map((name, i) => ({
+      name,
+      size: i * 10,
+      sha256: String(i).repeat(64),
+    }));
+    const sent = validateResultEvent({ ...result, model: { path: '/m/e/t0', files } });
+    assert.deepEqual(sent.ok && sent.value.model, { path: '/m/e/t0', files });
+    const unsent = validateResultEvent({ ...result, model: { path: '/m/e/t0', not_sent: 'too big' } });
+    assert.deepEqual(unsent.ok && unsent.value.model, { path: '/m/e/t0', not_sent: 'too big' });
+    for (const [wrong, field] of [
+      [[...files, files[0]], /model\.files: expected an array of at most 3/],
+      [[{ ...files[0], sha256: 'Z'.repeat(64) }], /model\.files\[0\]\.sha256/],
+      [[{ ...files[0], size: -1 }], /model\.files\[0\]\.size/],
+      [[{ ...files[0], name: 'model.json/../x' }], /model\.files\[0\]\.name/],
+    ] as const) {
+      const r = validateResultEvent({ ...result, model: { path: '/m', files: wrong } });
+      assert.ok(!r.ok && field.test(r.error), JSON.stringify(r));
+    }
   });
 
   it('--save-models policies parse; anything else is a usage error', () => {
@@ -182,7 +224,13 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         },
         '',
       );
-      const keeper = new ModelKeeper({ store, experiment: 'e', policy: { kind: 'top', k: 1 }, root });
+      const keeper = new ModelKeeper({
+        store,
+        experiment: 'e',
+        experimentId: 'e-id',
+        policy: { kind: 'top', k: 1 },
+        root,
+      });
       const outside = join(dir, 'outside-model');
       await mkdir(outside, { recursive: true });
       await writeFile(join(outside, 'hpo-model.json'), '{}');
@@ -191,14 +239,15 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         const id = `t${i}`;
         store.addTrial('e', { trial_id: id, index: i, params: { a: i }, seed: i });
         store.startTrial('e', id, 'w');
-        const path = i === 2 ? outside : keeper.dirFor(id)!;
+        const path = i === 2 ? outside : keeper.dirFor(id);
         if (i < 2) {
           await mkdir(path, { recursive: true });
           await writeFile(join(path, 'hpo-model.json'), '{}');
         }
         const result = {
-          v: 1 as const,
+          v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION,
           experiment: 'e',
+          experiment_id: 'e-id',
           trial_id: id,
           attempt: 1,
           state: 'completed' as const,
@@ -217,16 +266,22 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         store.listModels('e').map((m) => m.trial_id),
         ['t1'],
       );
-      assert.equal(existsSync(keeper.dirFor('t0')!), false, 't0 pruned');
-      assert.equal(existsSync(keeper.dirFor('t1')!), true, 't1 kept');
+      assert.equal(existsSync(keeper.dirFor('t0')), false, 't0 pruned');
+      assert.equal(existsSync(keeper.dirFor('t1')), true, 't1 kept');
       assert.equal(
         existsSync(join(outside, 'hpo-model.json')),
         true,
         'a folder outside the root is never deleted',
       );
       assert.equal(
-        new ModelKeeper({ store, experiment: 'e', policy: { kind: 'none' }, root }).dirFor('t0'),
-        undefined,
+        new ModelKeeper({
+          store,
+          experiment: 'e',
+          experimentId: 'e-id',
+          policy: { kind: 'none' },
+          root,
+        }).saves(),
+        false,
       );
     } finally {
       store.close();

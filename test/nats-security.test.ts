@@ -267,6 +267,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
         await t.submit({
           v: PROTOCOL_VERSION,
           experiment: 'sec-task',
+          experiment_id: 'sec-task',
           trial_id: `x${i}`,
           attempt: 1,
           task,

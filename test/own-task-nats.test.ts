@@ -15,7 +15,7 @@ import { connectNats, NatsWorker } from '../worker/nats/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { TaskOffers, fileSha256 } from '../worker/tasks/index.js';
 import { Recorder } from './contracts/transport.contract.js';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { DEFINE_TASK_URL, tempDir, writeFile } from './helpers/user-tasks.js';
 
@@ -34,13 +34,6 @@ export default defineTask({
   },
 });
 `;
-
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  return () => text;
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -202,6 +195,7 @@ describe('user tasks over NATS (real nats-server)', function () {
       await transport.submit({
         v: PROTOCOL_VERSION,
         experiment: 'unoffered',
+        experiment_id: 'unoffered',
         trial_id: 't1',
         attempt: 1,
         task: file, // even a path: it only ever names, never locates

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import Database from 'better-sqlite3';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo, startHpo, captureOutput as capture, waitForOutput as waitFor } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
 const SPACE = `
@@ -23,27 +23,6 @@ parameters:
   epochs: {value: 6}
   sleep_ms: {value: 150}
 `;
-
-function capture(child: ChildProcess): () => string {
-  let text = '';
-  child.stdout!.on('data', (d) => (text += d));
-  child.stderr!.on('data', (d) => (text += d));
-  return () => text;
-}
-
-async function waitFor(
-  read: () => string,
-  pattern: RegExp,
-  child: ChildProcess,
-  ms = 120_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pattern.test(read())) {
-    if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}) before ${pattern}:\n${read()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${read()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const exit = (child: ChildProcess) =>
   child.exitCode !== null

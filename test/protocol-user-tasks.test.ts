@@ -6,6 +6,8 @@ import { validateTrialSpec, validateWorkerHeartbeat } from '../shared/protocol/v
 const spec = {
   v: PROTOCOL_VERSION,
   experiment: 'e',
+  experiment_id: 'e',
+  token: 'a-delivery-token-0123',
   trial_id: 't',
   attempt: 1,
   task: 'quad',

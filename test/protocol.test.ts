@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { busNames, experimentToken, resultMsgId, trialMsgId } from '../shared/protocol/bus.js';
+import { busNames, isBusId, nameToken, newBusId, resultMsgId, trialMsgId } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
 import {
   MAX_MESSAGE_BYTES,
@@ -12,14 +12,19 @@ import {
   validateDecisionReply,
   validateDecisionRequest,
   validateEpochEvent,
+  validateRefusalEvent,
   validateResultEvent,
   validateTrialSpec,
   validateWorkerHeartbeat,
 } from '../shared/protocol/validate.js';
 
+const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
+
 const spec: TrialSpec = {
   v: PROTOCOL_VERSION,
   experiment: 'exp-1',
+  experiment_id: 'a1b2c3d4e5f60718',
+  token: TOKEN,
   trial_id: 't0001',
   attempt: 1,
   task: 'synthetic',
@@ -30,6 +35,8 @@ const spec: TrialSpec = {
 const epoch = {
   v: PROTOCOL_VERSION,
   experiment: 'exp-1',
+  experiment_id: 'a1b2c3d4e5f60718',
+  token: TOKEN,
   trial_id: 't0001',
   attempt: 2,
   epoch: 3,
@@ -39,6 +46,8 @@ const epoch = {
 const result: ResultEvent = {
   v: PROTOCOL_VERSION,
   experiment: 'exp-1',
+  experiment_id: 'a1b2c3d4e5f60718',
+  token: TOKEN,
   trial_id: 't0001',
   attempt: 1,
   state: 'failed',
@@ -66,13 +75,33 @@ const heartbeat = {
 type Validator = (input: unknown) => Validation<unknown>;
 /** Name, validator, a valid message, its optional fields. */
 const validators: [string, Validator, Record<string, unknown>, string[]][] = [
-  ['TrialSpec', validateTrialSpec, spec as unknown as Record<string, unknown>, ['data']],
+  ['TrialSpec', validateTrialSpec, { ...spec, save_model: true }, ['data', 'save_model']],
   ['EpochEvent', validateEpochEvent, epoch, []],
   ['ResultEvent', validateResultEvent, result as unknown as Record<string, unknown>, ['error', 'backend']],
   ['decision request', validateDecisionRequest, epoch, []],
   ['decision reply', validateDecisionReply, { v: PROTOCOL_VERSION, decision: 'stop' }, []],
-  ['cancel', validateCancel, { v: PROTOCOL_VERSION, experiment: 'exp-1', trial_id: 't1' }, ['trial_id']],
-  ['worker heartbeat', validateWorkerHeartbeat, heartbeat, ['backend']],
+  [
+    'cancel',
+    validateCancel,
+    { v: PROTOCOL_VERSION, experiment: 'exp-1', experiment_id: 'a1b2', trial_id: 't1' },
+    ['trial_id'],
+  ],
+  [
+    'refusal',
+    validateRefusalEvent,
+    {
+      v: PROTOCOL_VERSION,
+      experiment: 'exp-1',
+      experiment_id: 'a1b2',
+      trial_id: 't1',
+      attempt: 1,
+      token: TOKEN,
+      worker: 'w',
+      reason: 'data set sha256 mismatch',
+      refusals: 4,
+    },
+    [],
+  ],
 ];
 
 function rejects(v: Validation<unknown>, pattern: RegExp): void {
@@ -98,10 +127,14 @@ describe('protocol validation', () => {
 
       it('rejects an old, future or missing protocol version, naming v', () => {
         rejects(validate({ ...valid, v: 0 }), /^v: unsupported protocol version 0/);
+        rejects(validate({ ...valid, v: PROTOCOL_VERSION - 1 }), /^v: unsupported protocol version/);
         rejects(validate({ ...valid, v: PROTOCOL_VERSION + 1 }), /^v: unsupported protocol version/);
         rejects(validate({ ...valid, v: '1' }), /^v: /);
         const { v: _v, ...noVersion } = valid;
-        rejects(validate(noVersion), /^v: expected protocol version 1, got nothing \(missing\)/);
+        rejects(
+          validate(noVersion),
+          new RegExp(`^v: expected protocol version ${PROTOCOL_VERSION}, got nothing \\(missing\\)`),
+        );
       });
 
       it('rejects every field missing or of a wrong type, naming the field', () => {
@@ -129,6 +162,36 @@ describe('protocol validation', () => {
       });
     });
   }
+
+  it('worker heartbeats of any protocol version are read (hpo workers shows the version)', () => {
+    for (const v of [1, PROTOCOL_VERSION, PROTOCOL_VERSION + 1]) {
+      const r = validateWorkerHeartbeat({ ...heartbeat, v });
+      assert.ok(r.ok && r.value.v === v);
+    }
+    for (const v of [0, '2', null, 1.5])
+      rejects(validateWorkerHeartbeat({ ...heartbeat, v }), /^v: expected an integer/);
+  });
+
+  it('bus ids and tokens: only [A-Za-z0-9_-]; epochs bounded; save_model is a flag, never a path', () => {
+    for (const id of ['a.b', 'a b', '*', '>', '', 'x'.repeat(65), 'é']) {
+      rejects(validateTrialSpec({ ...spec, experiment_id: id }), /^experiment_id: expected 1-64 characters/);
+      rejects(
+        validateCancel({ v: PROTOCOL_VERSION, experiment: 'e', experiment_id: id }),
+        /^experiment_id: /,
+      );
+    }
+    for (const token of ['short', 'x'.repeat(129), 'has space in it!!!!!', 42]) {
+      rejects(validateEpochEvent({ ...epoch, token }), /^token: expected a delivery token/);
+    }
+    const { token: _t, ...noToken } = result;
+    rejects(validateResultEvent(noToken), /^token: expected a delivery token/);
+    rejects(validateEpochEvent({ ...epoch, epoch: 4294967295 }), /^epoch: expected an integer in 1\.\.10000/);
+    rejects(validateResultEvent({ ...result, epochs: 999999 }), /^epochs: expected an integer in 0\.\.10000/);
+    rejects(validateTrialSpec({ ...spec, save_model: { dir: '/etc' } }), /^save_model: expected a boolean/);
+    assert.match(newBusId(), /^[0-9a-f]{16}$/);
+    assert.notEqual(newBusId(), newBusId());
+    assert.ok(isBusId(newBusId()) && !isBusId('a.b'));
+  });
 
   it('rejects a payload over the size limit, empty payloads, bad UTF-8 and bad JSON with a reason', () => {
     const huge = encodeMessage({ ...spec, params: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } });
@@ -167,7 +230,10 @@ describe('protocol validation', () => {
       validateResultEvent({ ...result, state: 'running' }),
       /^state: expected one of completed, stopped, failed/,
     );
-    rejects(validateDecisionReply({ v: 1, decision: 'pause' }), /^decision: expected one of continue, stop/);
+    rejects(
+      validateDecisionReply({ v: PROTOCOL_VERSION, decision: 'pause' }),
+      /^decision: expected one of continue, stop/,
+    );
   });
 
   it('reads null metrics (JSON for NaN / Infinity) as NaN', () => {
@@ -182,7 +248,8 @@ describe('protocol validation', () => {
 
   it('keeps __proto__ keys as plain data (no prototype pollution)', () => {
     const raw =
-      '{"v":1,"experiment":"e","trial_id":"t","attempt":1,"task":"synthetic","seed":1,"params":{"__proto__":{"polluted":1}}}';
+      `{"v":${PROTOCOL_VERSION},"experiment":"e","experiment_id":"e","token":"${TOKEN}","trial_id":"t","attempt":1,` +
+      '"task":"synthetic","seed":1,"params":{"__proto__":{"polluted":1}}}';
     const v = parseMessage(new TextEncoder().encode(raw), validateTrialSpec);
     assert.ok(v.ok); // a mapping is a parameter value: an own key named __proto__, nothing polluted
     assert.deepEqual(Object.keys(v.value.params), ['__proto__']);
@@ -197,22 +264,28 @@ describe('protocol validation', () => {
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
-  it('names subjects, streams and message ids; unsafe experiment names become safe tokens', () => {
+  it('names subjects, streams and message ids by the bus id; names only in query subjects, injectively', () => {
     const n = busNames();
+    const id = spec.experiment_id;
     assert.equal(n.trialsStream, 'HPO_TRIALS');
     assert.equal(n.eventsStream, 'HPO_EVENTS');
-    assert.equal(n.trialsSubject('exp-1'), 'hpo.trials.exp-1');
-    assert.equal(n.eventsSubject('exp-1', 'result'), 'hpo.events.exp-1.result');
-    assert.equal(n.eventsFilter('exp-1'), 'hpo.events.exp-1.>');
-    assert.equal(n.decideSubject('exp-1'), 'hpo.decide.exp-1');
-    assert.equal(n.orchestratorConsumer('exp-1'), 'orch_exp-1');
-    assert.equal(trialMsgId(spec), 'exp-1/t0001/1');
-    assert.equal(resultMsgId(result), 'exp-1/t0001/1/result');
+    assert.equal(n.trialsSubject(id), `hpo.trials.${id}`);
+    assert.equal(n.eventsSubject(id, 'result'), `hpo.events.${id}.result`);
+    assert.equal(n.eventsFilter(id), `hpo.events.${id}.>`);
+    assert.equal(n.decideSubject(id), `hpo.decide.${id}`);
+    assert.equal(n.orchestratorConsumer(id), `orch_${id}`);
+    assert.equal(trialMsgId(spec), `${id}/t0001/1`);
+    assert.equal(resultMsgId(result), `${id}/t0001/1/result`);
+    // A name is never an address: anything but a bus id is refused.
     for (const bad of ['a.b', 'a b', 'x>', '*', 'é', 'a'.repeat(100)]) {
-      const t = experimentToken(bad);
-      assert.match(t, /^[A-Za-z0-9_-]+$/);
-      assert.notEqual(t, experimentToken(`${bad}!`));
+      assert.throws(() => n.trialsSubject(bad), /invalid experiment id/);
     }
+    // Query subjects carry the name, encoded injectively: `a.b` and the token it becomes never collide.
+    assert.equal(n.querySubject('exp-1'), 'hpo.query.exp-1');
+    const names = ['a.b', 'a_2Eb', 'a_b', 'a__b', 'a b', 'a_20b', 'é', '_C3_A9', 'x>', '*', 'a'.repeat(100)];
+    const tokens = names.map(nameToken);
+    assert.equal(new Set(tokens).size, names.length, tokens.join(' '));
+    for (const t of tokens) assert.match(t, /^[A-Za-z0-9_-]+$/);
     assert.equal(busNames('team.hpo').trialsStream, 'TEAM_HPO_TRIALS');
     assert.throws(() => busNames('bad prefix'), /invalid subject prefix/);
   });

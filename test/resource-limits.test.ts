@@ -113,6 +113,7 @@ describe('resource bombs are refused (real hpo processes, real nats-server)', fu
       const spec: TrialSpec = {
         v: PROTOCOL_VERSION,
         experiment: 'seeds',
+        experiment_id: 'seeds',
         trial_id: 't0000',
         attempt: 1,
         task: 'multi-digit-mnist',

@@ -39,7 +39,7 @@ describe('store schema 2: runs and saved models', () => {
 
     const store = SqliteStore.open(file);
     try {
-      assert.deepEqual(store.appliedMigrations, [2, 3]);
+      assert.deepEqual(store.appliedMigrations, [2, 3, 4]);
       assert.equal(store.getExperiment('old')?.status, 'completed');
       assert.equal(store.listTrials('old').length, 1);
       assert.deepEqual(store.listRuns('old'), []);

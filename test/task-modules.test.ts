@@ -113,6 +113,7 @@ describe('task modules', function () {
             {
               v: PROTOCOL_VERSION,
               experiment: 'e',
+              experiment_id: 'e',
               trial_id: 't1',
               attempt: 1,
               task,
@@ -129,8 +130,9 @@ describe('task modules', function () {
       assert.equal(existsSync(marker), false, 'the module was never imported');
       assert.match(
         offers.refusal({
-          v: 1,
+          v: PROTOCOL_VERSION,
           experiment: 'e',
+          experiment_id: 'e',
           trial_id: 't',
           attempt: 1,
           task: 'side',

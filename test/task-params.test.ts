@@ -1,3 +1,4 @@
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import assert from 'node:assert/strict';
 import { ParamError, UsageError } from '../shared/errors.js';
 import { resolveParams, type TaskParams } from '../shared/task-params.js';
@@ -55,8 +56,9 @@ describe('task parameter rules (resolveParams)', () => {
   it('the synthetic task refuses bad reserved params before its first epoch', async () => {
     const epochs: number[] = [];
     const spec: TrialSpec = {
-      v: 1,
+      v: PROTOCOL_VERSION,
       experiment: 'e',
+      experiment_id: 'e',
       trial_id: 't1',
       attempt: 1,
       task: 'synthetic',

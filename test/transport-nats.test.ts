@@ -78,6 +78,7 @@ function spec(experiment: string, params: TrialParams, extra: Partial<TrialSpec>
   return {
     v: PROTOCOL_VERSION,
     experiment,
+    experiment_id: experiment,
     trial_id: `n${++counter}`,
     attempt: 1,
     task: 'synthetic',
@@ -205,7 +206,12 @@ describe('NATS transport: failures and the bus', function () {
 
   it('results published while the orchestrator is down are applied when it comes back', async () => {
     const rec1 = new Recorder();
-    const t1 = new NatsTransport(await connectNats({ servers: [server.url] }), { logger });
+    // The store's record of the experiment: both orchestrators know its bus id and token secret.
+    const key = { name: 'resume', id: 'resume', secret: 'a-secret-of-the-store' };
+    const t1 = new NatsTransport(await connectNats({ servers: [server.url] }), {
+      logger,
+      experiments: [key],
+    });
     await t1.start(rec1);
     const w = await startWorker('w1');
     const s = spec('resume', { x: 1, epochs: 4, sleep_ms: 200 });
@@ -216,7 +222,7 @@ describe('NATS transport: failures and the bus', function () {
     assert.equal(rec1.results.length, 0);
 
     const rec2 = new Recorder();
-    await transport(rec2, { experiments: ['resume'] });
+    await transport(rec2, { experiments: [key] });
     await rec2.waitForResults(1);
     assert.equal(rec2.results[0].trial_id, s.trial_id);
     assert.equal(rec2.results[0].state, 'completed');
@@ -274,8 +280,10 @@ describe('NATS transport: failures and the bus', function () {
 
   it('invalid messages on every subject are counted, logged once per reason and never crash anything', async () => {
     const rec = new Recorder();
-    const t = await transport(rec, { experiments: ['inv'] });
-    const w = await startWorker('w1');
+    // max_deliver 2: a trial message nobody can read is handed back (never acked) once, then the
+    // orchestrator owning its subject removes it on the max-deliveries advisory.
+    const t = await transport(rec, { experiments: [{ name: 'inv', id: 'inv', secret: 's' }], maxDeliver: 2 });
+    const w = await startWorker('w1', { unreadableDelayMs: 100 });
     const js = jetstream(admin);
     const text = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
 
@@ -297,9 +305,9 @@ describe('NATS transport: failures and the bus', function () {
       callback: (_e, m) => void m.respond(text({ v: 1, decision: 'maybe' })),
     });
     await admin.flush();
-    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 2 })));
+    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 2 }, { token: 'r'.repeat(22) })));
 
-    await until('the worker to reject the bad trials', () => w.invalidMessages >= 22 + 2);
+    await until('the worker to reject the bad trials', () => w.invalidMessages >= 2 * 22 + 2);
     await until('the transport to reject the bad events', () => t.invalidMessages >= 4);
     await until('the rogue trial to finish', () => w.stats().trialsDone === 1);
     rogue.unsubscribe();
@@ -309,10 +317,11 @@ describe('NATS transport: failures and the bus', function () {
     await rec.waitForResults(1);
     assert.equal(rec.results[0].state, 'completed');
     assert.equal(t.invalidMessages, 4);
-    // 22 trials, 2 cancels, 2 decision replies (one per epoch of the rogue trial).
-    assert.equal(w.invalidMessages, 26);
-    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
-    await until('the queue to empty', async () => (await queued()) === 0, 5000);
+    // 22 trials twice each (max_deliver 2), 2 cancels, 2 decision replies (one per epoch of the rogue trial).
+    assert.equal(w.invalidMessages, 48);
+    // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result;
+    // the unreadable ones leave through the advisory.
+    await until('the queue to empty', async () => (await queued()) === 0, 10_000);
     const jsonLines = logs.filter((l) =>
       /trial message on hpo\.trials\.inv: payload: not valid JSON/.test(l),
     );
@@ -322,7 +331,7 @@ describe('NATS transport: failures and the bus', function () {
       workers.map((x) => x.name),
       ['w1'],
     );
-    assert.equal(workers[0].invalid_messages, 26);
+    assert.equal(workers[0].invalid_messages, 48);
   });
 
   it('listWorkers sees every worker with its slots, load and backend', async () => {

@@ -90,6 +90,7 @@ export async function benchCommandOverhead(
           {
             v: PROTOCOL_VERSION,
             experiment: 'bench',
+            experiment_id: 'bench',
             trial_id: `c${i}`,
             attempt: 1,
             task: offer.name,

@@ -3,6 +3,7 @@
  * capacity, count results, until `count` trials have ended. Measures the transport and the fleet alone
  * (and warms them up).
  */
+import { isBusId, newBusId } from '../../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type TrialSpec } from '../../shared/protocol/index.js';
 import { syntheticParams, type SyntheticRun } from './synthetic-space.js';
 import type { Transport } from '../../orchestrator/transport/transport.js';
@@ -22,6 +23,8 @@ export async function runDirect(
   experiment: string,
   run: SyntheticRun,
 ): Promise<DirectRunResult> {
+  // The bus id: the experiment name when it is one (bench names are), else a random one.
+  const experimentId = isBusId(experiment) ? experiment : newBusId();
   const done = new Set<string>();
   let failed = 0;
   let firstError: string | undefined;
@@ -46,6 +49,7 @@ export async function runDirect(
       const spec: TrialSpec = {
         v: PROTOCOL_VERSION,
         experiment,
+        experiment_id: experimentId,
         trial_id: `d${next}`,
         attempt: 1,
         task: 'synthetic',

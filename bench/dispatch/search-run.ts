@@ -38,9 +38,9 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchRunRes
   const { nc, experiment, run } = options;
   const store = SqliteStore.open(options.storePath);
   const space = syntheticSpace(run);
-  store.createExperiment(experiment, space, syntheticSource(run));
+  const exp = store.createExperiment(experiment, space, syntheticSource(run));
   const nats = new NatsTransport(nc, {
-    experiments: [experiment],
+    experiments: [{ name: experiment, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: options.maxInFlight,
     closeConnection: false,
   } satisfies NatsTransportOptions);

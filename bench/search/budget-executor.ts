@@ -5,7 +5,11 @@
  * it is reported) and its best-so-far curve (a point per finished trial), and fires `onBudget` once the
  * budget passes `cap` (so a trial ending exactly at the cap still reports its result).
  */
-import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import {
   type ExecutionHooks,
   type TrialExecutor,
@@ -22,12 +26,7 @@ export class InlineExecutor implements TrialExecutor {
     const started = Date.now();
     let epochs = 0;
     let last: Record<string, number> = {};
-    const base = {
-      v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION,
-      experiment: spec.experiment,
-      trial_id: spec.trial_id,
-      attempt: spec.attempt,
-    };
+    const base = deliveryFields(spec);
     try {
       const outcome = await getTask(spec.task).run(spec, {
         signal: hooks.signal,

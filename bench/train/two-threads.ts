@@ -8,6 +8,7 @@ export function trialSpec(id: string, arch: string, batch: number, trainSize: nu
   return {
     v: PROTOCOL_VERSION,
     experiment: 'bench-train',
+    experiment_id: 'bench-train',
     trial_id: id,
     attempt: 1,
     task: 'multi-digit-mnist',

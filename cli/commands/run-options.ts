@@ -1,11 +1,13 @@
 /** Options of `hpo search` and `hpo resume` (one experiment run on this machine or over NATS). */
+import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
 import { type OwnerFlags } from '../owner.js';
 import { addNatsOptions, addNatsWaitOption, type NatsFlags } from '../options/nats-options.js';
-import { portValue, positiveInt } from '../options/option-values.js';
+import { portValue, positiveInt, positiveNumber } from '../options/option-values.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../shared/protocol/model-transfer.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -28,6 +30,8 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   json?: boolean;
   saveModels: SavePolicy;
   modelsDir?: string;
+  /** Over NATS: the largest model (MiB, all files) taken from a worker through the object store. */
+  maxModelMb?: number;
   timeBudget?: number;
   timeBudgetHard?: boolean;
 }
@@ -43,6 +47,16 @@ function durationValue(value: string): number {
 
 /** Default number of proposals `--dry-run` prints. */
 export const DRY_RUN_PROPOSALS = 5;
+
+/** Where the local pool saves models (remote workers use their own --models-dir). */
+/** `--max-model-mb` in bytes (undefined: the default). */
+export function maxModelBytes(flags: { maxModelMb?: number }): number | undefined {
+  return flags.maxModelMb === undefined ? undefined : Math.floor(flags.maxModelMb * 2 ** 20);
+}
+
+export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
+  return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
+}
 
 /** Trials the search will run, when that is known. */
 export function expectedTotal(space: SearchSpace): number | null {
@@ -89,6 +103,11 @@ export function addRunOptions(cmd: Command): Command {
       { kind: 'none' } as SavePolicy,
     )
     .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
+    .option(
+      '--max-model-mb <n>',
+      `with --nats: the largest model (MiB, all files) taken from a worker through the object store (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+      positiveNumber,
+    )
     .option(
       '--time-budget <duration>',
       "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",

@@ -9,7 +9,8 @@ import { startQueryResponder } from '../../orchestrator/api/index.js';
 import { natsSettings, natsWaitMs } from '../options/nats-options.js';
 import { type OpenedMetrics } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
-import type { RunFlags } from './run-options.js';
+import { type RunFlags, maxModelBytes, modelsRoot } from './run-options.js';
+import { ModelFetcher, type RemoteModels } from '../../orchestrator/artifacts/index.js';
 
 export interface OpenedTransport {
   transport: Transport;
@@ -18,6 +19,8 @@ export interface OpenedTransport {
   stopResponder: () => void;
   /** Invalid bus messages seen by the transport (for metrics). */
   invalidMessages?: () => number;
+  /** Over NATS, when the experiment saves models: the object store they come through. */
+  remoteModels?: RemoteModels;
   /** Releases the owner lease on the bus (before the connection closes). */
   releaseLease?: () => Promise<void>;
 }
@@ -37,6 +40,7 @@ export async function openTransport(
       threads: flags.workers,
       backend: flags.backend,
       dataDir: flags.dataDir,
+      modelsDir: modelsRoot(flags),
       tasks,
     });
     // The trials run in this process: it exports the worker metrics too.
@@ -53,10 +57,12 @@ export async function openTransport(
     firstConnectRetryMs: natsWaitMs(flags),
     log: (line) => process.stderr.write(`hpo: ${line}\n`),
   });
+  const exp = store.getExperiment(name)!;
   let busLease: BusLease;
   try {
     // Two databases (machines) driving one experiment on one bus: the second is refused here.
     busLease = await acquireBusLease(nc, name, claim, {
+      experimentId: exp.bus_id,
       staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
       host: claim.host,
       force: flags.force,
@@ -74,8 +80,23 @@ export async function openTransport(
     await nc.close();
     throw err;
   }
+  let remoteModels: RemoteModels | undefined;
+  try {
+    // Models saved by workers come back through the object store (created here: workers may not).
+    if (flags.saveModels.kind !== 'none') {
+      remoteModels = await ModelFetcher.open(nc, {
+        experimentId: exp.bus_id,
+        root: modelsRoot(flags),
+        maxBytes: maxModelBytes(flags),
+      });
+    }
+  } catch (err) {
+    await busLease.release().catch(() => undefined);
+    await nc.close();
+    throw err;
+  }
   const transport = new NatsTransport(nc, {
-    experiments: [name],
+    experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
@@ -86,5 +107,6 @@ export async function openTransport(
     stopResponder: startQueryResponder(nc, store, name),
     invalidMessages: () => transport.invalidMessages,
     releaseLease: () => busLease.release(),
+    remoteModels,
   };
 }

@@ -1,5 +1,5 @@
 /** `hpo search FILE` and `hpo resume NAME`: run an experiment on this machine (embedded default). */
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, extname } from 'node:path';
 import { type Command } from 'commander';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { UsageError } from '../../shared/errors.js';
@@ -27,7 +27,7 @@ import { requireDatabase, withStore } from '../options/store-options.js';
 import { announceMetrics, openMetrics, type OpenedMetrics } from '../options/metrics-options.js';
 import { OrchestratorMetrics } from '../../orchestrator/metrics/index.js';
 import { ModelKeeper } from '../../orchestrator/artifacts/index.js';
-import { type RunFlags, addRunOptions, DRY_RUN_PROPOSALS, expectedTotal } from './run-options.js';
+import { type RunFlags, addRunOptions, DRY_RUN_PROPOSALS, expectedTotal, modelsRoot } from './run-options.js';
 import { type OpenedTransport, openTransport } from './run-transport.js';
 import { dryRunProposals, resumeWarnings } from './search-preview.js';
 
@@ -138,8 +138,10 @@ async function runExperiment(
       models: new ModelKeeper({
         store,
         experiment: name,
+        experimentId: exp.bus_id,
         policy: flags.saveModels,
-        root: flags.modelsDir ?? join(dirname(flags.db), 'hpo-models'),
+        root: modelsRoot(flags),
+        remote: opened.remoteModels,
       }),
     }).run();
   } finally {

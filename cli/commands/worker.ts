@@ -16,7 +16,8 @@ import {
   natsSettings,
   type NatsConnectionSettings,
 } from '../options/nats-options.js';
-import { positiveInt, seedList } from '../options/option-values.js';
+import { positiveInt, positiveNumber, seedList } from '../options/option-values.js';
+import { DEFAULT_MAX_MODEL_BYTES } from '../../shared/protocol/model-transfer.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
@@ -29,6 +30,7 @@ import {
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -59,6 +61,15 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
               `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
                 'trials of another seed are left to other workers',
               seedList,
+            )
+            .option(
+              '--models-dir <dir>',
+              'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
+            )
+            .option(
+              '--max-model-mb <n>',
+              `the largest saved model (MiB, all files) sent to the orchestrator through the object store; a larger one stays here and the result says so (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+              positiveNumber,
             ),
         ),
       ),
@@ -75,6 +86,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           dataDir?: string;
           dataSeeds?: number[];
           natsWait?: number;
+          modelsDir?: string;
+          maxModelMb?: number;
         },
     ) => {
       const settings = requireNats(flags);
@@ -101,6 +114,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         threads: flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
+        modelsDir: flags.modelsDir ?? process.env.HPO_MODELS_DIR ?? 'hpo-models',
         name,
         tasks,
         killGraceMs: flags.killGrace,
@@ -113,6 +127,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         // Only a task this worker offers gets past here: nothing is imported or spawned for the rest.
         accept: (spec) => tasks.refusal(spec) ?? dataCheck(spec),
         tasks: () => tasks.labels(),
+        ...(flags.maxModelMb === undefined ? {} : { maxModelBytes: Math.floor(flags.maxModelMb * 2 ** 20) }),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
       if (metrics) {
@@ -181,6 +196,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       }
       const table = plainTable([
         'name',
+        'protocol',
         'slots',
         'busy',
         'backend',
@@ -192,6 +208,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       for (const w of workers) {
         table.push([
           w.name,
+          w.v === PROTOCOL_VERSION
+            ? String(w.v)
+            : `${w.v} (incompatible: this hpo speaks ${PROTOCOL_VERSION})`,
           w.slots,
           w.busy,
           w.backend ?? '-',

@@ -15,6 +15,7 @@ import {
   type ResultEvent,
   type TrialParams,
   type TrialSpec,
+  epochLimit,
 } from '../../shared/protocol/index.js';
 import type { Scheduler, TrialSnapshot } from '../schedulers/scheduler.js';
 import type { SearchSpace } from '../search-space/types.js';
@@ -48,10 +49,10 @@ export interface SearchRunnerOptions {
   timeBudget?: { seconds: number; hard?: boolean };
   /** Clock (ms since the epoch); default Date.now. */
   now?: () => number;
-  /** Model saving: the folder each trial saves to, and what happens once its result is stored. */
+  /** Model saving: whether trials save their model, and what happens once a result is stored. */
   models?: {
-    dirFor(trialId: string): string | undefined;
-    recorded(result: ResultEvent): void;
+    saves(): boolean;
+    recorded(result: ResultEvent): void | Promise<void>;
   };
   /**
    * What a failed store write (disk full, I/O error) while recording an epoch or result does:
@@ -101,6 +102,7 @@ export function trialSeed(searchSeed: number, index: number): number {
 
 export class SearchRunner {
   private readonly space: SearchSpace;
+  private readonly busId: string;
   private readonly snapshots = new Map<string, TrialSnapshot>();
   private readonly inFlight = new Set<string>();
   private wake: () => void = () => {};
@@ -127,6 +129,7 @@ export class SearchRunner {
     this.log = (options.logger ?? childLogger({ component: 'search-runner' })).child({
       experiment: options.experiment,
     });
+    this.busId = exp.bus_id;
   }
 
   async run(): Promise<SearchOutcome> {
@@ -304,6 +307,7 @@ export class SearchRunner {
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
       experiment,
+      experiment_id: this.busId,
       trial_id: trial.trial_id,
       attempt,
       task: this.space.task,
@@ -312,8 +316,7 @@ export class SearchRunner {
       seed: trial.seed,
       ...(data ? { data } : {}),
     };
-    const saveDir = this.options.models?.dirFor(trial.trial_id);
-    if (saveDir !== undefined) spec.save_model = { dir: saveDir };
+    if (this.options.models?.saves()) spec.save_model = true;
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, {
       trial_id: trial.trial_id,
@@ -329,15 +332,17 @@ export class SearchRunner {
 
   private async onEpoch(e: EpochEvent): Promise<Decision> {
     if (e.experiment !== this.options.experiment) return 'continue';
+    const snap = this.snapshots.get(e.trial_id);
+    // An epoch past the trial's own epochs is not recorded (nor kept: each trial's history stays bounded).
+    if (e.epoch > epochLimit(snap?.params ?? {})) return 'continue';
     const recorded = this.recording(() => {
       this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
       return true;
     }, false);
     if (!recorded) return 'stop';
     this.notify((o) => o.onEpoch?.(e));
-    const snap = this.snapshots.get(e.trial_id);
     if (!snap) return 'continue';
-    const history = [...snap.history];
+    const history = snap.history.slice(0, e.epoch);
     history[e.epoch - 1] = e.metrics;
     const updated: TrialSnapshot = { ...snap, history };
     this.snapshots.set(e.trial_id, updated);
@@ -356,7 +361,7 @@ export class SearchRunner {
       return;
     }
     this.inFlight.delete(r.trial_id);
-    if (applied) this.options.models?.recorded(r);
+    if (applied) await this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     this.logResult(r, record);
     if (record) this.noteFinished(record);

@@ -1,5 +1,5 @@
 export { startDashboard, type Dashboard, type DashboardOptions } from './server.js';
-export { DashboardReader, type TrialRow } from './reader.js';
+export { DashboardReader } from './reader.js';
 export { ChangeFeed, type ChangeEvent } from './change-feed.js';
 export {
   IMPORTANCE_METHOD,

@@ -9,8 +9,8 @@ import Database from 'better-sqlite3';
 import { StoreError, UsageError } from '../../shared/errors.js';
 import type { ParamValue } from '../../shared/protocol/index.js';
 import { checkDatabase, SCHEMA_VERSION } from '../store/migrations.js';
-import { decodeMetrics } from '../store/sqlite-rows.js';
-import { FINAL_STATES, TRIAL_STATES, type TrialState } from '../store/types.js';
+import { decodeMetrics, toTrial, type TrialRow } from '../store/sqlite-rows.js';
+import { FINAL_STATES, TRIAL_STATES, type TrialRecord, type TrialState } from '../store/types.js';
 import type { SearchSpace } from '../search-space/types.js';
 
 export interface ExperimentRow {
@@ -19,25 +19,6 @@ export interface ExperimentRow {
   status: string;
   created_at: number;
   updated_at: number;
-}
-
-/** A trial as the dashboard lists it (no per-epoch rows). */
-export interface TrialRow {
-  trial_id: string;
-  index: number;
-  params: Record<string, ParamValue>;
-  seed: number;
-  state: TrialState;
-  attempt: number;
-  worker: string | null;
-  backend: string | null;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  value: number | null;
-  metrics: Record<string, number> | null;
-  epochs: number;
-  error: string | null;
 }
 
 export interface EpochRow {
@@ -58,50 +39,12 @@ export interface TrialPageQuery {
   limit: number;
 }
 
-interface RawTrial {
-  trial_id: string;
-  idx: number;
-  params: string;
-  seed: number;
-  state: string;
-  attempt: number;
-  worker: string | null;
-  backend: string | null;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  value: number | null;
-  metrics: string | null;
-  epochs: number;
-  error: string | null;
-}
-
 /** Trials that rank: completed or stopped (a failed trial's value, if any, never ranks). */
 const RANKED_SQL = FINAL_STATES.filter((s) => s !== 'failed')
   .map((s) => `'${s}'`)
   .join(', ');
 const TRIAL_COLUMNS =
-  'trial_id, idx, params, seed, state, attempt, worker, backend, created_at, started_at, ended_at, value, metrics, epochs, error';
-
-function toTrial(row: RawTrial): TrialRow {
-  return {
-    trial_id: row.trial_id,
-    index: row.idx,
-    params: JSON.parse(row.params) as Record<string, ParamValue>,
-    seed: row.seed,
-    state: row.state as TrialState,
-    attempt: row.attempt,
-    worker: row.worker,
-    backend: row.backend,
-    created_at: row.created_at,
-    started_at: row.started_at,
-    ended_at: row.ended_at,
-    value: row.value,
-    metrics: row.metrics === null ? null : decodeMetrics(row.metrics),
-    epochs: row.epochs,
-    error: row.error,
-  };
-}
+  'experiment, trial_id, idx, params, seed, state, attempt, worker, backend, created_at, started_at, ended_at, value, metrics, epochs, error';
 
 /** SQL ORDER BY for a sort key, or null when the key is not one. Parameter paths are bound, not spliced. */
 function orderBy(
@@ -228,10 +171,10 @@ export class DashboardReader {
   }
 
   /** The best finished trials (completed or stopped, with a value), best first by the goal. */
-  best(experiment: string, limit: number): TrialRow[] {
+  best(experiment: string, limit: number): TrialRecord[] {
     const goal = this.experiment(experiment)?.space.metric.goal ?? 'maximize';
     return this.db
-      .prepare<[string, number], RawTrial>(
+      .prepare<[string, number], TrialRow>(
         `SELECT ${TRIAL_COLUMNS} FROM trials
          WHERE experiment = ? AND state IN (${RANKED_SQL}) AND value IS NOT NULL
          ORDER BY value ${goal === 'minimize' ? 'ASC' : 'DESC'}, idx LIMIT ?`,
@@ -261,7 +204,7 @@ export class DashboardReader {
   }
 
   /** One page of trials and how many match the filter; null when the sort key is not one. */
-  trialPage(experiment: string, q: TrialPageQuery): { total: number; rows: TrialRow[] } | null {
+  trialPage(experiment: string, q: TrialPageQuery): { total: number; rows: TrialRecord[] } | null {
     const exp = this.experiment(experiment);
     if (!exp) return { total: 0, rows: [] };
     const order = orderBy(q.sort, q.descending, exp.space);
@@ -274,7 +217,7 @@ export class DashboardReader {
       .get(args)!.n;
     if (order.path) args.path = order.path;
     const rows = this.db
-      .prepare<Record<string, unknown>, RawTrial>(
+      .prepare<Record<string, unknown>, TrialRow>(
         `SELECT ${TRIAL_COLUMNS} FROM trials WHERE ${where} ORDER BY ${order.sql} LIMIT @limit OFFSET @offset`,
       )
       .all(args)
@@ -282,9 +225,9 @@ export class DashboardReader {
     return { total, rows };
   }
 
-  trial(experiment: string, trialId: string): TrialRow | undefined {
+  trial(experiment: string, trialId: string): TrialRecord | undefined {
     const row = this.db
-      .prepare<[string, string], RawTrial>(
+      .prepare<[string, string], TrialRow>(
         `SELECT ${TRIAL_COLUMNS} FROM trials WHERE experiment = ? AND trial_id = ?`,
       )
       .get(experiment, trialId);

@@ -10,7 +10,8 @@ import { buildReportTable, type TableRow } from '../report/seed-table.js';
 import { SEED_REPORT_REFERENCE } from '../report/reference.js';
 import type { TrialState } from '../store/types.js';
 import { searchedParams } from './importance.js';
-import type { DashboardReader, ExperimentRow, TrialRow } from './reader.js';
+import type { DashboardReader, ExperimentRow } from './reader.js';
+import type { TrialRecord } from '../store/types.js';
 
 /** The task whose results the seed report's table compares. */
 export const MNIST_TASK = 'multi-digit-mnist';
@@ -40,7 +41,7 @@ export interface ExperimentSummaryView extends ExperimentListItem {
   constants: Record<string, ParamValue>;
   epoch_rows: number;
   epoch_metrics: string[];
-  best: TrialRow | null;
+  best: TrialRecord | null;
   hyperband: boolean;
   /** Stopped trials grouped by epochs run and rung reached (with hyperband), fewest epochs first. */
   stopped_at: { epochs: number; rung: number | null; trials: number }[];
@@ -187,7 +188,7 @@ export function learningCurves(
 }
 
 export interface TrialDetailView {
-  trial: TrialRow;
+  trial: TrialRecord;
   rung: number | null;
   epochs: { epoch: number; metrics: Record<string, number>; recorded_at: number }[];
 }

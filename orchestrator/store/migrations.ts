@@ -108,6 +108,16 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    description: 'experiment bus ids and token secrets',
+    sql: `
+      ALTER TABLE experiments ADD COLUMN bus_id TEXT;      -- random id on the bus (subjects, consumers)
+      ALTER TABLE experiments ADD COLUMN bus_secret TEXT;  -- keys the delivery tokens; never sent
+      UPDATE experiments SET bus_id = lower(hex(randomblob(8))), bus_secret = lower(hex(randomblob(32)));
+      CREATE UNIQUE INDEX experiments_by_bus_id ON experiments (bus_id);
+    `,
+  },
 ];
 
 /** The schema version this code reads and writes. */

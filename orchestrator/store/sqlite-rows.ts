@@ -4,6 +4,8 @@ import type { EpochRecord, ExperimentRecord, ExperimentStatus, TrialRecord, Tria
 
 export interface ExperimentRow {
   name: string;
+  bus_id: string;
+  bus_secret: string;
   space: string;
   source: string;
   status: string;
@@ -53,6 +55,8 @@ export function decodeMetrics(text: string): Record<string, number> {
 export function toExperiment(row: ExperimentRow): ExperimentRecord {
   return {
     name: row.name,
+    bus_id: row.bus_id,
+    bus_secret: row.bus_secret,
     space: JSON.parse(row.space) as SearchSpace,
     source: row.source,
     status: row.status as ExperimentStatus,

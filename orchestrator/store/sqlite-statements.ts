@@ -32,9 +32,16 @@ export function prepareStatements(db: Database.Database) {
   );
 
   return {
-    insertExperiment: db.prepare<{ name: string; space: string; source: string; now: number }>(
-      `INSERT INTO experiments (name, space, source, status, created_at, updated_at)
-       VALUES (@name, @space, @source, 'running', @now, @now)
+    insertExperiment: db.prepare<{
+      name: string;
+      bus_id: string;
+      bus_secret: string;
+      space: string;
+      source: string;
+      now: number;
+    }>(
+      `INSERT INTO experiments (name, bus_id, bus_secret, space, source, status, created_at, updated_at)
+       VALUES (@name, @bus_id, @bus_secret, @space, @source, 'running', @now, @now)
        ON CONFLICT (name) DO NOTHING`,
     ),
     getExperiment: db.prepare<[string], ExperimentRow>(`SELECT * FROM experiments WHERE name = ?`),

@@ -3,6 +3,8 @@
  * and several connections (processes) can share the file; every write is idempotent by
  * (experiment, trial_id[, epoch]) and the first final result of a trial wins (docs/STORE.md).
  */
+import { randomBytes } from 'node:crypto';
+import { newBusId } from '../../shared/protocol/bus.js';
 import { resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
@@ -173,6 +175,8 @@ export class SqliteStore implements Store {
       const now = this.now();
       const { changes } = this.sql.insertExperiment.run({
         name,
+        bus_id: newBusId(),
+        bus_secret: randomBytes(32).toString('hex'),
         space: JSON.stringify(space),
         source,
         now,

@@ -11,6 +11,16 @@ export const TRIAL_STATES: readonly TrialState[] = ['pending', 'running', ...FIN
 
 export interface ExperimentRecord {
   name: string;
+  /**
+   * Random id naming the experiment on the bus (subjects, consumers, message ids, model folders):
+   * two stores may hold experiments of the same name, their ids never meet.
+   */
+  bus_id: string;
+  /**
+   * Random secret (never sent): keys the delivery tokens the orchestrator mints for each dispatch, so an
+   * orchestrator resuming the experiment recognises tokens minted before it started.
+   */
+  bus_secret: string;
   space: SearchSpace;
   /** The search file's text as given, for the record. */
   source: string;
@@ -57,7 +67,7 @@ export interface NewTrial {
 }
 
 /** A trial's final outcome as the store records it: a ResultEvent without its addressing fields. */
-export type TrialResult = Omit<ResultEvent, 'v' | 'experiment' | 'trial_id'>;
+export type TrialResult = Omit<ResultEvent, 'v' | 'experiment' | 'experiment_id' | 'token' | 'trial_id'>;
 
 /** Where and on what one `hpo search`/`hpo resume` of an experiment ran (recorded at its start). */
 export interface RunInfo {

@@ -25,7 +25,7 @@ import {
   nanos,
 } from '@nats-io/transport-node';
 import { type BusNames, WORKERS_CONSUMER, resultMsgId } from '../protocol/bus.js';
-import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../protocol/index.js';
+import { deliveryFields, type ResultEvent, type TrialSpec } from '../protocol/index.js';
 import {
   type Validation,
   decodeJson,
@@ -256,10 +256,7 @@ export function failedResult(
   startedAt = Date.now(),
 ): ResultEvent {
   return {
-    v: PROTOCOL_VERSION,
-    experiment: spec.experiment,
-    trial_id: spec.trial_id,
-    attempt: spec.attempt,
+    ...deliveryFields(spec),
     state: 'failed',
     metrics: {},
     epochs: 0,
@@ -280,7 +277,7 @@ export async function publishResult(
   result: ResultEvent,
   delivery?: number,
 ): Promise<void> {
-  await js.publish(names.eventsSubject(result.experiment, 'result'), encodeMessage(result), {
+  await js.publish(names.eventsSubject(result.experiment_id, 'result'), encodeMessage(result), {
     msgID: resultMsgId(result, delivery),
   });
 }
@@ -307,8 +304,8 @@ function parseAdvisory(data: Uint8Array): Validation<MaxDeliverAdvisory> {
 }
 
 export interface GiveUpOptions {
-  /** Handle only trials of experiments this accepts (default: all). */
-  accept?: (experiment: string) => boolean;
+  /** Handle only trial messages of experiments (by bus id) this accepts. */
+  accept: (experimentId: string) => boolean;
   /** Name put in the failed result's `worker`. */
   worker: string;
   onError: (message: string) => void;
@@ -317,9 +314,11 @@ export interface GiveUpOptions {
 /**
  * The server stops redelivering a trial message after max_deliver deliveries and leaves it in the
  * stream. When every delivery ended with its worker gone (killed, crashed, partitioned past ack_wait),
- * nobody is left to report: on the server's max_deliver advisory, publish a failed result for the trial
- * and delete the message. Both the orchestrator and the workers listen; the result's message id makes
- * a second report a duplicate, and deleting an already deleted message is a no-op.
+ * or no worker could read the message (another protocol version), nobody is left to report: on the
+ * server's max_deliver advisory, the orchestrator owning the message's subject publishes a failed result
+ * for the trial (when it can read it) and deletes the message. Only the orchestrator listens: deleting
+ * stream messages is not a worker's right (deploy/nats/). The result's message id makes a second report
+ * a duplicate, and deleting an already deleted message is a no-op.
  */
 export function watchMaxDeliveries(
   nc: NatsConnection,
@@ -338,19 +337,18 @@ export function watchMaxDeliveries(
       );
     },
   });
+  const trialsPrefix = names.trialsWildcard.slice(0, -1); // `<prefix>.trials.`
   const giveUp = async ({ stream_seq, deliveries }: MaxDeliverAdvisory): Promise<void> => {
     const stored = await jsm.streams.getMessage(names.trialsStream, { seq: stream_seq }).catch(() => null);
     if (!stored) return; // already acked, termed or deleted
+    const id = stored.subject.startsWith(trialsPrefix) ? stored.subject.slice(trialsPrefix.length) : '';
+    if (!options.accept(id)) return; // another orchestrator's trial
     const spec = parseMessage(stored.data, validateTrialSpec);
-    if (spec.ok) {
-      if (options.accept && !options.accept(spec.value.experiment)) return;
-      if (stored.subject !== names.trialsSubject(spec.value.experiment)) return;
+    if (spec.ok && spec.value.experiment_id === id) {
       const error =
         `gave up after ${deliveries} deliveries (max_deliver): every worker that took the trial stopped ` +
-        `responding before it ended (killed, crashed or cut off longer than ack_wait)`;
+        `responding before it ended (killed, crashed or cut off longer than ack_wait), or none could read it`;
       await publishResult(js, names, failedResult(spec.value, options.worker, error));
-    } else if (options.accept) {
-      return; // an invalid message: the workers' side removes it
     }
     await jsm.streams.deleteMessage(names.trialsStream, stream_seq, false).catch(() => false);
   };

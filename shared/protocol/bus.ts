@@ -2,7 +2,7 @@
  * The NATS message bus: the messages that exist only on the bus (decision replies, cancels, worker
  * heartbeats) and the names of every subject, stream, consumer and message id. See docs/NATS.md.
  */
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Decision, EpochEvent, PROTOCOL_VERSION, ResultEvent, TrialSpec } from './trial.js';
 
 /** The orchestrator's answer to a decision request (the request is the EpochEvent itself). */
@@ -11,16 +11,42 @@ export interface DecisionReply {
   decision: Decision;
 }
 
-/** Stops running trials of an experiment (all of them, or the one named). */
+/**
+ * Stops running trials of an experiment (all of them, or the one named). A worker only aborts them and
+ * hands them back (nak): the orchestrator removes the messages itself, so a forged cancel loses nothing.
+ */
 export interface CancelMessage {
   v: typeof PROTOCOL_VERSION;
   experiment: string;
+  experiment_id: string;
   trial_id?: string;
+}
+
+/**
+ * A worker that will not run a trial (e.g. its data set differs) before the message's last delivery:
+ * published to the events stream (subject `<prefix>.events.<id>.refused`) before the worker terms the
+ * message; the orchestrator queues the trial again as a new message carrying the refusal count.
+ */
+export interface RefusalEvent {
+  v: typeof PROTOCOL_VERSION;
+  experiment: string;
+  experiment_id: string;
+  trial_id: string;
+  attempt: number;
+  token: string;
+  worker: string;
+  reason: string;
+  /** Refusals of this trial so far, this one included. */
+  refusals: number;
 }
 
 /** What a worker announces every few seconds (and on a ping). */
 export interface WorkerHeartbeat {
-  v: typeof PROTOCOL_VERSION;
+  /**
+   * The protocol version the worker speaks. Heartbeats of any version are read (so `hpo workers` shows
+   * an incompatible worker); only trials of its own version are run by a worker.
+   */
+  v: number;
   /** Worker name (unique in the fleet by convention: host:pid unless given). */
   name: string;
   /** Executor slots: trials it runs at once. */
@@ -47,8 +73,18 @@ export const DEFAULT_SUBJECT_PREFIX = 'hpo';
 /** The one durable pull consumer on the trials stream, shared by every worker. */
 export const WORKERS_CONSUMER = 'workers';
 
-const SAFE_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const BUS_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/** True if `id` can be an experiment id on the bus: 1-64 characters of [A-Za-z0-9_-]. */
+export function isBusId(id: string): boolean {
+  return BUS_ID.test(id);
+}
+
+/** A new random experiment id (16 hex digits: 64 random bits). */
+export function newBusId(): string {
+  return randomBytes(8).toString('hex');
+}
 
 /** True if `prefix` is usable as a subject prefix (dot-separated tokens of [A-Za-z0-9_-]). */
 export function isValidSubjectPrefix(prefix: string): boolean {
@@ -56,15 +92,18 @@ export function isValidSubjectPrefix(prefix: string): boolean {
 }
 
 /**
- * The experiment's name as one subject token (also used in consumer names and message ids). Names made
- * of [A-Za-z0-9_-] (up to 64 characters) are used as they are; any other name becomes its sanitized
- * form plus 8 hex digits of its sha256, so `.`, `*`, `>`, spaces never reach a subject.
+ * The experiment's name as one subject token, injectively (two names never share a token): letters,
+ * digits and `-` stay; `_` becomes `__`; every other UTF-8 byte becomes `_` and two upper-case hex
+ * digits (`a.b` -> `a_2Eb`). Used only where a reader knows the name and not the id (status questions).
  */
-export function experimentToken(experiment: string): string {
-  if (SAFE_TOKEN.test(experiment)) return experiment;
-  const hash = createHash('sha256').update(experiment).digest('hex').slice(0, 8);
-  const readable = experiment.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-  return `${readable}_${hash}`;
+export function nameToken(name: string): string {
+  let out = '';
+  for (const ch of name) {
+    if (/[A-Za-z0-9-]/.test(ch)) out += ch;
+    else if (ch === '_') out += '__';
+    else for (const b of Buffer.from(ch, 'utf8')) out += `_${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }
 
 /** Every name the NATS transport and workers use, for one subject prefix. */
@@ -79,18 +118,27 @@ export interface BusNames {
   cancelWildcard: string;
   heartbeatSubject: string;
   pingSubject: string;
-  trialsSubject(experiment: string): string;
-  eventsSubject(experiment: string, kind: 'epoch' | 'result'): string;
+  /** Subjects of one experiment are named by its id (isBusId), never by its name. */
+  trialsSubject(experimentId: string): string;
+  eventsSubject(experimentId: string, kind: EventKind): string;
   /** Filter subject of the orchestrator's events consumer for one experiment. */
-  eventsFilter(experiment: string): string;
-  decideSubject(experiment: string): string;
-  cancelSubject(experiment: string): string;
-  /** Request/reply: status and leaderboard questions answered by the running orchestrator. */
-  querySubject(experiment: string): string;
+  eventsFilter(experimentId: string): string;
+  decideSubject(experimentId: string): string;
+  cancelSubject(experimentId: string): string;
+  /** Request/reply: status and leaderboard questions answered by the running orchestrator (by name). */
+  querySubject(experimentName: string): string;
   /** Durable consumer through which the orchestrator reads one experiment's events. */
-  orchestratorConsumer(experiment: string): string;
+  orchestratorConsumer(experimentId: string): string;
   /** Advisory the server sends when a trial message used up its max_deliver deliveries. */
   maxDeliveriesAdvisory: string;
+}
+
+/** The kinds of message on the events stream: `<prefix>.events.<id>.<kind>`. */
+export type EventKind = 'epoch' | 'result' | 'refused';
+
+function checkedId(id: string): string {
+  if (!isBusId(id)) throw new Error(`invalid experiment id '${id}' for the bus: use 1-64 of [A-Za-z0-9_-]`);
+  return id;
 }
 
 export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
@@ -99,7 +147,7 @@ export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
   }
   const streamBase = prefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_');
   const trialsStream = `${streamBase}_TRIALS`;
-  const tok = experimentToken;
+  const tok = checkedId;
   return {
     prefix,
     trialsStream,
@@ -114,18 +162,18 @@ export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
     eventsFilter: (e) => `${prefix}.events.${tok(e)}.>`,
     decideSubject: (e) => `${prefix}.decide.${tok(e)}`,
     cancelSubject: (e) => `${prefix}.cancel.${tok(e)}`,
-    querySubject: (e) => `${prefix}.query.${tok(e)}`,
+    querySubject: (name) => `${prefix}.query.${nameToken(name)}`,
     orchestratorConsumer: (e) => `orch_${tok(e)}`,
     maxDeliveriesAdvisory: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${trialsStream}.${WORKERS_CONSUMER}`,
   };
 }
 
-/** Message id (JetStream de-duplication) of a trial spec: `<experiment>/<trial_id>/<attempt>`. */
-export function trialMsgId(spec: Pick<TrialSpec, 'experiment' | 'trial_id' | 'attempt'>): string {
-  return `${experimentToken(spec.experiment)}/${spec.trial_id}/${spec.attempt}`;
+/** Message id (JetStream de-duplication) of a trial spec: `<experiment_id>/<trial_id>/<attempt>`. */
+export function trialMsgId(spec: Pick<TrialSpec, 'experiment_id' | 'trial_id' | 'attempt'>): string {
+  return `${spec.experiment_id}/${spec.trial_id}/${spec.attempt}`;
 }
 
-export function epochMsgId(e: Pick<EpochEvent, 'experiment' | 'trial_id' | 'attempt' | 'epoch'>): string {
+export function epochMsgId(e: Pick<EpochEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'epoch'>): string {
   return `${trialMsgId(e)}/epoch/${e.epoch}`;
 }
 
@@ -135,8 +183,17 @@ export function epochMsgId(e: Pick<EpochEvent, 'experiment' | 'trial_id' | 'atte
  * ack_wait) still reaches the orchestrator, whose store keeps the first result of a trial.
  */
 export function resultMsgId(
-  r: Pick<ResultEvent, 'experiment' | 'trial_id' | 'attempt'>,
+  r: Pick<ResultEvent, 'experiment_id' | 'trial_id' | 'attempt'>,
   delivery?: number,
 ): string {
   return `${trialMsgId(r)}/result${delivery === undefined ? '' : `/d${delivery}`}`;
 }
+
+export function refusalMsgId(
+  r: Pick<RefusalEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'refusals'>,
+): string {
+  return `${trialMsgId(r)}/refused/${r.refusals}`;
+}
+
+/** Header of a trial message the orchestrator queued again after refusals: refusals before it. */
+export const REFUSALS_HEADER = 'Hpo-Refusals';

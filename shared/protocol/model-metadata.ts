@@ -28,3 +28,26 @@ export interface ModelMetadata {
   test: Record<string, number>;
   saved_at: string;
 }
+
+/** A trial id usable as one folder name (the orchestrator's ids, t0000 ..., always are). */
+const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The folder a trial's model is saved to: `<root>/<experiment_id>/<trial_id>`. Derived, never taken
+ * from a message: a worker saves only under its own models root. Throws if either id could leave the
+ * folder (anything but 1-64 of [A-Za-z0-9_-]).
+ */
+export function modelFolder(root: string, experimentId: string, trialId: string): string {
+  for (const [what, value] of [
+    ['experiment id', experimentId],
+    ['trial id', trialId],
+  ]) {
+    if (!SAFE_SEGMENT.test(value)) {
+      throw new Error(
+        `cannot save a model for ${what} ${JSON.stringify(value.slice(0, 80))}: not a safe folder name`,
+      );
+    }
+  }
+  // Plain string joining (no node:path here: shared by both processes, and browsers never load it).
+  return `${root.replace(/[\\/]+$/, '')}/${experimentId}/${trialId}`;
+}

@@ -7,11 +7,18 @@
  * JSON cannot carry NaN or ±Infinity (JSON.stringify writes null), so a metric that is `null` on the
  * wire is read back as NaN: a diverged loss is a valid metric, not an invalid message.
  */
-import type { CancelMessage, DecisionReply, WorkerHeartbeat } from './bus.js';
+import {
+  type CancelMessage,
+  type DecisionReply,
+  type RefusalEvent,
+  type WorkerHeartbeat,
+  isBusId,
+} from './bus.js';
 import {
   type Decision,
   type EpochEvent,
   type FinalState,
+  MAX_TRIAL_EPOCHS,
   PROTOCOL_VERSION,
   type ResultEvent,
   MAX_VALUE_DEPTH,
@@ -19,6 +26,7 @@ import {
   type TrialParams,
   type TrialSpec,
 } from './trial.js';
+import { MODEL_FILES } from './model-transfer.js';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -32,8 +40,10 @@ export const MAX_ENTRIES = 1000;
 export const MAX_ERROR_LENGTH = 16 * 1024;
 /** Most task names in a heartbeat. */
 export const MAX_HEARTBEAT_TASKS = 100;
-/** Longest file path a message may carry (save_model.dir, model.path). */
+/** Longest file path a message may carry (model.path). */
 export const MAX_PATH_LENGTH = 4096;
+/** A delivery token: 16-128 characters of [A-Za-z0-9_-] (the orchestrator mints 22). */
+const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /** Thrown inside a validator to abort with a field error; never escapes this module. */
 class FieldError extends Error {}
@@ -93,14 +103,32 @@ function name(o: Obj, field: string, prefix = ''): string {
   return value;
 }
 
+/** An experiment id (isBusId): it names subjects and folders, so nothing else is accepted. */
+function busId(o: Obj, field: string): string {
+  const value = o[field];
+  if (typeof value !== 'string' || !isBusId(value)) fail(field, '1-64 characters of [A-Za-z0-9_-]', value);
+  return value;
+}
+
+function token(o: Obj, field: string): string {
+  const value = o[field];
+  if (typeof value !== 'string' || !TOKEN.test(value))
+    fail(field, 'a delivery token (16-128 characters of [A-Za-z0-9_-])', value);
+  return value;
+}
+
 function optionalName(o: Obj, field: string): string | undefined {
   return o[field] === undefined ? undefined : name(o, field);
 }
 
-function integer(o: Obj, field: string, min: number, prefix = ''): number {
+function integer(o: Obj, field: string, min: number, prefix = '', max = Number.MAX_SAFE_INTEGER): number {
   const value = o[field];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    fail(prefix + field, `an integer >= ${min}`, value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(
+      prefix + field,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in ${min}..${max}`,
+      value,
+    );
   }
   return value;
 }
@@ -199,6 +227,8 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
     const spec: TrialSpec = {
       v: version(o),
       experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
       attempt: integer(o, 'attempt', 1),
       task: name(o, 'task'),
@@ -219,9 +249,7 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       if (d.sha256 !== undefined) data.sha256 = name(d, 'sha256', 'data.');
       spec.data = data;
     }
-    if (o.save_model !== undefined) {
-      spec.save_model = { dir: path(object(o.save_model, 'save_model'), 'dir', 'save_model.') };
-    }
+    if (o.save_model !== undefined) spec.save_model = boolean(o, 'save_model');
     return spec;
   });
 }
@@ -230,9 +258,11 @@ export function validateEpochEvent(input: unknown): Validation<EpochEvent> {
   return run(input, (o) => ({
     v: version(o),
     experiment: name(o, 'experiment'),
+    experiment_id: busId(o, 'experiment_id'),
+    token: token(o, 'token'),
     trial_id: name(o, 'trial_id'),
     attempt: integer(o, 'attempt', 1),
-    epoch: integer(o, 'epoch', 1),
+    epoch: integer(o, 'epoch', 1, '', MAX_TRIAL_EPOCHS),
     metrics: metrics(o.metrics),
     worker: name(o, 'worker'),
   }));
@@ -252,11 +282,13 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     const result: ResultEvent = {
       v: version(o),
       experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
       attempt: integer(o, 'attempt', 1),
       state: state as FinalState,
       metrics: metrics(o.metrics),
-      epochs: integer(o, 'epochs', 0),
+      epochs: integer(o, 'epochs', 0, '', MAX_TRIAL_EPOCHS),
       worker: name(o, 'worker'),
       started_at: finite(o, 'started_at'),
       ended_at: finite(o, 'ended_at'),
@@ -267,9 +299,37 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     }
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) result.backend = backend;
-    if (o.model !== undefined) result.model = { path: path(object(o.model, 'model'), 'path', 'model.') };
+    if (o.model !== undefined) result.model = model(object(o.model, 'model'));
     return result;
   });
+}
+
+/** A result's model: the worker's path, and over NATS the uploaded files or why they were not sent. */
+function model(o: Obj): NonNullable<ResultEvent['model']> {
+  const out: NonNullable<ResultEvent['model']> = { path: path(o, 'path', 'model.') };
+  if (o.files !== undefined) {
+    if (!Array.isArray(o.files) || o.files.length > MODEL_FILES.length) {
+      fail('model.files', `an array of at most ${MODEL_FILES.length} files`, o.files);
+    }
+    out.files = o.files.map((f: unknown, i: number) => {
+      const where = `model.files[${i}].`;
+      const file = object(f, `model.files[${i}]`);
+      const fileName = file.name;
+      if (typeof fileName !== 'string' || !MODEL_FILES.includes(fileName)) {
+        fail(`${where}name`, `one of ${MODEL_FILES.join(', ')}`, fileName);
+      }
+      const sha = file.sha256;
+      if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha))
+        fail(`${where}sha256`, '64 lowercase hex digits', sha);
+      return { name: fileName, size: integer(file, 'size', 0, where), sha256: sha };
+    });
+  }
+  if (o.not_sent !== undefined) {
+    if (typeof o.not_sent !== 'string') fail('model.not_sent', 'a string', o.not_sent);
+    out.not_sent =
+      o.not_sent.length > MAX_ERROR_LENGTH ? `${o.not_sent.slice(0, MAX_ERROR_LENGTH)}…` : o.not_sent;
+  }
+  return out;
 }
 
 const DECISIONS: readonly Decision[] = ['continue', 'stop'];
@@ -287,17 +347,43 @@ export function validateDecisionReply(input: unknown): Validation<DecisionReply>
 
 export function validateCancel(input: unknown): Validation<CancelMessage> {
   return run(input, (o) => {
-    const msg: CancelMessage = { v: version(o), experiment: name(o, 'experiment') };
+    const msg: CancelMessage = {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+    };
     const trialId = optionalName(o, 'trial_id');
     if (trialId !== undefined) msg.trial_id = trialId;
     return msg;
   });
 }
 
+export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
+  return run(input, (o) => {
+    const reason = o.reason;
+    if (typeof reason !== 'string') fail('reason', 'a string', reason);
+    return {
+      v: version(o),
+      experiment: name(o, 'experiment'),
+      experiment_id: busId(o, 'experiment_id'),
+      trial_id: name(o, 'trial_id'),
+      attempt: integer(o, 'attempt', 1),
+      token: token(o, 'token'),
+      worker: name(o, 'worker'),
+      reason: reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH)}…` : reason,
+      refusals: integer(o, 'refusals', 1),
+    };
+  });
+}
+
+/**
+ * A heartbeat of any protocol version (v: an integer >= 1) is read: `hpo workers` shows which version
+ * each worker speaks, so an incompatible one is visible instead of silently idle.
+ */
 export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartbeat> {
   return run(input, (o) => {
     const hb: WorkerHeartbeat = {
-      v: version(o),
+      v: integer(o, 'v', 1),
       name: name(o, 'name'),
       slots: integer(o, 'slots', 0),
       busy: integer(o, 'busy', 0),

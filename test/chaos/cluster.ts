@@ -39,17 +39,18 @@ export class BusMonitor {
     const nc = await connectNats({ servers: [url], name: 'chaos monitor' });
     const monitor = new BusMonitor(nc);
     const names = busNames();
-    nc.subscribe(names.eventsFilter(experiment), {
+    // Subjects carry the experiment's random bus id (unknown here): every event, filtered by name.
+    nc.subscribe(names.eventsWildcard, {
       callback: (err, msg) => {
         if (err) return;
         if (msg.subject.endsWith('.result')) {
           const r = parseMessage(msg.data, validateResultEvent);
-          if (!r.ok) return;
+          if (!r.ok || r.value.experiment !== experiment) return;
           monitor.results.set(r.value.trial_id, (monitor.results.get(r.value.trial_id) ?? 0) + 1);
           monitor.inProgress.get(r.value.worker)?.delete(r.value.trial_id);
         } else {
           const e = parseMessage(msg.data, validateEpochEvent);
-          if (!e.ok) return;
+          if (!e.ok || e.value.experiment !== experiment) return;
           let held = monitor.inProgress.get(e.value.worker);
           if (!held) monitor.inProgress.set(e.value.worker, (held = new Map()));
           held.set(e.value.trial_id, e.value.epoch);

@@ -55,6 +55,7 @@ function spec(experiment: string, params: TrialParams, seed = 1): TrialSpec {
   return {
     v: PROTOCOL_VERSION,
     experiment,
+    experiment_id: experiment,
     trial_id: `t${++counter}`,
     attempt: 1,
     task: 'synthetic',

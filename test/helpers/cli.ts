@@ -31,3 +31,26 @@ export function runHpo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Collects a child's stdout and stderr; the returned function reads what it printed so far. */
+export function captureOutput(child: ChildProcess): () => string {
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  return () => text;
+}
+
+/** Waits until the child's output matches `pattern`; fails if it exits first or after `ms`. */
+export async function waitForOutput(
+  read: () => string,
+  pattern: RegExp,
+  child: ChildProcess,
+  ms = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!pattern.test(read())) {
+    if (child.exitCode !== null) throw new Error(`exited (${child.exitCode}) before ${pattern}:\n${read()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

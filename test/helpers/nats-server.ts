@@ -23,6 +23,10 @@ export interface NatsServerOptions {
   scheme?: 'nats' | 'tls';
   /** Port to listen on (default: a free one). */
   port?: number;
+  /** A config file to pass as it is (e.g. deploy/nats/nats-server.conf), instead of `config`. */
+  configFile?: string;
+  /** Environment of the server (on top of this process's): variables the config file refers to. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RestartOptions {
@@ -55,13 +59,16 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     const configFile = join(dir, 'nats.conf');
     writeFileSync(configFile, options.config);
     args.unshift('-c', configFile);
-  }
+  } else if (options.configFile !== undefined) args.unshift('-c', options.configFile);
   let child: ChildProcess | undefined;
   let output = '';
 
   const launch = async (): Promise<void> => {
     output = '';
-    const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(bin, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     child = proc;
     const collect = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);

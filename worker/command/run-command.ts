@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
-import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
 import { parseEpochLine } from './json-lines.js';
 
@@ -143,10 +147,7 @@ export async function runCommandTrial(
       let decision: 'continue' | 'stop' = 'continue';
       try {
         decision = await hooks.onEpoch({
-          v: PROTOCOL_VERSION,
-          experiment: spec.experiment,
-          trial_id: spec.trial_id,
-          attempt: spec.attempt,
+          ...deliveryFields(spec),
           epoch,
           metrics: parsed.metrics,
           worker: options.worker,
@@ -192,10 +193,7 @@ export async function runCommandTrial(
     error = `${task.name} ${how}${tail ? `; stderr:\n${tail}` : ' (no stderr)'}`;
   }
   return {
-    v: PROTOCOL_VERSION,
-    experiment: spec.experiment,
-    trial_id: spec.trial_id,
-    attempt: spec.attempt,
+    ...deliveryFields(spec),
     state,
     metrics,
     epochs,

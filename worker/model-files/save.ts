@@ -3,7 +3,7 @@
  * weights manifest naming weights.bin) plus weights.bin, and hpo-model.json beside them. Pure
  * @tensorflow/tfjs has no file handler in Node, so the artifacts are taken with `tf.io.withSaveHandler`.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -36,6 +36,15 @@ export async function saveModelFiles(
     convertedBy: artifacts.convertedBy ?? null,
     weightsManifest: [{ paths: [`./${WEIGHTS_FILE}`], weights: artifacts.weightSpecs }],
   };
+  // Only an earlier save of this model is ever replaced: a folder (or file, or link) that is not an hpo
+  // model stays untouched and the save fails.
+  const existing = await lstat(dir).catch(() => undefined);
+  if (existing) {
+    const isModel =
+      existing.isDirectory() &&
+      (await lstat(join(dir, MODEL_METADATA_FILE)).catch(() => undefined))?.isFile();
+    if (!isModel) throw new Error(`will not replace ${dir}: it exists and is not a saved hpo model`);
+  }
   // Written into a temporary sibling folder and renamed, so a reader never sees half a model.
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   await mkdir(tmp, { recursive: true });

@@ -20,7 +20,7 @@ export async function reportEpoch(
   // Retried like a result (same message id: de-duplicated), so a server restart does not lose epochs.
   publishes.push(
     publishRetrying(state.nc, () =>
-      state.js.publish(state.names.eventsSubject(e.experiment, 'epoch'), body, { msgID: epochMsgId(e) }),
+      state.js.publish(state.names.eventsSubject(e.experiment_id, 'epoch'), body, { msgID: epochMsgId(e) }),
     ).then(
       () => undefined,
       (err: unknown) => {
@@ -35,7 +35,7 @@ export async function reportEpoch(
   );
   let reply: Msg;
   try {
-    reply = await state.nc.request(state.names.decideSubject(e.experiment), body, {
+    reply = await state.nc.request(state.names.decideSubject(e.experiment_id), body, {
       timeout: state.options.decisionTimeoutMs ?? 2000,
     });
   } catch {

@@ -32,11 +32,18 @@ export interface NatsWorkerOptions {
   /**
    * Refusals (by any worker) after which a trial ends failed with the reason: nobody in the fleet can
    * run it (default 10). Refusals do not use up `max_deliver`: a refused message about to reach its
-   * last delivery is queued again as a new message carrying the count (header `Hpo-Refusals`).
+   * last delivery is reported, and the orchestrator queues it again carrying the count (header
+   * `Hpo-Refusals`).
    */
   maxRefusals?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */
   retryDelayMs?: number;
+  /**
+   * nak delay for a trial message this worker cannot read (another protocol version, garbage): it is
+   * left for a compatible worker, never acked (default 5000). After max_deliver deliveries the
+   * orchestrator that queued it fails it.
+   */
+  unreadableDelayMs?: number;
   /**
    * Checked before a trial runs: a reason string refuses the trial (e.g. its data set's sha256 differs
    * from this worker's), null accepts it. A refused trial goes back to the queue for another worker; on
@@ -48,6 +55,12 @@ export interface NatsWorkerOptions {
    * problems are warnings, each distinct one logged once a minute at most.
    */
   logger?: Logger;
+  /**
+   * Largest saved model (all files together) this worker sends to the orchestrator through the object
+   * store (default DEFAULT_MAX_MODEL_BYTES, 256 MiB); a larger one stays on the worker and the result
+   * says so (`model.not_sent`).
+   */
+  maxModelBytes?: number;
   /** Streams' settings, used only if this worker creates them. */
   streams?: StreamSettings;
   /** close()/drain() close the executor (default true). */

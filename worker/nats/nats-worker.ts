@@ -5,27 +5,25 @@
  * every epoch (epoch-decision.ts: request / reply, no answer in time = continue), publishes the result
  * to the events stream and acks the trial message only once the stream has acknowledged the result
  * (publish-retrying.ts). Refusals: trial-refusal.ts; cancels: cancel-handler.ts; heartbeats:
- * heartbeat.ts. See docs/NATS.md for the guarantees.
+ * heartbeat.ts. It never acks away a trial it did not run: one it cannot read (another protocol
+ * version) and one a cancel aborted go back to the queue (nak). It needs no privileged right
+ * (deploy/nats/): a refusal is reported, and the orchestrator re-queues. See docs/NATS.md.
  */
-import { type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { DEFAULT_SUBJECT_PREFIX, WORKERS_CONSUMER, busNames } from '../../shared/protocol/bus.js';
-import { parseMessage, validateTrialSpec } from '../../shared/protocol/validate.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import { decodeJson, parseMessage, validateTrialSpec } from '../../shared/protocol/validate.js';
 import { HpoError } from '../../shared/errors.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
-import {
-  ensureStreams,
-  ensureWorkersConsumer,
-  errorText,
-  watchMaxDeliveries,
-} from '../../shared/nats/connection.js';
+import { ensureStreams, ensureWorkersConsumer, errorText } from '../../shared/nats/connection.js';
 import { handleCancel } from './cancel-handler.js';
 import { publishHeartbeat } from './heartbeat.js';
 import type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
 import { TrialPuller } from './trial-puller.js';
 import { runHeldTrial } from './trial-run.js';
-import { type Held, type WorkerState, refreshSettings, reportInvalid } from './worker-state.js';
+import { type Held, type WorkerState, refreshSettings, reportInvalid, sleep } from './worker-state.js';
 
 export type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
 export { REFUSALS_HEADER } from './trial-refusal.js';
@@ -37,7 +35,6 @@ export class NatsWorker {
   private nextId = 0;
   private readonly subs: Subscription[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
-  private advisories?: { unsubscribe(): void };
   private started = false;
   private drained?: Promise<void>;
   private idleWaiters: (() => void)[] = [];
@@ -106,8 +103,7 @@ export class NatsWorker {
     const { state } = this;
     const jsm = await jetstreamManager(this.nc);
     state.jsm = jsm;
-    await ensureStreams(jsm, state.names, this.options.streams);
-    state.settings = await ensureWorkersConsumer(jsm, state.names, state.settings, false);
+    await this.awaitQueue(jsm);
     const consumer = await state.js.consumers.get(state.names.trialsStream, WORKERS_CONSUMER);
 
     this.subs.push(
@@ -122,10 +118,6 @@ export class NatsWorker {
         },
       }),
     );
-    this.advisories = watchMaxDeliveries(this.nc, state.js, jsm, state.names, {
-      worker: this.name,
-      onError: (m) => state.log.report(m),
-    });
     await this.nc.flush();
 
     const every = (ms: number, fn: () => void) => {
@@ -170,7 +162,6 @@ export class NatsWorker {
     clearTimeout(timer);
     for (const t of this.timers) clearInterval(t);
     for (const s of this.subs) s.unsubscribe();
-    this.advisories?.unsubscribe();
     if (this.options.closeExecutor !== false) await this.executor.close();
     if (this.options.closeConnection !== false && !this.nc.isClosed()) {
       await this.nc.flush().catch(() => undefined);
@@ -202,11 +193,11 @@ export class NatsWorker {
     state.held.set(id, held);
     const parsed = parseMessage(msg.data, validateTrialSpec);
     let work: Promise<void>;
-    if (!parsed.ok) work = this.reject(msg, `trial message on ${msg.subject}: ${parsed.error}`);
-    else if (msg.subject !== state.names.trialsSubject(parsed.value.experiment)) {
-      work = this.reject(
+    if (!parsed.ok) work = this.unreadable(msg, `trial message on ${msg.subject}: ${parsed.error}`);
+    else if (msg.subject !== state.names.trialsSubject(parsed.value.experiment_id)) {
+      work = this.unreadable(
         msg,
-        `trial message on ${msg.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
+        `trial message on ${msg.subject}: experiment id ${parsed.value.experiment_id} does not belong on this subject`,
       );
     } else {
       held.spec = parsed.value;
@@ -221,10 +212,41 @@ export class NatsWorker {
       });
   }
 
-  private async reject(msg: JsMsg, reason: string): Promise<void> {
-    reportInvalid(this.state, reason);
-    // term() without a reason: nats-server 2.9 ignores a +TERM that carries one.
-    msg.term();
+  /**
+   * A trial message this worker cannot read: counted, and handed back after a delay for a worker that
+   * can (never acked or termed: either would delete it from the work queue). After max_deliver
+   * deliveries the orchestrator that queued it fails it and removes it.
+   */
+  private async unreadable(msg: JsMsg, reason: string): Promise<void> {
+    const decoded = decodeJson(msg.data);
+    const v =
+      decoded.ok && typeof decoded.value === 'object' && decoded.value !== null
+        ? (decoded.value as { v?: unknown }).v
+        : undefined;
+    if (typeof v === 'number' && v !== PROTOCOL_VERSION) {
+      reportInvalid(this.state, `${reason}; leaving it for a worker speaking protocol ${v}`);
+    } else reportInvalid(this.state, reason);
+    msg.nak(this.options.unreadableDelayMs ?? 5000);
+  }
+
+  /**
+   * Creates the streams and the workers' consumer if missing. A worker whose NATS user may not create
+   * them (deploy/nats/: only the orchestrator may) waits until an orchestrator has.
+   */
+  private async awaitQueue(jsm: JetStreamManager): Promise<void> {
+    const { state } = this;
+    for (let said = false; ;) {
+      try {
+        await ensureStreams(jsm, state.names, this.options.streams);
+        state.settings = await ensureWorkersConsumer(jsm, state.names, state.settings, false);
+        return;
+      } catch (err) {
+        if (this.nc.isClosed()) throw err;
+        if (!said) state.log.report(`waiting for the trial queue (${errorText(err)})`);
+        said = true;
+        await sleep(1000);
+      }
+    }
   }
 
   private heartbeat(): void {

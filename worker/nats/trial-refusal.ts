@@ -1,8 +1,7 @@
 /** A trial this worker refuses (its `accept` check said no): back to the queue, or failed at last. */
 import type { JsMsg } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
-import { trialMsgId } from '../../shared/protocol/bus.js';
-import type { TrialSpec } from '../../shared/protocol/index.js';
+import { REFUSALS_HEADER, type RefusalEvent, refusalMsgId } from '../../shared/protocol/bus.js';
+import { PROTOCOL_VERSION, type TrialSpec } from '../../shared/protocol/index.js';
 import { encodeMessage } from '../../shared/protocol/validate.js';
 import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { finishTrial, publishRetrying } from './publish-retrying.js';
@@ -11,16 +10,16 @@ import { type WorkerState, refreshSettings, sleep } from './worker-state.js';
 
 /** Longest nak delay after a refusal. */
 const MAX_REFUSE_DELAY_MS = 30_000;
-/** Header of a re-queued refused trial: refusals before this message. */
-export const REFUSALS_HEADER = 'Hpo-Refusals';
+export { REFUSALS_HEADER };
 
 /**
  * A refused delivery. The trial goes back to the queue for another worker, after a delay that grows
  * with its refusals (2, 4, 8, 16, 30 s by default), so a busy capable worker frees a slot meanwhile.
  * Refusals must not use up max_deliver (that would fail a trial only this worker cannot run): before
- * the message's last delivery it is published again as a new message (fresh delivery count, the
- * refusals so far in a header; its message id makes a retried publish a duplicate) and the old one
- * is termed. After `maxRefusals` refusals in all, the trial ends failed with the reason.
+ * the message's last delivery the worker reports the refusal on the events stream (with the count) and
+ * terms the message; the orchestrator, which alone may publish trials, queues it again as a new message
+ * (fresh delivery count, the refusals so far in a header). After `maxRefusals` refusals in all, the
+ * trial ends failed with the reason.
  */
 export async function refuseTrial(
   state: WorkerState,
@@ -53,20 +52,28 @@ export async function refuseTrial(
     msg.nak(delay);
     return;
   }
-  // The next delivery would be the last: queue the trial again as a new message instead.
-  const h = headers();
-  h.set(REFUSALS_HEADER, String(refusals));
+  // The next delivery would be the last: report the refusal; the orchestrator queues the trial again.
+  const event: RefusalEvent = {
+    v: PROTOCOL_VERSION,
+    experiment: spec.experiment,
+    experiment_id: spec.experiment_id,
+    trial_id: spec.trial_id,
+    attempt: spec.attempt,
+    token: spec.token ?? '',
+    worker: state.name,
+    reason,
+    refusals,
+  };
   try {
     // Wait first, holding the message (working() keeps it), so the refusals stay spread out.
     await sleep(delay);
     await publishRetrying(state.nc, () =>
-      state.js.publish(msg.subject, encodeMessage(spec), {
-        msgID: `${trialMsgId(spec)}/requeued/${refusals}`,
-        headers: h,
+      state.js.publish(state.names.eventsSubject(spec.experiment_id, 'refused'), encodeMessage(event), {
+        msgID: refusalMsgId(event),
       }),
     );
   } catch (err) {
-    state.log.report(`could not queue refused trial ${spec.trial_id} again: ${errorText(err)}`, {
+    state.log.report(`could not report the refusal of trial ${spec.trial_id} again: ${errorText(err)}`, {
       experiment: spec.experiment,
       trial: spec.trial_id,
       attempt: spec.attempt,

@@ -8,6 +8,7 @@ import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { reportEpoch } from './epoch-decision.js';
 import { finishTrial } from './publish-retrying.js';
 import { refuseTrial } from './trial-refusal.js';
+import { sendModel } from './model-upload.js';
 import { type Held, type WorkerState, refreshSettings } from './worker-state.js';
 
 export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSpec): Promise<void> {
@@ -61,6 +62,8 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
     }
     // Epoch events go into the stream before the result, so a reader sees them in order.
     await Promise.all(epochPublishes);
+    // So does the saved model: the orchestrator fetches it when it reads the result.
+    if (result.model && result.state !== 'failed') result = await sendModel(state, spec, result);
     if (await finishTrial(state, msg, result, 'ack')) {
       state.counters.trialsDone++;
       log.info(
@@ -78,13 +81,17 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
   }
 }
 
-/** An aborted trial: a cancelled one is acked away without a result; a drained one goes back. */
+/**
+ * An aborted trial. A cancelled one is handed back without a result (nak): the orchestrator removed its
+ * message before it sent the cancel, so a real cancel ends it and a forged one costs a re-run, not the
+ * trial. A drained one goes back too.
+ */
 async function interrupted(state: WorkerState, held: Held, spec: TrialSpec, last: boolean): Promise<void> {
   const fields = { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt };
   if (held.reason === 'cancel') {
     state.logger.debug(fields, 'trial cancelled');
     state.counters.cancelled++;
-    await held.msg.ackAck().catch(() => held.msg.ack());
+    held.msg.nak();
     return;
   }
   if (last) {

@@ -9,7 +9,11 @@ import {
   type TrialExecutor,
   TrialInterruptedError,
 } from '../../shared/protocol/executor.js';
-import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task } from '../tasks/task.js';
 
@@ -37,10 +41,7 @@ export class InlineExecutor implements TrialExecutor {
     let epochs = 0;
     let last: Record<string, number> = {};
     const base = {
-      v: PROTOCOL_VERSION,
-      experiment: spec.experiment,
-      trial_id: spec.trial_id,
-      attempt: spec.attempt,
+      ...deliveryFields(spec),
       worker: this.name,
     } as const;
     try {

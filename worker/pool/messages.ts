@@ -15,6 +15,8 @@ export interface ThreadTask {
   module?: { path: string; sha256: string };
   /** The pool's worker name, for the thread's log lines. */
   worker?: string;
+  /** Root under which this worker saves models (the path is derived from experiment and trial ids). */
+  modelsDir?: string;
 }
 
 export type ThreadMessage = {
@@ -32,7 +34,7 @@ export interface ThreadResult {
   epochs: number;
   stopped: boolean;
   backend?: string;
-  /** Where the trained model was saved (spec.save_model). */
+  /** Where the trained model was saved (spec.save_model: under the worker's models root). */
   model?: { path: string };
   error?: string;
   started_at: number;

@@ -4,6 +4,7 @@
  * trial kills its thread (Piscina replaces it).
  */
 import { availableParallelism, hostname } from 'node:os';
+import { resolve } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
@@ -13,7 +14,7 @@ import {
   TrialInterruptedError,
 } from '../../shared/protocol/executor.js';
 import {
-  PROTOCOL_VERSION,
+  deliveryFields,
   type Decision,
   type ResultEvent,
   type TrialSpec,
@@ -30,6 +31,8 @@ export interface TrialPoolOptions {
   backend?: BackendChoice;
   /** Data cache folder handed to tasks. */
   dataDir?: string;
+  /** Root under which trials save their models (resolved to an absolute path; default: none saved). */
+  modelsDir?: string;
   /** Worker name in results (default: host name and pid). */
   name?: string;
   /** Task modules and command programs offered besides the built-in tasks (by name and sha256). */
@@ -48,6 +51,7 @@ export class TrialPool implements TrialExecutor {
   private readonly backend: BackendChoice;
   private readonly dataDir?: string;
   private readonly options: TrialPoolOptions;
+  private readonly modelsDir?: string;
   private readonly piscina: Piscina<ThreadTask, ThreadResult>;
   private readonly observers: PoolObserver[] = [];
   private running = 0;
@@ -57,6 +61,7 @@ export class TrialPool implements TrialExecutor {
     this.options = options;
     this.backend = options.backend ?? 'auto';
     this.dataDir = options.dataDir;
+    this.modelsDir = options.modelsDir === undefined ? undefined : resolve(options.modelsDir);
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.log = options.logger ?? childLogger({ component: 'trial-pool', worker: this.name });
     const wanted = options.threads ?? availableParallelism();
@@ -123,10 +128,7 @@ export class TrialPool implements TrialExecutor {
     if (refusal !== null) {
       const now = Date.now();
       const event: ResultEvent = {
-        v: PROTOCOL_VERSION,
-        experiment: spec.experiment,
-        trial_id: spec.trial_id,
-        attempt: spec.attempt,
+        ...deliveryFields(spec),
         state: 'failed',
         metrics: {},
         epochs: 0,
@@ -171,10 +173,7 @@ export class TrialPool implements TrialExecutor {
       onThread(msg.usage.thread);
       this.notify((o) => o.onEpoch?.(spec, msg.usage));
       const event = {
-        v: PROTOCOL_VERSION,
-        experiment: spec.experiment,
-        trial_id: spec.trial_id,
-        attempt: spec.attempt,
+        ...deliveryFields(spec),
         epoch: msg.epoch,
         metrics: msg.metrics,
         worker: this.name,
@@ -203,6 +202,7 @@ export class TrialPool implements TrialExecutor {
           port: port2,
           backend: this.backend,
           dataDir: this.dataDir,
+          modelsDir: this.modelsDir,
           worker: this.name,
           ...(module ? { module } : {}),
         },
@@ -233,10 +233,7 @@ export class TrialPool implements TrialExecutor {
     if (!crashed) onThread(result.thread);
     const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
     const event: ResultEvent = {
-      v: PROTOCOL_VERSION,
-      experiment: spec.experiment,
-      trial_id: spec.trial_id,
-      attempt: spec.attempt,
+      ...deliveryFields(spec),
       state,
       metrics: result.metrics,
       epochs: result.epochs,

@@ -67,6 +67,7 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
       signal: new AbortController().signal,
       backend: task.backend,
       dataDir: task.dataDir,
+      ...(task.modelsDir === undefined ? {} : { modelsDir: task.modelsDir }),
       reportEpoch: (epoch, metrics, report) => {
         epochs = epoch;
         last = metrics;

@@ -9,6 +9,7 @@ import { DataError, UsageError } from '../../shared/errors.js';
 import { resolveParams } from '../../shared/task-params.js';
 import { train, type TrainResult } from '../training/trainer.js';
 import { saveModelFiles } from '../model-files/save.js';
+import { modelFolder } from '../../shared/protocol/model-metadata.js';
 import { INPUT_SHAPE, HEAD_CLASSES } from '../models/architecture.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { architectureNames } from '../models/registry.js';
@@ -69,10 +70,19 @@ export const mnistTask: Task = {
         ds.file,
       );
     }
+    // The folder is derived from the ids under this worker's own root: a message never names a path.
+    let saveDir: string | undefined;
+    if (spec.save_model === true) {
+      if (ctx.modelsDir === undefined)
+        throw new Error('this worker has no models folder: the trial asks to save its model');
+      saveDir = modelFolder(ctx.modelsDir, spec.experiment_id, spec.trial_id);
+    }
     const result = await train(config, ds, {
       signal: ctx.signal,
       onEpoch: (m, info) => ctx.reportEpoch(m.epoch, { ...m }, { images: info.images, backend }),
-      ...(spec.save_model ? { onTrained: (model, r) => saveTrialModel(model, r, spec, ds.sha256) } : {}),
+      ...(saveDir === undefined
+        ? {}
+        : { onTrained: (model, r) => saveTrialModel(model, r, spec, ds.sha256, saveDir) }),
     });
     const last = result.epochs[result.epochs.length - 1];
     return {
@@ -80,7 +90,7 @@ export const mnistTask: Task = {
       epochs: result.epochs.length,
       stopped: result.stopped_early,
       backend,
-      ...(spec.save_model ? { model: { path: spec.save_model.dir } } : {}),
+      ...(saveDir === undefined ? {} : { model: { path: saveDir } }),
     };
   },
 };
@@ -90,12 +100,13 @@ function saveTrialModel(
   r: TrainResult,
   spec: TrialSpec,
   sha256: string,
+  dir: string,
 ): Promise<void> {
   const last = r.epochs[r.epochs.length - 1];
   const validation = Object.fromEntries(
     Object.entries(last ?? {}).filter(([k]) => k.startsWith('val_') || k === 'epoch'),
   );
-  return saveModelFiles(model, spec.save_model!.dir, {
+  return saveModelFiles(model, dir, {
     format: 'hpo-model',
     version: 1,
     arch: r.config.arch,

@@ -18,6 +18,11 @@ export interface TaskContext {
   backend: BackendChoice;
   /** Data cache folder of this worker (undefined: the default). */
   dataDir?: string;
+  /**
+   * Root of this worker's saved models (absolute). A trial with save_model saves to
+   * modelFolder(modelsDir, experiment_id, trial_id); undefined: this worker saves no models.
+   */
+  modelsDir?: string;
 }
 
 /** What a training task tells the worker about an epoch's work, for the worker's /metrics. */

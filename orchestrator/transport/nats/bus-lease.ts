@@ -17,7 +17,7 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { DEFAULT_SUBJECT_PREFIX, experimentToken } from '../../../shared/protocol/bus.js';
+import { DEFAULT_SUBJECT_PREFIX, isBusId } from '../../../shared/protocol/bus.js';
 import { encodeMessage } from '../../../shared/protocol/validate.js';
 import {
   type LeaseClock,
@@ -31,6 +31,11 @@ export interface BusLeaseOptions {
   prefix?: string;
   /** A lease without a heartbeat for this long is expired. */
   staleMs: number;
+  /**
+   * The experiment's bus id (the key of its lease): two databases holding the same experiment (a copied
+   * file) share it; two experiments that only share a name do not.
+   */
+  experimentId: string;
   /** This machine's host name (a dead pid of this host frees its lease). */
   host: string;
   /** Take over an expired lease. */
@@ -96,7 +101,8 @@ export async function acquireBusLease(
   const js: JetStreamClient = jetstream(nc);
   const bucket = ownersBucket(options.prefix);
   const stream = await ensureBucket(jsm, bucket);
-  const subject = `$KV.${bucket}.${experimentToken(experiment)}`;
+  if (!isBusId(options.experimentId)) throw new Error(`invalid experiment bus id '${options.experimentId}'`);
+  const subject = `$KV.${bucket}.${options.experimentId}`;
   const read = async (): Promise<{ lease?: OwnerLease; seq: number }> => {
     const m = await jsm.streams.getMessage(stream, { last_by_subj: subject }).catch((err: unknown) => {
       if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return null;

@@ -1,9 +1,10 @@
 /**
- * Orchestrator side of the NATS transport: queues trials on the JetStream work queue, reads epoch and
- * result events from a durable per-experiment consumer (acked only after the handler ran, so events
- * produced while the orchestrator was down are applied when it comes back), answers per-epoch decision
- * requests, and cancels by purging queued trials and telling workers to abort running ones.
- * See docs/NATS.md.
+ * Orchestrator side of the NATS transport: queues trials on the JetStream work queue (each dispatch with
+ * a delivery token, deliveries.ts), reads epoch, result and refusal events from a durable per-experiment
+ * consumer (acked only after the handler ran, so events produced while the orchestrator was down are
+ * applied when it comes back), answers per-epoch decision requests, re-queues refused trials, fails
+ * trials that used up their deliveries, and cancels by removing the trials' messages and telling
+ * workers to abort running ones. Everything is addressed by the experiment's bus id. See docs/NATS.md.
  */
 import {
   AckPolicy,
@@ -17,8 +18,15 @@ import {
   jetstream,
   jetstreamManager,
 } from '@nats-io/jetstream';
-import { type Msg, type NatsConnection, type Subscription, nanos } from '@nats-io/transport-node';
-import { type BusNames, DEFAULT_SUBJECT_PREFIX, busNames, trialMsgId } from '../../../shared/protocol/bus.js';
+import { type Msg, type NatsConnection, type Subscription, headers, nanos } from '@nats-io/transport-node';
+import {
+  type BusNames,
+  DEFAULT_SUBJECT_PREFIX,
+  REFUSALS_HEADER,
+  type RefusalEvent,
+  busNames,
+  trialMsgId,
+} from '../../../shared/protocol/bus.js';
 import {
   type Decision,
   type EpochEvent,
@@ -30,68 +38,23 @@ import {
   parseMessage,
   validateDecisionRequest,
   validateEpochEvent,
+  validateRefusalEvent,
   validateResultEvent,
   validateTrialSpec,
 } from '../../../shared/protocol/validate.js';
 import { HpoError } from '../../../shared/errors.js';
-import { childLogger, type Logger, RateLimitedLog } from '../../../shared/log/index.js';
+import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
-  type StreamSettings,
   ensureStreams,
   ensureWorkersConsumer,
   errorText,
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import type { Transport, TransportHandlers } from '../transport.js';
+import { type DeliveryClaim, Deliveries } from './deliveries.js';
+import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
-export interface NatsTransportOptions {
-  /** Subject prefix (default `hpo`); workers must use the same. */
-  prefix?: string;
-  /**
-   * Experiments whose events are read from start() on, e.g. the one being resumed: results published
-   * while no orchestrator was running are applied then. (Any experiment submitted to is added too.)
-   */
-  experiments?: string[];
-  /**
-   * Trials queued or running at once (default 64). The orchestrator does not know the fleet's slots:
-   * capacity() is this window minus the trials in flight, so the queue stays ahead of the workers.
-   */
-  maxInFlight?: number;
-  /** ack_wait of the workers' consumer: how long a silent worker keeps a trial (default 30000). */
-  ackWaitMs?: number;
-  /** Deliveries of one trial before it ends failed (default 5, -1: unlimited). */
-  maxDeliver?: number;
-  /** ack_wait of the orchestrator's events consumer (default 30000). */
-  eventsAckWaitMs?: number;
-  /** Streams' settings, used only if the streams do not exist yet. */
-  streams?: StreamSettings;
-  /**
-   * Where bus problems are logged as warnings (default: the process's logger). Each distinct problem is
-   * logged once a minute at most, with how many were suppressed.
-   */
-  logger?: Logger;
-  /** Name put in failed results the orchestrator writes for trials given up (default `orchestrator`). */
-  name?: string;
-  /** close() closes the NATS connection (default true). */
-  closeConnection?: boolean;
-}
-
-export interface NatsTransportStats {
-  /** Messages that failed validation (events, decision requests). */
-  invalidMessages: number;
-  resultsApplied: number;
-  decisionsAnswered: number;
-  /** Handler errors (the event is retried up to 5 deliveries). */
-  handlerErrors: number;
-}
-
-interface InFlight {
-  experiment: string;
-  trial_id: string;
-  attempt: number;
-  /** Stream sequence of the queued trial message (to delete it on a one-trial cancel). */
-  seq?: number;
-}
+export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 interface Listener {
   ready: Promise<void>;
@@ -103,7 +66,7 @@ interface Listener {
 /** Deliveries of one event to a throwing handler before it is dropped (termed). */
 const EVENT_MAX_ATTEMPTS = 5;
 
-const key = (experiment: string, trialId: string) => `${experiment}\0${trialId}`;
+const key = (id: string, trialId: string) => `${id}\0${trialId}`;
 
 export class NatsTransport implements Transport {
   readonly name = 'nats';
@@ -111,7 +74,8 @@ export class NatsTransport implements Transport {
   private readonly js: JetStreamClient;
   private jsm?: JetStreamManager;
   private handlers?: TransportHandlers;
-  private readonly running = new Map<string, InFlight>();
+  private readonly deliveries: Deliveries;
+  /** By experiment bus id. */
   private readonly listeners = new Map<string, Listener>();
   /** Decisions per (trial, attempt, epoch, worker): each epoch reaches the handler once. */
   private readonly decisions = new Map<string, Promise<Decision>>();
@@ -122,6 +86,7 @@ export class NatsTransport implements Transport {
   private closed?: Promise<void>;
   private readonly counters: NatsTransportStats = {
     invalidMessages: 0,
+    requeued: 0,
     resultsApplied: 0,
     decisionsAnswered: 0,
     handlerErrors: 0,
@@ -132,6 +97,7 @@ export class NatsTransport implements Transport {
     private readonly options: NatsTransportOptions = {},
   ) {
     this.names = busNames(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
+    this.deliveries = new Deliveries(options.experiments);
     this.js = jetstream(nc);
     this.log = new RateLimitedLog(options.logger ?? childLogger({ component: 'nats-transport' }));
     this.maxInFlight = options.maxInFlight ?? 64;
@@ -166,44 +132,44 @@ export class NatsTransport implements Transport {
       true,
     );
     this.advisories = watchMaxDeliveries(this.nc, this.js, jsm, this.names, {
-      accept: (experiment) => this.listeners.has(experiment),
+      accept: (id) => this.listeners.has(id),
       worker: this.options.name ?? 'orchestrator',
       onError: (m) => this.log.report(m),
     });
-    for (const experiment of this.options.experiments ?? []) await this.listen(experiment);
+    for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
   }
 
   capacity(): number {
-    return Math.max(0, this.maxInFlight - this.running.size);
+    return Math.max(0, this.maxInFlight - this.deliveries.size);
   }
 
   inFlight(): number {
-    return this.running.size;
+    return this.deliveries.size;
   }
 
   async submit(spec: TrialSpec): Promise<void> {
     if (!this.handlers || !this.jsm)
       throw new HpoError('transport not started: call start(handlers) before submit');
     if (this.closing) throw new HpoError('transport closed');
-    const checked = validateTrialSpec(spec);
-    if (!checked.ok) throw new HpoError(`invalid trial spec: ${checked.error}`);
-    const k = key(spec.experiment, spec.trial_id);
-    const existing = this.running.get(k);
+    const existing = this.deliveries.get(spec.experiment_id, spec.trial_id);
     if (existing && existing.attempt === spec.attempt) return; // a duplicate submit is a no-op
-    await this.listen(spec.experiment);
-    const entry: InFlight = { experiment: spec.experiment, trial_id: spec.trial_id, attempt: spec.attempt };
-    this.running.set(k, entry);
+    this.deliveries.keyFor(spec);
+    const entry = this.deliveries.dispatch(spec);
+    const checked = validateTrialSpec(entry.spec);
+    if (!checked.ok) {
+      this.deliveries.end(spec.experiment_id, spec.trial_id, entry);
+      throw new HpoError(`invalid trial spec: ${checked.error}`);
+    }
     try {
+      await this.listen(spec.experiment_id, false);
       const ack = await this.js.publish(
-        this.names.trialsSubject(spec.experiment),
+        this.names.trialsSubject(spec.experiment_id),
         encodeMessage(checked.value),
-        {
-          msgID: trialMsgId(spec),
-        },
+        { msgID: trialMsgId(spec) },
       );
       entry.seq = ack.seq;
     } catch (err) {
-      if (this.running.get(k) === entry) this.running.delete(k);
+      this.deliveries.end(spec.experiment_id, spec.trial_id, entry);
       throw new HpoError(`could not queue trial ${spec.trial_id} on NATS: ${errorText(err)}`, { cause: err });
     }
   }
@@ -211,35 +177,30 @@ export class NatsTransport implements Transport {
   async cancel(experiment: string, trialId?: string): Promise<void> {
     const jsm = this.jsm;
     if (!jsm) return;
-    const targets = [...this.running.entries()].filter(
-      ([, t]) => t.experiment === experiment && (trialId === undefined || t.trial_id === trialId),
-    );
-    // Queued trials first, then the running ones: a worker that got a message before the purge sees it
-    // before the cancel (one connection delivers in order).
-    if (trialId === undefined) {
-      await jsm.streams
-        .purge(this.names.trialsStream, { filter: this.names.trialsSubject(experiment) })
-        .catch((err: unknown) =>
-          this.log.report(`could not purge queued trials: ${errorText(err)}`, { experiment }),
-        );
-    } else {
-      for (const [, t] of targets) {
+    for (const id of this.deliveries.idsOf(experiment)) {
+      const targets = this.deliveries.list(id, trialId);
+      // The messages go first (queued or held by a worker: a worker only aborts and hands trials back,
+      // so removing them is the orchestrator's job), then the cancel tells workers to stop running ones.
+      // One by one: nats-server 2.9 moves a work queue's consumer past every message on a filtered
+      // purge, so purging one experiment's subject would strand the other experiments' queued trials.
+      for (const t of targets) {
         if (t.seq !== undefined)
           await jsm.streams.deleteMessage(this.names.trialsStream, t.seq, false).catch(() => false);
       }
-    }
-    this.nc.publish(
-      this.names.cancelSubject(experiment),
-      encodeMessage({
-        v: PROTOCOL_VERSION,
-        experiment,
-        ...(trialId === undefined ? {} : { trial_id: trialId }),
-      }),
-    );
-    await this.nc.flush();
-    for (const [k, t] of targets) {
-      this.running.delete(k);
-      this.forgetDecisions(t.experiment, t.trial_id);
+      this.nc.publish(
+        this.names.cancelSubject(id),
+        encodeMessage({
+          v: PROTOCOL_VERSION,
+          experiment,
+          experiment_id: id,
+          ...(trialId === undefined ? {} : { trial_id: trialId }),
+        }),
+      );
+      await this.nc.flush();
+      for (const t of targets) {
+        this.deliveries.end(id, t.trial_id, t);
+        this.forgetDecisions(id, t.trial_id);
+      }
     }
   }
 
@@ -262,32 +223,35 @@ export class NatsTransport implements Transport {
     }
   }
 
-  /** Starts reading the experiment's events and answering its decision requests (once). */
-  private listen(experiment: string): Promise<void> {
-    const existing = this.listeners.get(experiment);
+  /**
+   * Starts reading the experiment's events and answering its decision requests (once). `resumed`: an
+   * experiment given in the options, whose unacked events are replayed in stream order.
+   */
+  private listen(id: string, resumed: boolean): Promise<void> {
+    const existing = this.listeners.get(id);
     if (existing) return existing.ready;
     const listener: Listener = { ready: Promise.resolve() };
-    listener.ready = this.setUpListener(experiment, listener);
-    this.listeners.set(experiment, listener);
-    listener.ready.catch(() => this.listeners.delete(experiment));
+    listener.ready = this.setUpListener(id, listener, resumed);
+    this.listeners.set(id, listener);
+    listener.ready.catch(() => this.listeners.delete(id));
     return listener.ready;
   }
 
-  private async setUpListener(experiment: string, listener: Listener): Promise<void> {
+  private async setUpListener(id: string, listener: Listener, resumed: boolean): Promise<void> {
     const jsm = this.jsm;
     if (!jsm) throw new HpoError('transport not started');
-    const durable = this.names.orchestratorConsumer(experiment);
+    const durable = this.names.orchestratorConsumer(id);
     const config = {
       durable_name: durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: this.names.eventsFilter(experiment),
+      filter_subject: this.names.eventsFilter(id),
       ack_wait: nanos(this.options.eventsAckWaitMs ?? 30_000),
       max_ack_pending: 1000,
     };
     try {
       const info = await jsm.consumers.info(this.names.eventsStream, durable);
-      if (info.num_ack_pending > 0 && (this.options.experiments ?? []).includes(experiment)) {
+      if (info.num_ack_pending > 0 && resumed) {
         // A previous orchestrator died holding these events: the server would hand them back only after
         // ack_wait, after later ones (a trial's result before its last epoch, whose row would be lost).
         // Replay from the ack floor, in stream order; handlers are idempotent.
@@ -302,9 +266,9 @@ export class NatsTransport implements Transport {
       if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
       await jsm.consumers.add(this.names.eventsStream, config);
     }
-    listener.decide = this.nc.subscribe(this.names.decideSubject(experiment), {
+    listener.decide = this.nc.subscribe(this.names.decideSubject(id), {
       callback: (err, msg) => {
-        if (!err) void this.onDecide(experiment, msg);
+        if (!err) void this.onDecide(id, msg);
       },
     });
     const consumer = await this.js.consumers.get(this.names.eventsStream, durable);
@@ -314,83 +278,115 @@ export class NatsTransport implements Transport {
       try {
         for await (const m of messages) {
           if (this.closing) m.nak();
-          else await this.onEvent(experiment, m);
+          else await this.onEvent(id, m);
         }
       } catch (err) {
         if (!this.closing)
-          this.log.report(`reading events of experiment '${experiment}' stopped: ${errorText(err)}`, {
-            experiment,
+          this.log.report(`reading events of experiment id ${id} stopped: ${errorText(err)}`, {
+            experiment_id: id,
           });
       }
     })();
     await this.nc.flush();
   }
 
-  private invalid(reason: string, experiment: string): void {
+  private invalid(reason: string): void {
     this.counters.invalidMessages++;
-    this.log.report(`rejected invalid message: ${reason}`, { experiment });
+    this.log.report(`rejected invalid message: ${reason}`);
   }
 
-  private async onEvent(experiment: string, m: JsMsg): Promise<void> {
+  /** Checks a message's delivery claim; a rejection is counted and logged. */
+  private trusted(what: string, claim: DeliveryClaim, id: string, epoch?: number) {
+    if (claim.experiment_id !== id) {
+      this.invalid(`${what}: experiment id ${claim.experiment_id} does not belong on this subject`);
+      return undefined;
+    }
+    const verdict = this.deliveries.check(claim, epoch);
+    if (!verdict.ok) {
+      this.invalid(`${what}: ${verdict.reason}`);
+      return undefined;
+    }
+    return verdict;
+  }
+
+  private async onEvent(id: string, m: JsMsg): Promise<void> {
     const handlers = this.handlers;
     if (!handlers) return m.nak();
-    const isResult = m.subject === this.names.eventsSubject(experiment, 'result');
-    if (!isResult && m.subject !== this.names.eventsSubject(experiment, 'epoch')) {
-      this.invalid(`event on unexpected subject ${m.subject}`, experiment);
-      return m.term();
-    }
-    const parsed = isResult
-      ? parseMessage(m.data, validateResultEvent)
-      : parseMessage(m.data, validateEpochEvent);
-    if (!parsed.ok) {
-      this.invalid(`${isResult ? 'result' : 'epoch'} event on ${m.subject}: ${parsed.error}`, experiment);
-      return m.term();
-    }
-    if (parsed.value.experiment !== experiment) {
-      this.invalid(
-        `event on ${m.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
-        experiment,
-      );
+    const kind = (['epoch', 'result', 'refused'] as const).find(
+      (k) => m.subject === this.names.eventsSubject(id, k),
+    );
+    if (!kind) {
+      this.invalid(`event on unexpected subject ${m.subject}`);
       return m.term();
     }
     try {
-      if ('state' in parsed.value) {
-        const result = parsed.value;
-        const k = key(result.experiment, result.trial_id);
-        this.running.delete(k);
-        this.forgetDecisions(result.experiment, result.trial_id);
-        await handlers.onResult(result);
-        this.counters.resultsApplied++;
+      if (kind === 'refused') {
+        const parsed = parseMessage(m.data, validateRefusalEvent);
+        if (!parsed.ok) this.invalid(`refusal on ${m.subject}: ${parsed.error}`);
+        else {
+          const verdict = this.trusted(`refusal on ${m.subject}`, parsed.value, id);
+          if (verdict?.kind === 'current') await this.requeue(parsed.value, verdict.entry);
+        }
+      } else if (kind === 'result') {
+        const parsed = parseMessage(m.data, validateResultEvent);
+        if (!parsed.ok) this.invalid(`result event on ${m.subject}: ${parsed.error}`);
+        else {
+          const result = parsed.value;
+          const verdict = this.trusted(`result event on ${m.subject}`, result, id, result.epochs);
+          if (verdict) {
+            if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
+            this.forgetDecisions(id, result.trial_id);
+            // Kept alive while the handler runs (it may fetch a saved model from the object store).
+            const keepAlive = setInterval(() => m.working(), 10_000);
+            try {
+              await handlers.onResult(result);
+            } finally {
+              clearInterval(keepAlive);
+            }
+            this.counters.resultsApplied++;
+          }
+        }
       } else {
+        const parsed = parseMessage(m.data, validateEpochEvent);
+        if (!parsed.ok) this.invalid(`epoch event on ${m.subject}: ${parsed.error}`);
         // Normally answered already through the decision request; applied here if it was not (the
         // orchestrator was down, or the request timed out).
-        await this.decide(parsed.value);
+        else if (this.trusted(`epoch event on ${m.subject}`, parsed.value, id, parsed.value.epoch))
+          await this.decide(parsed.value);
       }
       m.ack();
     } catch (err) {
       this.counters.handlerErrors++;
-      this.log.report(`event handler failed: ${errorText(err)}`, {
-        experiment,
-        trial: parsed.value.trial_id,
-        attempt: parsed.value.attempt,
-        worker: parsed.value.worker,
-      });
+      this.log.report(`event handler failed: ${errorText(err)}`, { experiment_id: id, subject: m.subject });
       if (m.info.deliveryCount >= EVENT_MAX_ATTEMPTS) m.term();
       else m.nak(1000);
     }
   }
 
-  private async onDecide(experiment: string, msg: Msg): Promise<void> {
+  /**
+   * A worker refused the trial's delivery before its last one (and termed it): queue it again as a new
+   * message with the refusals so far (its message id makes a retried publish a duplicate). Publishing
+   * trials is the orchestrator's right alone; a worker only reports.
+   */
+  private async requeue(refusal: RefusalEvent, entry: ReturnType<Deliveries['dispatch']>): Promise<void> {
+    const h = headers();
+    h.set(REFUSALS_HEADER, String(refusal.refusals));
+    const ack = await this.js.publish(
+      this.names.trialsSubject(entry.experimentId),
+      encodeMessage(entry.spec),
+      { msgID: `${trialMsgId(entry.spec)}/requeued/${refusal.refusals}`, headers: h },
+    );
+    entry.seq = ack.seq;
+    this.counters.requeued++;
+  }
+
+  private async onDecide(id: string, msg: Msg): Promise<void> {
     const parsed = parseMessage(msg.data, validateDecisionRequest);
-    if (!parsed.ok) return this.invalid(`decision request on ${msg.subject}: ${parsed.error}`, experiment);
-    if (parsed.value.experiment !== experiment) {
-      return this.invalid(
-        `decision request on ${msg.subject}: experiment '${parsed.value.experiment}' does not belong on this subject`,
-        experiment,
-      );
-    }
+    if (!parsed.ok) return this.invalid(`decision request on ${msg.subject}: ${parsed.error}`);
+    const e = parsed.value;
+    if (!this.trusted(`decision request on ${msg.subject}`, e, id, e.epoch)) return;
     if (this.closing) return;
-    const decision = await this.decide(parsed.value);
+    const decision = await this.decide(e);
     if (this.closing) return;
     this.counters.decisionsAnswered++;
     msg.respond(encodeMessage({ v: PROTOCOL_VERSION, decision }));
@@ -398,7 +394,7 @@ export class NatsTransport implements Transport {
 
   /** The handler's decision for one epoch, computed once however often the epoch arrives. */
   private decide(e: EpochEvent): Promise<Decision> {
-    const k = `${key(e.experiment, e.trial_id)}\0${e.attempt}\0${e.epoch}\0${e.worker}`;
+    const k = `${key(e.experiment_id, e.trial_id)}\0${e.attempt}\0${e.epoch}\0${e.worker}`;
     let decision = this.decisions.get(k);
     if (!decision) {
       const handlers = this.handlers;
@@ -421,8 +417,8 @@ export class NatsTransport implements Transport {
     return decision;
   }
 
-  private forgetDecisions(experiment: string, trialId: string): void {
-    const prefix = `${key(experiment, trialId)}\0`;
+  private forgetDecisions(id: string, trialId: string): void {
+    const prefix = `${key(id, trialId)}\0`;
     for (const k of this.decisions.keys()) if (k.startsWith(prefix)) this.decisions.delete(k);
   }
 }

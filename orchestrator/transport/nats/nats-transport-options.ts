@@ -1,0 +1,51 @@
+/** Options and counters of the orchestrator's NATS transport (nats-transport.ts). */
+import type { StreamSettings } from '../../../shared/nats/connection.js';
+import type { ExperimentKey } from './deliveries.js';
+import type { Logger } from '../../../shared/log/index.js';
+
+export interface NatsTransportOptions {
+  /** Subject prefix (default `hpo`); workers must use the same. */
+  prefix?: string;
+  /**
+   * Experiments (name, bus id, token secret: the store's record) whose events are read from start() on,
+   * e.g. the one being resumed: results published while no orchestrator was running are applied then,
+   * their tokens recognised. An experiment first seen in submit() gets a secret of this process.
+   */
+  experiments?: ExperimentKey[];
+  /**
+   * Trials queued or running at once (default 64). The orchestrator does not know the fleet's slots:
+   * capacity() is this window minus the trials in flight, so the queue stays ahead of the workers.
+   */
+  maxInFlight?: number;
+  /** ack_wait of the workers' consumer: how long a silent worker keeps a trial (default 30000). */
+  ackWaitMs?: number;
+  /** Deliveries of one trial before it ends failed (default 5, -1: unlimited). */
+  maxDeliver?: number;
+  /** ack_wait of the orchestrator's events consumer (default 30000). */
+  eventsAckWaitMs?: number;
+  /** Streams' settings, used only if the streams do not exist yet. */
+  streams?: StreamSettings;
+  /**
+   * Where bus problems are logged as warnings (default: the process's logger). Each distinct problem is
+   * logged once a minute at most, with how many were suppressed.
+   */
+  logger?: Logger;
+  /** Name put in failed results the orchestrator writes for trials given up (default `orchestrator`). */
+  name?: string;
+  /** close() closes the NATS connection (default true). */
+  closeConnection?: boolean;
+}
+
+export interface NatsTransportStats {
+  /**
+   * Messages rejected: failed validation, or without the token of the trial's current delivery (events,
+   * decision requests, refusals), or an epoch beyond the trial's epochs.
+   */
+  invalidMessages: number;
+  /** Refused trials queued again for another worker. */
+  requeued: number;
+  resultsApplied: number;
+  decisionsAnswered: number;
+  /** Handler errors (the event is retried up to 5 deliveries). */
+  handlerErrors: number;
+}
