@@ -120,6 +120,7 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
     // Plots: learning curves and one per searched parameter (arch, optimizer, learning_rate, batch_size).
     const plots = (await readdir(join(out, 'plots'))).sort();
     assert.deepEqual(plots, [
+      'best-so-far.svg',
       'learning-curves-accuracy.svg',
       'learning-curves-loss.svg',
       'param-arch.svg',

@@ -85,6 +85,7 @@ describe('hpo report of a non-MNIST task: task-neutral, readable, exact where it
     assert.match(board, /\| 2 \| t1 \| 0\.887654 \| 0\.246914 \| 0\.000823065 \|/);
     const plots = (await readdir(join(out, 'plots'))).sort();
     assert.deepEqual(plots, [
+      'best-so-far.svg',
       'learning-curves-accuracy.svg',
       'learning-curves-loss.svg',
       'param-learning_rate.svg',

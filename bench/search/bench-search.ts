@@ -6,8 +6,9 @@
  * - the `synthetic` task (sleep_ms 0, run in this thread; many seeds): random and TPE run `--trials`
  *   trials of 27 epochs; the ASHA variants (min_iter 1, eta 3, max_iter 27) run until they spent the same
  *   epoch budget;
- * - a small real multi-digit-mnist search (mlp on `--train-size` pairs, 9 epochs, ASHA rungs 1 and 3) in
- *   the local thread pool.
+ * - a small real multi-digit-mnist search (`--real-archs`, default mlp, on `--train-size` pairs, validated
+ *   on `--val-size` pairs, 9 epochs, ASHA rungs 1 and 3) in the local thread pool, over `--real-seeds`
+ *   seeds (default 3) of `--real-trials` random trials (default 16); `--skip-synthetic` runs it alone.
  *
  * Budget is counted in epoch-equivalents (epochs run). Prints a table, writes the JSON report (with
  * `budget_ratio`: the fraction of random search's budget random+ASHA needed to reach random's final
@@ -19,6 +20,7 @@ import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadDataset } from '../../worker/data/dataset.js';
+import { ARCHITECTURES } from '../../worker/models/registry.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { positiveInt } from '../../cli/options/option-values.js';
@@ -62,17 +64,19 @@ function syntheticSpace(trials: number): SearchSpace {
   };
 }
 
-function realSpace(trials: number, trainSize: number): SearchSpace {
+function realSpace(trials: number, trainSize: number, archs: string[], valSize?: number): SearchSpace {
   return {
     method: 'random',
     metric: { name: 'val_acc', goal: 'maximize' },
     parameters: {
-      arch: { kind: 'constant', value: 'mlp' },
+      arch:
+        archs.length === 1 ? { kind: 'constant', value: archs[0] } : { kind: 'categorical', values: archs },
       optimizer: { kind: 'categorical', values: ['sgd', 'adam', 'rmsprop'] },
       learning_rate: { kind: 'log_uniform_values', min: 1e-4, max: 3e-2 },
       batch_size: { kind: 'categorical', values: [32, 64, 128] },
       epochs: { kind: 'constant', value: REAL_EPOCHS },
       train_size: { kind: 'constant', value: trainSize },
+      ...(valSize === undefined ? {} : { val_size: { kind: 'constant' as const, value: valSize } }),
     },
     run_cap: trials,
     task: 'multi-digit-mnist',
@@ -212,13 +216,20 @@ async function main(argv: string[]): Promise<void> {
     .option('--slots <n>', 'concurrent trials on the synthetic task', positiveInt, 4)
     .option('--quick', 'a smoke run: 3 synthetic seeds, 20 trials, real run with 4 trials')
     .option('--skip-real', 'skip the multi-digit-mnist comparison')
-    .option('--real-seeds <n>', 'multi-digit-mnist seeds', positiveInt, 1)
+    .option('--skip-synthetic', 'skip the synthetic comparison (and the conditional one and the cost)')
+    .option('--real-seeds <n>', 'multi-digit-mnist seeds (default 3; quick 1)', positiveInt)
     .option(
       '--real-trials <n>',
-      "multi-digit-mnist: random search's trials (default 8; quick 4)",
+      "multi-digit-mnist: random search's trials (default 16; quick 4)",
       positiveInt,
     )
+    .option('--real-archs <list>', 'multi-digit-mnist: architectures, comma-separated', 'mlp')
     .option('--train-size <n>', 'multi-digit-mnist: training pairs per trial', positiveInt, 2000)
+    .option(
+      '--val-size <n>',
+      'multi-digit-mnist: validation pairs per epoch (default all 4,000)',
+      positiveInt,
+    )
     .option('--threads <n>', 'multi-digit-mnist: pool threads (default 2)', positiveInt, 2)
     .option('--skip-cost', 'skip measuring the cost per decision')
     .option('--skip-conditional', 'skip TPE vs random on the conditional synthetic space')
@@ -238,9 +249,12 @@ async function main(argv: string[]): Promise<void> {
     slots: number;
     quick?: boolean;
     skipReal?: boolean;
-    realSeeds: number;
+    skipSynthetic?: boolean;
+    realSeeds?: number;
     realTrials?: number;
+    realArchs: string;
     trainSize: number;
+    valSize?: number;
     threads: number;
     skipCost?: boolean;
     skipConditional?: boolean;
@@ -254,26 +268,29 @@ async function main(argv: string[]): Promise<void> {
   const seeds = Array.from({ length: seedCount }, (_, i) => i + 1);
 
   const tasks: TaskReport[] = [];
-  const synthetic = await compare({
-    task: 'synthetic',
-    base: syntheticSpace(trials),
-    epochs: SYNTHETIC_EPOCHS,
-    trials,
-    asha: {
-      type: 'hyperband',
-      min_iter: flags.minIter,
-      eta: flags.eta,
-      max_iter: SYNTHETIC_EPOCHS,
-      ...(flags.brackets > 1 ? { s: flags.brackets } : {}),
-    },
-    seeds,
-    executor: new InlineExecutor(flags.slots),
-  });
-  tasks.push(synthetic);
-  process.stdout.write(`${renderTask(synthetic)}\n`);
+  let synthetic: TaskReport | undefined;
+  if (!flags.skipSynthetic) {
+    synthetic = await compare({
+      task: 'synthetic',
+      base: syntheticSpace(trials),
+      epochs: SYNTHETIC_EPOCHS,
+      trials,
+      asha: {
+        type: 'hyperband',
+        min_iter: flags.minIter,
+        eta: flags.eta,
+        max_iter: SYNTHETIC_EPOCHS,
+        ...(flags.brackets > 1 ? { s: flags.brackets } : {}),
+      },
+      seeds,
+      executor: new InlineExecutor(flags.slots),
+    });
+    tasks.push(synthetic);
+    process.stdout.write(`${renderTask(synthetic)}\n`);
+  }
 
   let conditional: ConditionalReport | undefined;
-  if (!flags.skipConditional) {
+  if (!flags.skipConditional && !flags.skipSynthetic) {
     conditional = await compareConditional({
       trials: flags.conditionalTrials ?? (flags.quick ? 40 : 60),
       seeds,
@@ -284,17 +301,28 @@ async function main(argv: string[]): Promise<void> {
   }
 
   if (!flags.skipReal) {
-    const realTrials = flags.realTrials ?? (flags.quick ? 4 : 8);
+    const realTrials = flags.realTrials ?? (flags.quick ? 4 : 16);
+    const realSeeds = flags.realSeeds ?? (flags.quick ? 1 : 3);
+    const archs = flags.realArchs
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
+    const unknown = archs.filter((a) => !ARCHITECTURES.has(a));
+    if (archs.length === 0 || unknown.length > 0) {
+      throw new Error(
+        `--real-archs: expected architectures among ${[...ARCHITECTURES.keys()].join(', ')}, got "${flags.realArchs}"`,
+      );
+    }
     await loadDataset({ seed: 1 }); // generate the set once, before the threads read the cache
     const pool = new TrialPool({ threads: flags.threads, backend: 'auto' });
     try {
       const real = await compare({
         task: 'multi-digit-mnist',
-        base: realSpace(realTrials, flags.trainSize),
+        base: realSpace(realTrials, flags.trainSize, archs, flags.valSize),
         epochs: REAL_EPOCHS,
         trials: realTrials,
         asha: { type: 'hyperband', min_iter: 1, eta: 3, max_iter: REAL_EPOCHS },
-        seeds: Array.from({ length: flags.realSeeds }, (_, i) => i + 1),
+        seeds: Array.from({ length: realSeeds }, (_, i) => i + 1),
         executor: {
           slots: pool.slots,
           name: pool.name,
@@ -310,7 +338,7 @@ async function main(argv: string[]): Promise<void> {
   }
 
   let cost: DecisionCost | undefined;
-  if (!flags.skipCost) {
+  if (!flags.skipCost && !flags.skipSynthetic) {
     cost = measureDecisionCost(syntheticSpace(2000), SYNTHETIC_EPOCHS);
     process.stdout.write(
       `cost per decision at ${cost.trials} trials: TPE next ${cost.tpe_next_ms.toFixed(3)} ms, random next ${cost.random_next_ms.toFixed(3)} ms, ` +
@@ -344,8 +372,8 @@ async function main(argv: string[]): Promise<void> {
       decision_ms_max: 5,
     },
     conditional: conditional ?? null,
-    budget_ratio: synthetic.budget_ratio,
-    tpe_minus_random: synthetic.tpe_minus_random,
+    budget_ratio: synthetic?.budget_ratio ?? null,
+    tpe_minus_random: synthetic?.tpe_minus_random ?? null,
     decision_cost: cost ?? null,
     tasks,
     plots: svgs,

@@ -2,3 +2,4 @@
 export * from './learning-curves.js';
 export * from './param-objective.js';
 export * from './render.js';
+export * from './best-so-far.js';

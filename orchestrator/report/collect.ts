@@ -5,6 +5,7 @@
 import { UsageError } from '../../shared/errors.js';
 import { shortNumber } from '../../shared/number-format.js';
 import type { Goal, SearchSpace } from '../search-space/types.js';
+import { allParamNames } from '../search-space/values.js';
 import type {
   EpochRecord,
   ExperimentRecord,
@@ -41,7 +42,8 @@ export interface ReportData {
 
 function paramOrder(spaces: SearchSpace[]): string[] {
   const names: string[] = [];
-  for (const s of spaces) for (const n of Object.keys(s.parameters)) if (!names.includes(n)) names.push(n);
+  // Branch parameters too (a learning rate per optimizer): they are searched whenever they vary.
+  for (const s of spaces) for (const n of allParamNames(s)) if (!names.includes(n)) names.push(n);
   return names;
 }
 

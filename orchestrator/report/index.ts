@@ -1,4 +1,5 @@
 /** `hpo report`: the run's leaderboard, the seed report's table rebuilt, plots, hardware and data. */
+export * from './best-so-far.js';
 export * from './collect.js';
 export * from './html.js';
 export * from './markdown.js';

@@ -1,7 +1,8 @@
 /** The report as Markdown: leaderboard, the seed report's table, plots (as image links), hardware and data. */
 import { displayNumber } from '../../shared/number-format.js';
 import { hpoVersion } from '../core/run-info.js';
-import type { ReportData } from './collect.js';
+import { bestSoFar } from './best-so-far.js';
+import { type ReportData, trialLabel } from './collect.js';
 import type { Reference } from './reference.js';
 import { formatPair, formatPercentPair, type TableRow } from './seed-table.js';
 
@@ -14,6 +15,8 @@ export interface PlotRef {
 export interface ReportPlots {
   curves: PlotRef[];
   params: PlotRef[];
+  /** Best so far against wall time (null: no finished trial). */
+  bestSoFar?: PlotRef | null;
 }
 
 function cell(v: unknown): string {
@@ -101,6 +104,30 @@ function leaderboardSection(data: ReportData): string {
     ...(seconds ? [typeof t.metrics?.seconds === 'number' ? t.metrics.seconds.toFixed(0) : '-'] : []),
   ]);
   return markdownTable(head, rows);
+}
+
+/** The trials that raised the best, with the minute they ended: the search's progress in a table. */
+function progressSection(data: ReportData, plot: PlotRef | null | undefined): string {
+  const multi = data.experiments.length > 1;
+  const points = bestSoFar(data);
+  if (points.length === 0) return 'No trial finished with a value.';
+  const rows = points
+    .filter((p) => p.improved)
+    .map((p) => [
+      p.minutes.toFixed(1),
+      trialLabel(p.trial, data.searched, multi),
+      p.trial.state,
+      p.trial.epochs,
+      num(p.value),
+    ]);
+  const last = points[points.length - 1];
+  return [
+    ...(plot ? [`![${plot.caption}](${plot.file})`] : []),
+    `The trials that raised the best ${data.metric.name}, with the wall-clock minute they ended ` +
+      `(from the experiment's first start; ${points.length} finished trials, the last at minute ` +
+      `${last.minutes.toFixed(1)}):`,
+    markdownTable(['minute', 'trial', 'state', 'epochs', data.metric.name], rows),
+  ].join('\n\n');
 }
 
 function pairOf(m: Record<string, number> | null, a: string, b: string): [number, number] | null {
@@ -245,6 +272,8 @@ export function renderMarkdown(
           tableSection(table, reference, data.experiments.length > 1),
         ]
       : []),
+    `## Best so far over wall time`,
+    progressSection(data, plots.bestSoFar),
     ...(plots.curves.length > 0
       ? ['## Learning curves\n\nPer trial, per epoch.', plots.curves.map(img).join('\n\n')]
       : []),

@@ -1,8 +1,9 @@
 /** `hpo report`: collects the experiments, renders the plots and writes report.md, report.html and plots/. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { learningCurveSpec, paramObjectiveSpec, renderSvg } from '../plots/index.js';
+import { bestSoFarSpec, learningCurveSpec, paramObjectiveSpec, renderSvg } from '../plots/index.js';
 import type { Store } from '../store/types.js';
+import { bestSoFar } from './best-so-far.js';
 import { collectReport, type ReportData, trialLabel } from './collect.js';
 import { renderHtml } from './html.js';
 import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
@@ -75,7 +76,24 @@ async function renderPlots(data: ReportData): Promise<{ plots: ReportPlots; svgs
     svgs.set(file, await renderSvg(paramObjectiveSpec(param, data.metric.name, points)));
     params.push({ file, caption: `${data.metric.name} by ${param}` });
   }
-  return { plots: { curves, params }, svgs };
+  let progress: PlotRef | null = null;
+  const timeline = bestSoFar(data);
+  if (timeline.length > 0) {
+    const file = 'plots/best-so-far.svg';
+    const points = timeline.map((p) => ({
+      experiment: p.experiment,
+      trial: multi ? `${p.experiment}/${p.trial.trial_id}` : p.trial.trial_id,
+      minutes: Math.round(p.minutes * 100) / 100,
+      value: p.value,
+      best: p.best,
+    }));
+    svgs.set(file, await renderSvg(bestSoFarSpec(data.metric.name, points)));
+    progress = {
+      file,
+      caption: `Best ${data.metric.name} so far against wall time; a point per finished trial`,
+    };
+  }
+  return { plots: { curves, params, bestSoFar: progress }, svgs };
 }
 
 /** Architectures in the order the (first) search file lists them. */
