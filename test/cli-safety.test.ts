@@ -10,7 +10,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteStore } from '../orchestrator/store/index.js';
+import Database from 'better-sqlite3';
+import { migrate, MIGRATIONS, SqliteStore } from '../orchestrator/store/index.js';
+import { parseSearchSpace } from '../orchestrator/search-space/index.js';
+import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
 import { type CliResult, HPO_BIN, runHpo } from './helpers/cli.js';
 import { TEST_DATA_DIR } from './helpers/dataset.js';
 
@@ -100,6 +103,41 @@ describe('hpo: store failures, --out and --db safety (real processes, real files
       assert.match(r.stderr, /no such database: .*typo\.db/, args[0]);
       assert.equal(existsSync(missing), false, `${args[0]} created ${missing}`);
     }
+  });
+
+  it('status, leaderboard, experiments and report read a file of an older schema without changing it', async () => {
+    // A search of an older hpo (schema 3: no bus ids yet), paused or still running: a newer hpo's
+    // read-only commands must not migrate its file under it.
+    const file = join(dir, 'older.db');
+    const raw = new Database(file);
+    migrate(raw, file, MIGRATIONS.slice(0, 3));
+    raw
+      .prepare(
+        `INSERT INTO experiments (name, space, source, status, created_at, updated_at) VALUES ('old', ?, '', 'interrupted', 1, 1)`,
+      )
+      .run(JSON.stringify(parseSearchSpace(SPACE, { tasks: builtinTaskCatalog() })));
+    raw
+      .prepare(
+        `INSERT INTO trials (experiment, trial_id, idx, params, seed, state, created_at, ended_at, value, metrics, epochs, attempt)
+         VALUES ('old', 't0000', 0, '{"a":0.5}', 1, 'completed', 1, 2, 0.75, '{"val_acc":0.75}', 20, 1)`,
+      )
+      .run();
+    raw.close();
+    const bytes = await readFile(file);
+    for (const args of [
+      ['status', 'old'],
+      ['leaderboard', 'old'],
+      ['experiments'],
+      ['report', 'old', '--out', join(dir, 'older-report')],
+    ]) {
+      const r = await runHpo([...args, '--db', file]);
+      assert.equal(r.code, 0, `${args[0]}: ${r.stderr}`);
+      if (args[0] === 'leaderboard') assert.match(r.stdout, /t0000[\s\S]*0\.75/);
+      assert.ok((await readFile(file)).equals(bytes), `${args[0]} changed the file`);
+    }
+    const after = new Database(file, { readonly: true });
+    assert.equal(after.pragma('user_version', { simple: true }), 3);
+    after.close();
   });
 
   it('report --out: refuses to overwrite a report without --force, and a file where a folder is expected', async () => {

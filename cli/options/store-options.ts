@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors.js';
-import { NotOurDatabaseError, SqliteStore, StoreError } from '../../orchestrator/store/index.js';
+import { SqliteStore } from '../../orchestrator/store/index.js';
 
 export const DEFAULT_DB = './hpo.db';
 
@@ -23,22 +23,15 @@ export function requireDatabase(path: string): void {
 
 /**
  * For commands that only read: a missing file is a usage error (a mistyped --db never creates a
- * database), and an up-to-date file is opened read-only. An older schema is upgraded first (a write,
- * as any other command would do).
+ * database), and the file is opened read-only: never created, migrated or otherwise written (an older
+ * schema is read through an up-to-date copy in memory).
  */
 export async function withExistingStore<T>(
   path: string,
   fn: (store: SqliteStore) => Promise<T> | T,
 ): Promise<T> {
   requireDatabase(path);
-  let store: SqliteStore;
-  try {
-    store = SqliteStore.open(path, { readonly: true });
-  } catch (err) {
-    if (err instanceof NotOurDatabaseError || !(err instanceof StoreError)) throw err;
-    store = SqliteStore.open(path); // an older schema (or an empty file): upgraded, or refused with why
-  }
-  return use(store, fn);
+  return use(SqliteStore.open(path, { readonly: true }), fn);
 }
 
 async function use<T>(store: SqliteStore, fn: (store: SqliteStore) => Promise<T> | T): Promise<T> {

@@ -70,7 +70,8 @@ export class SqliteStore implements Store {
    * Opens (creating if needed) the hpo database at `path` (':memory:' for a private in-memory one) and
    * brings its schema up to date. Throws NotOurDatabaseError — without changing the file — for a file
    * that is not SQLite, an SQLite file of another application, or an hpo file of a newer schema; throws
-   * StoreError for anything else (unreadable, directory missing, readonly on an old or empty file).
+   * StoreError for anything else (unreadable, directory missing, readonly on an empty file). Read-only,
+   * a file of an older schema is never changed: the store reads an up-to-date copy in memory.
    */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
     if (path === '') throw new StoreError('no database file given');
@@ -90,14 +91,15 @@ export class SqliteStore implements Store {
       const info = checkDatabase(db, file);
       let applied: number[] = [];
       if (readonly) {
+        if (info.userVersion === 0) {
+          throw new StoreError(`${file} is empty, not yet an hpo database`, { file });
+        }
         if (info.userVersion < SCHEMA_VERSION) {
-          throw new StoreError(
-            info.userVersion === 0
-              ? `${file} is empty, not yet an hpo database (open it without readonly first)`
-              : `${file} is at schema version ${info.userVersion} and needs upgrading to ${SCHEMA_VERSION}: ` +
-                  `open it once without readonly`,
-            { file },
-          );
+          // An older schema (e.g. a search of an older hpo, running or paused): read a private in-memory
+          // copy brought up to date, so reading never rewrites the file under its owner.
+          const copy = upgradedCopy(db, file);
+          db.close();
+          return new SqliteStore(copy, file, true, [], options.now ?? Date.now);
         }
       } else {
         db.pragma('journal_mode = WAL');
@@ -429,5 +431,19 @@ export class SqliteStore implements Store {
         file: this.file,
       });
     }
+  }
+}
+
+/** The database as `db` sees it, copied into memory and migrated there; writes to it are refused. */
+function upgradedCopy(db: Database.Database, file: string): Database.Database {
+  const copy = new Database(db.serialize());
+  try {
+    copy.pragma('foreign_keys = ON');
+    migrate(copy, file);
+    copy.pragma('query_only = ON');
+    return copy;
+  } catch (err) {
+    copy.close();
+    throw err;
   }
 }
