@@ -186,7 +186,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
   });
 
   it('orchestrator killed -9 mid-search, then resumed: nothing lost, no completed trial run twice', async () => {
-    startWorker('w3');
+    const w3 = startWorker('w3');
     const db = join(dir, 'b.db');
     const search = startHpo([
       'search',
@@ -208,13 +208,19 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     const before = store.listTrials('n2').filter((t) => t.state === 'completed');
     store.close();
 
-    // Status from another process over the bus while the resumed search runs.
+    // Status from another process over the bus while the resumed search runs. The only worker is
+    // frozen meanwhile, so the resumed search cannot finish (and stop answering) before status asks.
+    w3.kill('SIGSTOP');
     const resume = startHpo(['resume', 'n2', '--db', db, '--nats', server.url, '--max-in-flight', '4']);
     const rlog = capture(resume);
-    await waitFor(rlog, /experiment 'n2'/, 1, resume);
-    const status = await runHpo(['status', 'n2', '--nats', server.url, '--json']);
-    assert.equal(status.code, 0, `${status.stderr}\nresume:\n${rlog()}`);
-    assert.equal(JSON.parse(status.stdout).name, 'n2');
+    try {
+      await waitFor(rlog, /experiment 'n2'/, 1, resume);
+      const status = await runHpo(['status', 'n2', '--nats', server.url, '--json']);
+      assert.equal(status.code, 0, `${status.stderr}\nresume:\n${rlog()}`);
+      assert.equal(JSON.parse(status.stdout).name, 'n2');
+    } finally {
+      w3.kill('SIGCONT');
+    }
     assert.equal(await new Promise((r) => resume.once('exit', r)), 0, rlog());
 
     store = SqliteStore.open(db);
