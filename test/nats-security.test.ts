@@ -175,7 +175,23 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
     let workerOut = '';
     worker.stdout!.on('data', (d) => (workerOut += d));
     worker.stderr!.on('data', (d) => (workerOut += d));
+    const metricsPattern = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/;
+    /** Both /metrics endpoints bind 127.0.0.1 by default; each process prints its URL once registered. */
+    const scrape = async (log: () => string): Promise<string> => {
+      let m = metricsPattern.exec(log());
+      for (let i = 0; !m && i < 600; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        m = metricsPattern.exec(log());
+      }
+      assert.ok(m, `/metrics binds 127.0.0.1 by default:\n${log()}`);
+      return (await fetch(m[1])).text();
+    };
     try {
+      const scraped = [await scrape(() => workerOut)];
+      assert.match(scraped[0], /^hpo_worker_slots\{worker="sw"\} 2$/m);
+      // The only worker is frozen while status, the HTTP API and /metrics are asked, so the search
+      // cannot finish (and stop answering) first on a loaded machine.
+      worker.kill('SIGSTOP');
       const db = join(dir, 'sec.db');
       const search = startHpo(
         [
@@ -210,20 +226,8 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       const api = /api (http:\/\/127\.0\.0\.1:\d+)\/api\/status/.exec(out);
       assert.ok(api, `the HTTP API binds 127.0.0.1 by default:\n${out}`);
       const http = await (await fetch(`${api[1]}/api/status`)).text();
-      // Both /metrics endpoints bind 127.0.0.1 by default; scraped while the trials run.
-      const metricsPattern = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/;
-      const scraped: string[] = [];
-      for (const log of [() => out, () => workerOut]) {
-        // Each process prints its URL once its metrics are registered (the worker may still be starting).
-        let m = metricsPattern.exec(log());
-        for (let i = 0; !m && i < 600; i++) {
-          await new Promise((res) => setTimeout(res, 50));
-          m = metricsPattern.exec(log());
-        }
-        assert.ok(m, `/metrics binds 127.0.0.1 by default:\n${log()}`);
-        scraped.push(await (await fetch(m[1])).text());
-      }
-      assert.match(scraped.join('\n'), /^hpo_worker_slots\{worker="sw"\} 2$/m);
+      scraped.push(await scrape(() => out));
+      worker.kill('SIGCONT');
       const code = await new Promise<number | null>((res) => search.once('exit', res));
       assert.equal(code, 0, out);
       const board = await runHpo(['leaderboard', 'sec', '--db', db, '--format', 'json']);
@@ -232,6 +236,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       }
       assert.match(out, /sec: completed; 2 completed/);
     } finally {
+      worker.kill('SIGCONT');
       worker.kill('SIGKILL');
     }
   });
