@@ -110,6 +110,7 @@ describe('hpo: store failures, --out and --db safety (real processes, real files
     // read-only commands must not migrate its file under it.
     const file = join(dir, 'older.db');
     const raw = new Database(file);
+    raw.pragma('journal_mode = WAL'); // as every hpo database is
     migrate(raw, file, MIGRATIONS.slice(0, 3));
     raw
       .prepare(

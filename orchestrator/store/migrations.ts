@@ -7,7 +7,7 @@
  * even when two processes open the same file at the same time. Add a migration by appending a step;
  * never edit or reorder a released one (docs/STORE.md).
  */
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 
 import { FINAL_STATES } from './types.js';
 import { NotOurDatabaseError, StoreError } from '../../shared/errors.js';
@@ -322,5 +322,23 @@ function applySteps(
         { cause: err, file },
       );
     }
+  }
+}
+
+/** The database as `db` sees it, copied into memory and migrated there; writes to it are refused. */
+export function migratedCopy(db: Database.Database, file: string): Database.Database {
+  const image = db.serialize();
+  // Header bytes 18-19 say WAL for a file in WAL mode, which an in-memory database cannot open.
+  image[18] = 1;
+  image[19] = 1;
+  const copy = new Database(image);
+  try {
+    copy.pragma('foreign_keys = ON');
+    migrate(copy, file);
+    copy.pragma('query_only = ON');
+    return copy;
+  } catch (err) {
+    copy.close();
+    throw err;
   }
 }

@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { Goal, SearchSpace } from '../search-space/types.js';
-import { checkDatabase, migrate, SCHEMA_VERSION } from './migrations.js';
+import { checkDatabase, migrate, migratedCopy, SCHEMA_VERSION } from './migrations.js';
 import { checkHeader } from './sqlite-header.js';
 import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
@@ -97,7 +97,7 @@ export class SqliteStore implements Store {
         if (info.userVersion < SCHEMA_VERSION) {
           // An older schema (e.g. a search of an older hpo, running or paused): read a private in-memory
           // copy brought up to date, so reading never rewrites the file under its owner.
-          const copy = upgradedCopy(db, file);
+          const copy = migratedCopy(db, file);
           db.close();
           return new SqliteStore(copy, file, true, [], options.now ?? Date.now);
         }
@@ -431,19 +431,5 @@ export class SqliteStore implements Store {
         file: this.file,
       });
     }
-  }
-}
-
-/** The database as `db` sees it, copied into memory and migrated there; writes to it are refused. */
-function upgradedCopy(db: Database.Database, file: string): Database.Database {
-  const copy = new Database(db.serialize());
-  try {
-    copy.pragma('foreign_keys = ON');
-    migrate(copy, file);
-    copy.pragma('query_only = ON');
-    return copy;
-  } catch (err) {
-    copy.close();
-    throw err;
   }
 }
