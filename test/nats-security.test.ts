@@ -63,7 +63,7 @@ function makeCertificates(dir: string): void {
 }
 
 describe('NATS security: auth, TLS, no secret printed, registered tasks only', function () {
-  this.timeout(120_000);
+  this.timeout(300_000); // a hang guard: whole searches run on a loaded 2-core machine
   let dir: string;
   const servers: NatsServerHandle[] = [];
 
