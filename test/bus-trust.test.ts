@@ -7,7 +7,6 @@
  * under its own --models-dir, never where a message says.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,49 +17,11 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exit: Promise<number | null>;
-}
-
-function spawnHpo(args: string[]): Proc {
-  const child = startHpo(args);
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-30_000)));
-  child.stderr!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-30_000)));
-  const exit = new Promise<number | null>((r) => child.once('exit', r));
-  return { child, out: () => text, exit };
-}
-
-/** Waits for `check`, failing after `ms` (or at once when `proc` exited) with its output. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms: number, proc?: Proc) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (proc && proc.child.exitCode !== null)
-      throw new Error(`exited while waiting for ${what}:\n${proc.out()}`);
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}\n${proc?.out() ?? ''}`);
-    await sleep(100);
-  }
-}
-
-async function exitOf(p: Proc, ms: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms:\n${p.out().slice(-4000)}`)), ms);
-  });
-  try {
-    return await Promise.race([p.exit, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function grid(values: number[], epochs: number, sleepMs: number): string {
   return `method: grid\ntask: synthetic\nmetric: {name: val_acc, goal: maximize}\nparameters:\n  a: {values: [${values.join(', ')}]}\n  epochs: {value: ${epochs}}\n  sleep_ms: {value: ${sleepMs}}\n`;

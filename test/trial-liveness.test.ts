@@ -11,7 +11,7 @@
  * - --trial-timeout is validated (exit 2).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,48 +19,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort } from '../bench/nats-server.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exit: Promise<number | null>;
-}
-
-function spawnHpo(args: string[]): Proc {
-  const child = startHpo(args);
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-60_000)));
-  child.stderr!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-60_000)));
-  const exit = new Promise<number | null>((r) => child.once('exit', r));
-  return { child, out: () => text, exit };
-}
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms: number, proc?: Proc) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (proc && proc.child.exitCode !== null)
-      throw new Error(`exited while waiting for ${what}:\n${proc.out()}`);
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}\n${proc?.out() ?? ''}`);
-    await sleep(100);
-  }
-}
-
-async function exitOf(p: Proc, ms: number): Promise<number | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not exit within ${ms} ms:\n${p.out().slice(-6000)}`)), ms);
-  });
-  try {
-    return await Promise.race([p.exit, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function grid(values: number[], epochs: number, sleepMs: number): string {
   return `method: grid\ntask: synthetic\nmetric: {name: val_acc, goal: maximize}\nparameters:\n  a: {values: [${values.join(', ')}]}\n  epochs: {value: ${epochs}}\n  sleep_ms: {value: ${sleepMs}}\n`;
