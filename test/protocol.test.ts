@@ -208,6 +208,33 @@ describe('protocol validation', () => {
     assert.ok(isBusId(newBusId()) && !isBusId('a.b'));
   });
 
+  it("a result's final_epoch is the result's last epoch, its metrics checked like an epoch's; decisions is a flag", () => {
+    const withFinal = {
+      ...result,
+      final_epoch: { epoch: result.epochs, metrics: { val_acc: 0.5, loss: null } },
+    };
+    const ok = validateResultEvent(withFinal);
+    assert.ok(ok.ok);
+    assert.equal(ok.value.final_epoch?.epoch, result.epochs);
+    assert.ok(Number.isNaN(ok.value.final_epoch?.metrics.loss));
+    rejects(
+      validateResultEvent({ ...withFinal, final_epoch: { epoch: result.epochs + 1, metrics: {} } }),
+      /^final_epoch\.epoch: expected the result's epochs/,
+    );
+    rejects(
+      validateResultEvent({ ...withFinal, final_epoch: { epoch: result.epochs, metrics: { a: 'x' } } }),
+      /^final_epoch\.metrics\.a: expected a number/,
+    );
+    rejects(validateResultEvent({ ...withFinal, final_epoch: 3 }), /^final_epoch: /);
+    rejects(
+      validateResultEvent({ ...withFinal, final_epoch: { epoch: 0, metrics: {} } }),
+      /^final_epoch\.epoch: expected an integer in 1\.\.10000/,
+    );
+    const noAsk = validateTrialSpec({ ...spec, decisions: false });
+    assert.ok(noAsk.ok && noAsk.value.decisions === false);
+    rejects(validateTrialSpec({ ...spec, decisions: 'no' }), /^decisions: expected a boolean/);
+  });
+
   it('rejects a payload over the size limit, empty payloads, bad UTF-8 and bad JSON with a reason', () => {
     const huge = encodeMessage({ ...spec, params: { blob: 'x'.repeat(MAX_MESSAGE_BYTES) } });
     rejects(parseMessage(huge, validateTrialSpec), /^payload: \d+ bytes exceeds the 1048576-byte limit/);

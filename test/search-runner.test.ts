@@ -91,6 +91,41 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     store.close();
   });
 
+  it('a scheduler is shown the running trials only (ended ones reach trialFinished), and each epoch once', async () => {
+    const store = SqliteStore.open(join(dir, 'sched.db'));
+    store.createExperiment('s', gridSpace(0), 'test');
+    const seen: { trial: string; epoch: number; running: number; ended: number }[] = [];
+    const finished: string[] = [];
+    const outcome = await new SearchRunner({
+      store,
+      transport: transport(),
+      strategy: createStrategy(store.getExperiment('s')!.space),
+      scheduler: {
+        name: 'recording',
+        decide: (trial, epoch, all) => {
+          // Recorded, not asserted here: a throwing scheduler only counts as continue.
+          const ended = all.filter((t) => finished.includes(t.trial_id)).length;
+          seen.push({ trial: trial.trial_id, epoch, running: all.length, ended });
+          return 'continue';
+        },
+        trialFinished: (t) => void finished.push(t.trial_id),
+      },
+      experiment: 's',
+    }).run();
+    assert.equal(outcome.status, 'completed');
+    assert.equal(finished.length, 12);
+    // 12 trials x 3 epochs, the last epoch of each included; never more trials than the pool's 2 slots.
+    assert.equal(seen.length, 36);
+    assert.equal(new Set(seen.map((e) => `${e.trial}/${e.epoch}`)).size, 36);
+    assert.ok(Math.max(...seen.map((e) => e.running)) <= pool.slots);
+    assert.deepEqual(
+      seen.filter((e) => e.ended > 0),
+      [],
+      'an ended trial shown among the running',
+    );
+    store.close();
+  });
+
   it('interrupted midway, then resumed: every trial ends exactly once and finished ones are not re-run', async () => {
     const file = join(dir, 'resume.db');
     let store = SqliteStore.open(file);

@@ -202,7 +202,8 @@ describe('NATS transport: failures and the bus', function () {
       ++resultFailures <= 6 ? Promise.reject(new RetryLaterError('disk full')) : onResult(r);
     const t = await transport(rec);
     await startWorker('w');
-    const s = spec('full', { x: 1, epochs: 1, sleep_ms: 0 });
+    // Epoch 1 travels as an epoch event, epoch 2 in the result.
+    const s = spec('full', { x: 1, epochs: 2, sleep_ms: 0 });
     await t.submit(s);
     await rec.waitForResults(1, 100_000);
     assert.equal(resultFailures, 7);
@@ -210,8 +211,10 @@ describe('NATS transport: failures and the bus', function () {
       rec.results.map((r) => [r.trial_id, r.state]),
       [[s.trial_id, 'completed']],
     );
-    // The epoch too (its decision request got `continue`; the stream delivery is retried until recorded).
-    await until('the epoch', () => rec.epochs.length === 1, 60_000);
+    // The epochs too (epoch 1's decision request got `continue`; its stream delivery is retried until
+    // recorded; epoch 2 is recorded before its result).
+    await until('the epochs', () => rec.epochs.length === 2, 60_000);
+    assert.deepEqual(rec.epochs.map((e) => e.epoch).sort(), [1, 2]);
     assert.ok(epochFailures >= 7);
     assert.ok(t.stats().handlerErrors >= 6);
   });
@@ -335,7 +338,7 @@ describe('NATS transport: failures and the bus', function () {
       callback: (_e, m) => void m.respond(text({ v: 1, decision: 'maybe' })),
     });
     await admin.flush();
-    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 2 }, { token: 'r'.repeat(22) })));
+    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 3 }, { token: 'r'.repeat(22) })));
 
     await until('the worker to reject the bad trials', () => w.invalidMessages >= 2 * 22 + 2);
     await until('the transport to reject the bad events', () => t.invalidMessages >= 4);
@@ -347,7 +350,8 @@ describe('NATS transport: failures and the bus', function () {
     await rec.waitForResults(1);
     assert.equal(rec.results[0].state, 'completed');
     assert.equal(t.invalidMessages, 4);
-    // 22 trials twice each (max_deliver 2), 2 cancels, 2 decision replies (one per epoch of the rogue trial).
+    // 22 trials twice each (max_deliver 2), 2 cancels, 2 decision replies (one per epoch of the rogue
+    // trial but its last, which travels in the result).
     assert.equal(w.invalidMessages, 48);
     // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result;
     // the unreadable ones leave through the advisory.
@@ -362,6 +366,63 @@ describe('NATS transport: failures and the bus', function () {
       ['w1'],
     );
     assert.equal(workers[0].invalid_messages, 48);
+  });
+
+  it('per trial: the last epoch rides in the result, no decision is asked without a scheduler that stops, a short trial sends no started event', async () => {
+    const rec = new Recorder();
+    const t = await transport(rec, { experiments: [{ name: 'lean', id: 'lean', secret: 's' }] });
+    await startWorker('w1', { startedAfterMs: 3000 });
+    const count = async (kind: string) => {
+      const subject = `hpo.events.lean.${kind}`;
+      const info = await (
+        await jetstreamManager(admin)
+      ).streams.info('HPO_EVENTS', {
+        subjects_filter: subject,
+      });
+      return info.state.subjects?.[subject] ?? 0;
+    };
+
+    // Asking (the default): epochs 1 and 2 as events with a decision each, epoch 3 in the result.
+    await t.submit(spec('lean', { x: 1, epochs: 3 }));
+    await rec.waitForResults(1);
+    const [r1] = rec.results;
+    assert.equal(r1.state, 'completed');
+    assert.deepEqual(r1.final_epoch?.epoch, 3);
+    // The handler saw every epoch, the last one before the result, with the metrics the worker measured.
+    assert.deepEqual(
+      rec.epochs.map((e) => [e.trial_id, e.epoch]),
+      [1, 2, 3].map((e) => [r1.trial_id, e]),
+    );
+    assert.deepEqual(rec.epochs[2].metrics, r1.final_epoch?.metrics);
+    assert.equal(rec.epochs[2].token, r1.token);
+    assert.equal(t.stats().decisionsAnswered, 2);
+    assert.equal(await count('epoch'), 2);
+    assert.equal(await count('started'), 0, 'a trial shorter than startedAfterMs sends no started event');
+
+    // decisions: false (FIFO): epochs recorded, none asked.
+    await t.submit(spec('lean', { x: 2, epochs: 3 }, { decisions: false }));
+    await rec.waitForResults(2);
+    assert.equal(rec.results[1].state, 'completed');
+    assert.deepEqual(
+      rec.epochs.slice(3).map((e) => e.epoch),
+      [1, 2, 3],
+    );
+    assert.equal(t.stats().decisionsAnswered, 2, 'no decision asked');
+    assert.equal(await count('epoch'), 4);
+
+    // A stop decision at an earlier epoch still ends the trial there (its epoch is the result's last).
+    rec.decide = (e) => (e.epoch === 1 ? 'stop' : 'continue');
+    await t.submit(spec('lean', { x: 3, epochs: 3 }));
+    await rec.waitForResults(3);
+    assert.equal(rec.results[2].state, 'stopped');
+    assert.equal(rec.results[2].epochs, 1);
+    assert.equal(rec.results[2].final_epoch, undefined, 'epoch 1 travelled as an epoch event');
+
+    // A trial running longer than startedAfterMs reports that it started.
+    rec.decide = () => 'continue';
+    await t.submit(spec('lean', { x: 4, epochs: 1, sleep_ms: 3500 }));
+    await rec.waitForResults(4);
+    await until('the started event to be stored', async () => (await count('started')) === 1, 5000);
   });
 
   it('listWorkers sees every worker with its slots, load and backend', async () => {

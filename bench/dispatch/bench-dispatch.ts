@@ -6,14 +6,16 @@
  * (a) many zero-sleep synthetic trials: trials/s end to end and dispatch latency p50/p99;
  * (b) many 1 s trials over a fleet's slots: wall time against trials × 1 s / slots, and the
  *     orchestrator's CPU per trial;
- * (c) command tasks: hpo's overhead per trial beyond the program's own run time (spawn + parsing).
+ * (c) command tasks: hpo's overhead per trial beyond the program's own run time (spawn + parsing);
+ * (s) scaling: (a) again for 1, 2 and 4 worker processes (a fresh fleet each), with CPU ms per trial of
+ *     the orchestrator, nats-server and the workers (full run; `--quick` only with `--scaling`).
  *
  * Prints a table against the issue's targets and writes the figures as JSON.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { connectNats } from '../../worker/nats/index.js';
 import { positiveInt } from '../../cli/options/option-values.js';
 import { killOnExit } from '../cleanup.js';
@@ -23,11 +25,15 @@ import { benchOverhead } from './overhead.js';
 import { type DispatchBenchReport, renderTable, writeReport } from './dispatch-output.js';
 import { benchThroughput } from './throughput.js';
 import { benchCommandOverhead } from './command-overhead.js';
+import { benchScaling } from './scaling.js';
 
 interface Flags {
   out: string;
   quick?: boolean;
-  only?: 'a' | 'b' | 'c';
+  only?: 'a' | 'b' | 'c' | 's';
+  scaling?: boolean;
+  scalingTrials?: number;
+  scalingWorkers?: number[];
   cTrials?: number;
   store: 'file' | 'memory';
   direct: boolean;
@@ -44,14 +50,40 @@ interface Flags {
   timeout: number;
 }
 
+/** A comma-separated list of positive integers (commander option parser). */
+function positiveIntList(value: string): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.some((part) => !/^[1-9][0-9]*$/.test(part))) {
+    throw new InvalidArgumentError('expected comma-separated integers > 0, e.g. 1,2,4.');
+  }
+  return parts.map((part) => positiveInt(part));
+}
+
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command('bench-dispatch')
     .description('dispatch throughput / latency / overhead through a real nats-server and hpo workers')
     .option('--out <file>', 'JSON report', 'bench-dispatch.json')
-    .option('--quick', 'scaled-down smoke run (1,000 trials in (a), 200 in (b) over 16 slots)')
-    .addOption(new Option('--only <run>', 'run only (a), (b) or (c)').choices(['a', 'b', 'c']))
+    .option(
+      '--quick',
+      'scaled-down smoke run (1,000 trials in (a), 200 in (b) over 16 slots; no scaling table unless --scaling)',
+    )
+    .addOption(
+      new Option('--only <run>', 'run only (a), (b), (c) or the scaling table (s)').choices([
+        'a',
+        'b',
+        'c',
+        's',
+      ]),
+    )
+    .option('--scaling', 'also run the scaling table (on by default, except with --quick)')
+    .option('--scaling-trials <n>', '(s) trials per row (default 3000; quick 600)', positiveInt)
+    .option(
+      '--scaling-workers <list>',
+      '(s) worker process counts, one row each (default 1,2,4)',
+      positiveIntList,
+    )
     .option('--c-trials <n>', '(c) command trials (default 200; quick 40)', positiveInt)
     .addOption(
       new Option('--store <kind>', "the orchestrator's SQLite store")
@@ -151,6 +183,21 @@ async function main(argv: string[]): Promise<void> {
         },
         report.machine.cores,
       );
+    }
+    if (flags.only === 's' || flags.scaling === true || (flags.only === undefined && !quick)) {
+      report.scaling = await benchScaling({
+        nc,
+        url: server.url,
+        natsPid: server.pid,
+        workerCounts: flags.scalingWorkers ?? [1, 2, 4],
+        concurrency: flags.aConcurrency ?? 4,
+        trials: flags.scalingTrials ?? (quick ? 600 : 3000),
+        warmTrials: quick ? 200 : 1000,
+        probeTrials: quick ? 50 : 200,
+        storePath: (processes) => storePath(`s${processes}`),
+        cores: report.machine.cores,
+        log,
+      });
     }
   } finally {
     await nc.close().catch(() => undefined);

@@ -45,6 +45,7 @@ export async function runDirect(
   const t0 = performance.now();
   let next = 0;
   while (done.size < run.trials) {
+    const round: Promise<void>[] = [];
     while (next < run.trials && transport.capacity() > 0) {
       const spec: TrialSpec = {
         v: PROTOCOL_VERSION,
@@ -57,7 +58,11 @@ export async function runDirect(
         seed: next + 1,
       };
       next++;
-      await transport.submit(spec);
+      round.push(transport.submit(spec));
+    }
+    if (round.length > 0) {
+      await Promise.all(round);
+      continue; // trials may have ended meanwhile
     }
     if (done.size >= run.trials) break;
     await new Promise<void>((resolve) => (wake = resolve));

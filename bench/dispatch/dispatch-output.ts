@@ -5,11 +5,14 @@ import type { MachineInfo } from '../machine.js';
 import type { OverheadReport } from './overhead.js';
 import type { ThroughputReport } from './throughput.js';
 import type { CommandOverheadReport } from './command-overhead.js';
+import type { ScalingReport } from './scaling.js';
 
 export interface DispatchBenchReport {
   a?: ThroughputReport;
   b?: OverheadReport;
   c?: CommandOverheadReport;
+  /** Scenario (a) for 1, 2, 4 ... worker processes. */
+  scaling?: ScalingReport;
   machine: MachineInfo;
   date: string;
   quick: boolean;
@@ -139,7 +142,50 @@ export function renderTable(report: DispatchBenchReport): string {
       ],
     );
   }
-  return table.toString();
+  const parts = table.length > 0 ? [table.toString()] : [];
+  if (report.scaling) parts.push(renderScaling(report.scaling));
+  return parts.join('\n\n');
+}
+
+const orUnknown = (v: number | null) => (v === null ? '?' : v);
+
+/** The scaling section: one line per worker-process count, CPU ms per trial per kind of process. */
+export function renderScaling(s: ScalingReport): string {
+  const table = plainTable([
+    'workers',
+    'threads',
+    'slots',
+    'trials',
+    'trials/s',
+    'dispatch p50 / p99 (ms)',
+    'CPU ms/trial: orch.',
+    'nats-server',
+    'workers (sum)',
+    'per worker',
+    'other load',
+    'load avg 1m at start',
+  ]);
+  for (const r of s.rows) {
+    const c = r.cpu_ms_per_trial;
+    table.push([
+      r.worker_processes,
+      r.threads_per_process,
+      r.slots,
+      r.trials,
+      r.trials_per_s,
+      `${r.dispatch_ms.p50} / ${r.dispatch_ms.p99}`,
+      orUnknown(c.orchestrator),
+      orUnknown(c.nats_server),
+      orUnknown(c.workers_total),
+      orUnknown(c.per_worker_process),
+      orUnknown(c.other_load),
+      r.load_average_at_start['1m'],
+    ]);
+  }
+  return (
+    `scaling: scenario (a), ${s.trials_per_row} zero-sleep trials per row, SearchRunner + ${s.store}, ` +
+    `${s.cores} cores, fresh fleet per row, in flight 2 x slots\n${table.toString()}`
+  );
 }
 
 export function writeReport(file: string, report: DispatchBenchReport): void {

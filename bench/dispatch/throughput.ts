@@ -36,6 +36,11 @@ export interface ThroughputOptions {
   profileDir?: string;
   /** Also time the transport alone (direct loop). */
   direct: boolean;
+  /**
+   * Names this run's workers (`<tag><i>`) and experiments (`bench-<tag>-...`), distinct per run on one
+   * nats-server (default 'a').
+   */
+  tag?: string;
   log: (line: string) => void;
 }
 
@@ -70,13 +75,14 @@ export interface ThroughputReport {
 
 export async function benchThroughput(o: ThroughputOptions, cores: number): Promise<ThroughputReport> {
   const run = { trials: o.trials, epochs: 1, sleepMs: 0 };
+  const tag = o.tag ?? 'a';
   return withWarmFleet(
     {
       nc: o.nc,
       url: o.url,
       processes: o.processes,
       concurrency: o.concurrency,
-      namePrefix: 'a',
+      namePrefix: tag,
       profileDir: o.profileDir,
       log: o.log,
     },
@@ -87,7 +93,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
       if (o.warmTrials > 0) {
         const t = new NatsTransport(o.nc, { maxInFlight: o.maxInFlight, closeConnection: false });
         try {
-          const w = await runDirect(t, 'bench-a-jit', { ...run, trials: o.warmTrials });
+          const w = await runDirect(t, `bench-${tag}-jit`, { ...run, trials: o.warmTrials });
           o.log(`JIT warm-up: ${w.trials} trials in ${w.seconds.toFixed(2)} s`);
         } finally {
           await t.close();
@@ -97,7 +103,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
       // Dispatch latency with nothing queued: one trial at a time.
       const probe = new TimedTransport(new NatsTransport(o.nc, { maxInFlight: 1, closeConnection: false }));
       try {
-        await runDirect(probe, 'bench-a-probe', { ...run, trials: o.probeTrials });
+        await runDirect(probe, `bench-${tag}-probe`, { ...run, trials: o.probeTrials });
       } finally {
         await probe.close();
       }
@@ -110,7 +116,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
         const meter = new CpuMeter(pids);
         let d;
         try {
-          d = await runDirect(t, 'bench-a-direct', run);
+          d = await runDirect(t, `bench-${tag}-direct`, run);
         } finally {
           await t.close();
         }
@@ -128,7 +134,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
       const meter = new CpuMeter(pids);
       const r = await runSearch({
         nc: o.nc,
-        experiment: 'bench-a-search',
+        experiment: `bench-${tag}-search`,
         run,
         storePath: o.storePath,
         maxInFlight: o.maxInFlight,

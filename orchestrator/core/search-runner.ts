@@ -122,13 +122,20 @@ export class SearchRunner {
     let exhausted = false;
     try {
       while (!stop.aborted && !hardStop) {
+        // A round fills every free slot without waiting for each queueing to be confirmed (a transport
+        // counts a submitted trial against its capacity at once).
+        const round: Promise<void>[] = [];
         while (transport.capacity() > 0 && !stop.aborted) {
           const next = this.nextTrial();
           if (!next) {
             exhausted = true;
             break;
           }
-          await this.dispatch(next);
+          round.push(this.dispatch(next));
+        }
+        if (round.length > 0) {
+          await Promise.all(round);
+          continue; // trials may have ended meanwhile: fill their slots before waiting
         }
         if (exhausted && this.inFlight.size === 0) break;
         if (budget?.hard && this.pastDeadline() && this.inFlight.size > 0) hardStop = true;
@@ -272,6 +279,7 @@ export class SearchRunner {
       ...(data ? { data } : {}),
     };
     if (this.options.models?.saves()) spec.save_model = true;
+    if (this.options.scheduler.neverStops) spec.decisions = false;
     this.inFlight.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, {
       trial_id: trial.trial_id,
@@ -343,6 +351,8 @@ export class SearchRunner {
       return;
     }
     this.inFlight.delete(r.trial_id);
+    // Ended: the scheduler sees it through trialFinished from now on (snapshots: running trials only).
+    if (applied) this.snapshots.delete(r.trial_id);
     if (applied) await this.options.models?.recorded(r);
     const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
     this.logResult(r, record);

@@ -21,6 +21,9 @@ export interface FinishedTrial extends TrialSnapshot {
  */
 export interface Scheduler {
   readonly name: string;
+  /** true: decide() always answers continue, so workers need not ask after each epoch (FIFO). */
+  readonly neverStops?: boolean;
+  /** `all`: the trials running now (ended ones reach trialFinished). */
   decide(trial: TrialSnapshot, epoch: number, all: readonly TrialSnapshot[]): Decision;
   /**
    * A trial ended. Called as results arrive and, when a search starts or resumes, once for every trial

@@ -37,7 +37,10 @@ export interface Transport {
   start(handlers: TransportHandlers): Promise<void>;
   /** Trials that can start right now without waiting (free slots). */
   capacity(): number;
-  /** Hands a trial to a worker. Resolves once it is accepted (not when it ends). */
+  /**
+   * Hands a trial to a worker. Resolves once it is accepted (not when it ends); counts against
+   * capacity() from the call on (synchronously), so a caller may submit several before awaiting them.
+   */
   submit(spec: TrialSpec): Promise<void>;
   /** Stops running trials of the experiment (or one trial): they end without a result. */
   cancel(experiment: string, trialId?: string): Promise<void>;

@@ -4,7 +4,7 @@
  */
 import type { ModelFileDigest } from './model-transfer.js';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * A parameter's value: a scalar, or (as W&B sweep files allow) null, a list or a mapping of values.
@@ -53,6 +53,11 @@ export interface TrialSpec {
    * root, `<root>/<experiment_id>/<trial_id>` (a message never names a path). Absent or false: do not save.
    */
   save_model?: boolean;
+  /**
+   * false: the orchestrator's scheduler never stops a trial (FIFO), so the worker publishes its epochs
+   * without asking for a decision after each. Absent or true: it asks.
+   */
+  decisions?: boolean;
 }
 
 /** The fields naming one delivery of a trial, which every event about it carries back. */
@@ -66,8 +71,11 @@ export interface DeliveryFields {
   attempt: number;
 }
 
-/** The delivery fields of events about `spec` (its token only when it has one). */
-export function deliveryFields(spec: TrialSpec): DeliveryFields {
+/**
+ * The delivery fields of events about `spec` (a trial spec, or an event about it), alone: its token
+ * only when it has one.
+ */
+export function deliveryFields(spec: DeliveryFields): DeliveryFields {
   return {
     v: PROTOCOL_VERSION,
     experiment: spec.experiment,
@@ -107,6 +115,18 @@ export interface ResultEvent extends DeliveryFields {
   model?: { path: string; files?: ModelFileDigest[]; not_sent?: string };
   started_at: number;
   ended_at: number;
+  /**
+   * The trial's last epoch (its `epochs` parameter reached), carried here instead of in an epoch event:
+   * no decision is asked after it, and one message less travels. The orchestrator records it (and shows
+   * it to the scheduler) before the result. Earlier epochs travel as epoch events.
+   */
+  final_epoch?: FinalEpoch;
+}
+
+/** An epoch carried by a result: see ResultEvent.final_epoch. */
+export interface FinalEpoch {
+  epoch: number;
+  metrics: Record<string, number>;
 }
 
 /** A scheduler's answer to an epoch report. */

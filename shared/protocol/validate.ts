@@ -187,13 +187,13 @@ function params(value: unknown): TrialParams {
 }
 
 /** Metric values: numbers; null (JSON's NaN/Infinity) reads as NaN. */
-function metrics(value: unknown): Record<string, number> {
+function metrics(value: unknown, field = 'metrics'): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [key, v] of entries(value, 'metrics')) {
+  for (const [key, v] of entries(value, field)) {
     let n: number;
     if (typeof v === 'number') n = v;
     else if (v === null) n = NaN;
-    else fail(keyPath('metrics', key), 'a number', v);
+    else fail(keyPath(field, key), 'a number', v);
     Object.defineProperty(out, key, { value: n, enumerable: true, writable: true, configurable: true });
   }
   return out;
@@ -250,6 +250,7 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       spec.data = data;
     }
     if (o.save_model !== undefined) spec.save_model = boolean(o, 'save_model');
+    if (o.decisions !== undefined) spec.decisions = boolean(o, 'decisions');
     return spec;
   });
 }
@@ -300,6 +301,12 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) result.backend = backend;
     if (o.model !== undefined) result.model = model(object(o.model, 'model'));
+    if (o.final_epoch !== undefined) {
+      const e = object(o.final_epoch, 'final_epoch');
+      const epoch = integer(e, 'epoch', 1, 'final_epoch.', MAX_TRIAL_EPOCHS);
+      if (epoch !== result.epochs) fail('final_epoch.epoch', `the result's epochs (${result.epochs})`, epoch);
+      result.final_epoch = { epoch, metrics: metrics(e.metrics, 'final_epoch.metrics') };
+    }
     return result;
   });
 }

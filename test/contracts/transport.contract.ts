@@ -100,8 +100,13 @@ export function transportContract(name: string, factory: () => Promise<Transport
     it('never runs more trials at once than its capacity said', async () => {
       const slots = fx.transport.capacity();
       assert.ok(slots >= 1);
-      for (let i = 0; i < slots; i++)
-        await fx.transport.submit(spec('e2', { x: i, epochs: 2, sleep_ms: 50 }));
+      // Counted from the call on: the runner submits a round before awaiting it.
+      const submits: Promise<void>[] = [];
+      for (let i = 0; i < slots; i++) {
+        submits.push(fx.transport.submit(spec('e2', { x: i, epochs: 2, sleep_ms: 50 })));
+        assert.equal(fx.transport.capacity(), slots - i - 1, `capacity right after submit #${i + 1}`);
+      }
+      await Promise.all(submits);
       assert.equal(fx.transport.capacity(), 0);
       assert.equal(fx.transport.inFlight(), slots);
       await rec.waitForResults(slots);
@@ -193,7 +198,7 @@ export function transportContract(name: string, factory: () => Promise<Transport
       assert.equal(stopped.epochs, 2);
     });
 
-    it('a decision handler that throws counts as continue', async () => {
+    it('a decision handler that throws counts as continue (the last epoch too: the result still counts)', async () => {
       rec.decide = () => {
         throw new Error('scheduler bug');
       };

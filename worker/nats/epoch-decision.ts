@@ -1,4 +1,7 @@
-/** After each epoch: publish the epoch event and ask the orchestrator whether the trial goes on. */
+/**
+ * After each epoch but the last: publish the epoch event and ask the orchestrator whether the trial goes
+ * on (the last epoch travels in the result: trial-run.ts).
+ */
 import type { Msg } from '@nats-io/transport-node';
 import { epochMsgId } from '../../shared/protocol/bus.js';
 import type { Decision, EpochEvent } from '../../shared/protocol/index.js';
@@ -8,13 +11,15 @@ import { publishRetrying } from './publish-retrying.js';
 import { type WorkerState, reportInvalid } from './worker-state.js';
 
 /**
- * Publishes the epoch event (pushed onto `publishes`, awaited before the result) and requests the
- * decision: no answer in time, or an invalid one, means continue.
+ * Publishes the epoch event (pushed onto `publishes`, awaited before the result) and, with `ask`,
+ * requests the decision: no answer in time, or an invalid one, means continue. Without it (the spec says
+ * the orchestrator never stops trials) the answer is continue.
  */
 export async function reportEpoch(
   state: WorkerState,
   e: EpochEvent,
   publishes: Promise<void>[],
+  ask: boolean,
 ): Promise<Decision> {
   const body = encodeMessage(e);
   // Retried like a result (same message id: de-duplicated), so a server restart does not lose epochs.
@@ -33,6 +38,7 @@ export async function reportEpoch(
       },
     ),
   );
+  if (!ask) return 'continue';
   let reply: Msg;
   try {
     reply = await state.nc.request(state.names.decideSubject(e.experiment_id), body, {

@@ -20,6 +20,11 @@ export interface NatsWorkerOptions {
   maxDeliver?: number;
   /** How long to wait for the orchestrator's per-epoch decision before continuing (default 2000). */
   decisionTimeoutMs?: number;
+  /**
+   * A trial's `started` event is published once it has run this long (default 250): a trial that ends
+   * sooner goes from queued to its result without one (one stored message less per short trial).
+   */
+  startedAfterMs?: number;
   /** Heartbeat period (default 5000). */
   heartbeatMs?: number;
   /** Lifetime of one pull request (default 10000, at least 1000). */

@@ -2,7 +2,12 @@
  * One held trial message on this worker: the accept check, the run with the message kept alive, and
  * how it ends (result acked, refused, failed, cancelled, handed back).
  */
-import type { ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
+import {
+  type EpochEvent,
+  type ResultEvent,
+  type TrialSpec,
+  epochLimit,
+} from '../../shared/protocol/index.js';
 import { TrialInterruptedError } from '../../shared/protocol/executor.js';
 import { errorText, failedResult } from '../../shared/nats/connection.js';
 import { reportEpoch } from './epoch-decision.js';
@@ -26,6 +31,7 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
   const log = state.logger.child(fields);
   log.debug({ delivery, task: spec.task }, 'trial received');
   const keepAlive = setInterval(() => msg.working(), Math.max(250, Math.floor(state.settings.ackWaitMs / 3)));
+  let startedTimer: NodeJS.Timeout | undefined;
   try {
     let refusal: string | null = null;
     if (state.options.accept) {
@@ -42,14 +48,24 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
       return;
     }
 
-    // Not awaited, not even before the result: a started event that cannot be stored (a bus whose
-    // permissions predate it) must never hold up the trial.
-    void reportStarted(state, spec, delivery);
+    // Once the trial has run a little (a short one's result says it all), and never awaited: a started
+    // event that cannot be stored (a bus whose permissions predate it) must never hold up the trial.
+    startedTimer = setTimeout(
+      () => void reportStarted(state, spec, delivery),
+      state.options.startedAfterMs ?? 250,
+    );
     const epochPublishes: Promise<void>[] = [];
+    // The last epoch is carried by the result (no decision matters after it).
+    const lastEpoch = epochLimit(spec.params);
+    let finalEpoch: EpochEvent | undefined;
     let result: ResultEvent;
     try {
       result = await state.executor.run(spec, {
-        onEpoch: (e) => reportEpoch(state, e, epochPublishes),
+        onEpoch: (e) => {
+          if (e.epoch < lastEpoch) return reportEpoch(state, e, epochPublishes, spec.decisions !== false);
+          finalEpoch = e;
+          return Promise.resolve('continue');
+        },
         signal: held.controller.signal,
       });
     } catch (err) {
@@ -63,6 +79,10 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
         msg.nak(state.options.retryDelayMs ?? 1000);
       }
       return;
+    }
+    clearTimeout(startedTimer);
+    if (finalEpoch && result.epochs === finalEpoch.epoch) {
+      result = { ...result, final_epoch: { epoch: finalEpoch.epoch, metrics: finalEpoch.metrics } };
     }
     // Epoch events go into the stream before the result, so a reader sees them in order.
     await Promise.all(epochPublishes);
@@ -82,6 +102,7 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
     }
   } finally {
     clearInterval(keepAlive);
+    clearTimeout(startedTimer);
   }
 }
 

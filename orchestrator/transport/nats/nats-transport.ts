@@ -29,6 +29,7 @@ import {
   type EpochEvent,
   PROTOCOL_VERSION,
   type TrialSpec,
+  deliveryFields,
 } from '../../../shared/protocol/index.js';
 import {
   encodeMessage,
@@ -54,7 +55,7 @@ import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
 import { DecisionCache } from './decision-cache.js';
-import { ensureEventsConsumer } from './events-consumer.js';
+import { ensureEventsConsumer, retryDelay } from './events-consumer.js';
 import { requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -66,14 +67,6 @@ interface Listener {
   decide?: Subscription;
   loop?: Promise<void>;
 }
-
-/**
- * Deliveries of one event to a throwing handler before it is dropped (termed). A handler that cannot
- * write the store (RetryLaterError) is retried with back-off for as long as it takes instead.
- */
-const EVENT_MAX_ATTEMPTS = 5;
-/** Back-off of an event whose handler must retry later: 1 s doubling up to this. */
-const RETRY_LATER_MAX_MS = 8000;
 
 const EVENT_KINDS: readonly EventKind[] = ['started', 'epoch', 'result', 'refused'];
 
@@ -329,12 +322,9 @@ export class NatsTransport implements Transport {
     } catch (err) {
       this.counters.handlerErrors++;
       this.log.report(`event handler failed: ${errorText(err)}`, { experiment_id: id, subject: m.subject });
-      const tries = m.info.deliveryCount;
-      // The store cannot write: keep the event (unacked) until it can, however long that takes.
-      if (err instanceof RetryLaterError)
-        m.nak(Math.min(RETRY_LATER_MAX_MS, 1000 * 2 ** Math.min(tries - 1, 10)));
-      else if (tries >= EVENT_MAX_ATTEMPTS) m.term();
-      else m.nak(1000);
+      const delay = retryDelay(err, m.info.deliveryCount);
+      if (delay === undefined) m.term();
+      else m.nak(delay);
     }
   }
 
@@ -370,10 +360,21 @@ export class NatsTransport implements Transport {
       const result = parsed.value;
       const verdict = this.trusted(where, result, id, result.epochs);
       if (!verdict) return;
+      // Its last epoch first (carried by the result): recorded and shown to the scheduler like any epoch;
+      // only a store that cannot write holds the result back.
+      const last = result.final_epoch;
+      if (last) {
+        const e = {
+          ...deliveryFields(result),
+          epoch: last.epoch,
+          metrics: last.metrics,
+          worker: result.worker,
+        };
+        await this.decide(e, (err) => err instanceof RetryLaterError);
+      }
       // No longer in flight (its capacity is free) even if the handler must retry: the result is on the
       // bus, and a redelivery is recognised by its token (kind `late`).
       if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
-      this.forgetDecisions(id, result.trial_id);
       // Kept alive while the handler runs (it may fetch a saved model from the object store).
       const keepAlive = setInterval(() => m.working(), 10_000);
       try {
@@ -381,13 +382,16 @@ export class NatsTransport implements Transport {
       } finally {
         clearInterval(keepAlive);
       }
+      // Only now: a result retried later must not record its last epoch twice.
+      this.forgetDecisions(id, result.trial_id);
       this.counters.resultsApplied++;
     } else {
       const parsed = parseMessage(m.data, validateEpochEvent);
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
       // Normally answered already through the decision request; applied here if it was not (the
       // orchestrator was down, or the request timed out). A handler that failed is run again.
-      if (this.trusted(where, parsed.value, id, parsed.value.epoch)) await this.decide(parsed.value, true);
+      if (this.trusted(where, parsed.value, id, parsed.value.epoch))
+        await this.decide(parsed.value, () => true);
     }
   }
 
@@ -422,16 +426,16 @@ export class NatsTransport implements Transport {
 
   /**
    * The handler's decision for one epoch (once per epoch, decision-cache.ts). A handler error answers
-   * `continue`; with `rethrow` (the events stream: the epoch must be recorded) it is thrown instead.
+   * `continue`, unless `rethrow` says it is thrown instead (the events stream: the epoch must be recorded).
    */
-  private async decide(e: EpochEvent, rethrow = false): Promise<Decision> {
+  private async decide(e: EpochEvent, rethrow: (err: unknown) => boolean = () => false): Promise<Decision> {
     try {
       return await this.decisions.decide(
         e,
         (ev) => this.handlers?.onEpoch(ev) ?? Promise.resolve('continue'),
       );
     } catch (err) {
-      if (rethrow) throw err;
+      if (rethrow(err)) throw err;
       this.counters.handlerErrors++;
       this.log.report(`decision handler failed (answering continue): ${errorText(err)}`, {
         experiment: e.experiment,
