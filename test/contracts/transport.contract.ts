@@ -32,7 +32,14 @@ export class Recorder implements TransportHandlers {
     return this.decide(e);
   }
 
+  /** Per trial id: the epochs the handler had seen when its result arrived. */
+  epochsAtResult = new Map<string, number[]>();
+
   async onResult(r: ResultEvent): Promise<void> {
+    this.epochsAtResult.set(
+      r.trial_id,
+      this.epochs.filter((e) => e.trial_id === r.trial_id).map((e) => e.epoch),
+    );
     this.results.push(r);
     this.waiters = this.waiters.filter((w) => (this.results.length >= w.n ? (w.resolve(), false) : true));
   }
@@ -91,10 +98,26 @@ export function transportContract(name: string, factory: () => Promise<Transport
         assert.equal(r.v, PROTOCOL_VERSION);
         const epochs = rec.epochs.filter((e) => e.trial_id === r.trial_id).map((e) => e.epoch);
         assert.deepEqual(epochs, [1, 2, 3]);
+        assert.deepEqual(rec.epochsAtResult.get(r.trial_id), [1, 2, 3], 'every epoch before the result');
         assert.ok(r.metrics.val_acc > 0 && r.metrics.val_acc <= 1);
         assert.ok(r.ended_at >= r.started_at);
       }
       assert.equal(fx.transport.inFlight(), 0);
+    });
+
+    it('decisions: false: every epoch reaches the handler before the result, and its answers are not used', async () => {
+      rec.decide = () => 'stop';
+      const specs = Array.from({ length: 4 }, (_, i) => ({
+        ...spec('e7', { x: i + 1, epochs: 4, sleep_ms: i % 2 === 0 ? 0 : 5 }),
+        decisions: false,
+      }));
+      for (const s of specs) await fx.transport.submit(s);
+      await rec.waitForResults(4);
+      for (const r of rec.results) {
+        assert.equal(r.state, 'completed', 'a stop answer is not asked for');
+        assert.equal(r.epochs, 4);
+        assert.deepEqual(rec.epochsAtResult.get(r.trial_id), [1, 2, 3, 4]);
+      }
     });
 
     it('never runs more trials at once than its capacity said', async () => {

@@ -25,6 +25,11 @@ export type ThreadMessage = {
   metrics: Record<string, number>;
   /** For the worker's metrics only. */
   usage: EpochUsage;
+  /**
+   * The thread waits for a decision. false: it goes on at once (the trial's last epoch, or a spec with
+   * `decisions: false`); the pool reads any such message still queued before it takes the result.
+   */
+  ask: boolean;
 };
 export type MainMessage = { type: 'decision'; epoch: number; decision: Decision };
 

@@ -5,7 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
 import {
@@ -168,7 +168,9 @@ export class TrialPool implements TrialExecutor {
     tfjs?: ThreadResult['tfjs'];
   }> {
     const { port1, port2 } = new MessageChannel();
-    port1.on('message', (msg: ThreadMessage) => {
+    /** Epochs the thread did not wait on: handled before the result is returned. */
+    const told: Promise<unknown>[] = [];
+    const onMessage = (msg: ThreadMessage) => {
       if (msg.type !== 'epoch') return;
       onThread(msg.usage.thread);
       this.notify((o) => o.onEpoch?.(spec, msg.usage));
@@ -178,11 +180,6 @@ export class TrialPool implements TrialExecutor {
         metrics: msg.metrics,
         worker: this.name,
       } as const;
-      // A failing decision handler must not stall the trial: no answer means continue.
-      hooks.onEpoch(event).then(
-        (decision) => reply(decision),
-        () => reply('continue'),
-      );
       const reply = (decision: Decision) => {
         const answer: MainMessage = { type: 'decision', epoch: msg.epoch, decision };
         try {
@@ -191,7 +188,12 @@ export class TrialPool implements TrialExecutor {
           // The trial already ended.
         }
       };
-    });
+      const decided = hooks.onEpoch(event);
+      // A failing decision handler must not stall the trial: no answer means continue.
+      if (msg.ask) decided.then(reply, () => reply('continue'));
+      else told.push(decided.catch(() => undefined));
+    };
+    port1.on('message', onMessage);
     const started = Date.now();
     let result: ThreadResult;
     let crashed = false;
@@ -228,8 +230,14 @@ export class TrialPool implements TrialExecutor {
         thread: -1,
       };
     } finally {
+      // An epoch posted without waiting may still be queued (it was posted before the result, on
+      // another port): read it now, so every epoch reaches the hooks before the result.
+      for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
+        onMessage(m.message as ThreadMessage);
+      }
       port1.close();
     }
+    await Promise.all(told);
     if (!crashed) onThread(result.thread);
     const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
     const event: ResultEvent = {

@@ -1,6 +1,6 @@
 /** Piscina thread entry: runs one trial of a registered task, reporting epochs over the task's port. */
 import { threadId } from 'node:worker_threads';
-import type { Decision } from '../../shared/protocol/index.js';
+import { type Decision, epochLimit } from '../../shared/protocol/index.js';
 import { getTask } from '../tasks/registry.js';
 import type { Task } from '../tasks/task.js';
 import { fileSha256, moduleUrl, taskProblem } from '../tasks/task-module.js';
@@ -52,6 +52,7 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
       waiting.delete(msg.epoch);
     }
   });
+  const lastEpoch = epochLimit(spec.params);
   let epochs = 0;
   let last: Record<string, number> = {};
   let epochStart = performance.now();
@@ -82,9 +83,15 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
           ...(tfjs ? { tfjs } : {}),
         };
         epochStart = now;
+        // Nothing to decide after the last epoch, nor ever when the orchestrator never stops trials.
+        const ask = spec.decisions !== false && epoch < lastEpoch;
+        const msg: ThreadMessage = { type: 'epoch', epoch, metrics, usage, ask };
+        if (!ask) {
+          port.postMessage(msg);
+          return Promise.resolve('continue');
+        }
         return new Promise<Decision>((resolve) => {
           waiting.set(epoch, resolve);
-          const msg: ThreadMessage = { type: 'epoch', epoch, metrics, usage };
           port.postMessage(msg);
         });
       },
