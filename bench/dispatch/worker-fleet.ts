@@ -1,9 +1,14 @@
 /**
  * A fleet of real `hpo worker` OS processes (`node bin/hpo.js worker --nats URL --concurrency N
  * --backend cpu --name NAME`) for the benchmarks: started together, ready once every one of them has
- * announced itself on the bus with its slots, stopped (SIGTERM, then SIGKILL) at the end.
+ * announced itself on the bus with its slots, stopped (SIGTERM, then SIGKILL) at the end. Each worker
+ * logs (at its default level, as in production) into a file, not a pipe: reading a pipe would charge
+ * the workers' log lines to the bench process, which is the measured orchestrator.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NatsConnection } from '../../shared/nats/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
@@ -22,7 +27,17 @@ export interface FleetOptions {
 interface Member {
   name: string;
   proc: ChildProcess;
-  output: string;
+  /** The worker's stderr. */
+  logFile: string;
+}
+
+/** The last 8,000 characters of a worker's log. */
+function tail(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-8000);
+  } catch {
+    return '';
+  }
 }
 
 /** bin/hpo.js, from dist/bench/ (compiled) up to the package root. */
@@ -39,13 +54,18 @@ export class WorkerFleet {
   private constructor(
     private readonly members: Member[],
     readonly slots: number,
+    /** Folder of the workers' log files (removed by stop()). */
+    private readonly logs: string,
   ) {}
 
   /** Spawns the processes (returns at once; see waitAnnounced). */
   static spawn(options: FleetOptions): WorkerFleet {
     const members: Member[] = [];
+    const logs = mkdtempSync(join(tmpdir(), 'hpo-bench-fleet-'));
     for (let i = 0; i < options.processes; i++) {
       const name = `${options.namePrefix}${i}`;
+      const logFile = join(logs, `${name}.log`);
+      const fd = openSync(logFile, 'a');
       const proc = spawn(
         process.execPath,
         [
@@ -61,15 +81,12 @@ export class WorkerFleet {
           '--name',
           name,
         ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
+        { stdio: ['ignore', 'ignore', fd] },
       );
-      const member: Member = { name, proc, output: '' };
-      proc.stderr?.on('data', (chunk: Buffer) => {
-        member.output = (member.output + chunk.toString()).slice(-8000);
-      });
-      members.push(member);
+      closeSync(fd);
+      members.push({ name, proc, logFile });
     }
-    return new WorkerFleet(members, options.processes * options.concurrency);
+    return new WorkerFleet(members, options.processes * options.concurrency, logs);
   }
 
   /** Worker name → pid, for CPU accounting. */
@@ -100,7 +117,7 @@ export class WorkerFleet {
     for (const m of this.members) {
       if (m.proc.exitCode !== null || m.proc.signalCode !== null) {
         throw new Error(
-          `worker ${m.name} exited (code ${m.proc.exitCode}, signal ${m.proc.signalCode}):\n${m.output}`,
+          `worker ${m.name} exited (code ${m.proc.exitCode}, signal ${m.proc.signalCode}):\n${tail(m.logFile)}`,
         );
       }
     }
@@ -114,6 +131,7 @@ export class WorkerFleet {
     const timer = setTimeout(() => this.kill(), graceMs);
     await done;
     clearTimeout(timer);
+    rmSync(this.logs, { recursive: true, force: true });
   }
 
   /** SIGKILL every process still running, synchronously (for exit handlers). */
