@@ -18,10 +18,12 @@ import {
   MODEL_JSON_FILE,
   MODEL_METADATA_FILE,
   WEIGHTS_FILE,
+  isModelMetadata,
   modelFolder,
 } from '../../shared/protocol/model-metadata.js';
 import {
   DEFAULT_MAX_MODEL_BYTES,
+  MODEL_FILES,
   type ModelFileDigest,
   modelFilesProblems,
   modelObjectName,
@@ -103,7 +105,7 @@ export class ModelFetcher implements RemoteModels {
   }
 
   async discard(trialId: string): Promise<void> {
-    for (const f of [MODEL_JSON_FILE, WEIGHTS_FILE, MODEL_METADATA_FILE]) {
+    for (const f of MODEL_FILES) {
       await this.os.delete(modelObjectName(this.options.experimentId, trialId, f)).catch(() => undefined);
     }
   }
@@ -148,7 +150,7 @@ export class ModelFetcher implements RemoteModels {
 /** The downloaded files describe an hpo model whose weights are the weights.bin beside it (nothing else). */
 async function checkModelFiles(dir: string, trialId: string): Promise<void> {
   const bad = (why: string) => new ModelRefusedError(`model of trial ${trialId} refused: ${why}`);
-  let meta: { format?: unknown; version?: unknown };
+  let meta: unknown;
   let model: { weightsManifest?: { paths?: unknown }[] };
   try {
     meta = JSON.parse(await readFile(join(dir, MODEL_METADATA_FILE), 'utf8'));
@@ -156,8 +158,7 @@ async function checkModelFiles(dir: string, trialId: string): Promise<void> {
   } catch (err) {
     throw bad(`not JSON (${(err as Error).message})`);
   }
-  if (meta?.format !== 'hpo-model' || meta.version !== 1)
-    throw bad(`${MODEL_METADATA_FILE} is not an hpo model description`);
+  if (!isModelMetadata(meta)) throw bad(`${MODEL_METADATA_FILE} is not an hpo model description`);
   const manifest = model?.weightsManifest;
   const paths = Array.isArray(manifest)
     ? manifest.flatMap((g) => (Array.isArray(g?.paths) ? g.paths : [null]))

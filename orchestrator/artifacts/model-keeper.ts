@@ -56,9 +56,14 @@ export class ModelKeeper {
    * NATS the model is fetched into this orchestrator's root (or refused, and the reason logged).
    */
   async recorded(result: ResultEvent): Promise<void> {
-    const { store, experiment } = this.options;
+    const { store, experiment, policy } = this.options;
+    // top:K: the best K now (recording a model does not change the ranking).
+    const best =
+      policy.kind === 'top'
+        ? new Set(store.leaderboard(experiment, { top: policy.k }).map((t) => t.trial_id))
+        : undefined;
     if (this.options.remote) {
-      await this.fetched(result, this.options.remote);
+      await this.fetched(result, this.options.remote, best);
     } else if (result.model && result.state !== 'failed' && this.saves() && this.isDerived(result)) {
       store.recordModel(experiment, {
         trial_id: result.trial_id,
@@ -67,11 +72,15 @@ export class ModelKeeper {
         saved_at: result.ended_at,
       });
     }
-    await this.prune();
+    if (best) this.prune(best);
   }
 
-  private async fetched(result: ResultEvent, remote: RemoteModels): Promise<void> {
-    const { store, experiment, policy } = this.options;
+  private async fetched(
+    result: ResultEvent,
+    remote: RemoteModels,
+    best: ReadonlySet<string> | undefined,
+  ): Promise<void> {
+    const { store, experiment } = this.options;
     const model = result.model;
     if (!model || !this.saves()) return;
     const log = (this.options.logger ?? childLogger({ component: 'models' })).child({
@@ -86,10 +95,7 @@ export class ModelKeeper {
       );
       return;
     }
-    const kept =
-      result.state !== 'failed' &&
-      (policy.kind !== 'top' ||
-        store.leaderboard(experiment, { top: policy.k }).some((t) => t.trial_id === result.trial_id));
+    const kept = result.state !== 'failed' && (best === undefined || best.has(result.trial_id));
     try {
       if (!kept) return;
       const path = await remote.fetch(result.trial_id, model.files);
@@ -107,11 +113,9 @@ export class ModelKeeper {
     }
   }
 
-  /** top:K: deletes the models (and, over NATS, any objects left) that are no longer among the best K. */
-  private async prune(): Promise<void> {
-    const { store, experiment, policy } = this.options;
-    if (policy.kind !== 'top') return;
-    const keep = new Set(store.leaderboard(experiment, { top: policy.k }).map((t) => t.trial_id));
+  /** top:K: deletes the models that are no longer among the best K (`keep`). */
+  private prune(keep: ReadonlySet<string>): void {
+    const { store, experiment } = this.options;
     for (const m of store.listModels(experiment)) {
       if (keep.has(m.trial_id)) continue;
       this.removeFiles(m.path);

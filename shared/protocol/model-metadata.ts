@@ -29,6 +29,12 @@ export interface ModelMetadata {
   saved_at: string;
 }
 
+/** Whether a parsed hpo-model.json is this format's description (format and version; not its fields). */
+export function isModelMetadata(meta: unknown): meta is ModelMetadata {
+  const m = meta as { format?: unknown; version?: unknown } | null;
+  return typeof m === 'object' && m !== null && m.format === 'hpo-model' && m.version === 1;
+}
+
 /** A trial id usable as one folder name (the orchestrator's ids, t0000 ..., always are). */
 const SAFE_SEGMENT = /^[A-Za-z0-9_-]{1,64}$/;
 

@@ -121,6 +121,22 @@ function optionalName(o: Obj, field: string): string | undefined {
   return o[field] === undefined ? undefined : name(o, field);
 }
 
+/** A free text (an error, a reason): any string, cut to MAX_ERROR_LENGTH characters. */
+function text(o: Obj, field: string, prefix = ''): string {
+  const value = o[field];
+  if (typeof value !== 'string') fail(prefix + field, 'a string', value);
+  return value.length > MAX_ERROR_LENGTH ? `${value.slice(0, MAX_ERROR_LENGTH)}…` : value;
+}
+
+/** A sha256 digest: 64 lowercase hex digits. */
+function sha256(o: Obj, field: string, prefix = ''): string {
+  const value = o[field];
+  if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
+    fail(prefix + field, '64 lowercase hex digits', value);
+  }
+  return value;
+}
+
 function integer(o: Obj, field: string, min: number, prefix = '', max = Number.MAX_SAFE_INTEGER): number {
   const value = o[field];
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
@@ -235,12 +251,7 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       params: params(o.params),
       seed: integer(o, 'seed', Number.MIN_SAFE_INTEGER),
     };
-    if (o.task_sha256 !== undefined) {
-      if (typeof o.task_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.task_sha256)) {
-        fail('task_sha256', '64 lowercase hex digits', o.task_sha256);
-      }
-      spec.task_sha256 = o.task_sha256;
-    }
+    if (o.task_sha256 !== undefined) spec.task_sha256 = sha256(o, 'task_sha256');
     if (o.data !== undefined) {
       const d = object(o.data, 'data');
       const data: { seed: number; sha256?: string } = {
@@ -294,10 +305,7 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
       started_at: finite(o, 'started_at'),
       ended_at: finite(o, 'ended_at'),
     };
-    if (o.error !== undefined) {
-      if (typeof o.error !== 'string') fail('error', 'a string', o.error);
-      result.error = o.error.length > MAX_ERROR_LENGTH ? `${o.error.slice(0, MAX_ERROR_LENGTH)}…` : o.error;
-    }
+    if (o.error !== undefined) result.error = text(o, 'error');
     const backend = optionalName(o, 'backend');
     if (backend !== undefined) result.backend = backend;
     if (o.model !== undefined) result.model = model(object(o.model, 'model'));
@@ -325,17 +333,10 @@ function model(o: Obj): NonNullable<ResultEvent['model']> {
       if (typeof fileName !== 'string' || !MODEL_FILES.includes(fileName)) {
         fail(`${where}name`, `one of ${MODEL_FILES.join(', ')}`, fileName);
       }
-      const sha = file.sha256;
-      if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha))
-        fail(`${where}sha256`, '64 lowercase hex digits', sha);
-      return { name: fileName, size: integer(file, 'size', 0, where), sha256: sha };
+      return { name: fileName, size: integer(file, 'size', 0, where), sha256: sha256(file, 'sha256', where) };
     });
   }
-  if (o.not_sent !== undefined) {
-    if (typeof o.not_sent !== 'string') fail('model.not_sent', 'a string', o.not_sent);
-    out.not_sent =
-      o.not_sent.length > MAX_ERROR_LENGTH ? `${o.not_sent.slice(0, MAX_ERROR_LENGTH)}…` : o.not_sent;
-  }
+  if (o.not_sent !== undefined) out.not_sent = text(o, 'not_sent', 'model.');
   return out;
 }
 
@@ -367,8 +368,6 @@ export function validateCancel(input: unknown): Validation<CancelMessage> {
 
 export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
   return run(input, (o) => {
-    const reason = o.reason;
-    if (typeof reason !== 'string') fail('reason', 'a string', reason);
     return {
       v: version(o),
       experiment: name(o, 'experiment'),
@@ -377,7 +376,7 @@ export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
       attempt: integer(o, 'attempt', 1),
       token: token(o, 'token'),
       worker: name(o, 'worker'),
-      reason: reason.length > MAX_ERROR_LENGTH ? `${reason.slice(0, MAX_ERROR_LENGTH)}…` : reason,
+      reason: text(o, 'reason'),
       refusals: integer(o, 'refusals', 1),
     };
   });

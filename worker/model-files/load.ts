@@ -7,6 +7,7 @@ import {
   MODEL_JSON_FILE,
   MODEL_METADATA_FILE,
   type ModelMetadata,
+  isModelMetadata,
 } from '../../shared/protocol/model-metadata.js';
 
 interface ModelJson {
@@ -37,7 +38,7 @@ export async function readModelMetadata(dir: string): Promise<ModelMetadata> {
   if (!info?.isDirectory())
     throw new UsageError(`${dir}: no such model folder (expected hpo export's output)`);
   const meta = await readJson<ModelMetadata>(join(dir, MODEL_METADATA_FILE));
-  if (meta.format !== 'hpo-model' || meta.version !== 1) {
+  if (!isModelMetadata(meta)) {
     throw new DataError(
       `${join(dir, MODEL_METADATA_FILE)}: not an hpo model description (format/version)`,
       dir,

@@ -23,9 +23,9 @@ import type { WorkerState } from './worker-state.js';
 
 const CHUNK_BYTES = 128 * 1024;
 
-/** The object store's subject token of an object name: base64url with padding. */
-function metaToken(name: string): string {
-  return Buffer.from(name, 'utf8').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+/** base64url with padding, as the object store writes names in subjects and digests. */
+function base64url(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
 /** Publishes a chunk or description, retried a few times (same message id: stored once). */
@@ -50,18 +50,20 @@ async function publish(
   }
 }
 
-/** Uploads one file as one object; returns its size and sha256. */
+/** Uploads the model file `name` (one of MODEL_FILES) of `folder` as one object; returns its digest. */
 async function uploadFile(
   state: WorkerState,
   bucket: string,
-  object: string,
-  file: string,
+  spec: TrialSpec,
+  folder: string,
+  name: string,
 ): Promise<ModelFileDigest> {
+  const object = modelObjectName(spec.experiment_id, spec.trial_id, name);
   const id = nuid.next();
   const maxPayload = state.nc.info?.max_payload ?? 1024 * 1024;
   const chunkBytes = Math.min(CHUNK_BYTES, maxPayload);
   const sha = createHash('sha256');
-  const fh = await open(file, 'r');
+  const fh = await open(join(folder, name), 'r');
   let size = 0;
   let chunks = 0;
   try {
@@ -88,17 +90,17 @@ async function uploadFile(
     size,
     chunks,
     mtime: new Date().toISOString(),
-    digest: `SHA-256=${digest.toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`,
+    digest: `SHA-256=${base64url(digest)}`,
     deleted: false,
   };
   await publish(
     state,
-    `$O.${bucket}.M.${metaToken(object)}`,
+    `$O.${bucket}.M.${base64url(Buffer.from(object, 'utf8'))}`,
     Buffer.from(JSON.stringify(info)),
     `${id}.meta`,
     true,
   );
-  return { name: MODEL_FILES.find((f) => object.endsWith(`/${f}`))!, size, sha256: digest.toString('hex') };
+  return { name, size, sha256: digest.toString('hex') };
 }
 
 /**
@@ -123,16 +125,7 @@ export async function sendModel(
     } else {
       const bucket = modelsBucket(state.names.prefix);
       const files: ModelFileDigest[] = [];
-      for (const f of MODEL_FILES) {
-        files.push(
-          await uploadFile(
-            state,
-            bucket,
-            modelObjectName(spec.experiment_id, spec.trial_id, f),
-            join(model.path, f),
-          ),
-        );
-      }
+      for (const f of MODEL_FILES) files.push(await uploadFile(state, bucket, spec, model.path, f));
       state.logger.debug({ ...fields, bytes: total }, 'model sent to the object store');
       return { ...result, model: { path: model.path, files } };
     }
