@@ -8,12 +8,10 @@
  * worker, weights pointing outside the folder) and writes nothing for them.
  */
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstream } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { ModelFetcher, ModelRefusedError } from '../orchestrator/artifacts/index.js';
@@ -26,20 +24,10 @@ import { validateResultEvent } from '../shared/protocol/validate.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { sendModel } from '../worker/nats/model-upload.js';
 import type { WorkerState } from '../worker/nats/worker-state.js';
-import { runHpo, startHpo } from './helpers/cli.js';
+import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
-
-const CONFIG = fileURLToPath(new URL('../../deploy/nats/nats-server.conf', import.meta.url));
-const PASSWORDS = {
-  HPO_NATS_ORCHESTRATOR_PASSWORD: 'orch-pw-3310',
-  HPO_NATS_WORKER_PASSWORD: 'work-pw-8802',
-  HPO_NATS_VIEWER_PASSWORD: 'view-pw-4417',
-};
-type Role = 'orchestrator' | 'worker';
-const as = (user: Role) => ({
-  HPO_NATS_USER: user,
-  HPO_NATS_PASS: PASSWORDS[`HPO_NATS_${user.toUpperCase()}_PASSWORD` as keyof typeof PASSWORDS],
-});
+import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
+import { type Proc, spawnHpo } from './helpers/proc.js';
 
 const SPACE = [
   'method: grid',
@@ -54,21 +42,6 @@ const SPACE = [
   '',
 ].join('\n');
 
-interface Proc {
-  child: ChildProcess;
-  out(): string;
-  exit: Promise<number | null>;
-}
-
-function spawnHpo(args: string[], role: Role): Proc {
-  const child = startHpo(args, as(role));
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exit = new Promise<number | null>((r) => child.once('exit', r));
-  return { child, out: () => out, exit };
-}
-
 async function stop(p: Proc): Promise<void> {
   if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGTERM');
   await p.exit;
@@ -79,14 +52,14 @@ describe('saved models over NATS: the object store brings remote workers’ mode
   let server: NatsServerHandle;
   let dir: string;
   const conns: NatsConnection[] = [];
-  const connect = async (user: Role) => {
-    const nc = await connectNats({ servers: [server.url], user, pass: as(user).HPO_NATS_PASS });
+  const connect = async (user: 'orchestrator' | 'worker') => {
+    const nc = await connectNats({ servers: [server.url], user, pass: asRole(user).HPO_NATS_PASS });
     conns.push(nc);
     return nc;
   };
 
   before(async () => {
-    server = await startNatsServer({ configFile: CONFIG, env: PASSWORDS });
+    server = await startNatsServer({ configFile: ROLES_CONFIG, env: ROLE_PASSWORDS });
     dir = await mkdtemp(join(tmpdir(), 'hpo-model-transfer-'));
   });
   after(async () => {
@@ -105,7 +78,7 @@ describe('saved models over NATS: the object store brings remote workers’ mode
         '--models-dir',
         join(remote, 'models'),
       ]),
-      'worker',
+      asRole('worker'),
     );
     try {
       const space = join(here, 'tiny.yaml');
@@ -113,7 +86,7 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       const db = join(here, 'o.db');
       const search = spawnHpo(
         ['search', space, '--name', 'moved', '--db', db, '--nats', server.url, '--save-models', 'top:1'],
-        'orchestrator',
+        asRole('orchestrator'),
       );
       assert.equal(await search.exit, 0, `${search.out()}\n--- worker:\n${worker.out()}`);
       const store = SqliteStore.open(db);
@@ -175,7 +148,7 @@ describe('saved models over NATS: the object store brings remote workers’ mode
         '--max-model-mb',
         '0.01',
       ]),
-      'worker',
+      asRole('worker'),
     );
     try {
       const space = join(dir, 'one.yaml');
@@ -183,7 +156,7 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       const db = join(dir, 'limit.db');
       const search = spawnHpo(
         ['search', space, '--name', 'toobig', '--db', db, '--nats', server.url, '--save-models', 'all'],
-        'orchestrator',
+        asRole('orchestrator'),
       );
       assert.equal(await search.exit, 0, `${search.out()}\n--- worker:\n${worker.out()}`);
       assert.match(search.out(), /model of trial t0000 was not sent/);

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { ModelFetcher } from '../orchestrator/artifacts/index.js';
@@ -22,17 +21,8 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 
-const CONFIG = fileURLToPath(new URL('../../deploy/nats/nats-server.conf', import.meta.url));
-const PASSWORDS = {
-  HPO_NATS_ORCHESTRATOR_PASSWORD: 'orch-pw-5521',
-  HPO_NATS_WORKER_PASSWORD: 'work-pw-7730',
-  HPO_NATS_VIEWER_PASSWORD: 'view-pw-1184',
-};
-const as = (user: 'orchestrator' | 'worker' | 'viewer') => ({
-  HPO_NATS_USER: user,
-  HPO_NATS_PASS: PASSWORDS[`HPO_NATS_${user.toUpperCase()}_PASSWORD` as keyof typeof PASSWORDS],
-});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves with the first permission error the server reports to this connection (or null after ms). */
@@ -55,13 +45,13 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
   let dir: string;
   const conns: NatsConnection[] = [];
   const connect = async (user: 'orchestrator' | 'worker' | 'viewer') => {
-    const nc = await connectNats({ servers: [server.url], user, pass: as(user).HPO_NATS_PASS });
+    const nc = await connectNats({ servers: [server.url], user, pass: asRole(user).HPO_NATS_PASS });
     conns.push(nc);
     return nc;
   };
 
   before(async () => {
-    server = await startNatsServer({ configFile: CONFIG, env: PASSWORDS });
+    server = await startNatsServer({ configFile: ROLES_CONFIG, env: ROLE_PASSWORDS });
     dir = await mkdtemp(join(tmpdir(), 'hpo-roles-'));
   });
   after(async () => {
@@ -80,14 +70,14 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     // The worker starts first: it may not create the streams, so it waits for the orchestrator.
     const worker = startHpo(
       ['worker', '--nats', server.url, '--concurrency', '2', '--backend', 'cpu', '--name', 'rw'],
-      as('worker'),
+      asRole('worker'),
     );
     let workerOut = '';
     worker.stderr!.on('data', (d) => (workerOut += d));
     try {
       const search = startHpo(
         ['search', space, '--name', 'roles', '--db', db, '--nats', server.url],
-        as('orchestrator'),
+        asRole('orchestrator'),
       );
       let searchOut = '';
       search.stderr!.on('data', (d) => (searchOut += d));
@@ -95,11 +85,11 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
       // While it runs, the viewer sees the worker and the experiment's status.
       let status = { stdout: '', stderr: '' };
       while (!/trials: 3 total/.test(status.stdout) && search.exitCode === null) {
-        status = await runHpo(['status', 'roles', '--nats', server.url], as('viewer'));
+        status = await runHpo(['status', 'roles', '--nats', server.url], asRole('viewer'));
         await sleep(200);
       }
       assert.match(status.stdout, /^roles: running/m, `${status.stderr}\n--- search:\n${searchOut}`);
-      const ws = await runHpo(['workers', '--nats', server.url, '--wait', '1500'], as('viewer'));
+      const ws = await runHpo(['workers', '--nats', server.url, '--wait', '1500'], asRole('viewer'));
       assert.equal(ws.code, 0, ws.stderr);
       // The protocol each worker speaks is shown (an incompatible worker would be marked).
       assert.match(ws.stdout, /│ protocol │/);

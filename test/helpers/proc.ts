@@ -10,9 +10,9 @@ export interface Proc {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Starts `hpo ...args`, keeping the last 60,000 characters it printed. */
-export function spawnHpo(args: string[]): Proc {
-  const child = startHpo(args);
+/** Starts `hpo ...args` (with `env` added), keeping the last 60,000 characters it printed. */
+export function spawnHpo(args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  const child = startHpo(args, env);
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-60_000)));
   child.stderr!.on('data', (d: Buffer) => (text = (text + d.toString()).slice(-60_000)));
