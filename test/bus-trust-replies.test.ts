@@ -279,29 +279,44 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     assert.deepEqual(answer.json(), { answered: true });
   });
 
-  it('an owner lease overwritten with something else stops nothing; resume after the driver died needs no --force', async () => {
-    await startServer();
+  /** A search as orchestrator, its 4 trials queued (no worker yet), and a lease record that is no lease. */
+  const leasedSearch = async () => {
     const db = join(dir, 'l.db');
-    const file = await space(4, 3, 400);
-    const s = search(file, 'leased', db);
+    const s = search(await space(4, 3, 400), 'leased', db);
     const orch = await connect('orchestrator');
     const ojsm = await jetstreamManager(orch);
     await until('4 trials queued', async () => (await queued(ojsm)) === 4, 120_000, s);
     const id = busId(db, 'leased');
-    // What a status answer on reply $KV.hpo_owners.<id> once wrote there (publishing rights to the
-    // bucket are the orchestrator user's only).
-    const garbage = encodeMessage({ name: 'leased', status: 'running', trials: { total: 4 } });
-    await jetstream(orch).publish(`$KV.hpo_owners.${id}`, garbage);
+    // What a status answer on reply $KV.hpo_owners.<id> once wrote there (publishing to the bucket is
+    // the orchestrator user's right only).
+    const overwrite = () =>
+      jetstream(orch).publish(
+        `$KV.hpo_owners.${id}`,
+        encodeMessage({ name: 'leased', status: 'running', trials: { total: 4 } }),
+      );
+    return { db, s, ojsm, id, overwrite };
+  };
+
+  it('an owner lease on the bus overwritten with something else does not stop the search: it writes its lease again', async () => {
+    await startServer();
+    const { db, s, ojsm, id, overwrite } = await leasedSearch();
+    await overwrite();
     await until(
       'the driver to write its lease again',
       async () => (await busLease(ojsm, id))?.pid === s.child.pid,
       20_000,
       s,
     );
-    assert.equal(s.child.exitCode, null, s.out());
-    // Again, and the driver dies: the experiment is left `running`, its bus lease no lease at all.
-    await jetstream(orch).publish(`$KV.hpo_owners.${id}`, garbage);
-    s.child.kill('SIGKILL');
+    const w = worker('w1');
+    assert.equal(await exitOf(s, 180_000), 0, `${s.out()}\n--- worker:\n${w.out()}`);
+    assert.deepEqual([...trialWorkers(db, 'leased').values()], ['w1', 'w1', 'w1', 'w1']);
+  });
+
+  it('after a driver died leaving such a lease, hpo resume takes over without --force (no RangeError)', async () => {
+    await startServer();
+    const { db, s, overwrite } = await leasedSearch();
+    await overwrite();
+    s.child.kill('SIGKILL'); // the experiment stays `running`, its bus lease no lease at all
     await s.exit;
     const w = worker('w1');
     const resumed = hpo(['resume', 'leased', '--db', db, '--nats', server.url], asRole('orchestrator'));
