@@ -27,6 +27,7 @@ function isTime(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TIME_MS;
 }
 
+/** A lease's own text fields: hpo writes a UUID token and the host name (any experiment name). */
 function isText(v: unknown, max: number): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= max;
 }
@@ -44,8 +45,8 @@ export function parseOwnerLease(v: unknown): OwnerLease | undefined {
     typeof r.pid === 'number' &&
     Number.isSafeInteger(r.pid) &&
     r.pid > 0 &&
-    isText(r.host, 255) &&
-    isText(r.experiment, 1000) &&
+    isText(r.host, 1000) &&
+    typeof r.experiment === 'string' &&
     isTime(r.acquired_at) &&
     isTime(r.heartbeat_at);
   if (!ok) return undefined;
