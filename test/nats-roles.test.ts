@@ -21,23 +21,9 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
-import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
+import { ROLES_CONFIG, ROLE_PASSWORDS, asRole, permissionError } from './helpers/nats-roles.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves with the first permission error the server reports to this connection (or null after ms). */
-async function permissionError(nc: NatsConnection, ms = 3000): Promise<string | null> {
-  const status = nc.status();
-  const timer = sleep(ms).then(() => null);
-  const seen = (async () => {
-    for await (const s of status) {
-      const text = JSON.stringify(s);
-      if (/permission/i.test(text)) return text;
-    }
-    return null;
-  })();
-  return Promise.race([seen, timer]);
-}
 
 describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', function () {
   this.timeout(180_000);

@@ -4,9 +4,9 @@ import type { TaskOffers } from '../../worker/tasks/task-offers.js';
 import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/store/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
-import { connectNats, displayServers } from '../../worker/nats/index.js';
+import { connectNats, displayServers, type NatsConnection } from '../../worker/nats/index.js';
 import { startQueryResponder } from '../../orchestrator/api/index.js';
-import { natsSettings, natsWaitMs } from '../options/nats-options.js';
+import { type NatsConnectionSettings, natsSettings, natsWaitMs } from '../options/nats-options.js';
 import { type OpenedMetrics } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { type RunFlags, maxModelBytes, modelsRoot } from './run-options.js';
@@ -95,7 +95,9 @@ export async function openTransport(
     await nc.close();
     throw err;
   }
+  const replies = await connectReplies(nats, nc, name);
   const transport = new NatsTransport(nc, {
+    responder: replies,
     experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
@@ -105,9 +107,36 @@ export async function openTransport(
   return {
     transport,
     where: `workers on NATS ${displayServers(nats.servers)}`,
-    stopResponder: startQueryResponder(nc, store, name),
+    stopResponder: startQueryResponder(replies, store, name, {
+      onInvalid: () => transport.countInvalid(),
+    }),
     invalidMessages: () => transport.invalidMessages,
     releaseLease: () => busLease.release(),
     remoteModels,
   };
+}
+
+/**
+ * The connection that answers status questions and decision requests. With a user name, it logs in as
+ * `<user>-replies` (same password): deploy/nats/nats-server.conf lets that user publish on inboxes only,
+ * so the server itself refuses an answer whose reply subject names a stream, a KV key or a JetStream
+ * API call. A server without that user: the main connection answers (inboxes only, checked here).
+ */
+async function connectReplies(
+  nats: NatsConnectionSettings,
+  nc: NatsConnection,
+  name: string,
+): Promise<NatsConnection> {
+  if (nats.user === undefined) return nc;
+  const user = `${nats.user}-replies`;
+  try {
+    return await connectNats({ ...nats, user, name: `hpo orchestrator ${name} replies` });
+  } catch (err) {
+    process.stderr.write(
+      `hpo: warning: cannot log in to NATS as '${user}' (${err instanceof Error ? err.message : String(err)}): ` +
+        `answering status questions and decision requests as '${nats.user}', whose rights the server does not ` +
+        `narrow to inboxes (docs/NATS.md "Roles")\n`,
+    );
+    return nc;
+  }
 }

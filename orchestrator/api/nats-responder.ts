@@ -2,6 +2,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { busNames } from '../../shared/protocol/bus.js';
 import { HpoError } from '../../shared/errors.js';
+import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
+import { isInboxReply, replyRefusal } from '../../shared/nats/inbox.js';
 import { decodeJson, encodeMessage } from '../../shared/protocol/validate.js';
 import type { Store } from '../store/types.js';
 import { answerQuery, parseQuery } from './query.js';
@@ -10,17 +12,35 @@ export interface QueryResponderOptions {
   prefix?: string;
 }
 
-/** Subscribes; returns a function that unsubscribes. */
+export interface QueryAnswerOptions extends QueryResponderOptions {
+  /**
+   * A request refused (its reply subject is not an inbox), for counting; it is also logged, rate-limited.
+   */
+  onInvalid?: (reason: string) => void;
+}
+
+/**
+ * Subscribes; returns a function that unsubscribes. Answers only on a reply subject of inbox form: the
+ * answer goes out with this connection's rights, so a reply subject such as `$JS.API.STREAM.PURGE...`
+ * would be a purge by the orchestrator.
+ */
 export function startQueryResponder(
   nc: NatsConnection,
   store: Store,
   experiment: string,
-  options: QueryResponderOptions = {},
+  options: QueryAnswerOptions = {},
 ): () => void {
   const names = busNames(options.prefix);
+  const log = new RateLimitedLog(childLogger({ component: 'query-responder' }));
   const sub = nc.subscribe(names.querySubject(experiment), {
     callback: (err, msg) => {
       if (err) return;
+      if (!isInboxReply(msg.reply)) {
+        const reason = `status question on ${msg.subject}: ${replyRefusal(msg.reply)}`;
+        log.report(`rejected invalid message: ${reason}`);
+        options.onInvalid?.(reason);
+        return;
+      }
       const decoded = decodeJson(msg.data);
       const query = decoded.ok ? parseQuery(decoded.value) : null;
       const answer = query

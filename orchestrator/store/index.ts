@@ -21,6 +21,7 @@ export {
   LEASE_HEARTBEAT_MS,
   LEASE_STALE_MS,
   leaseRefusal,
+  parseOwnerLease,
   leaseState,
   OwnerLeaseError,
   pidAlive,

@@ -20,6 +20,46 @@ export interface OwnerLease extends OwnerClaim {
   heartbeat_at: number;
 }
 
+/** Latest time a lease may carry (year 2200): past it, or not a safe integer, a date is no date. */
+const MAX_TIME_MS = 7_258_118_400_000;
+
+function isTime(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_TIME_MS;
+}
+
+/** A lease's own text fields: hpo writes a UUID token and the host name (any experiment name). */
+function isText(v: unknown, max: number): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= max;
+}
+
+/**
+ * A lease record read back (the bus's lease is a KV value anybody with write rights could have
+ * replaced): the lease when every field is of its type and range, else undefined, which callers treat
+ * as no lease at all (never as a rival driver with a date that is not one).
+ */
+export function parseOwnerLease(v: unknown): OwnerLease | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  const ok =
+    isText(r.token, 200) &&
+    typeof r.pid === 'number' &&
+    Number.isSafeInteger(r.pid) &&
+    r.pid > 0 &&
+    isText(r.host, 1000) &&
+    typeof r.experiment === 'string' &&
+    isTime(r.acquired_at) &&
+    isTime(r.heartbeat_at);
+  if (!ok) return undefined;
+  return {
+    token: r.token as string,
+    pid: r.pid as number,
+    host: r.host as string,
+    experiment: r.experiment as string,
+    acquired_at: r.acquired_at as number,
+    heartbeat_at: r.heartbeat_at as number,
+  };
+}
+
 /** How often a driver renews its lease. */
 export const LEASE_HEARTBEAT_MS = 2000;
 /** A lease without a heartbeat for this long is expired (default of --owner-timeout). */

@@ -35,6 +35,7 @@ import {
 } from '../protocol/validate.js';
 import { HpoError } from '../errors.js';
 import { childLogger } from '../log/index.js';
+import { inboxPrefixFor } from './inbox.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -58,6 +59,11 @@ export interface NatsConnectionOptions {
   firstConnectRetryMs?: number;
   /** Where retry notes go (default: stderr). */
   log?: (line: string) => void;
+  /**
+   * Prefix of this client's reply subjects (default `_INBOX.<user>`, or `_INBOX` without a user): the
+   * shipped server config lets each user read only its own (inbox.ts).
+   */
+  inboxPrefix?: string;
 }
 
 /** Connection failures that waiting cannot fix. */
@@ -80,6 +86,7 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
     reconnectTimeWait: 1000,
     // Async stack traces cost an Error (with a captured stack) per request/publish: ~5-8% of CPU profiles.
     noAsyncTraces: true,
+    inboxPrefix: options.inboxPrefix ?? inboxPrefixFor(options.user),
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(options.token === undefined ? {} : { token: options.token }),
     ...(options.user === undefined ? {} : { user: options.user }),

@@ -18,13 +18,14 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { DEFAULT_SUBJECT_PREFIX, isBusId } from '../../../shared/protocol/bus.js';
-import { encodeMessage } from '../../../shared/protocol/validate.js';
+import { decodeJson, encodeMessage } from '../../../shared/protocol/validate.js';
 import {
   type LeaseClock,
   LEASE_HEARTBEAT_MS,
   leaseRefusal,
   type OwnerClaim,
   type OwnerLease,
+  parseOwnerLease,
 } from '../../store/owner-lease.js';
 
 export interface BusLeaseOptions {
@@ -109,7 +110,10 @@ export async function acquireBusLease(
       throw err;
     });
     if (!m || m.data.length === 0) return { seq: m?.seq ?? 0 };
-    return { lease: m.json<OwnerLease>(), seq: m.seq };
+    // Anything but a well-formed lease (a status answer a forged reply subject once wrote here) is no
+    // lease: it neither refuses a driver nor stops one.
+    const decoded = decodeJson(m.data);
+    return { lease: decoded.ok ? parseOwnerLease(decoded.value) : undefined, seq: m.seq };
   };
 
   let seq = 0;
@@ -142,9 +146,17 @@ export async function acquireBusLease(
         seq = ack.seq;
       } catch (err) {
         if (stopped || !isWrongSequence(err)) return; // the bus is away: the lease just ages
+        const now = await read().catch(() => undefined);
+        if (!now) return; // cannot tell now: the next heartbeat tries again
+        if (now.lease === undefined || now.lease.token === claim.token) {
+          // Not another driver's lease (deleted, or overwritten with something else): ours again, the
+          // next heartbeat writing on top of what is there now.
+          seq = now.seq;
+          return;
+        }
         stopped = true;
         clearInterval(timer);
-        options.onLost?.((await read().catch(() => ({ lease: undefined }))).lease);
+        options.onLost?.(now.lease);
       }
     })();
   }, options.heartbeatMs ?? LEASE_HEARTBEAT_MS);

@@ -1,4 +1,5 @@
 /** Options and counters of the orchestrator's NATS transport (nats-transport.ts). */
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { StreamSettings } from '../../../shared/nats/connection.js';
 import type { ExperimentKey } from './deliveries.js';
 import type { Logger } from '../../../shared/log/index.js';
@@ -40,7 +41,13 @@ export interface NatsTransportOptions {
   logger?: Logger;
   /** Name put in failed results the orchestrator writes for trials given up (default `orchestrator`). */
   name?: string;
-  /** close() closes the NATS connection (default true). */
+  /**
+   * The connection that answers decision requests (default: the transport's own). On the shipped server
+   * config it is the user `<orchestrator user>-replies`, which may publish on inboxes only, so the server
+   * itself refuses an answer sent anywhere else (docs/RELIABILITY.md "Threat model").
+   */
+  responder?: NatsConnection;
+  /** close() closes the NATS connection, and the responder's (default true). */
   closeConnection?: boolean;
 }
 

@@ -51,6 +51,7 @@ import {
   publishResult,
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
+import { isInboxReply, replyRefusal } from '../../../shared/nats/inbox.js';
 import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
@@ -235,9 +236,12 @@ export class NatsTransport implements Transport {
     for (const l of listeners) l.decide?.unsubscribe();
     await Promise.all(listeners.map((l) => l.messages?.close().catch(() => undefined)));
     await Promise.all(listeners.map((l) => l.loop));
-    if (this.options.closeConnection !== false && !this.nc.isClosed()) {
-      await this.nc.flush().catch(() => undefined);
-      await this.nc.close();
+    if (this.options.closeConnection !== false) {
+      for (const nc of new Set([this.nc, this.options.responder ?? this.nc])) {
+        if (nc.isClosed()) continue;
+        await nc.flush().catch(() => undefined);
+        await nc.close();
+      }
     }
   }
 
@@ -265,7 +269,7 @@ export class NatsTransport implements Transport {
       resumed,
       this.options.eventsAckWaitMs ?? 30_000,
     );
-    listener.decide = this.nc.subscribe(this.names.decideSubject(id), {
+    listener.decide = (this.options.responder ?? this.nc).subscribe(this.names.decideSubject(id), {
       callback: (err, msg) => {
         if (!err) void this.onDecide(id, msg);
       },
@@ -292,6 +296,11 @@ export class NatsTransport implements Transport {
   private invalid(reason: string): void {
     this.counters.invalidMessages++;
     this.log.report(`rejected invalid message: ${reason}`);
+  }
+
+  /** A message refused elsewhere on this bus (e.g. a status question), counted with the rest. */
+  countInvalid(): void {
+    this.counters.invalidMessages++;
   }
 
   /** Checks a message's delivery claim; a rejection is counted and logged. */
@@ -413,6 +422,9 @@ export class NatsTransport implements Transport {
   }
 
   private async onDecide(id: string, msg: Msg): Promise<void> {
+    // The answer goes out with the responder's rights: only to an inbox (inbox.ts).
+    if (!isInboxReply(msg.reply))
+      return this.invalid(`decision request on ${msg.subject}: ${replyRefusal(msg.reply)}`);
     const parsed = parseMessage(msg.data, validateDecisionRequest);
     if (!parsed.ok) return this.invalid(`decision request on ${msg.subject}: ${parsed.error}`);
     const e = parsed.value;
