@@ -245,10 +245,6 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     // A bucket as an older hpo created it (the object store's defaults: rollups allowed, no limit).
     await new Objm(orch).create('hpo_models');
     const fetcher = await ModelFetcher.open(orch, { experimentId: bus, root: join(dir, 'root') });
-    const ojsm = await jetstreamManager(orch);
-    const { config } = await ojsm.streams.info('OBJ_hpo_models');
-    assert.equal(config.allow_rollup_hdrs, false);
-    assert.equal(config.max_bytes, 2048 * MiB);
     const wnc = await connect('worker');
     const state = workerState(wnc);
     const files1 = await upload(state, bus, 't1', dir);
@@ -260,6 +256,11 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
       jetstream(wnc).publish('$O.hpo_models.M.ZXZpbA==', '{}', { headers: h }),
       /rollup not permitted/,
     );
+    // The old bucket was brought to the new settings: no rollups, 2 GiB at most.
+    const ojsm = await jetstreamManager(orch);
+    const { config } = await ojsm.streams.info('OBJ_hpo_models');
+    assert.equal(config.allow_rollup_hdrs, false);
+    assert.equal(config.max_bytes, 2048 * MiB);
     // Nothing was lost: both models come over, and discarding them (no rollup either) empties the list.
     assert.equal(await fetcher.fetch('t1', files1), join(dir, 'root', bus, 't1'));
     assert.equal(await fetcher.fetch('t2', files2), join(dir, 'root', bus, 't2'));
