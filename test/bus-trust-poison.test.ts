@@ -7,7 +7,7 @@
  * names (bounded, then purged).
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -29,6 +29,10 @@ import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
 
 const MiB = 1024 * 1024;
+
+/** The object store's description subject of an object (its name in padded base64url). */
+const metaSubject = (name: string) =>
+  `$O.hpo_models.M.${Buffer.from(name).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')}`;
 
 function grid(trials: number, epochs: number, sleepMs: number): string {
   const values = Array.from({ length: trials }, (_, i) => i + 1).join(', ');
@@ -239,7 +243,7 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     assert.equal(await queued(), 0, 'no trial message outlives the interrupted search');
   });
 
-  it('a description with Nats-Rollup: all from the worker role is refused; models are still fetched; an old bucket is hardened', async () => {
+  it('a description with Nats-Rollup: all from the worker role is refused; blanked or overwritten models are still fetched; an old bucket is hardened', async () => {
     const bus = 'b0b0b0b0b0b0b0b0';
     const orch = await connect('orchestrator');
     // A bucket as an older hpo created it (the object store's defaults: rollups allowed, no limit).
@@ -256,6 +260,23 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
       jetstream(wnc).publish('$O.hpo_models.M.ZXZpbA==', '{}', { headers: h }),
       /rollup not permitted/,
     );
+    // Another worker blanks t1 (delete markers) and overwrites t2 (its own upload under t2's names):
+    // neither hides the uploads the results describe.
+    for (const f of ['model.json', 'weights.bin', 'hpo-model.json']) {
+      const marker = {
+        name: `${bus}/t1/${f}`,
+        bucket: 'hpo_models',
+        nuid: 'x',
+        size: 0,
+        chunks: 0,
+        digest: '',
+      };
+      await jetstream(wnc).publish(
+        metaSubject(`${bus}/t1/${f}`),
+        JSON.stringify({ ...marker, deleted: true }),
+      );
+    }
+    await upload(state, bus, 't2', dir, 'x');
     // The old bucket was brought to the new settings: no rollups, 2 GiB at most.
     const ojsm = await jetstreamManager(orch);
     const { config } = await ojsm.streams.info('OBJ_hpo_models');
@@ -264,6 +285,7 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     // Nothing was lost: both models come over, and discarding them (no rollup either) empties the list.
     assert.equal(await fetcher.fetch('t1', files1), join(dir, 'root', bus, 't1'));
     assert.equal(await fetcher.fetch('t2', files2), join(dir, 'root', bus, 't2'));
+    assert.equal(await readFile(join(dir, 'root', bus, 't2', 'weights.bin'), 'utf8'), 'w'.repeat(300_000));
     await fetcher.discard('t1');
     await fetcher.discard('t2');
     const os = await new Objm(orch).open('hpo_models');
@@ -339,14 +361,15 @@ async function upload(
   bus: string,
   trialId: string,
   dir: string,
+  fill = 'w',
 ): Promise<ModelFileDigest[]> {
-  const folder = join(dir, 'sent', trialId);
+  const folder = join(dir, 'sent', trialId, fill);
   await mkdir(folder, { recursive: true });
   await writeFile(
     join(folder, 'model.json'),
     JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['./weights.bin'], weights: [] }] }),
   );
-  await writeFile(join(folder, 'weights.bin'), 'w'.repeat(300_000));
+  await writeFile(join(folder, 'weights.bin'), fill.repeat(300_000));
   await writeFile(join(folder, 'hpo-model.json'), JSON.stringify({ format: 'hpo-model', version: 1 }));
   const spec = { experiment: 'x', experiment_id: bus, trial_id: trialId, save_model: true, attempt: 1 };
   const r = await sendModel(state, spec as TrialSpec, { model: { path: folder } } as ResultEvent);

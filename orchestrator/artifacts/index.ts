@@ -2,5 +2,6 @@
 export * from './model-fetcher.js';
 export * from './model-keeper.js';
 export * from './models-bucket.js';
+export * from './object-history.js';
 export * from './orphan-chunks.js';
 export * from './save-policy.js';

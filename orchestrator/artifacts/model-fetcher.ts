@@ -33,6 +33,7 @@ import { DEFAULT_SUBJECT_PREFIX } from '../../shared/protocol/bus.js';
 import { childLogger } from '../../shared/log/index.js';
 import { deleteObject, ensureModelsBucket } from './models-bucket.js';
 import { DEFAULT_ORPHAN_GRACE_MS, sweepOrphanChunks } from './orphan-chunks.js';
+import { matchingUploads, uploadChunks } from './object-history.js';
 
 /** A model a worker sent that the orchestrator will not take (wrong names, sizes, digests, content). */
 export class ModelRefusedError extends HpoError {}
@@ -161,41 +162,96 @@ export class ModelFetcher implements RemoteModels {
     }
   }
 
-  /** One object into `file`: its size and sha256 must be the expected ones, checked while it streams. */
+  /**
+   * One object into `file`: its size and sha256 must be the expected ones, checked while it streams.
+   * The newest description first (the object store client); if that is refused, an earlier upload of
+   * the name that the result describes (a later description, another client's, does not hide it).
+   */
   private async download(trialId: string, expected: ModelFileDigest, file: string): Promise<void> {
     const name = modelObjectName(this.options.experimentId, trialId, expected.name);
     const refuse = (why: string) => new ModelRefusedError(`model of trial ${trialId}: object ${name} ${why}`);
+    try {
+      await this.downloadNewest(name, expected, file, refuse);
+    } catch (err) {
+      if (!(err instanceof ModelRefusedError)) throw err;
+      for (const upload of await matchingUploads(this.jsm, this.bucket, name, expected)) {
+        await rm(file, { force: true });
+        try {
+          await writeVerified(uploadChunks(this.jsm, this.bucket, upload), file, expected, refuse);
+          return;
+        } catch (again) {
+          if (!(again instanceof ModelRefusedError)) throw again;
+        }
+      }
+      throw err;
+    }
+  }
+
+  private async downloadNewest(
+    name: string,
+    expected: ModelFileDigest,
+    file: string,
+    refuse: (why: string) => ModelRefusedError,
+  ): Promise<void> {
     const info = await this.os.info(name);
     if (!info || info.deleted) throw refuse('is not in the bucket');
     if (info.options?.link) throw refuse('is a link');
     if (info.size !== expected.size) throw refuse(`is ${info.size} bytes, the result says ${expected.size}`);
     const got = await this.os.get(name);
     if (!got) throw refuse('is not in the bucket');
-    const reader = got.data.getReader();
-    const sha = createHash('sha256');
-    const fh = await open(file, 'wx');
-    let size = 0;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
-        if (size > expected.size) {
-          await reader.cancel().catch(() => undefined);
-          throw refuse(`holds more than the ${expected.size} bytes the result says`);
-        }
-        sha.update(value);
-        await fh.write(value);
-      }
-    } finally {
-      await fh.close();
-    }
-    const clientError = await got.error;
-    if (clientError) throw refuse(`is corrupt: ${clientError.message}`);
-    if (size !== expected.size) throw refuse(`holds ${size} bytes, the result says ${expected.size}`);
-    const digest = sha.digest('hex');
-    if (digest !== expected.sha256) throw refuse(`has sha256 ${digest}, the result says ${expected.sha256}`);
+    await writeVerified(streamed(got.data), file, expected, refuse, async () => {
+      const clientError = await got.error;
+      if (clientError) throw refuse(`is corrupt: ${clientError.message}`);
+    });
   }
+}
+
+/** A web stream as an async iterable (cancelled when the reader stops early). */
+async function* streamed(data: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = data.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `source` into a new `file`, refusing more bytes than expected, then (after `afterRead`) a size
+ * or sha256 other than the expected ones.
+ */
+async function writeVerified(
+  source: AsyncIterable<Uint8Array>,
+  file: string,
+  expected: ModelFileDigest,
+  refuse: (why: string) => ModelRefusedError,
+  afterRead?: () => Promise<void>,
+): Promise<void> {
+  const sha = createHash('sha256');
+  const fh = await open(file, 'wx');
+  let size = 0;
+  try {
+    for await (const value of source) {
+      size += value.length;
+      if (size > expected.size) throw refuse(`holds more than the ${expected.size} bytes the result says`);
+      sha.update(value);
+      await fh.write(value);
+    }
+  } finally {
+    await fh.close();
+  }
+  await afterRead?.();
+  if (size !== expected.size) throw refuse(`holds ${size} bytes, the result says ${expected.size}`);
+  const digest = sha.digest('hex');
+  if (digest !== expected.sha256) throw refuse(`has sha256 ${digest}, the result says ${expected.sha256}`);
 }
 
 /** The downloaded files describe an hpo model whose weights are the weights.bin beside it (nothing else). */

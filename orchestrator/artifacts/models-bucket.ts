@@ -16,12 +16,8 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import {
-  bucketStream,
-  isChunkId,
-  objectChunkSubject,
-  objectMetaSubject,
-} from '../../shared/protocol/model-transfer.js';
+import { bucketStream, objectChunkSubject, objectMetaSubject } from '../../shared/protocol/model-transfer.js';
+import { describedChunkIds } from './object-history.js';
 
 /** How long an object no one fetched stays in the bucket (a crashed orchestrator's, a re-run's leftovers). */
 export const MODELS_BUCKET_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -89,7 +85,8 @@ export async function lastDescription(
 
 /**
  * Deletes an object without a rollup: a delete marker (so listings show it gone), then purges the
- * chunks its description names (only a plain chunk id: never a wildcard) and every older description.
+ * chunks its descriptions name (only plain chunk ids: never a wildcard; another client's later upload
+ * under the name included) and every older description.
  */
 export async function deleteObject(
   js: JetStreamClient,
@@ -105,7 +102,7 @@ export async function deleteObject(
     const marker = { ...info, name: object, deleted: true, size: 0, chunks: 0, digest: '' };
     await js.publish(meta, JSON.stringify(marker));
   }
-  if (isChunkId(info.nuid))
-    await jsm.streams.purge(stream, { filter: objectChunkSubject(bucket, info.nuid) });
+  for (const nuid of await describedChunkIds(jsm, bucket, object))
+    await jsm.streams.purge(stream, { filter: objectChunkSubject(bucket, nuid) });
   await jsm.streams.purge(stream, { filter: meta, keep: 1 });
 }
