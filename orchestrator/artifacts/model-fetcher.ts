@@ -96,7 +96,13 @@ export class ModelFetcher implements RemoteModels {
   static async open(nc: NatsConnection, options: ModelFetcherOptions): Promise<ModelFetcher> {
     const bucket = modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
     const jsm = await jetstreamManager(nc);
-    await ensureModelsBucket(jsm, bucket, options.bucketMaxBytes);
+    await ensureModelsBucket(jsm, bucket, options.bucketMaxBytes).catch((err: unknown) => {
+      const why = (err as Error).message;
+      const hint = /insufficient/i.test(why)
+        ? ' (lower --models-bucket-mb, or give JetStream more storage)'
+        : '';
+      throw new HpoError(`cannot set up the models bucket ${bucket}: ${why}${hint}`, { cause: err });
+    });
     const os = await new Objm(nc).open(bucket);
     const fetcher = new ModelFetcher(nc, jsm, os, options);
     await fetcher.sweep();

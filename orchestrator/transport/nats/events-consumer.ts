@@ -11,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { BusNames } from '../../../shared/protocol/bus.js';
-import { RetryLaterError } from '../../../shared/errors.js';
+import { HpoError, RetryLaterError } from '../../../shared/errors.js';
 import { DEFAULT_EVENTS_MAX_BYTES } from '../../../shared/nats/connection.js';
 
 /**
@@ -27,6 +27,16 @@ export async function limitEventsStream(
   const { config } = await jsm.streams.info(names.eventsStream);
   if (config.max_bytes === undefined || config.max_bytes <= 0)
     await jsm.streams.update(names.eventsStream, { ...config, max_bytes: maxBytes });
+}
+
+/**
+ * Creating or limiting the streams failed: the error, saying what to do when the server has too little
+ * JetStream storage for the byte limits (each stream reserves its `max_bytes`).
+ */
+export function streamSetupError(err: unknown): HpoError {
+  const why = err instanceof Error ? err.message : String(err);
+  const hint = /insufficient/i.test(why) ? ' (lower --events-max-mb, or give JetStream more storage)' : '';
+  return new HpoError(`cannot set up the streams: ${why}${hint}`, { cause: err });
 }
 
 /**

@@ -55,7 +55,7 @@ import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
 import { DecisionCache } from './decision-cache.js';
-import { ensureEventsConsumer, limitEventsStream, retryDelay } from './events-consumer.js';
+import { ensureEventsConsumer, limitEventsStream, retryDelay, streamSetupError } from './events-consumer.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -140,8 +140,12 @@ export class NatsTransport implements Transport {
     this.handlers = handlers;
     const jsm = await jetstreamManager(this.nc);
     this.jsm = jsm;
-    await ensureStreams(jsm, this.names, this.options.streams);
-    await limitEventsStream(jsm, this.names, this.options.streams?.eventsMaxBytes);
+    try {
+      await ensureStreams(jsm, this.names, this.options.streams);
+      await limitEventsStream(jsm, this.names, this.options.streams?.eventsMaxBytes);
+    } catch (err) {
+      throw streamSetupError(err);
+    }
     await ensureWorkersConsumer(
       jsm,
       this.names,
