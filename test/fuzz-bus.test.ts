@@ -173,6 +173,7 @@ const refusal = fc.record(
     worker: nameArb,
     reason: fc.string({ maxLength: 50 }),
     refusals: fc.integer({ min: 1, max: 1000 }),
+    seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   },
   { noNullPrototype: true },
 );

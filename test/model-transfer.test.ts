@@ -4,8 +4,9 @@
  * role): an `hpo worker` with its own --models-dir in a separate temp folder (the "remote machine"), an
  * `hpo search --nats --save-models top:1` elsewhere; then `hpo export` from the orchestrator's database
  * gives the model files and `hpo evaluate` scores them. A model over the worker's limit is reported, not
- * sent; the orchestrator refuses hostile objects (a wrong name, over its limit, overwritten by another
- * worker, weights pointing outside the folder) and writes nothing for them.
+ * sent; the orchestrator refuses hostile objects (a wrong name, over its limit, a digest no upload has,
+ * weights pointing outside the folder) and writes nothing for them; another worker's overwrite does not
+ * hide the upload a result describes.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -176,7 +177,7 @@ describe('saved models over NATS: the object store brings remote workers’ mode
     }
   });
 
-  it('the orchestrator refuses hostile objects (names, size, another worker’s overwrite, weights outside) and writes nothing', async () => {
+  it('the orchestrator refuses hostile objects (names, size, digest, weights outside) and writes nothing; an overwrite does not hide the real upload', async () => {
     const bus = 'b0b0b0b0b0b0b0b0';
     const orch = await connect('orchestrator');
     const root = join(dir, 'fetch-root');
@@ -257,10 +258,19 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       /is 5000 bytes, the result says 100/,
     );
 
-    // Another (compromised) worker overwrites t4's upload: the digests of t4's result no longer match.
+    // Another (compromised) worker overwrites t4's upload: the orchestrator still takes the upload t4's
+    // result describes (the bucket keeps earlier descriptions: no rollups) ...
     const t4 = await send('t4', good);
     await send('t4', { ...good, 'weights.bin': 'x'.repeat(100) });
-    await refused('t4', t4, /weights\.bin has sha256 [0-9a-f]{64}, the result says/);
+    assert.equal(await fetcher.fetch('t4', t4), join(root, bus, 't4'));
+    assert.equal(await readFile(join(root, bus, 't4', 'weights.bin'), 'utf8'), 'w'.repeat(100));
+    // ... and a digest that no upload of the name has is refused.
+    const t4b = await send('t4b', good);
+    await refused(
+      't4b',
+      t4b.map((f) => (f.name === 'weights.bin' ? { ...f, sha256: 'a'.repeat(64) } : f)),
+      /weights\.bin has sha256 [0-9a-f]{64}, the result says a{64}/,
+    );
 
     // Weights named outside the folder: refused even with matching digests.
     const t5 = await send('t5', { ...good, 'model.json': modelJson(['../../../etc/passwd']) });

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { busNames, isBusId, nameToken, newBusId, resultMsgId, trialMsgId } from '../shared/protocol/bus.js';
+import {
+  busNames,
+  epochMsgId,
+  isBusId,
+  nameToken,
+  newBusId,
+  refusalMsgId,
+  resultMsgId,
+  startedMsgId,
+  trialMsgId,
+} from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
 import {
   MAX_MESSAGE_BYTES,
@@ -100,6 +110,7 @@ const validators: [string, Validator, Record<string, unknown>, string[]][] = [
       worker: 'w',
       reason: 'data set sha256 mismatch',
       refusals: 4,
+      seq: 17,
     },
     [],
   ],
@@ -318,7 +329,30 @@ describe('protocol validation', () => {
     assert.equal(n.decideSubject(id), `hpo.decide.${id}`);
     assert.equal(n.orchestratorConsumer(id), `orch_${id}`);
     assert.equal(trialMsgId(spec), `${id}/t0001/1`);
-    assert.equal(resultMsgId(result), `${id}/t0001/1/result`);
+    // Event ids end in a tag keyed by the delivery token: stable for one delivery (a retried publish is
+    // a duplicate), different for another token, and not computable without it (a client without the
+    // token cannot publish first under the id of a real event and have it dropped).
+    assert.match(resultMsgId(result), new RegExp(`^${id}/t0001/1/result/[A-Za-z0-9_-]{22}$`));
+    assert.equal(resultMsgId(result, 2), resultMsgId({ ...result }, 2));
+    assert.notEqual(resultMsgId(result, 2), resultMsgId(result, 3));
+    const other = { ...result, token: 'O'.repeat(22) };
+    const ids = (r: typeof result) => [
+      resultMsgId(r),
+      resultMsgId(r, 1),
+      epochMsgId({ ...r, epoch: 1 }),
+      startedMsgId(r, 1),
+      refusalMsgId({ ...r, seq: 5 }),
+    ];
+    const mine = ids(result);
+    assert.equal(new Set(mine).size, mine.length);
+    assert.deepEqual(
+      ids(other).filter((x) => mine.includes(x)),
+      [],
+    );
+    for (const x of mine) assert.ok(!x.endsWith('/result') && !x.endsWith('/d1'), x);
+    // Without a token: a random tag (such an event is refused anyway; nothing to de-duplicate).
+    const { token: _, ...bare } = result;
+    assert.notEqual(resultMsgId(bare), resultMsgId(bare));
     // A name is never an address: anything but a bus id is refused.
     for (const bad of ['a.b', 'a b', 'x>', '*', 'é', 'a'.repeat(100)]) {
       assert.throws(() => n.trialsSubject(bad), /invalid experiment id/);

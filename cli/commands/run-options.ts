@@ -13,7 +13,13 @@ import { dataDirOption } from '../options/data-options.js';
 import { jsonOption } from '../options/output-options.js';
 import { addDbOption } from '../options/store-options.js';
 import { addSearchMetricsOptions, type SearchMetricsFlags } from '../options/metrics-options.js';
-import { parseSavePolicy, SAVE_POLICY_HELP, type SavePolicy } from '../../orchestrator/artifacts/index.js';
+import {
+  DEFAULT_MODELS_BUCKET_BYTES,
+  parseSavePolicy,
+  SAVE_POLICY_HELP,
+  type SavePolicy,
+} from '../../orchestrator/artifacts/index.js';
+import { DEFAULT_EVENTS_MAX_BYTES } from '../../shared/nats/connection.js';
 
 export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   natsWait?: number;
@@ -34,6 +40,10 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   modelsDir?: string;
   /** Over NATS: the largest model (MiB, all files) taken from a worker through the object store. */
   maxModelMb?: number;
+  /** Over NATS: bytes (MiB) the models bucket holds at most. */
+  modelsBucketMb?: number;
+  /** Over NATS: bytes (MiB) the events stream holds at most (when this process creates it, or it has none). */
+  eventsMaxMb?: number;
   timeBudget?: number;
   timeBudgetHard?: boolean;
 }
@@ -60,9 +70,14 @@ function trialTimeoutValue(value: string): number {
 export const DRY_RUN_PROPOSALS = 5;
 
 /** Where the local pool saves models (remote workers use their own --models-dir). */
-/** `--max-model-mb` in bytes (undefined: the default). */
+/** `--max-model-mb` (or another MiB flag's value) in bytes (undefined: the default). */
 export function maxModelBytes(flags: { maxModelMb?: number }): number | undefined {
-  return flags.maxModelMb === undefined ? undefined : Math.floor(flags.maxModelMb * 2 ** 20);
+  return mebibytes(flags.maxModelMb);
+}
+
+/** A MiB flag's value in bytes (undefined: the default). */
+export function mebibytes(mb: number | undefined): number | undefined {
+  return mb === undefined ? undefined : Math.floor(mb * 2 ** 20);
 }
 
 export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
@@ -123,6 +138,16 @@ export function addRunOptions(cmd: Command): Command {
     .option(
       '--max-model-mb <n>',
       `with --nats: the largest model (MiB, all files) taken from a worker through the object store (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+      positiveNumber,
+    )
+    .option(
+      '--models-bucket-mb <n>',
+      `with --nats: MiB the models bucket holds at most; uploads past it are refused (default ${DEFAULT_MODELS_BUCKET_BYTES / 2 ** 20})`,
+      positiveNumber,
+    )
+    .option(
+      '--events-max-mb <n>',
+      `with --nats: MiB the events stream holds at most, oldest dropped first (default ${DEFAULT_EVENTS_MAX_BYTES / 2 ** 20})`,
       positiveNumber,
     )
     .option(

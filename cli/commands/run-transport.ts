@@ -9,7 +9,7 @@ import { startQueryResponder } from '../../orchestrator/api/index.js';
 import { type NatsConnectionSettings, natsSettings, natsWaitMs } from '../options/nats-options.js';
 import { type OpenedMetrics } from '../options/metrics-options.js';
 import { WorkerMetrics } from '../../worker/metrics/index.js';
-import { type RunFlags, maxModelBytes, modelsRoot } from './run-options.js';
+import { type RunFlags, maxModelBytes, mebibytes, modelsRoot } from './run-options.js';
 import { ModelFetcher, type RemoteModels } from '../../orchestrator/artifacts/index.js';
 
 export interface OpenedTransport {
@@ -88,6 +88,7 @@ export async function openTransport(
         experimentId: exp.bus_id,
         root: modelsRoot(flags),
         maxBytes: maxModelBytes(flags),
+        bucketMaxBytes: mebibytes(flags.modelsBucketMb),
       });
     }
   } catch (err) {
@@ -102,6 +103,7 @@ export async function openTransport(
     maxInFlight: flags.maxInFlight,
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
+    streams: { eventsMaxBytes: mebibytes(flags.eventsMaxMb) },
     ...(flags.trialTimeout === undefined ? {} : { trialTimeoutMs: flags.trialTimeout * 1000 }),
   });
   return {

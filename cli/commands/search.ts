@@ -151,6 +151,7 @@ async function runExperiment(
     stopResponder();
     await api?.close();
     await opened.releaseLease?.().catch(() => undefined);
+    await opened.remoteModels?.close?.();
     await ui?.close();
     await transport.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);

@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { nanos } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Objm, type ObjectStore, StorageType } from '@nats-io/obj';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Objm, type ObjectStore } from '@nats-io/obj';
 import { HpoError } from '../../shared/errors.js';
 import {
   MODEL_JSON_FILE,
@@ -30,9 +30,10 @@ import {
   modelsBucket,
 } from '../../shared/protocol/model-transfer.js';
 import { DEFAULT_SUBJECT_PREFIX } from '../../shared/protocol/bus.js';
-
-/** How long an object no one fetched stays in the bucket (a crashed orchestrator's, a re-run's leftovers). */
-export const MODELS_BUCKET_TTL_MS = 7 * 24 * 3600 * 1000;
+import { childLogger } from '../../shared/log/index.js';
+import { deleteObject, ensureModelsBucket } from './models-bucket.js';
+import { DEFAULT_ORPHAN_GRACE_MS, sweepOrphanChunks } from './orphan-chunks.js';
+import { matchingUploads, uploadChunks } from './object-history.js';
 
 /** A model a worker sent that the orchestrator will not take (wrong names, sizes, digests, content). */
 export class ModelRefusedError extends HpoError {}
@@ -43,6 +44,8 @@ export interface RemoteModels {
   fetch(trialId: string, files: readonly ModelFileDigest[]): Promise<string>;
   /** Deletes a trial's objects (whatever is there; nothing if none). */
   discard(trialId: string): Promise<void>;
+  /** The search ends: a last sweep of orphan chunks; no more periodic ones. */
+  close?(): Promise<void>;
 }
 
 export interface ModelFetcherOptions {
@@ -54,27 +57,81 @@ export interface ModelFetcherOptions {
   prefix?: string;
   /** Largest model accepted, all files together (default DEFAULT_MAX_MODEL_BYTES). */
   maxBytes?: number;
+  /** Bytes the whole bucket holds at most (default DEFAULT_MODELS_BUCKET_BYTES); uploads past it are refused. */
+  bucketMaxBytes?: number;
+  /** Orphan chunks (no description names them) are purged once their newest chunk is this old. */
+  orphanGraceMs?: number;
+  /** How often orphans are swept while the search runs (default: the grace period); also at open and close. */
+  sweepEveryMs?: number;
 }
 
 export class ModelFetcher implements RemoteModels {
   private readonly root: string;
   private readonly maxBytes: number;
+  private readonly bucket: string;
+  private readonly js: JetStreamClient;
+  private readonly jsm: JetStreamManager;
+  private readonly sweeper: NodeJS.Timeout;
+  private sweeping: Promise<void> = Promise.resolve();
 
   private constructor(
+    nc: NatsConnection,
+    jsm: JetStreamManager,
     private readonly os: ObjectStore,
     private readonly options: ModelFetcherOptions,
   ) {
     this.root = resolve(options.root);
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
+    this.bucket = modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
+    this.js = jetstream(nc);
+    this.jsm = jsm;
+    const every = options.sweepEveryMs ?? options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+    this.sweeper = setInterval(() => void this.sweep(), Math.max(1000, every)).unref();
   }
 
-  /** Creates the bucket if it does not exist yet (objects expire after MODELS_BUCKET_TTL_MS) and opens it. */
+  /**
+   * Creates the bucket if it does not exist yet (objects expire after MODELS_BUCKET_TTL_MS; no rollups;
+   * at most `bucketMaxBytes`), or brings an existing one to those settings, opens it and sweeps orphans.
+   */
   static async open(nc: NatsConnection, options: ModelFetcherOptions): Promise<ModelFetcher> {
-    const os = await new Objm(nc).create(modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX), {
-      ttl: nanos(MODELS_BUCKET_TTL_MS),
-      storage: StorageType.File,
+    const bucket = modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
+    const jsm = await jetstreamManager(nc);
+    await ensureModelsBucket(jsm, bucket, options.bucketMaxBytes).catch((err: unknown) => {
+      const why = (err as Error).message;
+      const hint = /insufficient/i.test(why)
+        ? ' (lower --models-bucket-mb, or give JetStream more storage)'
+        : '';
+      throw new HpoError(`cannot set up the models bucket ${bucket}: ${why}${hint}`, { cause: err });
     });
-    return new ModelFetcher(os, options);
+    const os = await new Objm(nc).open(bucket);
+    const fetcher = new ModelFetcher(nc, jsm, os, options);
+    await fetcher.sweep();
+    return fetcher;
+  }
+
+  /** Purges orphan chunks (one sweep at a time; a failure is logged, never thrown). */
+  sweep(): Promise<void> {
+    this.sweeping = this.sweeping.then(async () => {
+      try {
+        const { purged } = await sweepOrphanChunks(this.jsm, this.bucket, this.options.orphanGraceMs);
+        if (purged > 0)
+          childLogger({ component: 'models' }).info(
+            { bucket: this.bucket, purged },
+            'purged chunks no object description names (orphans)',
+          );
+      } catch (err) {
+        childLogger({ component: 'models' }).warn(
+          { bucket: this.bucket, error: (err as Error).message },
+          'could not sweep orphan chunks',
+        );
+      }
+    });
+    return this.sweeping;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.sweep();
   }
 
   async fetch(trialId: string, files: readonly ModelFileDigest[]): Promise<string> {
@@ -106,45 +163,101 @@ export class ModelFetcher implements RemoteModels {
 
   async discard(trialId: string): Promise<void> {
     for (const f of MODEL_FILES) {
-      await this.os.delete(modelObjectName(this.options.experimentId, trialId, f)).catch(() => undefined);
+      const name = modelObjectName(this.options.experimentId, trialId, f);
+      await deleteObject(this.js, this.jsm, this.bucket, name).catch(() => undefined);
     }
   }
 
-  /** One object into `file`: its size and sha256 must be the expected ones, checked while it streams. */
+  /**
+   * One object into `file`: its size and sha256 must be the expected ones, checked while it streams.
+   * The newest description first (the object store client); if that is refused, an earlier upload of
+   * the name that the result describes (a later description, another client's, does not hide it).
+   */
   private async download(trialId: string, expected: ModelFileDigest, file: string): Promise<void> {
     const name = modelObjectName(this.options.experimentId, trialId, expected.name);
     const refuse = (why: string) => new ModelRefusedError(`model of trial ${trialId}: object ${name} ${why}`);
+    try {
+      await this.downloadNewest(name, expected, file, refuse);
+    } catch (err) {
+      if (!(err instanceof ModelRefusedError)) throw err;
+      for (const upload of await matchingUploads(this.jsm, this.bucket, name, expected)) {
+        await rm(file, { force: true });
+        try {
+          await writeVerified(uploadChunks(this.jsm, this.bucket, upload), file, expected, refuse);
+          return;
+        } catch (again) {
+          if (!(again instanceof ModelRefusedError)) throw again;
+        }
+      }
+      throw err;
+    }
+  }
+
+  private async downloadNewest(
+    name: string,
+    expected: ModelFileDigest,
+    file: string,
+    refuse: (why: string) => ModelRefusedError,
+  ): Promise<void> {
     const info = await this.os.info(name);
     if (!info || info.deleted) throw refuse('is not in the bucket');
     if (info.options?.link) throw refuse('is a link');
     if (info.size !== expected.size) throw refuse(`is ${info.size} bytes, the result says ${expected.size}`);
     const got = await this.os.get(name);
     if (!got) throw refuse('is not in the bucket');
-    const reader = got.data.getReader();
-    const sha = createHash('sha256');
-    const fh = await open(file, 'wx');
-    let size = 0;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.length;
-        if (size > expected.size) {
-          await reader.cancel().catch(() => undefined);
-          throw refuse(`holds more than the ${expected.size} bytes the result says`);
-        }
-        sha.update(value);
-        await fh.write(value);
-      }
-    } finally {
-      await fh.close();
-    }
-    const clientError = await got.error;
-    if (clientError) throw refuse(`is corrupt: ${clientError.message}`);
-    if (size !== expected.size) throw refuse(`holds ${size} bytes, the result says ${expected.size}`);
-    const digest = sha.digest('hex');
-    if (digest !== expected.sha256) throw refuse(`has sha256 ${digest}, the result says ${expected.sha256}`);
+    await writeVerified(streamed(got.data), file, expected, refuse, async () => {
+      const clientError = await got.error;
+      if (clientError) throw refuse(`is corrupt: ${clientError.message}`);
+    });
   }
+}
+
+/** A web stream as an async iterable (cancelled when the reader stops early). */
+async function* streamed(data: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = data.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `source` into a new `file`, refusing more bytes than expected, then (after `afterRead`) a size
+ * or sha256 other than the expected ones.
+ */
+async function writeVerified(
+  source: AsyncIterable<Uint8Array>,
+  file: string,
+  expected: ModelFileDigest,
+  refuse: (why: string) => ModelRefusedError,
+  afterRead?: () => Promise<void>,
+): Promise<void> {
+  const sha = createHash('sha256');
+  const fh = await open(file, 'wx');
+  let size = 0;
+  try {
+    for await (const value of source) {
+      size += value.length;
+      if (size > expected.size) throw refuse(`holds more than the ${expected.size} bytes the result says`);
+      sha.update(value);
+      await fh.write(value);
+    }
+  } finally {
+    await fh.close();
+  }
+  await afterRead?.();
+  if (size !== expected.size) throw refuse(`holds ${size} bytes, the result says ${expected.size}`);
+  const digest = sha.digest('hex');
+  if (digest !== expected.sha256) throw refuse(`has sha256 ${digest}, the result says ${expected.sha256}`);
 }
 
 /** The downloaded files describe an hpo model whose weights are the weights.bin beside it (nothing else). */

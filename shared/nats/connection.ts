@@ -137,9 +137,13 @@ export interface StreamSettings {
   eventsMaxAgeMs?: number;
   /** JetStream de-duplication window for message ids (default 2 minutes). */
   duplicateWindowMs?: number;
+  /** Bytes the events stream holds at most (default DEFAULT_EVENTS_MAX_BYTES; the oldest go first). */
+  eventsMaxBytes?: number;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Default byte limit of the events stream: 1 GiB (millions of events; a flood cannot fill the disk). */
+export const DEFAULT_EVENTS_MAX_BYTES = 1024 ** 3;
 
 function isApiError(err: unknown, code: number): boolean {
   return err instanceof JetStreamApiError && err.code === code;
@@ -167,6 +171,7 @@ export async function ensureStreams(
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
     max_age: nanos(settings.eventsMaxAgeMs ?? 7 * DAY_MS),
+    max_bytes: settings.eventsMaxBytes ?? DEFAULT_EVENTS_MAX_BYTES,
     duplicate_window: dup,
   });
 }

@@ -2,7 +2,7 @@
  * The NATS message bus: the messages that exist only on the bus (decision replies, cancels, worker
  * heartbeats) and the names of every subject, stream, consumer and message id. See docs/NATS.md.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Decision, EpochEvent, PROTOCOL_VERSION, ResultEvent, TrialSpec } from './trial.js';
 
 /** The orchestrator's answer to a decision request (the request is the EpochEvent itself). */
@@ -38,6 +38,11 @@ export interface RefusalEvent {
   reason: string;
   /** Refusals of this trial so far, this one included. */
   refusals: number;
+  /**
+   * Stream sequence of the refused trial message: the orchestrator counts one refusal per queued message
+   * (the one it queued last), so a repeated or replayed refusal never queues the trial twice.
+   */
+  seq: number;
 }
 
 /**
@@ -183,13 +188,34 @@ export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
   };
 }
 
-/** Message id (JetStream de-duplication) of a trial spec: `<experiment_id>/<trial_id>/<attempt>`. */
+/**
+ * Message id (JetStream de-duplication) of a trial spec: `<experiment_id>/<trial_id>/<attempt>`. Only
+ * the orchestrator may publish trials (deploy/nats/), so this one may be predictable.
+ */
 export function trialMsgId(spec: Pick<TrialSpec, 'experiment_id' | 'trial_id' | 'attempt'>): string {
   return `${spec.experiment_id}/${spec.trial_id}/${spec.attempt}`;
 }
 
-export function epochMsgId(e: Pick<EpochEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'epoch'>): string {
-  return `${trialMsgId(e)}/epoch/${e.epoch}`;
+/**
+ * The message id of an event about one delivery: `base` followed by `/` and an HMAC-SHA256 of `base`
+ * keyed by the delivery's token (22 base64url characters). Events share their stream with every
+ * worker's publishes, and the stream drops a message whose id it has seen within its duplicate window:
+ * an id anyone could compute would let a client without the token publish first and have the real
+ * event dropped. Only a holder of the token can compute this one. Without a token (an event the
+ * orchestrator refuses anyway) the tag is random: nothing to de-duplicate.
+ */
+export function keyedMsgId(token: string | undefined, base: string): string {
+  const tag =
+    token === undefined || token === ''
+      ? randomBytes(16).toString('base64url')
+      : createHmac('sha256', token).update(base).digest('base64url');
+  return `${base}/${tag.slice(0, 22)}`;
+}
+
+type Delivery = Pick<ResultEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'token'>;
+
+export function epochMsgId(e: Delivery & Pick<EpochEvent, 'epoch'>): string {
+  return keyedMsgId(e.token, `${trialMsgId(e)}/epoch/${e.epoch}`);
 }
 
 /**
@@ -197,25 +223,18 @@ export function epochMsgId(e: Pick<EpochEvent, 'experiment_id' | 'trial_id' | 'a
  * one delivery's result is a duplicate, while a late result of an earlier delivery (a worker frozen past
  * ack_wait) still reaches the orchestrator, whose store keeps the first result of a trial.
  */
-export function resultMsgId(
-  r: Pick<ResultEvent, 'experiment_id' | 'trial_id' | 'attempt'>,
-  delivery?: number,
-): string {
-  return `${trialMsgId(r)}/result${delivery === undefined ? '' : `/d${delivery}`}`;
+export function resultMsgId(r: Delivery, delivery?: number): string {
+  return keyedMsgId(r.token, `${trialMsgId(r)}/result${delivery === undefined ? '' : `/d${delivery}`}`);
 }
 
 /** Message id of a started event: one per delivery of the trial message. */
-export function startedMsgId(
-  e: Pick<StartedEvent, 'experiment_id' | 'trial_id' | 'attempt'>,
-  delivery: number,
-): string {
-  return `${trialMsgId(e)}/started/d${delivery}`;
+export function startedMsgId(e: Delivery, delivery: number): string {
+  return keyedMsgId(e.token, `${trialMsgId(e)}/started/d${delivery}`);
 }
 
-export function refusalMsgId(
-  r: Pick<RefusalEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'refusals'>,
-): string {
-  return `${trialMsgId(r)}/refused/${r.refusals}`;
+/** Message id of a refusal: one per refused trial message (its stream sequence). */
+export function refusalMsgId(r: Delivery & Pick<RefusalEvent, 'seq'>): string {
+  return keyedMsgId(r.token, `${trialMsgId(r)}/refused/s${r.seq}`);
 }
 
 /** Header of a trial message the orchestrator queued again after refusals: refusals before it. */

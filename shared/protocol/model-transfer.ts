@@ -27,6 +27,31 @@ export function modelsBucket(prefix: string): string {
   return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_models`;
 }
 
+/** The object store's stream of a bucket: `hpo_models` -> `OBJ_hpo_models`. */
+export function bucketStream(bucket: string): string {
+  return `OBJ_${bucket}`;
+}
+
+/** base64url with padding, as the object store writes names in subjects and digests. */
+export function paddedBase64url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** Subject of an object's descriptions in a bucket: `$O.<bucket>.M.<base64url(name)>`. */
+export function objectMetaSubject(bucket: string, object: string): string {
+  return `$O.${bucket}.M.${paddedBase64url(Buffer.from(object, 'utf8'))}`;
+}
+
+/** Subject of one upload's chunks: `$O.<bucket>.C.<nuid>`. */
+export function objectChunkSubject(bucket: string, nuid: string): string {
+  return `$O.${bucket}.C.${nuid}`;
+}
+
+/** True if `nuid` can name a chunk subject: one subject token, no wildcard (a `>` would name them all). */
+export function isChunkId(nuid: unknown): nuid is string {
+  return typeof nuid === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(nuid);
+}
+
 /** Object name of one file of a trial's model: `<experiment_id>/<trial_id>/<file>`. */
 export function modelObjectName(experimentId: string, trialId: string, file: string): string {
   return `${experimentId}/${trialId}/${file}`;

@@ -378,6 +378,7 @@ export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
       worker: name(o, 'worker'),
       reason: text(o, 'reason'),
       refusals: integer(o, 'refusals', 1),
+      seq: integer(o, 'seq', 1),
     };
   });
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { headers, nuid } from '@nats-io/transport-node';
+import { nuid } from '@nats-io/transport-node';
 import type { ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
 import {
   DEFAULT_MAX_MODEL_BYTES,
@@ -17,30 +17,24 @@ import {
   type ModelFileDigest,
   modelObjectName,
   modelsBucket,
+  objectChunkSubject,
+  objectMetaSubject,
+  paddedBase64url,
 } from '../../shared/protocol/model-transfer.js';
 import { errorText } from '../../shared/nats/connection.js';
 import type { WorkerState } from './worker-state.js';
 
 const CHUNK_BYTES = 128 * 1024;
 
-/** base64url with padding, as the object store writes names in subjects and digests. */
-function base64url(bytes: Buffer): string {
-  return bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-/** Publishes a chunk or description, retried a few times (same message id: stored once). */
-async function publish(
-  state: WorkerState,
-  subject: string,
-  data: Uint8Array,
-  msgID: string,
-  rollup = false,
-): Promise<void> {
-  const h = headers();
-  if (rollup) h.set('Nats-Rollup', 'sub');
+/**
+ * Publishes a chunk or description, retried a few times (same message id: stored once). Never with a
+ * rollup header: the bucket refuses rollups (a worker's `Nats-Rollup: all` would empty it), so an older
+ * description of the same name stays until the orchestrator deletes the object.
+ */
+async function publish(state: WorkerState, subject: string, data: Uint8Array, msgID: string): Promise<void> {
   for (let i = 0; ; i++) {
     try {
-      await state.js.publish(subject, data, { msgID, headers: h, timeout: 10_000 });
+      await state.js.publish(subject, data, { msgID, timeout: 10_000 });
       return;
     } catch (err) {
       // No bucket (or no right to it): retrying will not help.
@@ -73,7 +67,7 @@ async function uploadFile(
       if (bytesRead === 0) break;
       const chunk = Uint8Array.prototype.slice.call(buf, 0, bytesRead);
       sha.update(chunk);
-      await publish(state, `$O.${bucket}.C.${id}`, chunk, `${id}.${chunks}`);
+      await publish(state, objectChunkSubject(bucket, id), chunk, `${id}.${chunks}`);
       size += bytesRead;
       chunks++;
     }
@@ -90,16 +84,10 @@ async function uploadFile(
     size,
     chunks,
     mtime: new Date().toISOString(),
-    digest: `SHA-256=${base64url(digest)}`,
+    digest: `SHA-256=${paddedBase64url(digest)}`,
     deleted: false,
   };
-  await publish(
-    state,
-    `$O.${bucket}.M.${base64url(Buffer.from(object, 'utf8'))}`,
-    Buffer.from(JSON.stringify(info)),
-    `${id}.meta`,
-    true,
-  );
+  await publish(state, objectMetaSubject(bucket, object), Buffer.from(JSON.stringify(info)), `${id}.meta`);
   return { name, size, sha256: digest.toString('hex') };
 }
 

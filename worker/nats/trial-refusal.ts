@@ -63,6 +63,7 @@ export async function refuseTrial(
     worker: state.name,
     reason,
     refusals,
+    seq: msg.info.streamSequence,
   };
   try {
     // Wait first, holding the message (working() keeps it), so the refusals stay spread out.

@@ -1,4 +1,7 @@
-/** The orchestrator's durable consumer of one experiment's events (`orch_<id>` on the events stream). */
+/**
+ * The orchestrator's durable consumer of one experiment's events (`orch_<id>` on the events stream), and
+ * the stream's byte limit.
+ */
 import {
   AckPolicy,
   DeliverPolicy,
@@ -8,7 +11,33 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { BusNames } from '../../../shared/protocol/bus.js';
-import { RetryLaterError } from '../../../shared/errors.js';
+import { HpoError, RetryLaterError } from '../../../shared/errors.js';
+import { DEFAULT_EVENTS_MAX_BYTES } from '../../../shared/nats/connection.js';
+
+/**
+ * Gives an events stream without a byte limit (created by an older hpo) one, so a client publishing
+ * junk cannot fill the server's disk: the oldest events go first past it. A limit set by the operator
+ * is kept.
+ */
+export async function limitEventsStream(
+  jsm: JetStreamManager,
+  names: BusNames,
+  maxBytes: number = DEFAULT_EVENTS_MAX_BYTES,
+): Promise<void> {
+  const { config } = await jsm.streams.info(names.eventsStream);
+  if (config.max_bytes === undefined || config.max_bytes <= 0)
+    await jsm.streams.update(names.eventsStream, { ...config, max_bytes: maxBytes });
+}
+
+/**
+ * Creating or limiting the streams failed: the error, saying what to do when the server has too little
+ * JetStream storage for the byte limits (each stream reserves its `max_bytes`).
+ */
+export function streamSetupError(err: unknown): HpoError {
+  const why = err instanceof Error ? err.message : String(err);
+  const hint = /insufficient/i.test(why) ? ' (lower --events-max-mb, or give JetStream more storage)' : '';
+  return new HpoError(`cannot set up the streams: ${why}${hint}`, { cause: err });
+}
 
 /**
  * Deliveries of one event to a throwing handler before it is dropped (termed). A handler that cannot

@@ -32,7 +32,10 @@ export interface NatsTransportOptions {
   maxTrialTimeouts?: number;
   /** ack_wait of the orchestrator's events consumer (default 30000). */
   eventsAckWaitMs?: number;
-  /** Streams' settings, used only if the streams do not exist yet. */
+  /**
+   * Streams' settings, used only if the streams do not exist yet (and `eventsMaxBytes` for an events
+   * stream without a byte limit).
+   */
   streams?: StreamSettings;
   /**
    * Where bus problems are logged as warnings (default: the process's logger). Each distinct problem is

@@ -56,8 +56,8 @@ import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
 import { DecisionCache } from './decision-cache.js';
-import { ensureEventsConsumer, retryDelay } from './events-consumer.js';
-import { requeueRefused, trialMessageQueued } from './trial-queue.js';
+import { ensureEventsConsumer, limitEventsStream, retryDelay, streamSetupError } from './events-consumer.js';
+import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
@@ -141,7 +141,12 @@ export class NatsTransport implements Transport {
     this.handlers = handlers;
     const jsm = await jetstreamManager(this.nc);
     this.jsm = jsm;
-    await ensureStreams(jsm, this.names, this.options.streams);
+    try {
+      await ensureStreams(jsm, this.names, this.options.streams);
+      await limitEventsStream(jsm, this.names, this.options.streams?.eventsMaxBytes);
+    } catch (err) {
+      throw streamSetupError(err);
+    }
     await ensureWorkersConsumer(
       jsm,
       this.names,
@@ -345,10 +350,19 @@ export class NatsTransport implements Transport {
       const parsed = parseMessage(m.data, validateRefusalEvent);
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
       const verdict = this.trusted(where, parsed.value, id);
-      if (verdict?.kind === 'current') {
-        await requeueRefused(this.js, this.names, parsed.value, verdict.entry);
-        this.counters.requeued++;
-      }
+      if (verdict?.kind !== 'current') return;
+      const entry = verdict.entry;
+      const notCounted = refusalNotCounted(parsed.value, entry);
+      if (notCounted !== undefined) return this.invalid(`${where}: ${notCounted}`);
+      await requeueRefused(
+        this.js,
+        this.jsm!,
+        this.names,
+        parsed.value,
+        entry,
+        () => this.deliveries.get(id, entry.trial_id) === entry,
+      );
+      this.counters.requeued++;
     } else if (kind === 'started') {
       const parsed = parseMessage(m.data, validateStartedEvent);
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);

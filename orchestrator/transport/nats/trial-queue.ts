@@ -16,16 +16,36 @@ import { encodeMessage } from '../../../shared/protocol/validate.js';
 import type { InFlight } from './deliveries.js';
 
 /**
+ * Why a (token-checked) refusal of the trial's current delivery is not counted, or undefined: it is.
+ * A refusal counts once per queued message: it must name the message the orchestrator queued last
+ * (`seq`), and carry more refusals than the last one counted. A repeated, replayed or forged copy (a
+ * client holding the token) changes nothing.
+ */
+export function refusalNotCounted(refusal: RefusalEvent, entry: InFlight): string | undefined {
+  if (entry.seq !== undefined && refusal.seq !== entry.seq)
+    return `refusal of trial message ${refusal.seq}, not the one queued (${entry.seq})`;
+  if (refusal.refusals <= (entry.refusals ?? 0))
+    return `refusal ${refusal.refusals} already counted (${entry.refusals ?? 0} so far)`;
+  return undefined;
+}
+
+/**
  * A worker refused the trial's delivery before its last one (and termed it): queue it again as a new
- * message with the refusals so far (its message id makes a retried publish a duplicate). Publishing
- * trials is the orchestrator's right alone; a worker only reports. Records the new stream sequence.
+ * message with the refusals so far. The old message is deleted first (the worker terms it too), so a
+ * trial never has two messages in the queue; and a trial no longer in flight once the new message is
+ * stored (cancelled meanwhile) has it deleted again. Publishing trials is the orchestrator's right
+ * alone; a worker only reports. Records the new stream sequence.
  */
 export async function requeueRefused(
   js: JetStreamClient,
+  jsm: JetStreamManager,
   names: BusNames,
   refusal: RefusalEvent,
   entry: InFlight,
+  stillInFlight: () => boolean,
 ): Promise<void> {
+  if (entry.seq !== undefined)
+    await jsm.streams.deleteMessage(names.trialsStream, entry.seq, false).catch(() => false);
   const h = headers();
   h.set(REFUSALS_HEADER, String(refusal.refusals));
   const ack = await js.publish(names.trialsSubject(entry.experimentId), encodeMessage(entry.spec), {
@@ -33,6 +53,9 @@ export async function requeueRefused(
     headers: h,
   });
   entry.seq = ack.seq;
+  entry.refusals = refusal.refusals;
+  if (!stillInFlight())
+    await jsm.streams.deleteMessage(names.trialsStream, ack.seq, false).catch(() => false);
 }
 
 /** Whether a trial message is still in the work queue (queued, or held by a worker); true when unknown. */
