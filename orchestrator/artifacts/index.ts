@@ -2,3 +2,4 @@
 export * from './model-fetcher.js';
 export * from './model-keeper.js';
 export * from './save-policy.js';
+export * from './stale-fetches.js';

@@ -30,6 +30,7 @@ import {
   modelsBucket,
 } from '../../shared/protocol/model-transfer.js';
 import { DEFAULT_SUBJECT_PREFIX } from '../../shared/protocol/bus.js';
+import { fetchFolder, removeStaleFetches } from './stale-fetches.js';
 
 /** How long an object no one fetched stays in the bucket (a crashed orchestrator's, a re-run's leftovers). */
 export const MODELS_BUCKET_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -68,13 +69,18 @@ export class ModelFetcher implements RemoteModels {
     this.maxBytes = options.maxBytes ?? DEFAULT_MAX_MODEL_BYTES;
   }
 
-  /** Creates the bucket if it does not exist yet (objects expire after MODELS_BUCKET_TTL_MS) and opens it. */
+  /**
+   * Creates the bucket if it does not exist yet (objects expire after MODELS_BUCKET_TTL_MS) and opens it.
+   * The experiment's fetch folders left by a process that died during a fetch are removed first.
+   */
   static async open(nc: NatsConnection, options: ModelFetcherOptions): Promise<ModelFetcher> {
     const os = await new Objm(nc).create(modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX), {
       ttl: nanos(MODELS_BUCKET_TTL_MS),
       storage: StorageType.File,
     });
-    return new ModelFetcher(os, options);
+    const fetcher = new ModelFetcher(os, options);
+    await removeStaleFetches(join(fetcher.root, options.experimentId));
+    return fetcher;
   }
 
   async fetch(trialId: string, files: readonly ModelFileDigest[]): Promise<string> {
@@ -90,7 +96,7 @@ export class ModelFetcher implements RemoteModels {
       if (!isModel)
         throw new ModelRefusedError(`will not replace ${dest}: it exists and is not a saved hpo model`);
     }
-    const tmp = `${dest}.fetch-${process.pid}-${Date.now()}`;
+    const tmp = fetchFolder(dest);
     await mkdir(tmp, { recursive: true });
     try {
       for (const f of files) await this.download(trialId, f, join(tmp, f.name));
