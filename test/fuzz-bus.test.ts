@@ -335,8 +335,9 @@ describe('fuzz: bus message validators (fast-check)', function () {
             const copy: Record<string, unknown> = { ...message, v: version };
             if (drop) delete copy.v;
             const r = kind.validate(copy);
-            if (kind.anyVersion && Number.isSafeInteger(version) && (version as number) >= 1 && !drop) {
-              return assert.ok(r.ok && r.value !== null, 'a heartbeat of any version >= 1 is read');
+            const n = version as number;
+            if (kind.anyVersion && Number.isSafeInteger(version) && n >= 1 && n <= 1_000_000 && !drop) {
+              return assert.ok(r.ok && r.value !== null, 'a heartbeat of any version 1..1000000 is read');
             }
             assertClearError(r);
             assert.ok(!r.ok && r.error.startsWith('v: '), !r.ok ? r.error : '');

@@ -320,7 +320,10 @@ describe('protocol validation', () => {
       /^data\.sha256: expected a non-empty string/,
     );
     rejects(validateEpochEvent({ ...epoch, metrics: { acc: 'high' } }), /^metrics\.acc: expected a number/);
-    rejects(validateTrialSpec({ ...spec, attempt: 0 }), /^attempt: expected an integer >= 1, got 0/);
+    rejects(
+      validateTrialSpec({ ...spec, attempt: 0 }),
+      /^attempt: expected an integer in 1\.\.1000000, got 0/,
+    );
     rejects(
       validateTrialSpec({ ...spec, trial_id: 't1\nNats-Msg-Id: x' }),
       /^trial_id: expected a string without control/,
