@@ -1,6 +1,6 @@
 /**
- * Epoch events kept on the bus because the store cannot write them for now (RetryLaterError: a full
- * disk), by delivery. The result of the same delivery waits behind them: otherwise, as the back-off of
+ * Epoch events kept on the bus to be delivered again because their handler failed (mostly a store that
+ * cannot write them for now, RetryLaterError: a full disk), by delivery. The result of the same delivery waits behind them: otherwise, as the back-off of
  * an event grows with its deliveries, a result published after its epochs comes back before them once
  * space returns, and the search may end (or the trial be final) with its epochs still on the bus.
  *

@@ -83,7 +83,7 @@ export class NatsTransport implements Transport {
   private readonly listeners = new Map<string, Listener>();
   /** Decisions per (trial, attempt, epoch, worker): each epoch reaches the handler once. */
   private readonly decisions = new DecisionCache();
-  /** Epoch events waiting for the store: their result waits behind them. */
+  /** Epoch events to be delivered again (e.g. waiting for the store): their result waits behind them. */
   private readonly heldEpochs = new HeldEpochs(4 * RETRY_LATER_MAX_MS);
   private readonly log: RateLimitedLog;
   private readonly maxInFlight: number;
@@ -410,8 +410,9 @@ export class NatsTransport implements Transport {
         await this.decide(e, () => true);
         this.heldEpochs.release(e);
       } catch (err) {
-        if (err instanceof RetryLaterError) this.heldEpochs.hold(e);
-        else this.heldEpochs.release(e);
+        // Delivered again later (onEvent): its result waits for it; dropped: nothing to wait for.
+        if (retryDelay(err, m.info.deliveryCount) === undefined) this.heldEpochs.release(e);
+        else this.heldEpochs.hold(e);
         throw err;
       }
     }
