@@ -106,6 +106,12 @@ export class StoreError extends HpoError {
 export class RetryLaterError extends HpoError {}
 
 /**
+ * A handler will never be able to apply this event as it is (the store refuses its content: a value of
+ * the wrong type, a constraint): the bus drops it at once, with this reason logged, instead of retrying.
+ */
+export class RefusedEventError extends HpoError {}
+
+/**
  * Why a file was refused:
  * - `not-sqlite`: not an SQLite database at all (a text file, a truncated or encrypted file);
  * - `foreign`: an SQLite database of some other application (another application_id, or tables but no id);

@@ -2,7 +2,8 @@ import { modelFolder } from '../shared/protocol/model-metadata.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +16,7 @@ import { UsageError } from '../shared/errors.js';
 import {
   encodeDigitPng,
   loadModelFiles,
+  MAX_DIGIT_PNG_BYTES,
   type ModelMetadata,
   readDigitPng,
   saveModelFiles,
@@ -46,6 +48,23 @@ function grayPng(width: number, height: number, colorType: 0 | 2 | 6 = 0): Buffe
   const png = new PNG({ width, height });
   png.data.fill(128);
   return PNG.sync.write(png, { colorType, inputColorType: 6 });
+}
+
+/** One PNG chunk: length, type, data, CRC. */
+function chunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** A valid digit PNG with `extra` chunks inserted right after its IHDR. */
+function digitPngWith(...extra: Buffer[]): Buffer {
+  const png = encodeDigitPng(new Uint8Array(28 * 42).fill(200));
+  const afterHeader = 8 + 12 + 13; // signature, IHDR chunk
+  return Buffer.concat([png.subarray(0, afterHeader), ...extra, png.subarray(afterHeader)]);
 }
 
 describe('saved models: tfjs files, every architecture, export/evaluate/predict', function () {
@@ -129,6 +148,42 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     assert.equal(readDigitPng(join(dir, 'ok.png')).length, 42 * 28);
   });
 
+  it('predict reads at most what a 28x42 image needs: a second IHDR, a long payload inside or after it (issue 24)', async () => {
+    // A second IHDR declaring 2000x2000 after a valid one: refused before anything is decoded.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(2000, 0);
+    ihdr.writeUInt32BE(2000, 4);
+    ihdr[8] = 8; // bit depth; colour type 0 (grayscale), compression, filter, interlace 0
+    const twice = join(dir, 'two-headers.png');
+    await writeFile(twice, digitPngWith(chunk('IHDR', ihdr)));
+    assert.throws(
+      () => readDigitPng(twice),
+      (e: Error) =>
+        e instanceof UsageError && e.message === `${twice}: not a PNG image (a second IHDR chunk)`,
+    );
+    // 3 GiB after IEND (a sparse file: no disk used): never read, the image is.
+    const trailing = join(dir, 'trailing.png');
+    await writeFile(trailing, digitPngWith());
+    await truncate(trailing, 3 * 2 ** 30);
+    assert.equal(readDigitPng(trailing).length, 28 * 42);
+    // A chunk that does not end within the bytes read: refused, saying why.
+    const long = join(dir, 'long-text.png');
+    await writeFile(long, digitPngWith(chunk('tEXt', Buffer.alloc(MAX_DIGIT_PNG_BYTES, 0x41))));
+    assert.throws(
+      () => readDigitPng(long),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message.startsWith(`${long}: not read past its first ${MAX_DIGIT_PNG_BYTES} bytes`),
+    );
+    // Small ancillary chunks are skipped; a file cut inside a chunk is not a PNG.
+    const text = join(dir, 'small-text.png');
+    await writeFile(text, digitPngWith(chunk('tEXt', Buffer.from('Comment\0hello'))));
+    assert.equal(readDigitPng(text).length, 28 * 42);
+    const cut = join(dir, 'cut.png');
+    await writeFile(cut, digitPngWith().subarray(0, 60));
+    assert.throws(() => readDigitPng(cut), /not a PNG image \(it ends inside a chunk, before IEND\)/);
+  });
+
   it('the protocol carries save_model as a flag (never a path) and model as an optional, validated path', () => {
     const spec = {
       v: PROTOCOL_VERSION,
@@ -168,8 +223,8 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
       metrics: {},
       epochs: 1,
       worker: 'w',
-      started_at: 1,
-      ended_at: 2,
+      started_at: Date.now() - 2,
+      ended_at: Date.now() - 1,
     };
     const ok = validateResultEvent({ ...result, model: { path: '/m/e/t0' } });
     assert.ok(ok.ok && ok.value.model?.path === '/m/e/t0');

@@ -9,6 +9,7 @@
  * hide the upload a result describes.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -242,8 +243,8 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       metrics: {},
       epochs: 1,
       worker: 'w',
-      started_at: 1,
-      ended_at: 2,
+      started_at: Date.now() - 2,
+      ended_at: Date.now() - 1,
       model: { path: '/m', files: renamed },
     });
     assert.ok(!wire.ok && /model\.files\[1\]\.name/.test(wire.error), JSON.stringify(wire));
@@ -290,5 +291,30 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       left.includes(`${bus}/t2/model.json`) && !left.includes(`${bus}/t1/model.json`),
       left.join(', '),
     );
+  });
+
+  it('a fetch folder left by a process killed during a fetch is removed on start; only ours, only stale (issue 24)', async () => {
+    const bus = 'c1c1c1c1c1c1c1c1';
+    const root = join(dir, 'stale-root');
+    const exp = join(root, bus);
+    // A process that has ended: its pid is free (a kill -9 during a fetch leaves its folder).
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const started = Date.now() - process.uptime() * 1000;
+    const folders = {
+      dead: `t0000.fetch-${dead}-${Date.now() - 60_000}`,
+      // This pid, but from before this process started: an earlier process with the same pid.
+      reused: `t0001.fetch-${process.pid}-${Math.floor(started) - 60_000}`,
+      // A live process (this one's parent) may be fetching right now: kept.
+      live: `t0002.fetch-${process.ppid}-${Date.now()}`,
+      // Not a fetch folder: kept.
+      other: 't0003.fetch-notes',
+      model: 't0004',
+    };
+    for (const f of Object.values(folders)) {
+      await mkdir(join(exp, f), { recursive: true });
+      await writeFile(join(exp, f, 'weights.bin'), Buffer.alloc(1024));
+    }
+    await ModelFetcher.open(await connect('orchestrator'), { experimentId: bus, root });
+    assert.deepEqual((await readdir(exp)).sort(), [folders.live, folders.other, folders.model].sort());
   });
 });

@@ -20,8 +20,8 @@ const hb = {
   slots: 1,
   busy: 0,
   trials_done: 0,
-  started_at: 1,
-  sent_at: 2,
+  started_at: Date.now() - 2,
+  sent_at: Date.now() - 1,
   draining: false,
   invalid_messages: 0,
 };

@@ -30,6 +30,8 @@ import {
 } from '../shared/protocol/validate.js';
 
 const TOKEN = 'AbCdEfGhIjKlMnOpQrStUv';
+/** Timestamps on the wire lie within a window around the receiver's clock. */
+const NOW = Date.now();
 
 const spec: TrialSpec = {
   v: PROTOCOL_VERSION,
@@ -67,8 +69,8 @@ const result: ResultEvent = {
   error: 'Error: boom',
   worker: 'host:1',
   backend: 'cpu',
-  started_at: 1000,
-  ended_at: 2000,
+  started_at: NOW - 2000,
+  ended_at: NOW - 1000,
 };
 const heartbeat = {
   v: PROTOCOL_VERSION,
@@ -77,8 +79,8 @@ const heartbeat = {
   busy: 1,
   backend: 'wasm',
   trials_done: 3,
-  started_at: 1,
-  sent_at: 2,
+  started_at: NOW - 2,
+  sent_at: NOW - 1,
   draining: false,
   invalid_messages: 0,
 };
@@ -198,6 +200,61 @@ describe('protocol validation', () => {
       rejects(validateWorkerHeartbeat({ ...heartbeat, v }), /^v: expected an integer/);
   });
 
+  it('every number is bounded: timestamps near now and whole, seeds, attempts, counts, slots, sizes (issue 24)', () => {
+    const DAY = 24 * 3600 * 1000;
+    for (const [field, bad] of [
+      ['started_at', 1e300],
+      ['started_at', 1],
+      ['started_at', NOW + 0.5],
+      ['started_at', -NOW],
+      ['ended_at', NOW + 2 * DAY],
+      ['ended_at', 1e300],
+    ] as const) {
+      rejects(
+        validateResultEvent({ ...result, [field]: bad }),
+        new RegExp(`^${field}: expected a time in integer epoch ms between`),
+      );
+    }
+    assert.ok(validateResultEvent({ ...result, started_at: NOW - 300 * DAY, ended_at: NOW + 3600_000 }).ok);
+    for (const field of ['started_at', 'sent_at']) {
+      for (const bad of [1e300, -1e300, 8.64e15 + 1, NOW + 0.25]) {
+        rejects(
+          validateWorkerHeartbeat({ ...heartbeat, [field]: bad }),
+          new RegExp(`^${field}: expected a time`),
+        );
+      }
+    }
+    for (const seed of [-1, 2 ** 32, 1.5, Number.MAX_SAFE_INTEGER]) {
+      rejects(validateTrialSpec({ ...spec, seed }), /^seed: expected an integer between 0 and 4294967295/);
+      rejects(validateTrialSpec({ ...spec, data: { seed } }), /^data\.seed: expected an integer between 0/);
+    }
+    rejects(
+      validateTrialSpec({ ...spec, attempt: 1_000_001 }),
+      /^attempt: expected an integer in 1\.\.1000000/,
+    );
+    rejects(validateResultEvent({ ...result, attempt: 2 ** 53 - 1 }), /^attempt: /);
+    rejects(validateEpochEvent({ ...epoch, attempt: 1e9 }), /^attempt: /);
+    rejects(validateStartedEvent({ ...epoch, attempt: 1e9 }), /^attempt: /);
+    rejects(
+      validateWorkerHeartbeat({ ...heartbeat, slots: 10_001 }),
+      /^slots: expected an integer in 0\.\.10000/,
+    );
+    rejects(validateWorkerHeartbeat({ ...heartbeat, busy: 1e12 }), /^busy: /);
+    rejects(validateWorkerHeartbeat({ ...heartbeat, v: 1e12 }), /^v: /);
+    const refusal = validators.find(([n]) => n === 'refusal')![2];
+    rejects(
+      validateRefusalEvent({ ...refusal, refusals: 1e7 }),
+      /^refusals: expected an integer in 1\.\.1000000/,
+    );
+    rejects(
+      validateResultEvent({
+        ...result,
+        model: { path: '/m', files: [{ name: 'model.json', size: 2 ** 41, sha256: 'ab'.repeat(32) }] },
+      }),
+      /^model\.files\[0\]\.size: expected an integer in 0\.\.1099511627776/,
+    );
+  });
+
   it('bus ids and tokens: only [A-Za-z0-9_-]; epochs bounded; save_model is a flag, never a path', () => {
     for (const id of ['a.b', 'a b', '*', '>', '', 'x'.repeat(65), 'é']) {
       rejects(validateTrialSpec({ ...spec, experiment_id: id }), /^experiment_id: expected 1-64 characters/);
@@ -274,7 +331,10 @@ describe('protocol validation', () => {
       /^data\.sha256: expected a non-empty string/,
     );
     rejects(validateEpochEvent({ ...epoch, metrics: { acc: 'high' } }), /^metrics\.acc: expected a number/);
-    rejects(validateTrialSpec({ ...spec, attempt: 0 }), /^attempt: expected an integer >= 1, got 0/);
+    rejects(
+      validateTrialSpec({ ...spec, attempt: 0 }),
+      /^attempt: expected an integer in 1\.\.1000000, got 0/,
+    );
     rejects(
       validateTrialSpec({ ...spec, trial_id: 't1\nNats-Msg-Id: x' }),
       /^trial_id: expected a string without control/,

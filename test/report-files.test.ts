@@ -144,6 +144,22 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
     assert.match(html, /<td>\(88%, 80%\)<\/td>/);
   });
 
+  it('writes the report when a text names an image that is not a plot (it stays text)', async () => {
+    store.createExperiment(
+      'img',
+      { ...space('sgd', 0.01), description: 'see ![a](plots/nope.svg) and ![b](x.png)' },
+      '',
+    );
+    const out = join(dir, 'img');
+    const r = await writeReport(store, ['img'], out);
+    const md = await readFile(r.markdown, 'utf8');
+    assert.ok(md.includes('plots/nope.svg'), 'report.md keeps the text');
+    const html = await readFile(r.html, 'utf8');
+    assert.match(html, /see a and b/);
+    assert.doesNotMatch(html, /<img |nope\.svg|<figure>/);
+    assert.deepEqual(await readdir(join(out, 'plots')), []);
+  });
+
   it('refuses experiments with different metrics, and unknown names, before writing anything', async () => {
     store.createExperiment(
       'loss',

@@ -7,7 +7,12 @@ import { FifoScheduler } from '../orchestrator/schedulers/index.js';
 import type { SearchSpace } from '../orchestrator/search-space/index.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
-import { InProcessTransport } from '../orchestrator/transport/index.js';
+import {
+  InProcessTransport,
+  type Transport,
+  type TransportHandlers,
+} from '../orchestrator/transport/index.js';
+import type { ResultEvent, TrialSpec } from '../shared/protocol/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 
 function gridSpace(sleepMs: number): SearchSpace {
@@ -186,6 +191,35 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     store.close();
   });
 
+  it('a result delivered twice (a late delivery after a redelivery) is recorded and reported once', async () => {
+    const store = SqliteStore.open(join(dir, 'twice.db'));
+    const space = gridSpace(0);
+    space.parameters = { a: { kind: 'categorical', values: [1, 2] } };
+    store.createExperiment('twice', space, 'test');
+    const reported: string[] = [];
+    const outcome = await new SearchRunner({
+      store,
+      transport: new TwiceTransport(),
+      strategy: createStrategy(space),
+      scheduler: new FifoScheduler(),
+      experiment: 'twice',
+      onProgress: (p) => {
+        if (p.event.kind === 'result') reported.push(p.event.trial_id!);
+      },
+    }).run();
+    await new Promise((r) => setTimeout(r, 100)); // the last late result is handed over after the run ends
+    assert.equal(outcome.progress.completed, 2);
+    assert.deepEqual(reported.sort(), ['t0000', 't0001']);
+    assert.deepEqual(
+      store.listTrials('twice').map((t) => [t.trial_id, t.state, t.worker]),
+      [
+        ['t0000', 'completed', 'first'],
+        ['t0001', 'completed', 'first'],
+      ],
+    );
+    store.close();
+  });
+
   /** An endless space (a continuous parameter, no run_cap): only a budget or a target ends it. */
   function endlessSpace(sleepMs: number, epochs: number): SearchSpace {
     return {
@@ -277,3 +311,42 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     store.close();
   });
 });
+
+/** Ends each trial at once, then hands its result over a second time (a late delivery's). */
+class TwiceTransport implements Transport {
+  readonly name = 'twice';
+  private handlers?: TransportHandlers;
+  private running = 0;
+
+  async start(handlers: TransportHandlers): Promise<void> {
+    this.handlers = handlers;
+  }
+  capacity(): number {
+    return 2 - this.running;
+  }
+  inFlight(): number {
+    return this.running;
+  }
+  async submit(spec: TrialSpec): Promise<void> {
+    this.running++;
+    const result = (worker: string): ResultEvent => ({
+      v: spec.v,
+      experiment: spec.experiment,
+      experiment_id: spec.experiment_id,
+      trial_id: spec.trial_id,
+      attempt: spec.attempt,
+      state: 'completed',
+      metrics: { val_acc: 0.5 },
+      epochs: 0,
+      worker,
+      started_at: Date.now(),
+      ended_at: Date.now(),
+    });
+    setImmediate(() => {
+      this.running--;
+      void this.handlers!.onResult(result('first')).then(() => this.handlers!.onResult(result('late')));
+    });
+  }
+  async cancel(): Promise<void> {}
+  async close(): Promise<void> {}
+}

@@ -216,7 +216,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           w.backend ?? '-',
           w.tasks?.join(' ') ?? 'built-in',
           w.trials_done,
-          new Date(w.started_at).toISOString(),
+          isoTime(w.started_at),
           w.draining ? 'draining' : 'serving',
         ]);
       }
@@ -225,4 +225,10 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       await nc.close();
     }
   });
+}
+
+/** A time as ISO 8601, or '?' when it is out of Date's range (never a RangeError). */
+function isoTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? '?' : d.toISOString();
 }

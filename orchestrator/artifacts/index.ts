@@ -5,3 +5,4 @@ export * from './models-bucket.js';
 export * from './object-history.js';
 export * from './orphan-chunks.js';
 export * from './save-policy.js';
+export * from './stale-fetches.js';

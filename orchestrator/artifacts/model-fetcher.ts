@@ -34,6 +34,7 @@ import { childLogger } from '../../shared/log/index.js';
 import { deleteObject, ensureModelsBucket } from './models-bucket.js';
 import { DEFAULT_ORPHAN_GRACE_MS, sweepOrphanChunks } from './orphan-chunks.js';
 import { matchingUploads, uploadChunks } from './object-history.js';
+import { fetchFolder, removeStaleFetches } from './stale-fetches.js';
 
 /** A model a worker sent that the orchestrator will not take (wrong names, sizes, digests, content). */
 export class ModelRefusedError extends HpoError {}
@@ -92,6 +93,7 @@ export class ModelFetcher implements RemoteModels {
   /**
    * Creates the bucket if it does not exist yet (objects expire after MODELS_BUCKET_TTL_MS; no rollups;
    * at most `bucketMaxBytes`), or brings an existing one to those settings, opens it and sweeps orphans.
+   * The experiment's fetch folders left by a process that died during a fetch are removed first.
    */
   static async open(nc: NatsConnection, options: ModelFetcherOptions): Promise<ModelFetcher> {
     const bucket = modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
@@ -105,6 +107,7 @@ export class ModelFetcher implements RemoteModels {
     });
     const os = await new Objm(nc).open(bucket);
     const fetcher = new ModelFetcher(nc, jsm, os, options);
+    await removeStaleFetches(join(fetcher.root, options.experimentId));
     await fetcher.sweep();
     return fetcher;
   }
@@ -147,7 +150,7 @@ export class ModelFetcher implements RemoteModels {
       if (!isModel)
         throw new ModelRefusedError(`will not replace ${dest}: it exists and is not a saved hpo model`);
     }
-    const tmp = `${dest}.fetch-${process.pid}-${Date.now()}`;
+    const tmp = fetchFolder(dest);
     await mkdir(tmp, { recursive: true });
     try {
       for (const f of files) await this.download(trialId, f, join(tmp, f.name));

@@ -44,7 +44,9 @@ export interface SearchRunnerOptions {
    *   trials are cancelled, the experiment is left interrupted and run() rejects with a SearchStoreError;
    * - `retry` (NATS: the event stays on the bus unacked): the handler throws a RetryLaterError and the
    *   transport delivers the event again later, however long it takes, so recording resumes when space
-   *   returns.
+   *   returns. A write the store refuses for good (a constraint, a value of the wrong type: not a store
+   *   that cannot write for now, see storeCannotWriteNow) throws a RefusedEventError instead: the event
+   *   is dropped once, its trial stays in flight.
    */
   onStoreFailure?: 'interrupt' | 'retry';
   /** Where the runner logs (default: the process's logger); its lines carry the experiment. */

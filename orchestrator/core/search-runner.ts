@@ -6,7 +6,7 @@
  * in flight (its trial deadline) is dispatched again as a new attempt.
  */
 import { mixSeed } from '../../shared/prng.js';
-import { HpoError, RetryLaterError } from '../../shared/errors.js';
+import { HpoError, RefusedEventError, RetryLaterError } from '../../shared/errors.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
 import {
   type Decision,
@@ -22,6 +22,7 @@ import type { TrialSnapshot } from '../schedulers/scheduler.js';
 import type { SearchSpace } from '../search-space/types.js';
 import type { FinishedProposal } from '../strategies/strategy.js';
 import { FINAL_STATES, type TrialRecord } from '../store/types.js';
+import { storeCannotWriteNow } from '../store/store-failure.js';
 import type { TrialAttempt } from '../transport/transport.js';
 import { notifyObserver, type SearchObserver } from './observer.js';
 import { SearchStoreError, type SearchOutcome, type SearchRunnerOptions } from './search-runner-options.js';
@@ -227,6 +228,10 @@ export class SearchRunner {
     } catch (err) {
       if (this.options.onStoreFailure === 'retry') {
         const why = err instanceof Error ? err.message : String(err);
+        // Only a store that cannot write for now (full disk, I/O error) keeps the event: one whose content
+        // the store refuses would be retried forever.
+        if (!storeCannotWriteNow(err))
+          throw new RefusedEventError(`${why} (the event is dropped)`, { cause: err });
         throw new RetryLaterError(`${why} (the event is kept and recorded once the store can write)`, {
           cause: err,
         });
@@ -358,7 +363,9 @@ export class SearchRunner {
     this.logResult(r, record);
     if (record) this.noteFinished(record);
     this.notify((o) => o.onResult?.(r, record));
-    this.report({ kind: 'result', trial_id: r.trial_id, text: r.state === 'failed' ? r.error : undefined });
+    // A duplicate (a late delivery's result: the trial had already ended) is not news: reported once.
+    if (record)
+      this.report({ kind: 'result', trial_id: r.trial_id, text: r.state === 'failed' ? r.error : undefined });
     this.wake();
   }
 

@@ -24,7 +24,7 @@ function escapeHtml(s: string): string {
   );
 }
 
-/** `svgs` maps each image link target of the Markdown to its SVG text; a link with no SVG is an error. */
+/** `svgs` maps each image link target of the Markdown to its SVG text; a link with no SVG stays text. */
 export function renderHtml(markdown: string, title: string, svgs: ReadonlyMap<string, string>): string {
   const marked = new Marked({
     gfm: true,
@@ -38,10 +38,11 @@ export function renderHtml(markdown: string, title: string, svgs: ReadonlyMap<st
       link({ text }) {
         return escapeHtml(text);
       },
+      // An image that is not one of the plots rendered (text from a sweep file or the bus may name any,
+      // e.g. `![a](plots/nope.svg)`) stays its text: nothing is fetched, and the report is written.
       image({ href, text }) {
         const svg = svgs.get(href);
-        if (svg === undefined && !href.startsWith('plots/')) return escapeHtml(text); // not one of ours
-        if (svg === undefined) throw new Error(`report HTML: no SVG for image ${href}`);
+        if (svg === undefined) return escapeHtml(text);
         return `<figure>${svg}<figcaption>${escapeHtml(text)}</figcaption></figure>`;
       },
     },

@@ -1,5 +1,6 @@
 /** The experiment store: the Store contract, its SQLite implementation, errors and schema migrations. */
 export * from './types.js';
+export { storeCannotWriteNow } from './store-failure.js';
 export { BUSY_TIMEOUT_MS, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 export {
   NotOurDatabaseError,

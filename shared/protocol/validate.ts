@@ -28,6 +28,7 @@ import {
   type TrialSpec,
 } from './trial.js';
 import { MODEL_FILES } from './model-transfer.js';
+import { isSeed, SEED_RANGE } from '../prng.js';
 
 import { type Validation } from './wire.js';
 
@@ -42,6 +43,20 @@ export const MAX_ERROR_LENGTH = 16 * 1024;
 export const MAX_HEARTBEAT_TASKS = 100;
 /** Longest file path a message may carry (model.path). */
 export const MAX_PATH_LENGTH = 4096;
+/**
+ * Bounds of the numbers on the wire (issue 24): nothing a sender writes may be out of what the store's
+ * INTEGER columns, Date and the displays take. Timestamps (epoch ms, integers) lie within a window
+ * around the receiver's clock: at most MAX_TIMESTAMP_AGE_MS before it, MAX_CLOCK_AHEAD_MS after it.
+ */
+export const MAX_TIMESTAMP_AGE_MS = 10 * 366 * 24 * 3600 * 1000;
+/** How far ahead of the receiver's clock a sender's timestamp may be (clock skew). */
+export const MAX_CLOCK_AHEAD_MS = 24 * 3600 * 1000;
+/** Highest attempt number of a trial, refusal count, protocol version in a heartbeat. */
+export const MAX_COUNT = 1_000_000;
+/** Most executor slots a heartbeat may announce (and trials held). */
+export const MAX_SLOTS = 10_000;
+/** Largest model file a result may list (1 TiB: far over any --max-model-mb). */
+export const MAX_FILE_BYTES = 2 ** 40;
 /** A delivery token: 16-128 characters of [A-Za-z0-9_-] (the orchestrator mints 22). */
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
@@ -149,10 +164,25 @@ function integer(o: Obj, field: string, min: number, prefix = '', max = Number.M
   return value;
 }
 
-function finite(o: Obj, field: string): number {
+/** A time in integer epoch ms within the window around now (MAX_TIMESTAMP_AGE_MS, MAX_CLOCK_AHEAD_MS). */
+function timestamp(o: Obj, field: string, now: number): number {
   const value = o[field];
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(field, 'a finite number', value);
+  const min = now - MAX_TIMESTAMP_AGE_MS;
+  const max = now + MAX_CLOCK_AHEAD_MS;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail(field, `a time in integer epoch ms between ${min} (10 years ago) and ${max} (a day ahead)`, value);
+  }
   return value;
+}
+
+function seed(o: Obj, field: string, prefix = ''): number {
+  const value = o[field];
+  if (!isSeed(value)) fail(prefix + field, SEED_RANGE, value);
+  return value;
+}
+
+function attempt(o: Obj): number {
+  return integer(o, 'attempt', 1, '', MAX_COUNT);
 }
 
 function boolean(o: Obj, field: string): boolean {
@@ -246,16 +276,16 @@ export function validateTrialSpec(input: unknown): Validation<TrialSpec> {
       experiment_id: busId(o, 'experiment_id'),
       token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
-      attempt: integer(o, 'attempt', 1),
+      attempt: attempt(o),
       task: name(o, 'task'),
       params: params(o.params),
-      seed: integer(o, 'seed', Number.MIN_SAFE_INTEGER),
+      seed: seed(o, 'seed'),
     };
     if (o.task_sha256 !== undefined) spec.task_sha256 = sha256(o, 'task_sha256');
     if (o.data !== undefined) {
       const d = object(o.data, 'data');
       const data: { seed: number; sha256?: string } = {
-        seed: integer(d, 'seed', Number.MIN_SAFE_INTEGER, 'data.'),
+        seed: seed(d, 'seed', 'data.'),
       };
       if (d.sha256 !== undefined) data.sha256 = name(d, 'sha256', 'data.');
       spec.data = data;
@@ -273,7 +303,7 @@ export function validateEpochEvent(input: unknown): Validation<EpochEvent> {
     experiment_id: busId(o, 'experiment_id'),
     token: token(o, 'token'),
     trial_id: name(o, 'trial_id'),
-    attempt: integer(o, 'attempt', 1),
+    attempt: attempt(o),
     epoch: integer(o, 'epoch', 1, '', MAX_TRIAL_EPOCHS),
     metrics: metrics(o.metrics),
     worker: name(o, 'worker'),
@@ -285,7 +315,7 @@ export const validateDecisionRequest = validateEpochEvent;
 
 const FINAL_STATES: readonly FinalState[] = ['completed', 'stopped', 'failed'];
 
-export function validateResultEvent(input: unknown): Validation<ResultEvent> {
+export function validateResultEvent(input: unknown, now = Date.now()): Validation<ResultEvent> {
   return run(input, (o) => {
     const state = o.state;
     if (typeof state !== 'string' || !(FINAL_STATES as readonly string[]).includes(state)) {
@@ -297,13 +327,13 @@ export function validateResultEvent(input: unknown): Validation<ResultEvent> {
       experiment_id: busId(o, 'experiment_id'),
       token: token(o, 'token'),
       trial_id: name(o, 'trial_id'),
-      attempt: integer(o, 'attempt', 1),
+      attempt: attempt(o),
       state: state as FinalState,
       metrics: metrics(o.metrics),
       epochs: integer(o, 'epochs', 0, '', MAX_TRIAL_EPOCHS),
       worker: name(o, 'worker'),
-      started_at: finite(o, 'started_at'),
-      ended_at: finite(o, 'ended_at'),
+      started_at: timestamp(o, 'started_at', now),
+      ended_at: timestamp(o, 'ended_at', now),
     };
     if (o.error !== undefined) result.error = text(o, 'error');
     const backend = optionalName(o, 'backend');
@@ -333,7 +363,11 @@ function model(o: Obj): NonNullable<ResultEvent['model']> {
       if (typeof fileName !== 'string' || !MODEL_FILES.includes(fileName)) {
         fail(`${where}name`, `one of ${MODEL_FILES.join(', ')}`, fileName);
       }
-      return { name: fileName, size: integer(file, 'size', 0, where), sha256: sha256(file, 'sha256', where) };
+      return {
+        name: fileName,
+        size: integer(file, 'size', 0, where, MAX_FILE_BYTES),
+        sha256: sha256(file, 'sha256', where),
+      };
     });
   }
   if (o.not_sent !== undefined) out.not_sent = text(o, 'not_sent', 'model.');
@@ -373,11 +407,11 @@ export function validateRefusalEvent(input: unknown): Validation<RefusalEvent> {
       experiment: name(o, 'experiment'),
       experiment_id: busId(o, 'experiment_id'),
       trial_id: name(o, 'trial_id'),
-      attempt: integer(o, 'attempt', 1),
+      attempt: attempt(o),
       token: token(o, 'token'),
       worker: name(o, 'worker'),
       reason: text(o, 'reason'),
-      refusals: integer(o, 'refusals', 1),
+      refusals: integer(o, 'refusals', 1, '', MAX_COUNT),
       seq: integer(o, 'seq', 1),
     };
   });
@@ -390,7 +424,7 @@ export function validateStartedEvent(input: unknown): Validation<StartedEvent> {
     experiment_id: busId(o, 'experiment_id'),
     token: token(o, 'token'),
     trial_id: name(o, 'trial_id'),
-    attempt: integer(o, 'attempt', 1),
+    attempt: attempt(o),
     worker: name(o, 'worker'),
   }));
 }
@@ -399,16 +433,16 @@ export function validateStartedEvent(input: unknown): Validation<StartedEvent> {
  * A heartbeat of any protocol version (v: an integer >= 1) is read: `hpo workers` shows which version
  * each worker speaks, so an incompatible one is visible instead of silently idle.
  */
-export function validateWorkerHeartbeat(input: unknown): Validation<WorkerHeartbeat> {
+export function validateWorkerHeartbeat(input: unknown, now = Date.now()): Validation<WorkerHeartbeat> {
   return run(input, (o) => {
     const hb: WorkerHeartbeat = {
-      v: integer(o, 'v', 1),
+      v: integer(o, 'v', 1, '', MAX_COUNT),
       name: name(o, 'name'),
-      slots: integer(o, 'slots', 0),
-      busy: integer(o, 'busy', 0),
+      slots: integer(o, 'slots', 0, '', MAX_SLOTS),
+      busy: integer(o, 'busy', 0, '', MAX_SLOTS),
       trials_done: integer(o, 'trials_done', 0),
-      started_at: finite(o, 'started_at'),
-      sent_at: finite(o, 'sent_at'),
+      started_at: timestamp(o, 'started_at', now),
+      sent_at: timestamp(o, 'sent_at', now),
       draining: boolean(o, 'draining'),
       invalid_messages: integer(o, 'invalid_messages', 0),
     };

@@ -1,5 +1,5 @@
 /** Reads one 42x28 grayscale PNG (the data set's image format) as pixels in [0, 1]. */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { IMAGE_HEIGHT, IMAGE_WIDTH } from '../data/constants.js';
 import { UsageError } from '../../shared/errors.js';
@@ -85,15 +85,73 @@ export function checkDigitPngHeader(file: string): void {
   if (problems.length > 0) throw expectedDigit(file, problems);
 }
 
-/** Row-major [42 * 28] pixels scaled to [0, 1]; a UsageError naming the file for anything else. */
-export function readDigitPng(file: string): Float32Array {
-  checkDigitPngHeader(file);
-  let bytes: Buffer;
+/**
+ * Most bytes of a file read for one image. A 42x28 8-bit grayscale image is 1,204 bytes before
+ * compression (2,380 at 16 bits); what is over is room for ancillary chunks. Nothing past it is read:
+ * a huge trailing payload costs nothing.
+ */
+export const MAX_DIGIT_PNG_BYTES = 64 * 1024;
+
+/** The file's first MAX_DIGIT_PNG_BYTES + 1 bytes at most (one more tells the file is longer). */
+function readBounded(file: string): Buffer {
+  const buf = Buffer.alloc(MAX_DIGIT_PNG_BYTES + 1);
+  let size = 0;
   try {
-    bytes = readFileSync(file);
+    const fd = openSync(file, 'r');
+    try {
+      for (let n = -1; n !== 0 && size < buf.length; size += n)
+        n = readSync(fd, buf, size, buf.length - size, size);
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     throw fileError(file, err);
   }
+  return buf.subarray(0, size);
+}
+
+/** Chunks the decoder needs. */
+const CRITICAL = new Set(['IHDR', 'PLTE', 'IDAT', 'IEND']);
+
+/**
+ * The PNG's signature and critical chunks up to IEND, from at most MAX_DIGIT_PNG_BYTES of it; the one
+ * IHDR (a second is refused) must declare a 42x28 grayscale image. Nothing is decoded here.
+ */
+function digitPngChunks(file: string, bytes: Buffer): Buffer {
+  const kept: Buffer[] = [PNG_SIGNATURE];
+  let pos = PNG_SIGNATURE.length;
+  let header = false;
+  for (;;) {
+    const end = pos + 12 + (pos + 8 <= bytes.length ? bytes.readUInt32BE(pos) : 0);
+    if (pos + 8 > bytes.length || end > bytes.length) {
+      if (bytes.length > MAX_DIGIT_PNG_BYTES) {
+        throw new UsageError(
+          `${file}: not read past its first ${MAX_DIGIT_PNG_BYTES} bytes, where its image had not ended ` +
+            `(a ${IMAGE_WIDTH}x${IMAGE_HEIGHT} grayscale PNG takes about 1 KB)`,
+        );
+      }
+      throw new UsageError(`${file}: not a PNG image (it ends inside a chunk, before IEND)`);
+    }
+    const type = bytes.toString('latin1', pos + 4, pos + 8);
+    if (type === 'IHDR') {
+      if (header) throw new UsageError(`${file}: not a PNG image (a second IHDR chunk)`);
+      header = true;
+      const problems = problemsOf(bytes.readUInt32BE(pos + 8), bytes.readUInt32BE(pos + 12), bytes[pos + 17]);
+      if (problems.length > 0) throw expectedDigit(file, problems);
+    }
+    if (CRITICAL.has(type)) kept.push(bytes.subarray(pos, end));
+    pos = end;
+    if (type === 'IEND') return Buffer.concat(kept);
+  }
+}
+
+/**
+ * Row-major [42 * 28] pixels scaled to [0, 1]; a UsageError naming the file for anything else. At most
+ * MAX_DIGIT_PNG_BYTES of the file are read, and only a single 42x28 IHDR is ever decoded.
+ */
+export function readDigitPng(file: string): Float32Array {
+  checkDigitPngHeader(file);
+  const bytes = digitPngChunks(file, readBounded(file));
   let png: PNG & { colorType?: number; depth?: number };
   try {
     png = PNG.sync.read(bytes) as PNG & { colorType?: number; depth?: number };

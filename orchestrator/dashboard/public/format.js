@@ -20,7 +20,10 @@ export function full(v) {
 
 export function when(ms) {
   if (!ms) return '';
-  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+  // A time out of Date's range (a sender's clock or a forged message) reads '?', never throws.
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return '?';
+  return d.toISOString().replace('T', ' ').slice(0, 19);
 }
 
 export function duration(ms) {

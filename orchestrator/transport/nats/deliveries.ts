@@ -121,6 +121,12 @@ export class Deliveries {
     if (entry === undefined || this.running.get(k) === entry) this.running.delete(k);
   }
 
+  /** Registers `entry` again as its trial's current delivery, unless another one is current now. */
+  restore(entry: InFlight): void {
+    const k = key(entry.experimentId, entry.trial_id);
+    if (!this.running.has(k)) this.running.set(k, entry);
+  }
+
   /** Every trial in flight. */
   all(): InFlight[] {
     return [...this.running.values()];

@@ -11,7 +11,7 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { BusNames } from '../../../shared/protocol/bus.js';
-import { HpoError, RetryLaterError } from '../../../shared/errors.js';
+import { HpoError, RefusedEventError, RetryLaterError } from '../../../shared/errors.js';
 import { DEFAULT_EVENTS_MAX_BYTES } from '../../../shared/nats/connection.js';
 
 /**
@@ -41,17 +41,19 @@ export function streamSetupError(err: unknown): HpoError {
 
 /**
  * Deliveries of one event to a throwing handler before it is dropped (termed). A handler that cannot
- * write the store (RetryLaterError) is retried with back-off for as long as it takes instead.
+ * write the store (RetryLaterError) is retried with back-off for as long as it takes instead; one whose
+ * content the store refuses (RefusedEventError) is dropped on its first failure.
  */
 const EVENT_MAX_ATTEMPTS = 5;
 /** Back-off of an event whose handler must retry later: 1 s doubling up to this. */
-const RETRY_LATER_MAX_MS = 8000;
+export const RETRY_LATER_MAX_MS = 8000;
 
 /**
  * The nak delay of an event whose handler threw `err` on its `tries`-th delivery, or undefined: drop it
  * (term). The store cannot write: the event is kept (unacked) until it can, however long that takes.
  */
 export function retryDelay(err: unknown, tries: number): number | undefined {
+  if (err instanceof RefusedEventError) return undefined; // never applicable: dropped at once
   if (err instanceof RetryLaterError)
     return Math.min(RETRY_LATER_MAX_MS, 1000 * 2 ** Math.min(tries - 1, 10));
   return tries >= EVENT_MAX_ATTEMPTS ? undefined : 1000;

@@ -56,7 +56,14 @@ import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
 import { DecisionCache } from './decision-cache.js';
-import { ensureEventsConsumer, limitEventsStream, retryDelay, streamSetupError } from './events-consumer.js';
+import {
+  ensureEventsConsumer,
+  limitEventsStream,
+  RETRY_LATER_MAX_MS,
+  retryDelay,
+  streamSetupError,
+} from './events-consumer.js';
+import { HeldEpochs } from './held-epochs.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -83,6 +90,8 @@ export class NatsTransport implements Transport {
   private readonly listeners = new Map<string, Listener>();
   /** Decisions per (trial, attempt, epoch, worker): each epoch reaches the handler once. */
   private readonly decisions = new DecisionCache();
+  /** Epoch events to be delivered again (e.g. waiting for the store): their result waits behind them. */
+  private readonly heldEpochs = new HeldEpochs(4 * RETRY_LATER_MAX_MS);
   private readonly log: RateLimitedLog;
   private readonly maxInFlight: number;
   private advisories?: { unsubscribe(): void };
@@ -383,6 +392,12 @@ export class NatsTransport implements Transport {
       const result = parsed.value;
       const verdict = this.trusted(where, result, id, result.epochs);
       if (!verdict) return;
+      const waiting = this.heldEpochs.waiting(result);
+      if (waiting.length > 0) {
+        throw new RetryLaterError(
+          `the result of trial ${result.trial_id} waits for its epoch(s) ${waiting.join(', ')}, kept until the store can write them`,
+        );
+      }
       // Its last epoch first (carried by the result): recorded and shown to the scheduler like any epoch;
       // only a store that cannot write holds the result back.
       const last = result.final_epoch;
@@ -402,6 +417,11 @@ export class NatsTransport implements Transport {
       const keepAlive = setInterval(() => m.working(), 10_000);
       try {
         await handlers.onResult(result);
+      } catch (err) {
+        // Refused for good (dropped): the trial stays in flight, under the trial deadline's watch.
+        if (verdict.kind === 'current' && !(err instanceof RetryLaterError))
+          this.deliveries.restore(verdict.entry);
+        throw err;
       } finally {
         clearInterval(keepAlive);
       }
@@ -413,8 +433,17 @@ export class NatsTransport implements Transport {
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
       // Normally answered already through the decision request; applied here if it was not (the
       // orchestrator was down, or the request timed out). A handler that failed is run again.
-      if (this.trusted(where, parsed.value, id, parsed.value.epoch))
-        await this.decide(parsed.value, () => true);
+      const e = parsed.value;
+      if (!this.trusted(where, e, id, e.epoch)) return;
+      try {
+        await this.decide(e, () => true);
+        this.heldEpochs.release(e);
+      } catch (err) {
+        // Delivered again later (onEvent): its result waits for it; dropped: nothing to wait for.
+        if (retryDelay(err, m.info.deliveryCount) === undefined) this.heldEpochs.release(e);
+        else this.heldEpochs.hold(e);
+        throw err;
+      }
     }
   }
 
