@@ -45,6 +45,9 @@ export class DataError extends HpoError {
 /** A tfjs backend that was asked for by name and could not be loaded. */
 export class BackendError extends HpoError {}
 
+/** `hpo setup`: a tool, download, build or check that failed (what, and the tool's last output lines). */
+export class SetupError extends HpoError {}
+
 // ---------------------------------------------------------------------------------------------------
 // Search-space files (orchestrator/search-space).
 
