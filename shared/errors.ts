@@ -48,6 +48,9 @@ export class BackendError extends HpoError {}
 /** `hpo setup`: a tool, download, build or check that failed (what, and the tool's last output lines). */
 export class SetupError extends HpoError {}
 
+/** `hpo setup`: what it needs cannot be had here (no pip, no compiler, no wheel from pip): nothing changed. */
+export class SetupUnavailableError extends SetupError {}
+
 // ---------------------------------------------------------------------------------------------------
 // Search-space files (orchestrator/search-space).
 

@@ -1,7 +1,7 @@
 /** `hpo setup tensorflow [--gpu] [--wheel FILE]`: build tfjs-node's binding from a TensorFlow pip wheel. */
 import type { Command } from 'commander';
 import { DEFAULT_TF_VERSION, setupTensorflow, type SetupResult } from '../setup/index.js';
-import { UsageError } from '../../shared/errors.js';
+import { SetupUnavailableError, UsageError } from '../../shared/errors.js';
 import { jsonOption } from '../options/output-options.js';
 
 interface SetupFlags {
@@ -11,6 +11,7 @@ interface SetupFlags {
   project?: string;
   force?: boolean;
   dryRun?: boolean;
+  ifAvailable?: boolean;
   json?: boolean;
 }
 
@@ -45,6 +46,10 @@ export function registerSetup(program: Command): void {
     )
     .option('--force', 'rebuild even when a working binding of that version is installed')
     .option('--dry-run', 'find the tools and download the wheels; install and build nothing')
+    .option(
+      '--if-available',
+      'where the tools or the wheel cannot be had, say so and exit 0 (for test and image setups)',
+    )
     .addOption(jsonOption())
     .action(async (opts: SetupFlags) => {
       if (!/^[0-9]+\.[0-9]+(\.[0-9]+)?([a-z0-9.]*)$/i.test(opts.tfVersion)) {
@@ -53,15 +58,24 @@ export function registerSetup(program: Command): void {
         );
       }
       const started = Date.now();
-      const result = await setupTensorflow({
-        gpu: opts.gpu === true,
-        ...(opts.wheel === undefined ? {} : { wheel: opts.wheel }),
-        tfVersion: opts.tfVersion,
-        ...(opts.project === undefined ? {} : { project: opts.project }),
-        force: opts.force === true,
-        dryRun: opts.dryRun === true,
-        say: (line) => process.stderr.write(`hpo setup: ${line}\n`),
-      });
+      let result: SetupResult;
+      try {
+        result = await setupTensorflow({
+          gpu: opts.gpu === true,
+          ...(opts.wheel === undefined ? {} : { wheel: opts.wheel }),
+          tfVersion: opts.tfVersion,
+          ...(opts.project === undefined ? {} : { project: opts.project }),
+          force: opts.force === true,
+          dryRun: opts.dryRun === true,
+          say: (line) => process.stderr.write(`hpo setup: ${line}\n`),
+        });
+      } catch (err) {
+        if (!(opts.ifAvailable && err instanceof SetupUnavailableError)) throw err;
+        process.stderr.write(`hpo setup: skipped, nothing changed: ${err.message}\n`);
+        if (opts.json)
+          process.stdout.write(`${JSON.stringify({ action: 'skipped', reason: err.message })}\n`);
+        return;
+      }
       const seconds = Math.round((Date.now() - started) / 100) / 10;
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ ...result, seconds })}\n`);

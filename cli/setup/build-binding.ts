@@ -8,13 +8,14 @@ import { cpSync, mkdirSync, readdirSync, renameSync, symlinkSync } from 'node:fs
 import { basename, join, relative } from 'node:path';
 import type { BuildTools } from './build-tools.js';
 import { runTool } from './run-tool.js';
-import { TF_LIBRARIES, type UnpackedWheel } from './tensorflow-wheel.js';
+import { TF_LIBRARIES } from './tensorflow-wheel.js';
 import { bindingFile } from './tfjs-node-package.js';
 
 export interface BuildBindingOptions {
   /** The installed tfjs-node(-gpu) package (only read). */
   pkgDir: string;
-  wheel: UnpackedWheel;
+  /** Folder holding the wheel's `tensorflow/include` and `tensorflow/libtensorflow_*.so.2`. */
+  wheelDir: string;
   /** Folder holding nvidia/<library>/lib/*.so* (GPU builds), or undefined. */
   nvidiaDir?: string;
   tools: BuildTools;
@@ -30,7 +31,7 @@ export interface StagedBinding {
 }
 
 function layOutDeps(options: BuildBindingOptions, deps: string): void {
-  const tf = join(options.wheel.dir, 'tensorflow');
+  const tf = join(options.wheelDir, 'tensorflow');
   const lib = join(deps, 'lib');
   mkdirSync(lib, { recursive: true });
   renameSync(join(tf, 'include'), join(deps, 'include'));

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { SetupError } from '../../shared/errors.js';
+import { SetupUnavailableError } from '../../shared/errors.js';
 import { findExecutable } from '../find-executable.js';
 
 export interface BuildTools {
@@ -66,7 +66,7 @@ export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools
   if (!findExecutable('make', env)) missing.push('make');
   if (!findExecutable('g++', env) && !findExecutable('c++', env)) missing.push('a C++ compiler (g++)');
   if (missing.length > 0) {
-    throw new SetupError(
+    throw new SetupUnavailableError(
       `hpo setup tensorflow needs ${missing.join(', ')}; on Debian/Ubuntu: apt-get install -y python3-pip make g++`,
     );
   }

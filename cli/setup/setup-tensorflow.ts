@@ -9,15 +9,17 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { SetupError, UsageError } from '../../shared/errors.js';
+import { SetupError, SetupUnavailableError, UsageError } from '../../shared/errors.js';
 import { buildBinding } from './build-binding.js';
-import { findBuildTools } from './build-tools.js';
+import { type BuildTools, findBuildTools } from './build-tools.js';
 import { type BindingCheck, checkBinding } from './check-binding.js';
 import { swapBinding } from './swap-binding.js';
 import {
+  inspectTensorflowWheel,
   pipDownload,
   unpackNvidiaWheels,
   unpackTensorflowWheel,
+  type WheelInfo,
   wheelRequirement,
 } from './tensorflow-wheel.js';
 import {
@@ -108,66 +110,85 @@ async function currentInstall(
   return undefined;
 }
 
-/** Downloads (or takes) the wheel and, for GPU builds, its NVIDIA wheels; unpacks what the build needs. */
-async function fetchWheels(staging: string, python: string, options: SetupTensorflowOptions) {
+interface Wheels {
+  wheel: string;
+  info: WheelInfo;
+  /** The NVIDIA wheels of a GPU build. */
+  nvidia: string[];
+}
+
+async function download(python: string, reqs: string[], dest: string): Promise<string[]> {
+  try {
+    const wheels = await pipDownload(python, reqs, dest);
+    if (wheels.length === 0) throw new SetupError(`pip download ${reqs.join(' ')} saved no wheel`);
+    return wheels;
+  } catch (err) {
+    const what = reqs.length === 1 ? `no ${reqs[0]} wheel` : `not all of ${reqs.join(' ')}`;
+    throw new SetupUnavailableError(
+      `${what} can be had here (or pass --wheel FILE): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+/** Downloads (or takes) the wheel and, for GPU builds, its NVIDIA wheels; checks the wheel's contents. */
+async function fetchWheels(
+  downloads: string,
+  python: string,
+  options: SetupTensorflowOptions,
+): Promise<Wheels> {
   let wheel = options.wheel;
   if (!wheel) {
     const req = wheelRequirement(options.gpu, options.tfVersion);
     options.say(`downloading ${req} (pip download --no-deps)`);
-    [wheel] = await pipDownload(python, [req], join(staging, 'wheels'));
-    if (!wheel) throw new SetupError(`pip download ${req} saved no wheel`);
+    [wheel] = await download(python, [req], downloads);
   }
-  options.say(`unpacking libtensorflow and its headers from ${wheel}`);
-  const unpacked = await unpackTensorflowWheel(python, wheel, join(staging, 'wheel'));
-  if (!options.gpu) return { wheel, unpacked };
-  if (unpacked.cudaRequirements.length === 0) {
+  const info = await inspectTensorflowWheel(python, wheel);
+  if (!options.gpu) return { wheel, info, nvidia: [] };
+  if (info.cudaRequirements.length === 0) {
     throw new SetupError(
       `${wheel} lists no NVIDIA libraries (extra "and-cuda"): not a CUDA build of TensorFlow`,
     );
   }
-  options.say(`downloading its NVIDIA libraries: ${unpacked.cudaRequirements.join(' ')}`);
-  const nvidiaWheels = await pipDownload(python, unpacked.cudaRequirements, join(staging, 'wheels'));
-  const nvidiaDir = join(staging, 'cuda');
-  const libs = await unpackNvidiaWheels(python, nvidiaWheels, nvidiaDir);
-  options.say(`unpacked ${libs.length} NVIDIA libraries from ${nvidiaWheels.length} wheels`);
-  return { wheel, unpacked, nvidiaDir };
+  options.say(`downloading its NVIDIA libraries: ${info.cudaRequirements.join(' ')}`);
+  return { wheel, info, nvidia: await download(python, info.cudaRequirements, downloads) };
 }
 
-export async function setupTensorflow(options: SetupTensorflowOptions): Promise<SetupResult> {
-  if (options.wheel !== undefined && !existsSync(options.wheel)) {
-    throw new UsageError(`--wheel ${options.wheel}: no such file`);
-  }
+/** Unpacks the wheels into a staging folder in the package, builds there, swaps in, checks; undoes on failure. */
+async function buildAndSwap(
+  pkgDir: string,
+  wheels: Wheels,
+  tools: BuildTools,
+  options: SetupTensorflowOptions,
+) {
   const pkg = nodePackageName(options.gpu);
-  const backend = options.gpu ? 'tensorflow-gpu' : 'tensorflow';
-  const tools = findBuildTools();
-  const source = options.wheel ? resolve(options.wheel) : wheelRequirement(options.gpu, options.tfVersion);
-  const pkgDir = options.dryRun ? resolvePackageDir(pkg) : await ensurePackage(pkg, options);
-  if (pkgDir) {
-    const check = await currentInstall(pkgDir, backend, options);
-    if (check) return { action: 'unchanged', package: pkg, pkgDir, source, check };
-  }
-  // Staged next to the package, so moving the result in is a rename; a dry run stages in the temp folder.
-  const staging = mkdtempSync(
-    pkgDir && !options.dryRun ? join(pkgDir, '.hpo-setup-') : join(tmpdir(), 'hpo-setup-'),
-  );
+  // Staged inside the package, so moving the result in is a rename.
+  const staging = mkdtempSync(join(pkgDir, '.hpo-setup-'));
   try {
-    const { unpacked, nvidiaDir } = await fetchWheels(staging, tools.python, options);
-    if (options.dryRun) return { action: 'dry-run', package: pkg, ...(pkgDir ? { pkgDir } : {}), source };
-    const dir = pkgDir as string;
+    options.say(`unpacking libtensorflow and its headers from ${wheels.wheel}`);
+    await unpackTensorflowWheel(tools.python, wheels.wheel, join(staging, 'wheel'));
+    const nvidiaDir = wheels.nvidia.length > 0 ? join(staging, 'cuda') : undefined;
+    if (nvidiaDir) {
+      const libs = await unpackNvidiaWheels(tools.python, wheels.nvidia, nvidiaDir);
+      options.say(`unpacked ${libs.length} NVIDIA libraries from ${wheels.nvidia.length} wheels`);
+    }
     options.say(
-      `building ${pkg}'s binding against ${unpacked.name || 'the wheel'} ${unpacked.version} (node-gyp)`,
+      `building ${pkg}'s binding against ${wheels.info.name || 'the wheel'} ${wheels.info.version} (node-gyp)`,
     );
     const staged = await buildBinding({
-      pkgDir: dir,
-      wheel: unpacked,
+      pkgDir,
+      wheelDir: join(staging, 'wheel'),
       tools,
       staging,
       ...(nvidiaDir ? { nvidiaDir } : {}),
     });
-    const swap = swapBinding(dir, staged, join(staging, 'previous'));
-    let check: BindingCheck;
+    const swap = swapBinding(pkgDir, staged, join(staging, 'previous'));
     try {
-      check = await checkBinding(backend);
+      const check = await checkBinding(options.gpu ? 'tensorflow-gpu' : 'tensorflow');
+      swap.commit();
+      return check;
     } catch (err) {
       swap.restore();
       throw new SetupError(
@@ -175,9 +196,33 @@ export async function setupTensorflow(options: SetupTensorflowOptions): Promise<
         { cause: err },
       );
     }
-    swap.commit();
-    return { action: 'built', package: pkg, pkgDir: dir, source, check };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+export async function setupTensorflow(options: SetupTensorflowOptions): Promise<SetupResult> {
+  if (options.wheel !== undefined && !existsSync(options.wheel)) {
+    throw new UsageError(`--wheel ${options.wheel}: no such file`);
+  }
+  const pkg = nodePackageName(options.gpu);
+  const tools = findBuildTools();
+  const source = options.wheel ? resolve(options.wheel) : wheelRequirement(options.gpu, options.tfVersion);
+  const installed = resolvePackageDir(pkg);
+  if (installed && !options.dryRun) {
+    const check = await currentInstall(installed, options.gpu ? 'tensorflow-gpu' : 'tensorflow', options);
+    if (check) return { action: 'unchanged', package: pkg, pkgDir: installed, source, check };
+  }
+  // Everything that may be unavailable here is fetched before anything in the project changes.
+  const downloads = mkdtempSync(join(tmpdir(), 'hpo-setup-'));
+  try {
+    const wheels = await fetchWheels(downloads, tools.python, options);
+    if (options.dryRun)
+      return { action: 'dry-run', package: pkg, ...(installed ? { pkgDir: installed } : {}), source };
+    const pkgDir = installed ?? (await ensurePackage(pkg, options));
+    const check = await buildAndSwap(pkgDir, wheels, tools, options);
+    return { action: 'built', package: pkg, pkgDir, source, check };
+  } finally {
+    rmSync(downloads, { recursive: true, force: true });
   }
 }

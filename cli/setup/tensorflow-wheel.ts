@@ -3,7 +3,7 @@
  * `tensorflow` with its NVIDIA libraries) is fetched with pip and only the parts tfjs-node's binding
  * links against are unpacked: the C/C++ shared libraries and the headers.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SetupError } from '../../shared/errors.js';
 import { runTool } from './run-tool.js';
@@ -26,6 +26,14 @@ with zipfile.ZipFile(wheel) as z:
             z.extract(info, dest)
             names.append(info.filename)
 print(json.dumps(names))
+`;
+
+const INSPECT = `import json, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    names = [n for n in z.namelist() if n.startswith('tensorflow/') and (n.count('/') == 1 or n.endswith('/c/c_api.h'))]
+    meta = [n for n in z.namelist() if n.count('/') == 1 and n.endswith('.dist-info/METADATA')]
+    text = z.read(meta[0]).decode('utf-8', 'replace') if meta else ''
+print(json.dumps({'names': names, 'metadata': text}))
 `;
 
 /** The pip requirement of the TensorFlow wheel for a variant, e.g. `tensorflow-cpu==2.21.0`. */
@@ -52,9 +60,7 @@ async function unzip(python: string, wheel: string, dest: string, pattern: strin
   return JSON.parse(stdout.trim().split('\n').pop() ?? '[]') as string[];
 }
 
-export interface UnpackedWheel {
-  /** Folder holding `tensorflow/include`, `tensorflow/libtensorflow_*.so.2`. */
-  dir: string;
+export interface WheelInfo {
   /** Wheel name and version from its METADATA, e.g. `tensorflow-cpu` `2.21.0`. */
   name: string;
   version: string;
@@ -63,7 +69,7 @@ export interface UnpackedWheel {
 }
 
 /** A wheel's METADATA fields `hpo setup` uses. */
-export function parseWheelMetadata(text: string): Omit<UnpackedWheel, 'dir'> {
+export function parseWheelMetadata(text: string): WheelInfo {
   const field = (key: string) => new RegExp(`^${key}: *(.+)$`, 'm').exec(text)?.[1]?.trim() ?? '';
   const cudaRequirements = [...text.matchAll(/^Requires-Dist: *([^;\n]+);([^\n]*)$/gm)]
     .filter((m) => /extra *== *["']and-cuda["']/.test(m[2]))
@@ -71,26 +77,27 @@ export function parseWheelMetadata(text: string): Omit<UnpackedWheel, 'dir'> {
   return { name: field('Name'), version: field('Version'), cudaRequirements };
 }
 
-/** Unpacks libtensorflow, its headers and metadata from a TensorFlow wheel; a wheel without them is an error. */
-export async function unpackTensorflowWheel(
-  python: string,
-  wheel: string,
-  dest: string,
-): Promise<UnpackedWheel> {
-  const names = await unzip(python, wheel, dest, TF_MEMBERS);
+/**
+ * Reads a wheel's table of contents and METADATA without unpacking it; a wheel without libtensorflow
+ * and its C API header is an error naming what is missing.
+ */
+export async function inspectTensorflowWheel(python: string, wheel: string): Promise<WheelInfo> {
+  const { stdout } = await runTool(python, ['-c', INSPECT, wheel], { what: `read ${wheel}` });
+  const toc = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { names: string[]; metadata: string };
   const missing = [...TF_LIBRARIES, 'include/tensorflow/c/c_api.h'].filter(
-    (file) => !existsSync(join(dest, 'tensorflow', file)),
+    (file) => !toc.names.includes(`tensorflow/${file}`),
   );
   if (missing.length > 0) {
     throw new SetupError(
       `${wheel} is not a TensorFlow wheel hpo can build from: no tensorflow/${missing.join(', tensorflow/')} in it (expected a tensorflow or tensorflow-cpu wheel for Linux x86_64 or aarch64)`,
     );
   }
-  const metadata = names.find((n) => n.endsWith('.dist-info/METADATA'));
-  const meta = metadata
-    ? parseWheelMetadata(readFileSync(join(dest, metadata), 'utf8'))
-    : { name: 'tensorflow', version: '', cudaRequirements: [] };
-  return { dir: dest, ...meta };
+  return parseWheelMetadata(toc.metadata);
+}
+
+/** Unpacks libtensorflow and its headers (checked by inspectTensorflowWheel) into `dest/tensorflow`. */
+export async function unpackTensorflowWheel(python: string, wheel: string, dest: string): Promise<void> {
+  await unzip(python, wheel, dest, TF_MEMBERS);
 }
 
 /** Unpacks the shared libraries of NVIDIA wheels into `dest/nvidia/<library>/lib`; returns their paths. */
