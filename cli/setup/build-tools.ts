@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SetupUnavailableError } from '../../shared/errors.js';
-import { findExecutable } from '../find-executable.js';
+import { executableAt, findExecutable } from '../find-executable.js';
 
 export interface BuildTools {
   python: string;
@@ -58,10 +58,13 @@ export function findNodeDir(): string | undefined {
 
 /** Finds every tool or throws one SetupError listing all that are missing and how to get them. */
 export function findBuildTools(env: NodeJS.ProcessEnv = process.env): BuildTools {
-  const python = env.HPO_PYTHON || findExecutable('python3', env);
+  const python = env.HPO_PYTHON ? executableAt(env.HPO_PYTHON) : findExecutable('python3', env);
   const nodeGyp = findNodeGyp(env);
   const missing: string[] = [];
-  if (!python) missing.push('python3 with pip (or name it with HPO_PYTHON)');
+  if (!python)
+    missing.push(
+      `python3 with pip (${env.HPO_PYTHON ? `HPO_PYTHON=${env.HPO_PYTHON} is not executable` : 'or name it with HPO_PYTHON'})`,
+    );
   if (!nodeGyp) missing.push('node-gyp (it comes with npm; or `npm i -g node-gyp`)');
   if (!findExecutable('make', env)) missing.push('make');
   if (!findExecutable('g++', env) && !findExecutable('c++', env)) missing.push('a C++ compiler (g++)');
