@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { PROTOCOL_VERSION, type TrialSpec } from '../shared/protocol/index.js';
 import { TrialPool } from '../worker/pool/index.js';
-import { TaskOffers, fileSha256, loadTaskModule } from '../worker/tasks/index.js';
+import { TaskOffers, defineTask, fileSha256, loadTaskModule } from '../worker/tasks/index.js';
 import { runHpo } from './helpers/cli.js';
 import { DEFINE_TASK_URL, HPO_REPO, quadraticModule, tempDir, writeFile } from './helpers/user-tasks.js';
 
@@ -84,6 +84,32 @@ describe('task modules', function () {
       { own: 'wasm', ctx: 'wasm' },
       { own: 'wasm', ctx: 'wasm' },
     ]);
+  });
+
+  it('a task defined with tfjs: false gets no ctx.tf: using it is a clear error naming the task', async () => {
+    const task = defineTask({
+      name: 'no-tf',
+      tfjs: false,
+      run: (_spec, ctx) => ({ n: ctx.tf.getBackend().length }),
+    });
+    const spec: TrialSpec = {
+      v: PROTOCOL_VERSION,
+      experiment: 'x',
+      experiment_id: 'x',
+      trial_id: 't',
+      attempt: 1,
+      task: 'no-tf',
+      params: {},
+      seed: 1,
+    };
+    await assert.rejects(
+      task.run(spec, {
+        signal: new AbortController().signal,
+        backend: 'wasm',
+        reportEpoch: async () => 'continue',
+      }),
+      /task no-tf: ctx\.tf is not available: the task is defined with tfjs: false/,
+    );
   });
 
   it('a task that throws fails that trial with its message; the others complete', async () => {
