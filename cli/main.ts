@@ -8,6 +8,7 @@ import { registerModelFiles } from './commands/model-files.js';
 import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
+import { registerSetup } from './commands/setup.js';
 import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
@@ -36,6 +37,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);
+  registerSetup(program);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();

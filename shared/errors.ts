@@ -45,6 +45,12 @@ export class DataError extends HpoError {
 /** A tfjs backend that was asked for by name and could not be loaded. */
 export class BackendError extends HpoError {}
 
+/** `hpo setup`: a tool, download, build or check that failed (what, and the tool's last output lines). */
+export class SetupError extends HpoError {}
+
+/** `hpo setup`: what it needs cannot be had here (no pip, no compiler, no wheel from pip): nothing changed. */
+export class SetupUnavailableError extends SetupError {}
+
 // ---------------------------------------------------------------------------------------------------
 // Search-space files (orchestrator/search-space).
 

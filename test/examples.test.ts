@@ -7,43 +7,47 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:
 import { join } from 'node:path';
 import { runHpo } from './helpers/cli.js';
 import { HPO_REPO, tempDir } from './helpers/user-tasks.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
 
 const EXAMPLES = join(HPO_REPO, 'examples');
 
 describe('examples', function () {
   this.timeout(600_000);
 
-  it('own-tfjs-model: its sweep tunes its own TF.js model through hpo installed by path', async () => {
-    // A copy with node_modules as `npm install` makes it: hpo linked from the path in package.json,
-    // @tensorflow/tfjs beside it.
-    const dir = tempDir('example-tfjs');
-    cpSync(join(EXAMPLES, 'own-tfjs-model'), dir, { recursive: true });
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    assert.equal(pkg.dependencies.hpo, 'file:../..');
-    mkdirSync(join(dir, 'node_modules', '@tensorflow'), { recursive: true });
-    symlinkSync(HPO_REPO, join(dir, 'node_modules', 'hpo'));
-    symlinkSync(
-      join(HPO_REPO, 'node_modules', '@tensorflow', 'tfjs'),
-      join(dir, 'node_modules', '@tensorflow', 'tfjs'),
-    );
-    const r = await runHpo([
-      'search',
-      join(dir, 'sweep.yaml'),
-      '--db',
-      join(dir, 'hpo.db'),
-      '--workers',
-      '2',
-      '--json',
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    assert.equal(out.status, 'completed');
-    assert.equal(out.progress.failed, 0, r.stderr);
-    assert.equal(out.progress.completed + out.progress.stopped, 6);
-    const best = out.leaderboard[0];
-    assert.ok(Number.isFinite(best.value) && best.value > 0, JSON.stringify(best));
-    assert.ok(Number.isFinite(best.metrics.val_acc));
-  });
+  for (const backend of ['wasm', 'tensorflow'] as const) {
+    it(`own-tfjs-model: its sweep tunes its own TF.js model through hpo installed by path (${backend})`, async function () {
+      if (backend === 'tensorflow') skipUnlessNativeBackend(this);
+      // A copy with node_modules as `npm install` makes it: hpo linked from the path in package.json
+      // (the example has no tfjs of its own: it trains with ctx.tf).
+      const dir = tempDir('example-tfjs');
+      cpSync(join(EXAMPLES, 'own-tfjs-model'), dir, { recursive: true });
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      assert.equal(pkg.dependencies.hpo, 'file:../..');
+      assert.equal(pkg.dependencies['@tensorflow/tfjs'], undefined);
+      mkdirSync(join(dir, 'node_modules'), { recursive: true });
+      symlinkSync(HPO_REPO, join(dir, 'node_modules', 'hpo'));
+      const r = await runHpo([
+        'search',
+        join(dir, 'sweep.yaml'),
+        '--db',
+        join(dir, 'hpo.db'),
+        '--workers',
+        '2',
+        '--backend',
+        backend,
+        '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      assert.equal(out.status, 'completed');
+      assert.equal(out.progress.failed, 0, r.stderr);
+      assert.equal(out.progress.completed + out.progress.stopped, 6);
+      const best = out.leaderboard[0];
+      assert.ok(Number.isFinite(best.value) && best.value > 0, JSON.stringify(best));
+      assert.ok(Number.isFinite(best.metrics.val_acc));
+      assert.doesNotMatch(r.stderr, /already registered/);
+    });
+  }
 
   for (const sweep of ['sweep.yaml', 'wandb-sweep.yaml']) {
     it(`command-task/${sweep} runs train.mjs per trial and ranks by validation_loss`, async () => {

@@ -9,6 +9,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HPO_REPO, tempDir, writeFile } from './helpers/user-tasks.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
 
 const run = promisify(execFile);
 
@@ -33,6 +34,35 @@ task: ./my-task.mjs
 parameters:
   lr: {values: [0.0001, 0.01, 1]}
   width: {values: [8, 128]}
+`;
+
+/** A TF.js task module as a user writes it: ctx.tf, no tfjs of its own; logs the backend it ran on. */
+const TF_TASK = `import { appendFileSync } from 'node:fs';
+import { defineTask } from 'hpo';
+
+export default defineTask({
+  name: 'which-backend',
+  metrics: ['loss'],
+  async run(spec, ctx) {
+    const { tf } = ctx;
+    const x = tf.tensor2d([[0], [1], [2], [3]]);
+    const y = tf.tensor2d([[1], [3], [5], [7]]);
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [1], units: 1 })] });
+    model.compile({ optimizer: tf.train.sgd(spec.params.lr), loss: 'meanSquaredError' });
+    const h = await model.fit(x, y, { epochs: 3, verbose: 0 });
+    appendFileSync(process.env.BACKEND_LOG, JSON.stringify({ backend: tf.getBackend(), asked: ctx.backend }) + '\\n');
+    tf.dispose([x, y]);
+    model.dispose();
+    await ctx.reportEpoch(1, { loss: h.history.loss.at(-1) });
+  },
+});
+`;
+
+const TF_SWEEP = `method: grid
+metric: {name: loss, goal: minimize}
+task: ./tf-task.mjs
+parameters:
+  lr: {values: [0.01, 0.02, 0.05]}
 `;
 
 const LIBRARY = `import { search, defineTask } from 'hpo';
@@ -87,6 +117,32 @@ describe('a fresh project installs hpo and tunes its own task (npm, real process
     assert.deepEqual([board[0].params.lr, board[0].params.width], [0.01, 128]);
     for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value <= board[i].value);
   });
+
+  for (const backend of ['wasm', 'tensorflow'] as const) {
+    it(`a TF.js task module trains with ctx.tf on the backend hpo was given (${backend}), one tfjs loaded`, async function () {
+      if (backend === 'tensorflow') skipUnlessNativeBackend(this);
+      writeFile(dir, 'tf-task.mjs', TF_TASK);
+      writeFile(dir, 'tf-sweep.yaml', TF_SWEEP);
+      const log = join(dir, `backend-${backend}.jsonl`);
+      const args = ['hpo', 'search', 'tf-sweep.yaml', '--json', '--db', `tf-${backend}.db`, '--workers', '2'];
+      const { stdout, stderr } = await run('npx', [...args, '--backend', backend], {
+        cwd: dir,
+        env: { ...process.env, BACKEND_LOG: log },
+        maxBuffer: 1 << 24,
+      });
+      const out = JSON.parse(stdout);
+      assert.equal(out.status, 'completed', stderr);
+      assert.equal(out.progress.completed, 3, stderr);
+      const seen = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      assert.equal(seen.length, 3);
+      for (const s of seen) assert.deepEqual(s, { backend, asked: backend });
+      // A second copy of tfjs registers every kernel again (a warning each) and prints its banner.
+      assert.doesNotMatch(stderr + stdout, /already registered/);
+    });
+  }
 
   it("import { search, defineTask } from 'hpo' works from the user's code", async () => {
     writeFile(dir, 'lib.mjs', LIBRARY);

@@ -119,6 +119,9 @@ describe('/metrics of hpo processes (real processes, HTTP scrapes)', function ()
       db,
       '--workers',
       '2',
+      // Named: with a libtensorflow backend installed, auto would run one trial thread per process.
+      '--backend',
+      'cpu',
       '--metrics-port',
       '0',
       '--metrics-top',

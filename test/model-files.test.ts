@@ -24,6 +24,7 @@ import {
 import { disposeModel } from '../worker/models/dispose.js';
 import { architectureNames, getArchitecture } from '../worker/models/registry.js';
 import { runHpo } from './helpers/cli.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
 
 function metadata(arch: string): ModelMetadata {
   return {
@@ -343,82 +344,87 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     }
   });
 
-  it("search --save-models, export, evaluate: the exported model scores exactly the trial's recorded test accuracy; predict reads a sample", async () => {
-    const space = join(dir, 'tiny.yaml');
-    await writeFile(
-      space,
-      [
-        'method: grid',
-        'task: multi-digit-mnist',
-        'parameters:',
-        '  arch: {value: mlp}',
-        '  optimizer: {value: adam}',
-        '  learning_rate: {value: 0.002}',
-        '  batch_size: {values: [32, 64]}',
-        '  epochs: {value: 1}',
-        '  train_size: {value: 1000}',
-        '',
-      ].join('\n'),
-    );
-    const db = join(dir, 'e2e.db');
-    const search = await runHpo([
-      'search',
-      space,
-      '--name',
-      'tiny',
-      '--db',
-      db,
-      '--workers',
-      '1',
-      '--backend',
-      'wasm',
-      '--save-models',
-      'top:1',
-    ]);
-    assert.equal(search.code, 0, search.stderr);
-    const store = SqliteStore.open(db);
-    let best;
-    try {
-      best = store.leaderboard('tiny', { top: 1 })[0];
-      assert.deepEqual(
-        store.listModels('tiny').map((m) => m.trial_id),
-        [best.trial_id],
+  for (const backend of ['wasm', 'tensorflow'] as const) {
+    it(`search --save-models, export, evaluate on ${backend}: the exported model scores exactly the trial's recorded test accuracy; predict reads a sample`, async function () {
+      if (backend === 'tensorflow') skipUnlessNativeBackend(this);
+      const home = join(dir, backend);
+      await mkdir(home, { recursive: true });
+      const space = join(home, 'tiny.yaml');
+      await writeFile(
+        space,
+        [
+          'method: grid',
+          'task: multi-digit-mnist',
+          'parameters:',
+          '  arch: {value: mlp}',
+          '  optimizer: {value: adam}',
+          '  learning_rate: {value: 0.002}',
+          '  batch_size: {values: [32, 64]}',
+          '  epochs: {value: 1}',
+          '  train_size: {value: 1000}',
+          '',
+        ].join('\n'),
       );
-      assert.equal(store.listRuns('tiny').length, 1);
-    } finally {
-      store.close();
-    }
-    const out = join(dir, 'best');
-    const exp = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
-    assert.equal(exp.code, 0, exp.stderr);
-    assert.match(exp.stdout, new RegExp(`exported tiny/${best.trial_id}`));
-    const again = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
-    assert.equal(again.code, 2);
-    assert.match(again.stderr, /already holds .* \(nothing was written\)/);
+      const db = join(home, 'e2e.db');
+      const search = await runHpo([
+        'search',
+        space,
+        '--name',
+        'tiny',
+        '--db',
+        db,
+        '--workers',
+        '1',
+        '--backend',
+        backend,
+        '--save-models',
+        'top:1',
+      ]);
+      assert.equal(search.code, 0, search.stderr);
+      const store = SqliteStore.open(db);
+      let best;
+      try {
+        best = store.leaderboard('tiny', { top: 1 })[0];
+        assert.deepEqual(
+          store.listModels('tiny').map((m) => m.trial_id),
+          [best.trial_id],
+        );
+        assert.equal(store.listRuns('tiny').length, 1);
+      } finally {
+        store.close();
+      }
+      const out = join(home, 'best');
+      const exp = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
+      assert.equal(exp.code, 0, exp.stderr);
+      assert.match(exp.stdout, new RegExp(`exported tiny/${best.trial_id}`));
+      const again = await runHpo(['export', 'tiny', '--db', db, '--out', out]);
+      assert.equal(again.code, 2);
+      assert.match(again.stderr, /already holds .* \(nothing was written\)/);
 
-    const ev = await runHpo(['evaluate', out, '--backend', 'wasm', '--json']);
-    assert.equal(ev.code, 0, ev.stderr);
-    const e = JSON.parse(ev.stdout);
-    assert.equal(e.images, 4000);
-    assert.equal(e.trial, best.trial_id);
-    assert.equal(e.test_acc_top, best.metrics!.test_acc_top);
-    assert.equal(e.test_acc_bottom, best.metrics!.test_acc_bottom);
-    assert.equal(e.test_acc, best.metrics!.test_acc);
+      const ev = await runHpo(['evaluate', out, '--backend', backend, '--json']);
+      assert.equal(ev.code, 0, ev.stderr);
+      const e = JSON.parse(ev.stdout);
+      assert.equal(e.images, 4000);
+      assert.equal(e.trial, best.trial_id);
+      assert.equal(e.test_acc_top, best.metrics!.test_acc_top);
+      assert.equal(e.test_acc_bottom, best.metrics!.test_acc_bottom);
+      assert.equal(e.test_acc, best.metrics!.test_acc);
 
-    const png = join(dir, 'sample.png');
-    const sample = await runHpo(['data', 'sample', '--split', 'test', '--index', '3', '--out', png]);
-    assert.equal(sample.code, 0, sample.stderr);
-    const pr = await runHpo(['predict', out, png, '--backend', 'wasm', '--json']);
-    assert.equal(pr.code, 0, pr.stderr);
-    const p = JSON.parse(pr.stdout);
-    for (const h of [p.top, p.bottom]) {
-      assert.ok(Number.isInteger(h.digit) && h.digit >= 0 && h.digit <= 9);
-      assert.equal(h.probabilities.length, 10);
-      assert.ok(Math.abs(h.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
-      assert.equal(h.probability, Math.max(...h.probabilities));
-    }
-    const wrong = await runHpo(['predict', out, space]);
-    assert.equal(wrong.code, 2);
-    assert.match(wrong.stderr, /tiny\.yaml: not a PNG image/);
-  });
+      const png = join(home, 'sample.png');
+      const sample = await runHpo(['data', 'sample', '--split', 'test', '--index', '3', '--out', png]);
+      assert.equal(sample.code, 0, sample.stderr);
+      const pr = await runHpo(['predict', out, png, '--backend', backend, '--json']);
+      assert.equal(pr.code, 0, pr.stderr);
+      const p = JSON.parse(pr.stdout);
+      for (const h of [p.top, p.bottom]) {
+        assert.ok(Number.isInteger(h.digit) && h.digit >= 0 && h.digit <= 9);
+        assert.equal(h.probabilities.length, 10);
+        assert.ok(Math.abs(h.probabilities.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4);
+        assert.equal(h.probability, Math.max(...h.probabilities));
+      }
+      const wrong = await runHpo(['predict', out, space]);
+      assert.equal(wrong.code, 2);
+      assert.match(wrong.stderr, /tiny\.yaml: not a PNG image/);
+    });
+  }
 });

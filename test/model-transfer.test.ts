@@ -30,6 +30,7 @@ import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { type Proc, spawnHpo } from './helpers/proc.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
 
 const SPACE = [
   'method: grid',
@@ -70,76 +71,79 @@ describe('saved models over NATS: the object store brings remote workers’ mode
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('a remote worker’s best model lands under the orchestrator’s root; export and evaluate work there; the bucket ends empty', async () => {
-    const remote = join(dir, 'remote-machine');
-    const here = join(dir, 'orchestrator-machine');
-    await mkdir(remote);
-    await mkdir(here);
-    const worker = spawnHpo(
-      ['worker', '--nats', server.url, '--concurrency', '1', '--backend', 'wasm', '--name', 'far'].concat([
-        '--models-dir',
-        join(remote, 'models'),
-      ]),
-      asRole('worker'),
-    );
-    try {
-      const space = join(here, 'tiny.yaml');
-      await writeFile(space, SPACE);
-      const db = join(here, 'o.db');
-      const search = spawnHpo(
-        ['search', space, '--name', 'moved', '--db', db, '--nats', server.url, '--save-models', 'top:1'],
-        asRole('orchestrator'),
+  for (const backend of ['wasm', 'tensorflow'] as const) {
+    it(`a remote worker’s best model (backend ${backend}) lands under the orchestrator’s root; export and evaluate work there; the bucket ends empty`, async function () {
+      if (backend === 'tensorflow') skipUnlessNativeBackend(this);
+      const remote = join(dir, `remote-machine-${backend}`);
+      const here = join(dir, `orchestrator-machine-${backend}`);
+      await mkdir(remote);
+      await mkdir(here);
+      const worker = spawnHpo(
+        ['worker', '--nats', server.url, '--concurrency', '1', '--backend', backend, '--name', 'far'].concat([
+          '--models-dir',
+          join(remote, 'models'),
+        ]),
+        asRole('worker'),
       );
-      assert.equal(await search.exit, 0, `${search.out()}\n--- worker:\n${worker.out()}`);
-      const store = SqliteStore.open(db);
-      let best;
-      let busId: string;
       try {
-        busId = store.getExperiment('moved')!.bus_id;
-        const trials = store.listTrials('moved');
-        assert.deepEqual(
-          trials.map((t) => [t.state, t.worker]),
-          [
-            ['completed', 'far'],
-            ['completed', 'far'],
-          ],
+        const space = join(here, 'tiny.yaml');
+        await writeFile(space, SPACE);
+        const db = join(here, 'o.db');
+        const search = spawnHpo(
+          ['search', space, '--name', 'moved', '--db', db, '--nats', server.url, '--save-models', 'top:1'],
+          asRole('orchestrator'),
         );
-        best = store.leaderboard('moved', { top: 1 })[0];
-        const models = store.listModels('moved');
+        assert.equal(await search.exit, 0, `${search.out()}\n--- worker:\n${worker.out()}`);
+        const store = SqliteStore.open(db);
+        let best;
+        let busId: string;
+        try {
+          busId = store.getExperiment('moved')!.bus_id;
+          const trials = store.listTrials('moved');
+          assert.deepEqual(
+            trials.map((t) => [t.state, t.worker, t.backend]),
+            [
+              ['completed', 'far', backend],
+              ['completed', 'far', backend],
+            ],
+          );
+          best = store.leaderboard('moved', { top: 1 })[0];
+          const models = store.listModels('moved');
+          assert.deepEqual(
+            models.map((m) => [m.trial_id, m.path]),
+            [[best.trial_id, join(here, 'hpo-models', busId, best.trial_id)]],
+            'one model, in the orchestrator’s own root (never the worker’s path)',
+          );
+        } finally {
+          store.close();
+        }
+        // The worker saved both on its own machine; only the best one came over.
+        for (const t of ['t0000', 't0001'])
+          assert.ok(existsSync(join(remote, 'models', busId, t, 'model.json')));
+        assert.deepEqual(await readdir(join(here, 'hpo-models', busId)), [best.trial_id]);
+        // Fetched or not kept, every object was deleted from the bucket.
+        const os = await new Objm(await connect('orchestrator')).open('hpo_models');
         assert.deepEqual(
-          models.map((m) => [m.trial_id, m.path]),
-          [[best.trial_id, join(here, 'hpo-models', busId, best.trial_id)]],
-          'one model, in the orchestrator’s own root (never the worker’s path)',
+          (await os.list()).map((o) => o.name),
+          [],
         );
-      } finally {
-        store.close();
-      }
-      // The worker saved both on its own machine; only the best one came over.
-      for (const t of ['t0000', 't0001'])
-        assert.ok(existsSync(join(remote, 'models', busId, t, 'model.json')));
-      assert.deepEqual(await readdir(join(here, 'hpo-models', busId)), [best.trial_id]);
-      // Fetched or not kept, every object was deleted from the bucket.
-      const os = await new Objm(await connect('orchestrator')).open('hpo_models');
-      assert.deepEqual(
-        (await os.list()).map((o) => o.name),
-        [],
-      );
 
-      const out = join(here, 'exported');
-      const exp = await runHpo(['export', 'moved', '--db', db, '--out', out]);
-      assert.equal(exp.code, 0, exp.stderr);
-      assert.match(exp.stdout, new RegExp(`exported moved/${best.trial_id}`));
-      // The worker's machine is gone: what the orchestrator holds is enough.
-      await rm(remote, { recursive: true, force: true });
-      const ev = await runHpo(['evaluate', out, '--backend', 'wasm', '--json']);
-      assert.equal(ev.code, 0, ev.stderr);
-      const e = JSON.parse(ev.stdout);
-      assert.equal(e.trial, best.trial_id);
-      assert.equal(e.test_acc, best.metrics!.test_acc, 'the model scores exactly what its trial recorded');
-    } finally {
-      await stop(worker);
-    }
-  });
+        const out = join(here, 'exported');
+        const exp = await runHpo(['export', 'moved', '--db', db, '--out', out]);
+        assert.equal(exp.code, 0, exp.stderr);
+        assert.match(exp.stdout, new RegExp(`exported moved/${best.trial_id}`));
+        // The worker's machine is gone: what the orchestrator holds is enough.
+        await rm(remote, { recursive: true, force: true });
+        const ev = await runHpo(['evaluate', out, '--backend', backend, '--json']);
+        assert.equal(ev.code, 0, ev.stderr);
+        const e = JSON.parse(ev.stdout);
+        assert.equal(e.trial, best.trial_id);
+        assert.equal(e.test_acc, best.metrics!.test_acc, 'the model scores exactly what its trial recorded');
+      } finally {
+        await stop(worker);
+      }
+    });
+  }
 
   it('a model over the worker’s --max-model-mb stays on the worker: the result says so, nothing is recorded', async () => {
     const remote = join(dir, 'small-limit');

@@ -77,6 +77,9 @@ describe('user tasks over NATS (real nats-server)', function () {
         file,
         '--concurrency',
         '2',
+        // Named: with a libtensorflow backend installed, auto would run one trial thread per process.
+        '--backend',
+        'cpu',
         '--name',
         name,
       ]);

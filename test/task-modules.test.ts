@@ -4,14 +4,14 @@
  * imports a module it does not offer.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteStore } from '../orchestrator/store/index.js';
-import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { PROTOCOL_VERSION, type TrialSpec } from '../shared/protocol/index.js';
 import { TrialPool } from '../worker/pool/index.js';
-import { TaskOffers, fileSha256, loadTaskModule } from '../worker/tasks/index.js';
+import { TaskOffers, defineTask, fileSha256, loadTaskModule } from '../worker/tasks/index.js';
 import { runHpo } from './helpers/cli.js';
-import { DEFINE_TASK_URL, quadraticModule, tempDir, writeFile } from './helpers/user-tasks.js';
+import { DEFINE_TASK_URL, HPO_REPO, quadraticModule, tempDir, writeFile } from './helpers/user-tasks.js';
 
 const SWEEP = (task: string, values = '[0, 1, 2, 3]') =>
   `method: grid\nmetric: {name: loss, goal: minimize}\ntask: ${task}\nparameters:\n  x: {values: ${values}}\n`;
@@ -42,6 +42,74 @@ describe('task modules', function () {
     } finally {
       store.close();
     }
+  });
+
+  it("a module that imports @tensorflow/tfjs itself (hpo's copy) trains on the worker's backend, as ctx.tf does", async () => {
+    // Before issue 28 nothing selected a backend in the trial's thread for a task module: tfjs's
+    // default (cpu) ran whatever --backend said.
+    const dir = tempDir('module-tfjs');
+    mkdirSync(join(dir, 'node_modules', '@tensorflow'), { recursive: true });
+    symlinkSync(
+      join(HPO_REPO, 'node_modules', '@tensorflow', 'tfjs'),
+      join(dir, 'node_modules', '@tensorflow', 'tfjs'),
+    );
+    const log = join(dir, 'backends.jsonl');
+    writeFile(
+      dir,
+      'tf-task.mjs',
+      [
+        `import { appendFileSync } from 'node:fs';`,
+        `import * as tf from '@tensorflow/tfjs';`,
+        `import { defineTask } from '${DEFINE_TASK_URL}';`,
+        `export default defineTask({`,
+        `  name: 'own-tfjs',`,
+        `  async run(spec, ctx) {`,
+        `    const loss = tf.tidy(() => tf.square(tf.scalar(spec.params.x - 2)).dataSync()[0]);`,
+        `    appendFileSync(${JSON.stringify(log)}, JSON.stringify({ own: tf.getBackend(), ctx: ctx.tf.getBackend() }) + '\\n');`,
+        `    await ctx.reportEpoch(1, { loss });`,
+        `  },`,
+        `});`,
+        '',
+      ].join('\n'),
+    );
+    const sweep = writeFile(dir, 'sweep.yaml', SWEEP('./tf-task.mjs', '[1, 2]'));
+    const r = await runHpo(['search', sweep, '--db', join(dir, 'hpo.db'), '--backend', 'wasm', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).progress.completed, 2, r.stderr);
+    const seen = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(seen, [
+      { own: 'wasm', ctx: 'wasm' },
+      { own: 'wasm', ctx: 'wasm' },
+    ]);
+  });
+
+  it('a task defined with tfjs: false gets no ctx.tf: using it is a clear error naming the task', async () => {
+    const task = defineTask({
+      name: 'no-tf',
+      tfjs: false,
+      run: (_spec, ctx) => ({ n: ctx.tf.getBackend().length }),
+    });
+    const spec: TrialSpec = {
+      v: PROTOCOL_VERSION,
+      experiment: 'x',
+      experiment_id: 'x',
+      trial_id: 't',
+      attempt: 1,
+      task: 'no-tf',
+      params: {},
+      seed: 1,
+    };
+    await assert.rejects(
+      task.run(spec, {
+        signal: new AbortController().signal,
+        backend: 'wasm',
+        reportEpoch: async () => 'continue',
+      }),
+      /task no-tf: ctx\.tf is not available: the task is defined with tfjs: false/,
+    );
   });
 
   it('a task that throws fails that trial with its message; the others complete', async () => {

@@ -18,6 +18,8 @@ import {
 import { listWorkers } from '../orchestrator/api/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { Recorder, transportContract } from './contracts/transport.contract.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
+import type { BackendChoice } from '../worker/backends/index.js';
 import { contractUserTasks } from './contracts/user-tasks.fixture.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { createLogger } from '../shared/log/index.js';
@@ -41,14 +43,19 @@ const logger = createLogger({
   destination: { write: (l) => logs.push(l.trimEnd()) },
 });
 
-async function worker(url: string, name: string, options: NatsWorkerOptions = {}): Promise<NatsWorker> {
+async function worker(
+  url: string,
+  name: string,
+  options: NatsWorkerOptions = {},
+  backend: BackendChoice = 'cpu',
+): Promise<NatsWorker> {
   const nc = await connectNats({ servers: [url], name });
   const tasks = contractUserTasks().offers;
-  const pool = new TrialPool({ threads: 1, backend: 'cpu', name, tasks });
+  const pool = new TrialPool({ threads: 1, backend, name, tasks });
   const w = new NatsWorker(nc, pool, {
     accept: (spec) => tasks.refusal(spec),
     name,
-    backend: 'cpu',
+    backend,
     logger,
     fetchExpiresMs: 1000,
     ...options,
@@ -57,22 +64,33 @@ async function worker(url: string, name: string, options: NatsWorkerOptions = {}
   return w;
 }
 
-transportContract('NATS (real nats-server, 2 workers)', async () => {
-  const server = await startNatsServer();
-  const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
-    maxInFlight: 4,
-    logger,
-  });
-  const workers = await Promise.all(['w1', 'w2'].map((name) => worker(server.url, name)));
-  return {
-    transport,
-    cleanup: async () => {
-      await transport.close();
-      await Promise.all(workers.map((w) => w.close()));
-      await server.stop();
-    },
+function natsContractFixture(backend: BackendChoice) {
+  return async () => {
+    const server = await startNatsServer();
+    const transport = new NatsTransport(await connectNats({ servers: [server.url] }), {
+      maxInFlight: 4,
+      logger,
+    });
+    const workers = await Promise.all(['w1', 'w2'].map((name) => worker(server.url, name, {}, backend)));
+    return {
+      transport,
+      cleanup: async () => {
+        await transport.close();
+        await Promise.all(workers.map((w) => w.close()));
+        await server.stop();
+      },
+    };
   };
-});
+}
+
+transportContract('NATS (real nats-server, 2 workers)', natsContractFixture('cpu'));
+transportContract(
+  'NATS (real nats-server, 2 workers on backend tensorflow)',
+  natsContractFixture('tensorflow'),
+  {
+    before: (ctx) => skipUnlessNativeBackend(ctx),
+  },
+);
 
 let counter = 0;
 function spec(experiment: string, params: TrialParams, extra: Partial<TrialSpec> = {}): TrialSpec {

@@ -2,6 +2,7 @@ import { InProcessTransport } from '../orchestrator/transport/index.js';
 import { TrialPool } from '../worker/pool/index.js';
 import { transportContract } from './contracts/transport.contract.js';
 import { contractUserTasks } from './contracts/user-tasks.fixture.js';
+import { skipUnlessNativeBackend } from './helpers/native-backend.js';
 
 transportContract('in-process (Piscina pool, 2 threads)', async () => {
   const transport = new InProcessTransport(
@@ -9,3 +10,20 @@ transportContract('in-process (Piscina pool, 2 threads)', async () => {
   );
   return { transport, cleanup: () => transport.close() };
 });
+
+// The same executor on backend tensorflow (its pool runs one trial thread per process: tfjs#8388).
+transportContract(
+  'in-process (Piscina pool, backend tensorflow)',
+  async () => {
+    const transport = new InProcessTransport(
+      new TrialPool({
+        threads: 2,
+        backend: 'tensorflow',
+        name: 'test-pool-tf',
+        tasks: contractUserTasks().offers,
+      }),
+    );
+    return { transport, cleanup: () => transport.close() };
+  },
+  { before: (ctx) => skipUnlessNativeBackend(ctx) },
+);

@@ -10,6 +10,8 @@ export {
   type TaskDefinition,
   type TaskParamRule,
   type TaskRunResult,
+  type TaskRunContext,
+  type Tfjs,
 } from '../../worker/tasks/define-task.js';
 export type { Task, TaskContext, TaskOutcome, EpochUsageReport } from '../../worker/tasks/task.js';
 export type { ParamRule } from '../../shared/task-params.js';

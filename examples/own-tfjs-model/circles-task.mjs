@@ -1,10 +1,11 @@
 // A TF.js model of your own, tuned by hpo: a small MLP that tells two noisy concentric circles apart.
 // `hpo search sweep.yaml` imports this module in each trial thread and calls run() once per trial.
-import * as tf from '@tensorflow/tfjs';
+// The model is built with ctx.tf: hpo's own @tensorflow/tfjs, on the backend the worker runs (wasm,
+// tensorflow, ...); a module's own `import '@tensorflow/tfjs'` could load a second copy of tfjs.
 import { defineTask } from 'hpo';
 
 /** n points on two noisy circles (radius 1: class 0, radius 2: class 1), seeded. */
-function circles(n, seed) {
+function circles(tf, n, seed) {
   let s = seed >>> 0 || 1;
   const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const xs = [];
@@ -30,9 +31,10 @@ export default defineTask({
     epochs: { type: 'integer', gt: 0, default: 5 },
   },
   async run(spec, ctx) {
+    const { tf } = ctx;
     const { units, learning_rate, activation, epochs } = spec.params;
-    const train = circles(256, 1); // the data set is fixed; spec.seed varies the weights
-    const val = circles(128, 2);
+    const train = circles(tf, 256, 1); // the data set is fixed; spec.seed varies the weights
+    const val = circles(tf, 128, 2);
     const model = tf.sequential();
     const init = (k) => tf.initializers.glorotUniform({ seed: spec.seed + k });
     model.add(tf.layers.dense({ inputShape: [2], units, activation, kernelInitializer: init(0) }));
@@ -52,7 +54,8 @@ export default defineTask({
           verbose: 0,
         });
         const metrics = { val_loss: h.history.val_loss[0], val_acc: h.history.val_acc[0] };
-        if ((await ctx.reportEpoch(epoch, metrics)) === 'stop') break;
+        if ((await ctx.reportEpoch(epoch, metrics, { images: 256, backend: tf.getBackend() })) === 'stop')
+          break;
       }
     } finally {
       model.dispose();

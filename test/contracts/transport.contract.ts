@@ -73,9 +73,21 @@ function spec(experiment: string, params: TrialParams, seed = 1): TrialSpec {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export function transportContract(name: string, factory: () => Promise<TransportFixture>): void {
+export interface TransportContractOptions {
+  /** Runs in the suite's `before` (e.g. skipUnlessNativeBackend for a pool on backend tensorflow). */
+  before?: (ctx: Mocha.Context) => void;
+}
+
+export function transportContract(
+  name: string,
+  factory: () => Promise<TransportFixture>,
+  options: TransportContractOptions = {},
+): void {
   describe(`Transport contract: ${name}`, function () {
     this.timeout(60_000);
+    before(function () {
+      options.before?.(this);
+    });
     let fx: TransportFixture;
     let rec: Recorder;
 

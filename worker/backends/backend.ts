@@ -64,6 +64,9 @@ async function activate(name: BackendName): Promise<void> {
     throw new Error(`tf.setBackend('${tfName}') failed; the active backend is '${tf.getBackend()}'`);
   }
   await tf.ready();
+  // tfjs-node 4.22 in a worker thread: a thread that selected it and never ran an op crashes the
+  // process (SIGSEGV) when the thread or the process ends. One op at selection avoids it.
+  if (tfName === 'tensorflow') tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1))).dispose();
 }
 
 function describe(err: unknown): string {

@@ -1,11 +1,10 @@
 /** `multi-digit-mnist`: trains one configuration of the report's models on the two-digit set. */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendChoice } from '../backends/backend.js';
-import { setTfjsMemoryProbe } from '../backends/tfjs-memory.js';
+import { ensureThreadBackend } from '../backends/thread-backend.js';
 import { loadDataset } from '../data/dataset.js';
 import { silentLogger } from '../../shared/log/index.js';
 import type { TwoDigitDataset } from '../data/types.js';
-import { DataError, UsageError } from '../../shared/errors.js';
+import { DataError } from '../../shared/errors.js';
 import { resolveParams } from '../../shared/task-params.js';
 import { train, type TrainResult } from '../training/trainer.js';
 import { saveModelFiles } from '../model-files/save.js';
@@ -17,28 +16,8 @@ import { OPTIMIZER_NAMES } from '../training/config.js';
 import { MNIST_TASK, mnistTaskParams, mnistTrainConfig } from './mnist-params.js';
 import type { Task } from './task.js';
 
-/** One backend per thread: tfjs state is per thread, and loading a backend is slow. */
-let backendReady: { choice: BackendChoice; ready: Promise<string> } | undefined;
 /** Data sets of this thread by (dir, seed); trials of one experiment share one. */
 const datasets = new Map<string, Promise<TwoDigitDataset>>();
-
-function ensureBackend(choice: BackendChoice): Promise<string> {
-  if (backendReady && backendReady.choice !== choice) {
-    throw new UsageError(`this worker thread already runs backend '${backendReady.choice}', not '${choice}'`);
-  }
-  backendReady ??= {
-    choice,
-    ready: selectBackend(choice).then((s) => {
-      // This thread now holds tfjs memory: let the pool report it with each epoch.
-      setTfjsMemoryProbe(() => {
-        const m = tf.memory();
-        return { bytes: m.numBytes, tensors: m.numTensors };
-      });
-      return s.backend;
-    }),
-  };
-  return backendReady.ready;
-}
 
 function dataset(seed: number, dataDir: string | undefined): Promise<TwoDigitDataset> {
   const key = `${dataDir ?? ''}\0${seed}`;
@@ -61,7 +40,7 @@ export const mnistTask: Task = {
   params: MNIST_PARAMS,
   async run(spec, ctx) {
     const config = mnistTrainConfig(resolveParams(spec.params, MNIST_PARAMS), spec.seed);
-    const backend = await ensureBackend(ctx.backend);
+    const backend = await ensureThreadBackend(ctx.backend);
     const dataSeed = spec.data?.seed ?? 1;
     const ds = await dataset(dataSeed, ctx.dataDir);
     if (spec.data?.sha256 && spec.data.sha256 !== ds.sha256) {
