@@ -31,12 +31,7 @@ import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
 import { type GpuFlags, gpuList } from '../options/gpu-options.js';
-import {
-  answerMetricsOverIpc,
-  GPU_CHILD_ENV,
-  gpuSetup,
-  superviseGpuWorkers,
-} from '../gpu-workers/index.js';
+import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } from '../gpu-workers/index.js';
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';

@@ -5,7 +5,12 @@
  * apart; process metrics add up). A process that does not answer in time is left out of that scrape.
  */
 import type { ChildProcess } from 'node:child_process';
-import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
+import {
+  AggregatorRegistry,
+  type MetricObjectWithValues,
+  type MetricValue,
+  type Registry,
+} from 'prom-client';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 

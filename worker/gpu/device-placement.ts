@@ -65,7 +65,7 @@ export class DevicePlacement implements PoolObserver {
           '(check the driver, CUDA_VISIBLE_DEVICES and the CUDA libraries; docs/GPU.md)',
       );
     } else {
-      logger.debug(fields, `trial thread ${thread}: ops run on the CPU (backend ${usage.backend ?? "?"})`);
+      logger.debug(fields, `trial thread ${thread}: ops run on the CPU (backend ${usage.backend ?? '?'})`);
     }
   }
 

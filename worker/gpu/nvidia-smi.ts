@@ -81,7 +81,9 @@ export function queryNvidiaSmi(options: QueryOptions = {}): Promise<GpuSample[]>
         if (e.code === 'ENOENT') {
           reject(new NvidiaSmiError(`${command} not found`, 'missing', { cause: err }));
         } else if (e.killed) {
-          reject(new NvidiaSmiError(`${command} did not answer within ${timeout} ms`, 'failed', { cause: err }));
+          reject(
+            new NvidiaSmiError(`${command} did not answer within ${timeout} ms`, 'failed', { cause: err }),
+          );
         } else {
           const why = typeof e.code === 'number' ? `exit code ${e.code}` : e.message.split('\n')[0];
           reject(new NvidiaSmiError(`${command} failed: ${why}`, 'failed', { cause: err }));
