@@ -12,6 +12,7 @@ import { registerTrain } from './commands/train.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
+import { registerGpuCheck } from './commands/gpu-check.js';
 import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
 
@@ -36,6 +37,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);
+  registerGpuCheck(program, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
