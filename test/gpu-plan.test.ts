@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import { gpuList } from '../cli/options/gpu-options.js';
+import { gpuList, gpuListOrAll, resolveAllGpus } from '../cli/options/gpu-options.js';
 import { childArgs, gpuSetup, withoutOptions } from '../cli/gpu-workers/index.js';
 import { DevicePlacement, parseNvidiaSmi, planGpuWorkers, queryNvidiaSmi } from '../worker/gpu/index.js';
 import { deviceOf } from '../worker/backends/tf-device.js';
@@ -30,6 +30,33 @@ describe('GPU workers: plan and parsing', () => {
     }
     assert.throws(() => gpuList('0'), /GPU count \(1-64\).*device=N/);
     assert.throws(() => gpuList('0,0'), /listed twice/);
+    assert.equal(gpuListOrAll('all'), 'all');
+    assert.deepEqual(gpuListOrAll('2'), [0, 1]);
+    assert.throws(() => gpuList('all'), InvalidArgumentError);
+  });
+
+  it('--gpus all: the GPUs nvidia-smi lists; a usage error when it cannot say', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hpo-nvsmi-all-'));
+    try {
+      const smi = join(dir, 'nvidia-smi');
+      writeFileSync(smi, '#!/bin/sh\necho "0, 1, 2, 3"\necho "3, 1, 2, 3"\n');
+      const none = join(dir, 'none');
+      writeFileSync(none, '#!/bin/sh\nexit 0\n');
+      chmodSync(smi, 0o755);
+      chmodSync(none, 0o755);
+      assert.deepEqual(await resolveAllGpus(smi), [0, 3]);
+      await assert.rejects(
+        resolveAllGpus(none),
+        (err: unknown) => err instanceof UsageError && /lists no GPU/.test(err.message),
+      );
+      await assert.rejects(
+        resolveAllGpus(join(dir, 'missing')),
+        (err: unknown) =>
+          err instanceof UsageError && /--gpus all: .*not found; name the GPUs instead/.test(err.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("one process per GPU; slots beyond a process's threads become more processes on the same GPU", () => {

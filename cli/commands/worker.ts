@@ -30,7 +30,7 @@ import {
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
-import { type GpuFlags, gpuList } from '../options/gpu-options.js';
+import { type GpuFlags, gpuListOrAll, resolveAllGpus } from '../options/gpu-options.js';
 import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } from '../gpu-workers/index.js';
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
@@ -60,8 +60,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             .addOption(backendOption())
             .option(
               '--gpus <list>',
-              'tensorflow-gpu: one worker process per GPU: a count (2: GPUs 0 and 1), indices (0,2) or device=N (docs/GPU.md)',
-              gpuList,
+              'tensorflow-gpu: one worker process per GPU: a count (2: GPUs 0 and 1), indices (0,2), device=N, or all (docs/GPU.md)',
+              gpuListOrAll,
             )
             .option(
               '--slots-per-gpu <n>',
@@ -110,7 +110,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       const tasks = await taskOffersFromFlags(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
       // tensorflow-gpu: memory growth, and with --gpus one process per GPU (this one supervising them).
-      const gpu = gpuSetup(flags, name);
+      const gpus = flags.gpus === 'all' ? await resolveAllGpus() : flags.gpus;
+      const gpu = gpuSetup({ ...flags, gpus }, name);
       if (gpu.supervise) {
         const log = childLogger({ worker: name, component: 'gpu-workers' });
         setExitCode(await superviseGpuWorkers({ plan: gpu.supervise, name, metrics: flags, logger: log }));

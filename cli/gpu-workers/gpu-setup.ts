@@ -29,7 +29,7 @@ function visibleGpus(env: NodeJS.ProcessEnv): number[] {
 }
 
 export function gpuSetup(
-  flags: GpuFlags & { backend: BackendChoice; concurrency?: number },
+  flags: Omit<GpuFlags, 'gpus'> & { gpus?: number[]; backend: BackendChoice; concurrency?: number },
   name: string,
   env: NodeJS.ProcessEnv = process.env,
 ): GpuSetup {
