@@ -9,10 +9,10 @@ import { registerReport } from './commands/report.js';
 import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerTrain } from './commands/train.js';
+import { registerGpuCheck } from './commands/gpu-check.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
-import { registerGpuCheck } from './commands/gpu-check.js';
 import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
 
@@ -29,6 +29,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerGpuCheck(program, setExitCode);
   registerValidate(program);
   registerSearch(program, setExitCode);
   registerResults(program);
@@ -37,7 +38,6 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModelFiles(program);
   registerWorker(program, setExitCode);
   registerUp(program, setExitCode);
-  registerGpuCheck(program, setExitCode);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
