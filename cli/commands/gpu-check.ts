@@ -1,28 +1,14 @@
 /** `hpo gpu-check`: an end-to-end check of a GPU machine in under 8 minutes (docs/GPU.md). */
 import type { Command } from 'commander';
-import type { BackendChoice } from '../../worker/backends/backend.js';
 import { architectureNames } from '../../worker/models/registry.js';
-import { gpuCheck } from '../gpu-check/index.js';
+import { gpuCheck, type GpuCheckOptions } from '../gpu-check/index.js';
 import { backendOption } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { gpuList } from '../options/gpu-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
 
-interface GpuCheckFlags {
-  backend: BackendChoice;
-  gpus?: number[];
-  slotsPerGpu: number;
-  steps: number;
-  batch: number;
-  arch: string;
-  trials: number;
-  trainSize: number;
-  epochs: number;
-  nats?: string;
-  dataDir?: string;
-  budget: number;
-  out?: string;
-}
+/** The options as commander gives them: `--budget` in seconds. */
+type GpuCheckFlags = Omit<GpuCheckOptions, 'say' | 'budgetSeconds'> & { budget: number };
 
 export function registerGpuCheck(program: Command, setExitCode: (code: number) => void): void {
   program
@@ -48,9 +34,10 @@ export function registerGpuCheck(program: Command, setExitCode: (code: number) =
     .option('--budget <s>', 'stop the search and fail past this many seconds in all', positiveInt, 480)
     .option('--out <file>', 'write the report as JSON here')
     .action(async (flags: GpuCheckFlags) => {
+      const { budget, ...rest } = flags;
       const report = await gpuCheck({
-        ...flags,
-        budgetSeconds: flags.budget,
+        ...rest,
+        budgetSeconds: budget,
         say: (line) => process.stdout.write(`gpu-check: ${line}\n`),
       });
       setExitCode(report.gpu_result ? 0 : 1);
