@@ -10,6 +10,7 @@ import { registerResults } from './commands/results.js';
 import { registerSearch } from './commands/search.js';
 import { registerSetup } from './commands/setup.js';
 import { registerTrain } from './commands/train.js';
+import { registerGpuCheck } from './commands/gpu-check.js';
 import { registerUp } from './commands/up.js';
 import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
@@ -29,6 +30,7 @@ export function buildProgram(setExitCode: (code: number) => void = () => {}): Co
   registerModels(program);
   registerData(program);
   registerTrain(program);
+  registerGpuCheck(program, setExitCode);
   registerValidate(program);
   registerSearch(program, setExitCode);
   registerResults(program);

@@ -2,13 +2,15 @@
  * Every query of every dashboard panel returns data from a real Prometheus scraping real hpo processes:
  * an in-process `hpo search` (synthetic task, some trials fail: orchestrator and local-pool worker
  * metrics), and over a real nats-server an `hpo search --nats` (a small multi-digit-mnist training, for
- * images/s and tfjs memory) served by an `hpo worker`. Template variables are filled the way Grafana
+ * images/s and tfjs memory) served by an `hpo worker`, and an `hpo worker --backend tensorflow-gpu` (on a
+ * nats-server of its own, so it takes no trial) with a stand-in nvidia-smi on its PATH for the GPU panels
+ * (there is no GPU here). Template variables are filled the way Grafana
  * would: query variables from their label_values() through the API, custom ones with their default,
  * $__rate_interval as 4 scrape intervals. Each expression runs as a range query over the run and must
  * give at least one series with a number in it.
  */
 import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strict as assert } from 'node:assert';
@@ -61,8 +63,11 @@ interface Running {
   exit: Promise<number | null>;
 }
 
-function launch(name: string, args: string[]): Running {
-  const child = startHpo(args);
+/** Prints what nvidia-smi prints for the worker's query (test/gpu-workers.test.ts checks the arguments). */
+const NVIDIA_SMI = '#!/bin/sh\necho "0, 37, 2048, 16384"\necho "1, 81, 8192, 16384"\n';
+
+function launch(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  const child = startHpo(args, env);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.resume();
@@ -105,6 +110,7 @@ function substitute(expr: string, values: Record<string, string>): string {
 describe('dashboards against a real Prometheus', function () {
   this.timeout(240_000);
   let nats: NatsServerHandle | undefined;
+  let gpuNats: NatsServerHandle | undefined;
   let prom: PrometheusHandle | undefined;
   let dir: string;
   const procs: Running[] = [];
@@ -117,12 +123,21 @@ describe('dashboards against a real Prometheus', function () {
     dir = mkdtempSync(join(tmpdir(), 'hpo-dash-'));
     writeFileSync(join(dir, 'synthetic.yaml'), SYNTHETIC);
     writeFileSync(join(dir, 'mnist.yaml'), MNIST);
+    mkdirSync(join(dir, 'bin'));
+    writeFileSync(join(dir, 'bin', 'nvidia-smi'), NVIDIA_SMI);
+    chmodSync(join(dir, 'bin', 'nvidia-smi'), 0o755);
     nats = await startNatsServer();
-    const [localPort, natsSearchPort, workerPort] = [await freePort(), await freePort(), await freePort()];
+    gpuNats = await startNatsServer();
+    const [localPort, natsSearchPort, workerPort, gpuWorkerPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     prom = await startPrometheus({
       jobs: [
         { job: 'hpo-orchestrator', targets: [`127.0.0.1:${localPort}`, `127.0.0.1:${natsSearchPort}`] },
-        { job: 'hpo-worker', targets: [`127.0.0.1:${workerPort}`] },
+        { job: 'hpo-worker', targets: [`127.0.0.1:${workerPort}`, `127.0.0.1:${gpuWorkerPort}`] },
       ],
     });
     start = Math.floor(Date.now() / 1000) - 1;
@@ -137,8 +152,23 @@ describe('dashboards against a real Prometheus', function () {
       '1',
       ...metrics(workerPort),
     ]);
-    procs.push(worker);
+    const gpuWorker = launch(
+      'hpo worker --backend tensorflow-gpu',
+      [
+        'worker',
+        '--nats',
+        gpuNats.url,
+        '--name',
+        'dash-gpu',
+        '--backend',
+        'tensorflow-gpu',
+        ...metrics(gpuWorkerPort),
+      ],
+      { PATH: `${join(dir, 'bin')}:${process.env.PATH}` },
+    );
+    procs.push(worker, gpuWorker);
     await waitFor('the worker', () => /metrics: http/.test(worker.stderr()), 60_000);
+    await waitFor('the GPU worker', () => /metrics: http/.test(gpuWorker.stderr()), 60_000);
     const searches = [
       launch('hpo search (local pool)', [
         'search',
@@ -189,12 +219,13 @@ describe('dashboards against a real Prometheus', function () {
     await Promise.all(procs.map((p) => p.exit));
     await prom?.stop();
     await nats?.stop();
+    await gpuNats?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('scraped every process', async () => {
     const up = await prom!.queryRange(`max_over_time(up[${end - start + 1}s])`, end, end, 1);
-    assert.equal(up.length, 3, JSON.stringify(await prom!.targets()));
+    assert.equal(up.length, 4, JSON.stringify(await prom!.targets()));
     for (const s of up) assert.equal(s.values[0][1], 1, `target ${s.metric.instance} was scraped`);
   });
 

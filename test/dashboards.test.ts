@@ -57,6 +57,9 @@ describe('dashboards', function () {
       'tfjs memory per worker',
       'Retries',
       'Errors',
+      'GPU utilisation',
+      'GPU memory',
+      'Trial threads by device',
     ])
       assert.ok(titles('workers.json').includes(t), t);
 

@@ -4,7 +4,7 @@
  * each other (data source uid, dashboards mount, metrics port).
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { strict as assert } from 'node:assert';
 import { parse, parseAllDocuments } from 'yaml';
 import { PROMETHEUS } from '../dashboards/src/index.js';
 import { findExecutable } from '../cli/find-executable.js';
+import { buildProgram } from '../cli/main.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,6 +36,43 @@ function tool(name: string): string {
   const bin = findExecutable(name);
   if (!bin) throw new Error(`${name} not found (test/setup/ensure-tools.sh installs it)`);
   return bin;
+}
+
+/** A Dockerfile's instructions, continuation lines joined, comments dropped. */
+function dockerSteps(text: string): { op: string; args: string }[] {
+  const joined = text
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#'))
+    .join('\n')
+    .replace(/\\\n/g, ' ');
+  return joined
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const m = /^(\w+)\s+(.*)$/.exec(l.trim())!;
+      return { op: m[1].toUpperCase(), args: m[2].replace(/\s+/g, ' ').trim() };
+    });
+}
+
+/** `argv` names an hpo (sub)command, and each --option is one of its options with a value it accepts. */
+function assertHpoCommand(argv: string[]): void {
+  let cmd = buildProgram();
+  let i = 0;
+  for (; i < argv.length && !argv[i].startsWith('-') && cmd.commands.length > 0; i++) {
+    const sub = cmd.commands.find((c) => c.name() === argv[i]);
+    assert.ok(sub, `hpo ${argv.slice(0, i + 1).join(' ')}: no such command`);
+    cmd = sub;
+  }
+  for (; i < argv.length; i++) {
+    if (!argv[i].startsWith('-')) continue; // an argument of the command (a file)
+    const opt = cmd.options.find((o) => o.long === argv[i]);
+    assert.ok(opt, `hpo ${cmd.name()}: no option ${argv[i]}`);
+    if (opt.required || opt.optional) {
+      const value = argv[++i];
+      assert.ok(value !== undefined, `${argv[i - 1]} needs a value`);
+      if (!value.startsWith('$')) opt.parseArg?.(value, undefined as never);
+    }
+  }
 }
 
 interface Compose {
@@ -142,17 +180,47 @@ describe('deploy configs', function () {
     const orch = compose.services.orchestrator.command!;
     assert.ok(orch.includes('--resume-existing') && orch.includes('--name'), orch.join(' '));
     assert.deepEqual(compose.services['worker-gpu'].profiles, ['gpu']);
+    for (const name of ['orchestrator', 'worker', 'worker-gpu'])
+      assertHpoCommand(compose.services[name].command!);
     assert.equal(compose.services['worker-gpu'].build!.dockerfile, 'deploy/Dockerfile.gpu');
   });
 
-  it('the Dockerfiles use the agreed bases and the GPU image installs tfjs-node-gpu', () => {
+  it('the Dockerfiles use the agreed bases; the GPU image is CUDA 12 and builds the binding with hpo setup', () => {
     const cpu = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
     const gpu = readFileSync(join(DEPLOY, 'Dockerfile.gpu'), 'utf8');
     assert.match(cpu, /^FROM node:20-bookworm-slim/m);
-    assert.match(gpu, /^FROM nvidia\/cuda:11\.2\.2-cudnn8-runtime-ubuntu20\.04/m);
-    assert.match(gpu, /tfjs-node-gpu/);
+    assert.match(gpu, /^FROM nvidia\/cuda:12\.\d+\.\d+-cudnn-runtime-ubuntu(22|24)\.04$/m);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     assert.ok(pkg.optionalDependencies['@tensorflow/tfjs-node-gpu'], 'package.json lists tfjs-node-gpu');
+    const steps = dockerSteps(gpu);
+    // Every COPY --from names a stage of the file; every other COPY source exists in the build context.
+    const stages = steps.filter((s) => s.op === 'FROM').map((s) => / AS (\S+)$/i.exec(s.args)?.[1]);
+    for (const copy of steps.filter((s) => s.op === 'COPY')) {
+      const from = /^--from=(\S+)\s/.exec(copy.args)?.[1];
+      if (from) assert.ok(stages.includes(from), `COPY --from=${from}: no such stage`);
+      else for (const src of copy.args.split(/\s+/).slice(0, -1)) assert.ok(existsSync(join(ROOT, src)), src);
+    }
+    // The hpo commands it runs (RUN node bin/hpo.js ..., and ENTRYPOINT + CMD) parse as hpo commands.
+    const runs = steps
+      .filter((s) => s.op === 'RUN')
+      .flatMap((s) => [...s.args.matchAll(/node bin\/hpo\.js ([^&;]+)/g)]);
+    const hpoRuns = runs.map((m) =>
+      m[1]
+        .trim()
+        .split(/\s+/)
+        .map((w) => w.replace(/^"|"$/g, '')),
+    );
+    assert.deepEqual(
+      hpoRuns.map((a) => a.slice(0, 3)),
+      [['setup', 'tensorflow', '--gpu']],
+    );
+    const entry = JSON.parse(steps.find((s) => s.op === 'ENTRYPOINT')!.args) as string[];
+    const cmd = JSON.parse(steps.find((s) => s.op === 'CMD')!.args) as string[];
+    assert.deepEqual(entry, ['node', '/app/bin/hpo.js']);
+    for (const argv of [...hpoRuns, cmd]) assertHpoCommand(argv);
+    assert.deepEqual(cmd.slice(0, 5), ['worker', '--backend', 'tensorflow-gpu', '--gpus', 'all']);
+    // npm ci leaves out the optional tfjs-node packages (their install script fetches CUDA 11 libraries).
+    assert.ok(steps.some((s) => s.op === 'RUN' && /npm ci --omit=optional/.test(s.args)));
   });
 
   it('the Kubernetes manifests are Deployments of hpo workers', () => {
@@ -163,6 +231,7 @@ describe('deploy configs', function () {
       const d = doc.toJS();
       assert.equal(d.kind, 'Deployment');
       assert.equal(d.spec.template.spec.containers[0].args[0], 'worker');
+      assertHpoCommand(d.spec.template.spec.containers[0].args);
     }
   });
 });

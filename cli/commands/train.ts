@@ -76,7 +76,9 @@ export function registerTrain(program: Command): void {
     const showTable = !opts.json || process.stderr.isTTY;
     if (showTable) {
       out.write(
-        `${opts.arch} ${opts.optimizer} lr=${opts.lr} batch=${opts.batchSize} on ${selection.backend}\n`,
+        `${opts.arch} ${opts.optimizer} lr=${opts.lr} batch=${opts.batchSize} on ${selection.backend}` +
+          // tensorflow backends: whether TensorFlow found a GPU (docs/GPU.md).
+          `${selection.backend.startsWith('tensorflow') && selection.device ? ` (ops on ${selection.device})` : ''}\n`,
       );
       out.write(`${row(COLUMNS.map((c) => c[0]))}\n`);
     }
@@ -95,7 +97,7 @@ export function registerTrain(program: Command): void {
     );
     if (opts.json) {
       process.stdout.write(
-        `${JSON.stringify({ ...result, backend: selection.backend, tfjs_backend: result.backend }, null, 2)}\n`,
+        `${JSON.stringify({ ...result, backend: selection.backend, tfjs_backend: result.backend, device: selection.device ?? null }, null, 2)}\n`,
       );
       return;
     }

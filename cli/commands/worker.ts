@@ -30,6 +30,10 @@ import {
 import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
+import { type GpuFlags, gpuListOrAll, resolveAllGpus } from '../options/gpu-options.js';
+import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } from '../gpu-workers/index.js';
+import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
+import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
@@ -54,6 +58,16 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
               positiveInt,
             )
             .addOption(backendOption())
+            .option(
+              '--gpus <list>',
+              'tensorflow-gpu: one worker process per GPU: a count (2: GPUs 0 and 1), indices (0,2), device=N, or all (docs/GPU.md)',
+              gpuListOrAll,
+            )
+            .option(
+              '--slots-per-gpu <n>',
+              'tensorflow-gpu: trials sharing each GPU at once (threads of its process up to --concurrency, then more processes; default 1)',
+              positiveInt,
+            )
             .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
             .addOption(dataDirOption())
             .option(
@@ -79,7 +93,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
     async (
       flags: NatsFlags &
         MetricsFlags &
-        TaskFlags & {
+        TaskFlags &
+        GpuFlags & {
           concurrency?: number;
           backend: BackendChoice;
           name?: string;
@@ -94,6 +109,16 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       // The operator's task modules and programs first: a bad one is exit 2 before connecting.
       const tasks = await taskOffersFromFlags(flags);
       const name = flags.name ?? `${hostname()}:${process.pid}`;
+      // tensorflow-gpu: memory growth, and with --gpus one process per GPU (this one supervising them).
+      const gpus = flags.gpus === 'all' ? await resolveAllGpus() : flags.gpus;
+      const gpu = gpuSetup({ ...flags, gpus }, name);
+      if (gpu.supervise) {
+        const log = childLogger({ worker: name, component: 'gpu-workers' });
+        setExitCode(await superviseGpuWorkers({ plan: gpu.supervise, name, metrics: flags, logger: log }));
+        return;
+      }
+      // A GPU worker process of a supervisor: its metrics go to the supervisor over IPC.
+      const supervised = process.env[GPU_CHILD_ENV] === '1' && process.send !== undefined;
       // First: a metrics port in use fails before connecting.
       const metrics = await openMetrics(flags);
       let nc: Awaited<ReturnType<typeof connectNats>>;
@@ -111,7 +136,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       // Every line of this process carries the worker's name.
       const log = childLogger({ worker: name });
       const pool = new TrialPool({
-        threads: flags.concurrency,
+        threads: gpu.threads ?? flags.concurrency,
         backend: flags.backend,
         dataDir: flags.dataDir,
         modelsDir: flags.modelsDir ?? process.env.HPO_MODELS_DIR ?? 'hpo-models',
@@ -130,9 +155,17 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         ...(flags.maxModelMb === undefined ? {} : { maxModelBytes: Math.floor(flags.maxModelMb * 2 ** 20) }),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
       });
-      if (metrics) {
+      const registry = metrics?.registry ?? (supervised ? createMetricsRegistry() : undefined);
+      if (supervised && registry) answerMetricsOverIpc(registry);
+      pool.addObserver(new DevicePlacement({ logger: log, backend: flags.backend, registry, worker: name }));
+      // The supervisor polls nvidia-smi for its processes.
+      const gpuMetrics =
+        registry && !supervised && flags.backend === 'tensorflow-gpu'
+          ? new GpuMetrics({ registry, worker: name, logger: log.child({ component: 'gpu-metrics' }) })
+          : undefined;
+      if (registry) {
         new WorkerMetrics({
-          registry: metrics.registry,
+          registry,
           worker: name,
           pool,
           bus: () => {
@@ -169,12 +202,19 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         };
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
+        // A supervised process drains when its supervisor is gone.
+        if (supervised) process.once('disconnect', stop);
       });
+      gpuMetrics?.stop();
       log.info(
         { trialsDone: worker.stats().trialsDone },
         `hpo worker ${name}: stopped after ${worker.stats().trialsDone} trial(s)`,
       );
       await metrics?.server.close();
+      if (supervised) {
+        process.removeAllListeners('disconnect');
+        process.disconnect?.(); // the IPC channel would keep this process alive
+      }
       setExitCode(0);
     },
   );

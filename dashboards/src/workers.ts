@@ -2,7 +2,9 @@
  * "hpo / Workers": per worker (`hpo worker` processes, and the local pool of `hpo search` without NATS):
  * busy and total slots, images/s, epoch time by architecture, memory, retries, errors. Metric names:
  * docs/METRICS.md. Process metrics (`process_*`, `nodejs_*`) carry no worker label, so they are joined
- * to the worker name through the scrape target (`instance`) that exports `hpo_worker_slots`.
+ * to the worker name through the scrape target (`instance`) that exports `hpo_worker_slots`. The GPU row
+ * reads nvidia-smi's gauges of tensorflow-gpu workers (docs/GPU.md) and where each worker's trial threads
+ * run their ops.
  */
 import { dashboard, type ImportableDashboard, prom, queryVariable, stat, timeseries } from './grafana.js';
 
@@ -18,7 +20,7 @@ export function workers(): ImportableDashboard {
     uid: 'hpo-workers',
     title: 'hpo / Workers',
     description:
-      'Per worker: busy and total slots, images/s, epoch time by architecture, memory, retries, errors.',
+      'Per worker: busy and total slots, images/s, epoch time by architecture, memory, retries, errors, GPUs.',
     tags: ['hpo'],
     linkTag: 'hpo',
     variables: [
@@ -180,6 +182,36 @@ export function workers(): ImportableDashboard {
             '{{experiment}} duplicate results',
           ),
         ],
+      }),
+      timeseries({
+        title: 'GPU utilisation',
+        description:
+          'utilization.gpu of each GPU as nvidia-smi reports it, on tensorflow-gpu workers (a `hpo worker --gpus` ' +
+          'supervisor reports its GPUs under its own name).',
+        gridPos: { x: 0, y: 36, w: 8, h: 8 },
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: [prom(`hpo_worker_gpu_utilization_ratio{${W}}`, '{{worker}} GPU {{gpu}}')],
+      }),
+      timeseries({
+        title: 'GPU memory',
+        description: 'Memory in use on each GPU (all processes on it) and its total, from nvidia-smi.',
+        gridPos: { x: 8, y: 36, w: 8, h: 8 },
+        unit: 'bytes',
+        targets: [
+          prom(`hpo_worker_gpu_memory_used_bytes{${W}}`, '{{worker}} GPU {{gpu}} used'),
+          prom(`hpo_worker_gpu_memory_total_bytes{${W}}`, '{{worker}} GPU {{gpu}} total'),
+        ],
+      }),
+      timeseries({
+        title: 'Trial threads by device',
+        description:
+          'Pool threads by where their backend runs ops: gpu when TensorFlow placed them on a GPU. ' +
+          'A tensorflow-gpu worker with cpu threads found no GPU.',
+        gridPos: { x: 16, y: 36, w: 8, h: 8 },
+        unit: 'short',
+        targets: [prom(`sum by (worker, device) (hpo_worker_device_threads{${W}})`, '{{worker}} {{device}}')],
       }),
     ],
   });

@@ -8,7 +8,8 @@ import type { Registry } from 'prom-client';
 import { HpoError } from '../errors.js';
 
 export interface MetricsServerOptions {
-  registry: Registry;
+  /** A registry, or anything that renders one (a merge of several processes' metrics). */
+  registry: Pick<Registry, 'metrics' | 'contentType'>;
   /** 0 picks a free port. */
   port: number;
   /** Default 127.0.0.1. */

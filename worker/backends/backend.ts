@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendError, UsageError } from '../../shared/errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
 import type { Logger } from '../../shared/log/index.js';
+import { deviceOf, type OpsDevice, setOpsDevice } from './tf-device.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -27,6 +28,8 @@ export interface BackendSelection {
   requested: BackendChoice;
   /** Backends tried before this one and why each failed (auto only). */
   skipped: BackendAttempt[];
+  /** Where its ops run (tensorflow backends: whether TensorFlow found a GPU); absent when unknown. */
+  device?: OpsDevice;
 }
 
 export function parseBackendChoice(value: string): BackendChoice {
@@ -80,6 +83,17 @@ export interface SelectBackendOptions {
   logger?: Logger;
 }
 
+function withDevice(selection: BackendSelection): BackendSelection {
+  let device: OpsDevice | undefined;
+  try {
+    device = deviceOf(tf.getBackend(), tf.backend());
+  } catch {
+    device = undefined;
+  }
+  setOpsDevice(device);
+  return device === undefined ? selection : { ...selection, device };
+}
+
 /** Loads and activates a backend for this process (or thread). */
 export async function selectBackend(
   choice: BackendChoice,
@@ -93,7 +107,7 @@ export async function selectBackend(
     } catch (err) {
       throw new BackendError(`backend '${choice}' could not be loaded: ${describe(err)}`, { cause: err });
     }
-    return { backend: choice, requested: choice, skipped: [] };
+    return withDevice({ backend: choice, requested: choice, skipped: [] });
   }
   const skipped: BackendAttempt[] = [];
   for (const name of BACKEND_NAMES) {
@@ -104,7 +118,7 @@ export async function selectBackend(
         { backend: name, requested: 'auto', skipped },
         `backend: ${name} (auto${why ? `; skipped ${why}` : ''})`,
       );
-      return { backend: name, requested: 'auto', skipped };
+      return withDevice({ backend: name, requested: 'auto', skipped });
     } catch (err) {
       skipped.push({ backend: name, error: describe(err) });
     }

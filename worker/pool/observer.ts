@@ -4,6 +4,7 @@
  */
 import type { FinalState, TrialSpec } from '../../shared/protocol/index.js';
 import type { TfjsMemory } from '../backends/tfjs-memory.js';
+import type { OpsDevice } from '../backends/tf-device.js';
 
 /** One epoch's work as a pool thread saw it. */
 export interface EpochUsage {
@@ -17,6 +18,8 @@ export interface EpochUsage {
   backend?: string;
   /** The thread's tfjs memory after the epoch (absent when tfjs is not loaded in the thread). */
   tfjs?: TfjsMemory;
+  /** Where the thread's backend runs ops (`gpu`: TensorFlow placed them on a GPU); absent when unknown. */
+  device?: OpsDevice;
 }
 
 /** How a trial left the pool: a result state, or `cancelled` (aborted: no result). */

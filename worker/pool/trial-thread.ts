@@ -7,6 +7,7 @@ import { fileSha256, moduleUrl, taskProblem } from '../tasks/task-module.js';
 import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
 import type { EpochUsage } from './observer.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
+import { opsDevice } from '../backends/tf-device.js';
 import { childLogger } from '../../shared/log/index.js';
 
 /** Task modules imported by this thread, by path and sha256. */
@@ -74,6 +75,7 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
         last = metrics;
         const now = performance.now();
         const tfjs = readTfjsMemory();
+        const device = opsDevice();
         const usage: EpochUsage = {
           thread: threadId,
           // The task's own epoch timing when it reports one, else the time since the last report.
@@ -81,6 +83,7 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
           ...(report?.images === undefined ? {} : { images: report.images }),
           ...(report?.backend === undefined ? {} : { backend: report.backend }),
           ...(tfjs ? { tfjs } : {}),
+          ...(device ? { device } : {}),
         };
         epochStart = now;
         // Nothing to decide after the last epoch, nor ever when the orchestrator never stops trials.

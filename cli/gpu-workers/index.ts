@@ -1,0 +1,5 @@
+export * from './child-args.js';
+export * from './ipc-metrics.js';
+export * from './worker-processes.js';
+export * from './supervise.js';
+export * from './gpu-setup.js';
