@@ -112,8 +112,8 @@ export async function selectBackend(
 }
 
 /**
- * Whether `choice` may end up on a libtensorflow backend in this installation. Those are fragile with
- * several worker threads in one process (tfjs#8388): pools then run one trial thread per process.
+ * Whether `choice` may end up on a libtensorflow backend in this installation: pools then give each trial
+ * thread its share of TensorFlow's threads (native-threads.ts) before any thread loads the binding.
  * Checks that the package resolves without loading it.
  */
 export function mayUseNativeBackend(choice: BackendChoice): boolean {

@@ -1,2 +1,3 @@
 export * from './backend.js';
 export { registerWasmGradientKernels } from './wasm-gradients.js';
+export * from './native-threads.js';
