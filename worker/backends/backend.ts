@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, UsageError } from '../../shared/errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
+import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import type { Logger } from '../../shared/log/index.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -47,6 +48,7 @@ async function activate(name: BackendName): Promise<void> {
     case 'tensorflow':
       // Importing either package registers tfjs's 'tensorflow' backend (libtensorflow through N-API).
       await import(NODE_PACKAGES[name]);
+      registerTensorflowKernels();
       tfName = 'tensorflow';
       break;
     case 'wasm':
@@ -117,10 +119,15 @@ export async function selectBackend(
  * Checks that the package resolves without loading it.
  */
 export function mayUseNativeBackend(choice: BackendChoice): boolean {
-  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return true;
-  if (choice !== 'auto') return false;
+  return nativePackages(choice).length > 0;
+}
+
+/** The libtensorflow packages `choice` may load here, in the order `auto` tries them (resolved, not loaded). */
+export function nativePackages(choice: BackendChoice): string[] {
+  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return [NODE_PACKAGES[choice]];
+  if (choice !== 'auto') return [];
   const require = createRequire(import.meta.url);
-  return Object.values(NODE_PACKAGES).some((pkg) => {
+  return Object.values(NODE_PACKAGES).filter((pkg) => {
     try {
       require.resolve(pkg);
       return true;
