@@ -7,7 +7,8 @@ import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
+import { type BackendChoice, nativePackages } from '../backends/backend.js';
+import { pinNativeBinding } from '../backends/native-pin.js';
 import { applyNativeThreadShare } from '../backends/native-threads.js';
 import {
   type ExecutionHooks,
@@ -75,7 +76,11 @@ export class TrialPool implements TrialExecutor {
     this.log = options.logger ?? childLogger({ component: 'trial-pool', worker: this.name });
     this.slots = options.threads ?? availableParallelism();
     // Before any thread loads libtensorflow: TensorFlow reads its thread settings once per process.
-    if (mayUseNativeBackend(this.backend)) applyNativeThreadShare(this.slots, { logger: this.log });
+    const natives = nativePackages(this.backend);
+    if (natives.length > 0) {
+      applyNativeThreadShare(this.slots, { logger: this.log });
+      this.pinNative(natives);
+    }
     const idleMs = options.threadIdleMs;
     this.piscina = new Piscina({
       filename: new URL('./trial-thread.js', import.meta.url).href,
@@ -85,6 +90,18 @@ export class TrialPool implements TrialExecutor {
       idleTimeout: idleMs ?? Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
     });
+  }
+
+  /** Keeps the first built binding of `natives` loaded: a thread that ends must not unload it. */
+  private pinNative(natives: string[]): void {
+    for (const pkg of natives) {
+      try {
+        if (pinNativeBinding(pkg) !== undefined) return;
+      } catch (err) {
+        // The pool threads' own load of the backend says what is wrong, per trial.
+        this.log.warn({ err, package: pkg }, `could not keep ${pkg}'s binding loaded: ${String(err)}`);
+      }
+    }
   }
 
   /** Trials running now (each holds one slot). */
