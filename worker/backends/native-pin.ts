@@ -3,7 +3,7 @@
  *
  * Node unloads an addon (dlclose) when the last thread that loaded it ends. A pool thread that ends
  * (idle timeout, a cancelled trial, a closed pool) can be the last: the binding is unloaded while
- * libtensorflow, which it calls into, stays. In stress runs (test/native/pool-stress.ts) 2 of 17
+ * libtensorflow, which it calls into, stays. In stress runs (test/native/pool-stress.ts) 2 of 20
  * processes then died of SIGSEGV at exit, in an exit handler whose code was no longer mapped. Loading
  * the binding once in the main thread with RTLD_NODELETE keeps it (and its exit handlers) mapped;
  * the pool threads' own loads then share it. It costs one idle TensorFlow context in the main thread.
