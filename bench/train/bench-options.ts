@@ -2,8 +2,11 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { architectureNames } from '../../worker/models/registry.js';
 
-export const BENCH_BACKENDS = ['wasm', 'cpu'] as const;
+export const BENCH_BACKENDS = ['wasm', 'tensorflow', 'cpu'] as const;
 export type BenchBackend = (typeof BENCH_BACKENDS)[number];
+/** Backends of the 1-thread / 2-thread pool measurement. */
+export const POOL_BACKENDS = ['wasm', 'tensorflow'] as const;
+export type PoolBackend = (typeof POOL_BACKENDS)[number];
 /** Architectures benchmarked on cpu by default (cpu is ~1000x slower on the conv models). */
 export const DEFAULT_CPU_ARCHS = ['cnn', 'mlp'];
 /** The architectures without convolutions (timed like the others on cpu). */
@@ -27,7 +30,10 @@ export interface BenchTrainOptions {
   threadsArch: string;
   threadsBatch: number;
   threadsTrainSize: number;
+  threadsBackend: PoolBackend[];
   profile: string[];
+  /** A Python with torch: also time the same models and step on PyTorch CPU (torch-step.py). */
+  compareTorch?: string;
   dataDir?: string;
 }
 
@@ -61,11 +67,13 @@ function archName(value: string): string {
   return value;
 }
 
-function backendName(value: string): BenchBackend {
-  if (!(BENCH_BACKENDS as readonly string[]).includes(value)) {
-    throw new InvalidArgumentError(`expected one of: ${BENCH_BACKENDS.join(', ')}.`);
-  }
-  return value as BenchBackend;
+function oneOf<T extends string>(names: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(names as readonly string[]).includes(value)) {
+      throw new InvalidArgumentError(`expected one of: ${names.join(', ')}.`);
+    }
+    return value as T;
+  };
 }
 
 export function parseOptions(argv: string[]): BenchTrainOptions {
@@ -78,9 +86,12 @@ export function parseOptions(argv: string[]): BenchTrainOptions {
       list(archName),
     )
     .addOption(
-      new Option('--backend <names>', 'comma-separated backends: wasm, cpu')
-        .argParser(list(backendName))
-        .default(['wasm', 'cpu'], 'wasm,cpu'),
+      new Option(
+        '--backend <names>',
+        'comma-separated backends: wasm, tensorflow (skipped, saying why, when tfjs-node does not load), cpu',
+      )
+        .argParser(list(oneOf(BENCH_BACKENDS)))
+        .default(['wasm', 'tensorflow', 'cpu'], 'wasm,tensorflow,cpu'),
     )
     .addOption(
       new Option('--batch <sizes>', 'comma-separated batch sizes')
@@ -113,6 +124,15 @@ export function parseOptions(argv: string[]): BenchTrainOptions {
     .option('--threads-arch <name>', 'architecture of the pool trials', archName, 'cnn2')
     .option('--threads-batch <n>', 'batch size of the pool trials', positiveInt, 64)
     .option('--threads-train-size <n>', 'training images of a pool trial (1 epoch)', positiveInt, 1920)
+    .addOption(
+      new Option('--threads-backend <names>', 'backends of the pool measurement')
+        .argParser(list(oneOf(POOL_BACKENDS)))
+        .default(['wasm', 'tensorflow'], 'wasm,tensorflow'),
+    )
+    .option(
+      '--compare-torch <python>',
+      'also time the same models and step on PyTorch CPU, one thread, with this Python (it needs torch)',
+    )
     .addOption(
       new Option(
         '--profile <names>',

@@ -1,5 +1,5 @@
 /** What bench-train measures: the rows, the 2-thread pool result and the targets of its JSON output. */
-import type { BenchBackend } from './bench-options.js';
+import type { BenchBackend, PoolBackend } from './bench-options.js';
 import type { PhaseScaling, TrialPhases } from './trial-phases.js';
 
 /** Where the time of a step goes, per kernel (kernel-profile.ts), averaged over a few steps. */
@@ -30,6 +30,7 @@ export interface BenchRow {
 }
 
 export interface TwoThreadResult {
+  backend: PoolBackend;
   arch: string;
   batch: number;
   train_size: number;

@@ -1,6 +1,13 @@
 /** The performance targets bench-train checks its rows against (MET / NOT MET). */
 import type { BenchBackend } from './bench-options.js';
 import type { BenchRow, Target, TwoThreadResult } from './bench-results.js';
+import type { TorchRow } from './torch-compare.js';
+
+/** Issue 28: on one thread, tensorflow against PyTorch CPU in the same run. */
+const TORCH_TARGETS: [string, number][] = [
+  ['cnn', 1.0],
+  ['scnn2', 0.8],
+];
 
 export function find(rows: BenchRow[], arch: string, backend: BenchBackend, batch?: number): BenchRow[] {
   return rows.filter(
@@ -8,7 +15,7 @@ export function find(rows: BenchRow[], arch: string, backend: BenchBackend, batc
   );
 }
 
-export function targets(rows: BenchRow[], twoThreads: TwoThreadResult | null): Target[] {
+export function targets(rows: BenchRow[], twoThreads: TwoThreadResult[], torch: TorchRow[] = []): Target[] {
   const out: Target[] = [];
   const push = (target: string, value: number | null, threshold: number): void => {
     out.push({ target, value, threshold, met: value !== null && value >= threshold });
@@ -30,7 +37,19 @@ export function targets(rows: BenchRow[], twoThreads: TwoThreadResult | null): T
   }
   for (const r of find(rows, 'mlp', 'wasm', 64))
     push('mlp wasm batch 64: images/s >= 8000', r.images_per_s, 8000);
-  if (twoThreads) push('2 threads >= 1.8x one thread', twoThreads.speedup_2_threads, 1.8);
+  for (const t of twoThreads) push(`2 threads >= 1.8x one thread (${t.backend})`, t.speedup_2_threads, 1.8);
+  for (const [arch, threshold] of TORCH_TARGETS) {
+    for (const r of find(rows, arch, 'tensorflow')) {
+      const ref = torch.find((t) => t.arch === arch && t.batch === r.batch);
+      if (ref) {
+        push(
+          `${arch} tensorflow batch ${r.batch} >= ${threshold}x PyTorch CPU (one thread)`,
+          r.images_per_s / ref.images_per_s,
+          threshold,
+        );
+      }
+    }
+  }
   if (rows.length > 0) {
     const worst = Math.max(...rows.map((r) => Math.abs(r.tensor_growth)));
     out.push({

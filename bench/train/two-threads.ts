@@ -1,7 +1,7 @@
 /** The same trial alone in a 1-thread TrialPool and twice at once in a 2-thread pool. */
 import { PROTOCOL_VERSION, type TrialSpec } from '../../shared/protocol/index.js';
 import { TrialPool } from '../../worker/pool/trial-pool.js';
-import { type BenchTrainOptions, LEARNING_RATE, SEED } from './bench-options.js';
+import { type BenchTrainOptions, LEARNING_RATE, type PoolBackend, SEED } from './bench-options.js';
 import type { TwoThreadResult } from './bench-results.js';
 import { SPLIT_COUNTS } from '../../worker/data/constants.js';
 import { phaseScaling, trialPhases, type TrialPhases } from './trial-phases.js';
@@ -35,6 +35,8 @@ export interface TrialsRun {
   cores: number;
   /** Each trial's training, validation and test phases (trialPhases). */
   phases: TrialPhases[];
+  /** The backend the trials reported. */
+  backend: string;
 }
 
 /** Runs the trials at once; resolves with the wall time and each trial's training images/s. */
@@ -63,6 +65,7 @@ export async function runTrials(pool: TrialPool, specs: TrialSpec[], trainSize: 
     rates,
     cores: (cpu.user + cpu.system) / 1e6 / seconds,
     phases: results.map((r) => trialPhases(r, trainSize)),
+    backend: results[0]?.backend ?? 'unknown',
   };
 }
 
@@ -70,8 +73,12 @@ export async function runTrials(pool: TrialPool, specs: TrialSpec[], trainSize: 
  * One trial alone in a 1-thread pool (T1) against two at once in a 2-thread pool (T2), in the order
  * 1, 2, 2, 1 (so that a drift of the machine's load hits both alike); speed-up = 2 * mean T1 / mean T2.
  * Both pools are warmed first: each thread loads the backend and the data set and runs a 1-step trial.
+ * On tensorflow each trial thread runs TensorFlow's ops in 1 thread (bench-train sets that first).
  */
-export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThreadResult> {
+export async function measureTwoThreads(
+  opts: BenchTrainOptions,
+  backend: PoolBackend,
+): Promise<TwoThreadResult> {
   const { threadsArch: arch, threadsBatch: batch, threadsTrainSize: trainSize } = opts;
   const pools = new Map<number, TrialPool>();
   let n = 0;
@@ -79,7 +86,7 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
     Array.from({ length: threads }, () => trialSpec(`t${++n}`, arch, batch, images));
   try {
     for (const threads of [1, 2]) {
-      const pool = new TrialPool({ threads, backend: 'wasm', dataDir: opts.dataDir, name: 'bench-train' });
+      const pool = new TrialPool({ threads, backend, dataDir: opts.dataDir, name: 'bench-train' });
       pools.set(threads, pool);
       await runTrials(pool, specs(threads, batch), batch);
     }
@@ -106,7 +113,11 @@ export async function measureTwoThreads(opts: BenchTrainOptions): Promise<TwoThr
       cores2,
     );
     const evalImages = SPLIT_COUNTS.val + SPLIT_COUNTS.test;
+    for (const r of [...one, ...two]) {
+      if (r.backend !== backend) throw new Error(`pool trials ran on backend ${r.backend}, not ${backend}`);
+    }
     return {
+      backend,
       arch,
       batch,
       train_size: trainSize,

@@ -54,7 +54,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             )
             .option(
               '--concurrency <n>',
-              'trial threads (default: cores; 1 with a libtensorflow backend)',
+              'trial threads (default: cores; with libtensorflow each gets its share of TensorFlow threads)',
               positiveInt,
             )
             .addOption(backendOption())

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { BackendError, UsageError } from '../../shared/errors.js';
 import { registerWasmGradientKernels } from './wasm-gradients.js';
+import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import type { Logger } from '../../shared/log/index.js';
 import { deviceOf, type OpsDevice, setOpsDevice } from './tf-device.js';
 
@@ -50,6 +51,7 @@ async function activate(name: BackendName): Promise<void> {
     case 'tensorflow':
       // Importing either package registers tfjs's 'tensorflow' backend (libtensorflow through N-API).
       await import(NODE_PACKAGES[name]);
+      registerTensorflowKernels();
       tfName = 'tensorflow';
       break;
     case 'wasm':
@@ -129,15 +131,20 @@ export async function selectBackend(
 }
 
 /**
- * Whether `choice` may end up on a libtensorflow backend in this installation. Those are fragile with
- * several worker threads in one process (tfjs#8388): pools then run one trial thread per process.
+ * Whether `choice` may end up on a libtensorflow backend in this installation: pools then give each trial
+ * thread its share of TensorFlow's threads (native-threads.ts) before any thread loads the binding.
  * Checks that the package resolves without loading it.
  */
 export function mayUseNativeBackend(choice: BackendChoice): boolean {
-  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return true;
-  if (choice !== 'auto') return false;
+  return nativePackages(choice).length > 0;
+}
+
+/** The libtensorflow packages `choice` may load here, in the order `auto` tries them (resolved, not loaded). */
+export function nativePackages(choice: BackendChoice): string[] {
+  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') return [NODE_PACKAGES[choice]];
+  if (choice !== 'auto') return [];
   const require = createRequire(import.meta.url);
-  return Object.values(NODE_PACKAGES).some((pkg) => {
+  return Object.values(NODE_PACKAGES).filter((pkg) => {
     try {
       require.resolve(pkg);
       return true;

@@ -1,3 +1,5 @@
 export * from './backend.js';
 export { registerWasmGradientKernels } from './wasm-gradients.js';
 export * from './thread-backend.js';
+export * from './native-threads.js';
+export * from './native-pin.js';

@@ -7,7 +7,9 @@ import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type BackendChoice, mayUseNativeBackend } from '../backends/backend.js';
+import { type BackendChoice, nativePackages } from '../backends/backend.js';
+import { pinNativeBinding } from '../backends/native-pin.js';
+import { applyNativeThreadShare } from '../backends/native-threads.js';
 import {
   type ExecutionHooks,
   type TrialExecutor,
@@ -26,8 +28,16 @@ import { runCommandTrial } from '../command/run-command.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
 
 export interface TrialPoolOptions {
-  /** Trial threads (default: the machine's cores; 1 with a libtensorflow backend). */
+  /**
+   * Trial threads (default: the machine's cores). With a libtensorflow backend each gets its share of
+   * TensorFlow's threads (native-threads.ts).
+   */
   threads?: number;
+  /**
+   * End a thread idle this long (ms); the next trial starts a fresh one, which loads its backend and data
+   * set again. Default: never (threads keep both between trials).
+   */
+  threadIdleMs?: number;
   backend?: BackendChoice;
   /** Data cache folder handed to tasks. */
   dataDir?: string;
@@ -64,16 +74,34 @@ export class TrialPool implements TrialExecutor {
     this.modelsDir = options.modelsDir === undefined ? undefined : resolve(options.modelsDir);
     this.name = options.name ?? `${hostname()}:${process.pid}`;
     this.log = options.logger ?? childLogger({ component: 'trial-pool', worker: this.name });
-    const wanted = options.threads ?? availableParallelism();
-    this.slots = mayUseNativeBackend(this.backend) ? 1 : wanted;
+    this.slots = options.threads ?? availableParallelism();
+    // Before any thread loads libtensorflow: TensorFlow reads its thread settings once per process.
+    const natives = nativePackages(this.backend);
+    if (natives.length > 0) {
+      applyNativeThreadShare(this.slots, { logger: this.log });
+      this.pinNative(natives);
+    }
+    const idleMs = options.threadIdleMs;
     this.piscina = new Piscina({
       filename: new URL('./trial-thread.js', import.meta.url).href,
-      minThreads: this.slots,
+      minThreads: idleMs === undefined ? this.slots : 0,
       maxThreads: this.slots,
-      // Threads keep their loaded backend and data set between trials.
-      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // Threads keep their loaded backend and data set between trials (unless threadIdleMs).
+      idleTimeout: idleMs ?? Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
     });
+  }
+
+  /** Keeps the first built binding of `natives` loaded: a thread that ends must not unload it. */
+  private pinNative(natives: string[]): void {
+    for (const pkg of natives) {
+      try {
+        if (pinNativeBinding(pkg) !== undefined) return;
+      } catch (err) {
+        // The pool threads' own load of the backend says what is wrong, per trial.
+        this.log.warn({ err, package: pkg }, `could not keep ${pkg}'s binding loaded: ${String(err)}`);
+      }
+    }
   }
 
   /** Trials running now (each holds one slot). */
