@@ -142,7 +142,16 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
         .listTrials('n1')
         .filter((t) => t.state === 'completed' && t.worker === 'w1').length;
       peek.close();
-      if (completedByW1 > 0 && held().length > 0) break;
+      if (completedByW1 > 0 && held().length > 0) {
+        // Freeze w1, then look again once every event it sent has arrived: its held trial may have
+        // finished between the look and the freeze. Kill only a w1 frozen while holding one.
+        w1.kill('SIGSTOP');
+        await bus.flush();
+        await new Promise((r) => setTimeout(r, 100));
+        await bus.flush();
+        if (held().length > 0) break;
+        w1.kill('SIGCONT');
+      }
       if (Date.now() > deadline || search.exitCode !== null) {
         throw new Error(`w1 never completed a trial while holding another:\n${log()}`);
       }
