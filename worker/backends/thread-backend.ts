@@ -62,10 +62,12 @@ function loadPreferred(name: BackendName, ordered: BackendName, log: Logger): Pr
   if (!loaded) {
     loaded = switchTo(name).then(
       () => {
-        const families = familiesPreferring(name, ordered).join(', ');
+        const list = familiesPreferring(name, ordered);
+        const families = list.join(', ');
+        const which = list.length === 1 ? 'this family' : 'these families';
         log.info(
           { backend: name, requested: 'auto', instead_of: ordered, families },
-          `auto: ${families} on ${name} (faster than ${ordered} for this family, docs/PERFORMANCE.md)`,
+          `auto: ${families} on ${name} (faster than ${ordered} for ${which}, docs/PERFORMANCE.md)`,
         );
         return true;
       },
