@@ -73,7 +73,10 @@ function loadPreferred(name: BackendName, ordered: BackendName, log: Logger): Pr
       },
       (err: unknown) => {
         active = undefined; // whatever tfjs holds now, the next switch selects again
-        log.warn({ err, backend: name }, `auto: ${name} did not load; every trial stays on ${ordered}`);
+        log.warn(
+          { err, backend: name },
+          `auto: ${name} did not load; the trials it would take stay on ${ordered}`,
+        );
         return false;
       },
     );
