@@ -8,7 +8,11 @@ import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './mes
 import type { EpochUsage } from './observer.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
 import { opsDevice } from '../backends/tf-device.js';
+import { allowFamilyBackends } from '../backends/auto-preference.js';
 import { childLogger } from '../../shared/log/index.js';
+
+// One trial at a time in this thread: under auto, a trial's model family may pick its backend.
+allowFamilyBackends();
 
 /** Task modules imported by this thread, by path and sha256. */
 const modules = new Map<string, Promise<Task>>();

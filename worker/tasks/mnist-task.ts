@@ -40,7 +40,8 @@ export const mnistTask: Task = {
   params: MNIST_PARAMS,
   async run(spec, ctx) {
     const config = mnistTrainConfig(resolveParams(spec.params, MNIST_PARAMS), spec.seed);
-    const backend = await ensureThreadBackend(ctx.backend);
+    // Under auto, the architecture may move the trial to its faster backend (auto-preference.ts).
+    const backend = await ensureThreadBackend(ctx.backend, { family: config.arch });
     const dataSeed = spec.data?.seed ?? 1;
     const ds = await dataset(dataSeed, ctx.dataDir);
     if (spec.data?.sha256 && spec.data.sha256 !== ds.sha256) {
