@@ -89,6 +89,11 @@ export class TrialPool implements TrialExecutor {
       // Threads keep their loaded backend and data set between trials (unless threadIdleMs).
       idleTimeout: idleMs ?? Number.MAX_SAFE_INTEGER,
       concurrentTasksPerWorker: 1,
+      // Piscina loads the thread's module with require() first; on Node >= 20.19 that is require(esm),
+      // and a thread terminated while it loads (a pool closed as its threads start) then aborts the whole
+      // process in node::loader::ModuleWrap::CreateRequiredModuleFacade (seen once in a full test run).
+      // Without require(esm) Piscina takes its import() path, which a termination ends cleanly.
+      execArgv: ['--no-experimental-require-module'],
     });
   }
 
