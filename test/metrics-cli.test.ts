@@ -119,7 +119,7 @@ describe('/metrics of hpo processes (real processes, HTTP scrapes)', function ()
       db,
       '--workers',
       '2',
-      // Named: with a libtensorflow backend installed, auto would run one trial thread per process.
+      // Named, so the test does not depend on which backends this installation has.
       '--backend',
       'cpu',
       '--metrics-port',

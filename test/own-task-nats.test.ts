@@ -77,7 +77,7 @@ describe('user tasks over NATS (real nats-server)', function () {
         file,
         '--concurrency',
         '2',
-        // Named: with a libtensorflow backend installed, auto would run one trial thread per process.
+        // Named, so the test does not depend on which backends this installation has.
         '--backend',
         'cpu',
         '--name',

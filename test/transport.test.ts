@@ -11,7 +11,7 @@ transportContract('in-process (Piscina pool, 2 threads)', async () => {
   return { transport, cleanup: () => transport.close() };
 });
 
-// The same executor on backend tensorflow (its pool runs one trial thread per process: tfjs#8388).
+// The same executor on backend tensorflow (several native trial threads in one process).
 transportContract(
   'in-process (Piscina pool, backend tensorflow)',
   async () => {
