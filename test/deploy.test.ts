@@ -9,22 +9,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { strict as assert } from 'node:assert';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { PROMETHEUS } from '../dashboards/src/index.js';
 import { findExecutable } from '../cli/find-executable.js';
-import { buildProgram } from '../cli/main.js';
+import { assertHpoCommand } from './helpers/hpo-command.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
 
-/** Every prometheus*.yml under deploy/. */
+/** Every prometheus*.yml under deploy/ (but deploy/k8s, whose config test/k8s.test.ts checks). */
 function prometheusConfigs(): string[] {
   const out: string[] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       if (e.isDirectory()) walk(join(dir, e.name));
-      else if (/^prometheus.*\.ya?ml$/.test(e.name) && !dir.includes('provisioning'))
+      else if (/^prometheus.*\.ya?ml$/.test(e.name) && !/provisioning|k8s/.test(dir))
         out.push(join(dir, e.name));
     }
   };
@@ -54,27 +54,6 @@ function dockerSteps(text: string): { op: string; args: string }[] {
     });
 }
 
-/** `argv` names an hpo (sub)command, and each --option is one of its options with a value it accepts. */
-function assertHpoCommand(argv: string[]): void {
-  let cmd = buildProgram();
-  let i = 0;
-  for (; i < argv.length && !argv[i].startsWith('-') && cmd.commands.length > 0; i++) {
-    const sub = cmd.commands.find((c) => c.name() === argv[i]);
-    assert.ok(sub, `hpo ${argv.slice(0, i + 1).join(' ')}: no such command`);
-    cmd = sub;
-  }
-  for (; i < argv.length; i++) {
-    if (!argv[i].startsWith('-')) continue; // an argument of the command (a file)
-    const opt = cmd.options.find((o) => o.long === argv[i]);
-    assert.ok(opt, `hpo ${cmd.name()}: no option ${argv[i]}`);
-    if (opt.required || opt.optional) {
-      const value = argv[++i];
-      assert.ok(value !== undefined, `${argv[i - 1]} needs a value`);
-      if (!value.startsWith('$')) opt.parseArg?.(value, undefined as never);
-    }
-  }
-}
-
 interface Compose {
   services: Record<
     string,
@@ -82,8 +61,9 @@ interface Compose {
   >;
 }
 
-// The compose file requires the NATS users' passwords (deploy/README.md).
+// The compose file requires the NATS users' passwords and Grafana's admin password (deploy/README.md).
 for (const role of ['ORCHESTRATOR', 'WORKER', 'VIEWER']) process.env[`HPO_NATS_${role}_PASSWORD`] ??= 'test';
+process.env.GRAFANA_ADMIN_PASSWORD ??= 'test';
 
 describe('deploy configs', function () {
   this.timeout(60_000);
@@ -125,7 +105,15 @@ describe('deploy configs', function () {
       ]);
       // docker-compose 1.29 lists profile services too.
       const services = stdout.trim().split('\n').sort();
-      assert.deepEqual(services, ['grafana', 'nats', 'orchestrator', 'prometheus', 'worker', 'worker-gpu']);
+      assert.deepEqual(services, [
+        'dashboard',
+        'grafana',
+        'nats',
+        'orchestrator',
+        'prometheus',
+        'worker',
+        'worker-gpu',
+      ]);
     });
   }
 
@@ -140,6 +128,7 @@ describe('deploy configs', function () {
         assert.match(port, /^\$\{HPO_BIND:-127\.0\.0\.1\}:\d+:\d+$/, `${name}: ${port}`);
     }
     assert.equal(compose.services.orchestrator.environment!.HPO_NATS_USER, 'orchestrator');
+    assert.equal(compose.services.dashboard.environment!.HPO_NATS_USER, 'viewer');
     for (const w of ['worker', 'worker-gpu'])
       assert.equal(compose.services[w].environment!.HPO_NATS_USER, 'worker');
   });
@@ -173,14 +162,14 @@ describe('deploy configs', function () {
     // The orchestrator waits for a healthy NATS, restarts on failure and resumes its experiment then.
     const services = compose.services as Record<string, Record<string, unknown>>;
     assert.ok(services.nats.healthcheck, 'nats has a healthcheck');
-    for (const name of ['orchestrator', 'worker', 'worker-gpu']) {
+    for (const name of ['orchestrator', 'dashboard', 'worker', 'worker-gpu']) {
       assert.deepEqual(services[name].depends_on, { nats: { condition: 'service_healthy' } }, name);
     }
     assert.equal(services.orchestrator.restart, 'on-failure');
     const orch = compose.services.orchestrator.command!;
     assert.ok(orch.includes('--resume-existing') && orch.includes('--name'), orch.join(' '));
     assert.deepEqual(compose.services['worker-gpu'].profiles, ['gpu']);
-    for (const name of ['orchestrator', 'worker', 'worker-gpu'])
+    for (const name of ['orchestrator', 'dashboard', 'worker', 'worker-gpu'])
       assertHpoCommand(compose.services[name].command!);
     assert.equal(compose.services['worker-gpu'].build!.dockerfile, 'deploy/Dockerfile.gpu');
   });
@@ -221,17 +210,5 @@ describe('deploy configs', function () {
     assert.deepEqual(cmd.slice(0, 5), ['worker', '--backend', 'tensorflow-gpu', '--gpus', 'all']);
     // npm ci leaves out the optional tfjs-node packages (their install script fetches CUDA 11 libraries).
     assert.ok(steps.some((s) => s.op === 'RUN' && /npm ci --omit=optional/.test(s.args)));
-  });
-
-  it('the Kubernetes manifests are Deployments of hpo workers', () => {
-    const docs = parseAllDocuments(readFileSync(join(DEPLOY, 'k8s/workers.yaml'), 'utf8'));
-    assert.equal(docs.length, 2);
-    for (const doc of docs) {
-      assert.deepEqual(doc.errors, []);
-      const d = doc.toJS();
-      assert.equal(d.kind, 'Deployment');
-      assert.equal(d.spec.template.spec.containers[0].args[0], 'worker');
-      assertHpoCommand(d.spec.template.spec.containers[0].args);
-    }
   });
 });

@@ -1,0 +1,83 @@
+/**
+ * The parts every hpo container shares: the NATS login of its role (password from the hpo-nats Secret),
+ * the health probes on its metrics port and an unprivileged security context.
+ */
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import { NATS, PORTS } from './constants.js';
+
+/** The NATS users of deploy/nats/nats-server.conf. */
+export type NatsRole = 'orchestrator' | 'worker' | 'viewer';
+
+/** The Secret key holding a role's password (`kubectl create secret generic hpo-nats ...`). */
+export function passwordKey(role: NatsRole): string {
+  return `${role}-password`;
+}
+
+/** HPO_NATS_URL/USER/PASS for a client logged in as `role`. */
+export function natsEnv(role: NatsRole): IEnvVar[] {
+  return [
+    { name: 'HPO_NATS_URL', value: NATS.url },
+    { name: 'HPO_NATS_USER', value: role },
+    { name: 'HPO_NATS_PASS', valueFrom: { secretKeyRef: { name: NATS.secret, key: passwordKey(role) } } },
+  ];
+}
+
+function httpGet(path: string, port: string | number): Pick<IProbe, 'httpGet'> {
+  return { httpGet: { path, port } };
+}
+
+/**
+ * /healthz (alive) and /readyz (connected to NATS, store writable, lease held; a worker: pool started) on
+ * the metrics port. The startup probe gives a worker time to build its data set before liveness counts.
+ */
+export function hpoProbes(): Pick<IContainer, 'startupProbe' | 'livenessProbe' | 'readinessProbe'> {
+  return {
+    startupProbe: { ...httpGet('/healthz', 'metrics'), periodSeconds: 5, failureThreshold: 60 },
+    livenessProbe: {
+      ...httpGet('/healthz', 'metrics'),
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    },
+    readinessProbe: {
+      ...httpGet('/readyz', 'metrics'),
+      periodSeconds: 5,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    },
+  };
+}
+
+/** Probes on an HTTP path of a named port (the dashboard, Prometheus, Grafana, NATS). */
+export function httpProbes(
+  live: string,
+  ready: string,
+  port: string,
+): Pick<IContainer, 'livenessProbe' | 'readinessProbe'> {
+  return {
+    livenessProbe: { ...httpGet(live, port), periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
+    readinessProbe: { ...httpGet(ready, port), periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3 },
+  };
+}
+
+/** The images' unprivileged user (node, uid 1000), owning the mounted volumes. */
+export function podSecurity(uid = 1000): IPodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export const CONTAINER_SECURITY: IContainer['securityContext'] = {
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+};
+
+/** The metrics port, named `metrics` (the probes and Prometheus's annotations use it). */
+export const METRICS_PORT = { name: 'metrics', containerPort: PORTS.metrics };
