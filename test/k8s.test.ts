@@ -6,7 +6,7 @@
  * resolve, the NATS cluster config accepted by nats-server 2.9 (`-t`), the Prometheus config by promtool,
  * the NetworkPolicy letting only the hpo roles reach NATS, the dashboards ConfigMap equal to dashboards/.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,9 @@ import { K8S_DIR, renderManifests } from '../deploy/k8s/src/generate.js';
 import { CPU_WORKER_CORES, IMAGES, NATS, natsRoutes, ROOT } from '../deploy/k8s/src/index.js';
 import { findExecutable } from '../cli/find-executable.js';
 import { assertHpoCommand } from './helpers/hpo-command.js';
+import { freePort } from './helpers/nats-server.js';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 const run = promisify(execFile);
 
@@ -104,8 +107,45 @@ const containersOf = (o: Obj): IContainer[] => [
   ...o.spec.template.spec.containers,
 ];
 
+/**
+ * The generated nats.conf for pod `i` of a cluster on loopback: every address and path the pod gets from
+ * Kubernetes (0.0.0.0 ports, the routes' pod DNS names, its volumes) replaced, each exactly once or per
+ * route; the rest (server name, cluster name, JetStream limits, the users of auth.conf) as generated.
+ */
+function loopbackConf(
+  conf: string,
+  i: number,
+  ports: { client: number; monitor: number; route: number }[],
+  dir: string,
+) {
+  const swaps: [string, string][] = [
+    ['listen: 0.0.0.0:4222', `listen: 127.0.0.1:${ports[i].client}`],
+    ['http: 0.0.0.0:8222', `http: 127.0.0.1:${ports[i].monitor}`],
+    ['listen: 0.0.0.0:6222', `listen: 127.0.0.1:${ports[i].route}`],
+    ['store_dir: /data', `store_dir: ${dir}/data`],
+    ['pid_file: /var/run/nats/nats.pid', `pid_file: ${dir}/nats.pid`],
+    ...ports.map((p, j): [string, string] => [
+      `nats://nats-${j}.nats-headless:6222`,
+      `nats://127.0.0.1:${p.route}`,
+    ]),
+  ];
+  let out = conf;
+  for (const [from, to] of swaps) {
+    assert.equal(out.split(from).length, 2, `nats.conf has ${from} once`);
+    out = out.replace(from, to);
+  }
+  return out;
+}
+
 describe('Kubernetes manifests (deploy/k8s)', function () {
   this.timeout(60_000);
+  const servers: ChildProcess[] = [];
+  const dirs: string[] = [];
+
+  after(() => {
+    for (const s of servers) s.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
 
   it('the committed YAML is what `npm run k8s` generates', async () => {
     const rendered = await renderManifests();
@@ -249,6 +289,85 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     }
     assert.equal(c.image, IMAGES.nats);
     assert.match(IMAGES.nats, /^nats:2\.9\.\d+-alpine$/);
+  });
+
+  it("NATS: three servers on the generated config form a JetStream cluster; the orchestrator's R3 stream lands on all", async function () {
+    this.timeout(120_000);
+    const sts = byName('StatefulSet', NATS.name);
+    const c = sts.spec.template.spec.containers[0];
+    const conf = byName('ConfigMap', 'nats-config').data;
+    const ports = [];
+    for (let i = 0; i < NATS.replicas; i++)
+      ports.push({ client: await freePort(), monitor: await freePort(), route: await freePort() });
+    const nats = findExecutable('nats-server')!;
+    const passwords = {
+      HPO_NATS_ORCHESTRATOR_PASSWORD: 'o',
+      HPO_NATS_WORKER_PASSWORD: 'w',
+      HPO_NATS_VIEWER_PASSWORD: 'v',
+    };
+    const logs: string[] = [];
+    for (let i = 0; i < NATS.replicas; i++) {
+      const dir = mkdtempSync(join(tmpdir(), `hpo-k8s-nats-${i}-`));
+      dirs.push(dir);
+      writeFileSync(join(dir, 'nats.conf'), loopbackConf(conf['nats.conf'], i, ports, dir));
+      writeFileSync(join(dir, 'auth.conf'), conf['auth.conf']);
+      const child = spawn(
+        nats,
+        c.args.map((a: string) => a.replace('/etc/nats', dir)),
+        {
+          env: { PATH: process.env.PATH, POD_NAME: `${sts.metadata.name}-${i}`, ...passwords },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      logs[i] = '';
+      child.stderr!.on('data', (d) => (logs[i] = (logs[i] + d).slice(-5000)));
+      servers.push(child);
+    }
+    // Each answers the readiness probe (JetStream enabled, in a cluster with a meta leader).
+    const ready = c.readinessProbe.httpGet.path as string;
+    const deadline = Date.now() + 90_000;
+    for (let i = 0; i < NATS.replicas; i++) {
+      for (;;) {
+        const ok = await fetch(`http://127.0.0.1:${ports[i].monitor}${ready}`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ok) break;
+        if (Date.now() > deadline || servers[i].exitCode !== null)
+          assert.fail(`nats-${i} not ready:\n${logs[i]}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    const nc = await connect({
+      servers: `127.0.0.1:${ports[0].client}`,
+      user: 'orchestrator',
+      pass: 'o',
+      inboxPrefix: '_INBOX.orchestrator',
+    });
+    try {
+      let info;
+      for (;;) {
+        try {
+          const jsm = await jetstreamManager(nc);
+          info = await jsm.streams.add({
+            name: 'HPO_K8S_CHECK',
+            subjects: ['hpo.trials.k8scheck'],
+            num_replicas: 3,
+          });
+          break;
+        } catch (err) {
+          // A fresh cluster may still be electing its JetStream meta leader.
+          if (Date.now() > deadline) throw new Error(`${(err as Error).message}:\n${logs.join('\n---\n')}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+      assert.equal(info.config.num_replicas, 3);
+      assert.equal(info.cluster?.name, 'hpo');
+      const names = [info.cluster!.leader, ...(info.cluster!.replicas ?? []).map((r) => r.name)].sort();
+      assert.deepEqual(names, ['nats-0', 'nats-1', 'nats-2']);
+    } finally {
+      await nc.close();
+    }
   });
 
   it('only the hpo roles reach NATS (NetworkPolicy)', () => {
