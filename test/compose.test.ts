@@ -9,7 +9,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -18,6 +19,8 @@ import { parse } from 'yaml';
 import { findExecutable } from '../cli/find-executable.js';
 import { dashboardDb } from './helpers/dashboard-db.js';
 import { spawnHpo, until, type Proc } from './helpers/proc.js';
+import { runHpo } from './helpers/cli.js';
+import { freePort } from './helpers/nats-server.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -116,6 +119,41 @@ describe('compose on a docker host (deploy/docker-compose.yml)', function () {
     assert.ok(existsSync(join(ROOT, 'deploy/tasks/README.md')), 'the default folder exists');
     for (const name of ['orchestrator', 'dashboard', 'nats', 'prometheus', 'grafana'])
       assert.ok(!services[name].volumes?.some((v: string) => v.includes(':/tasks')), name);
+  });
+
+  it("a task module in the workers' folder imports 'hpo' as in the images (/node_modules/hpo -> /app)", async () => {
+    for (const f of ['Dockerfile', 'Dockerfile.gpu']) {
+      const text = readFileSync(join(ROOT, 'deploy', f), 'utf8');
+      assert.match(text, /^WORKDIR \/app$/m, f);
+      assert.match(text, /^RUN .*ln -s \/app \/node_modules\/hpo$/m, f);
+    }
+    // The images' layout here: <root>/node_modules/hpo -> this checkout (/app), the module in <root>/tasks.
+    const root = mkdtempSync(join(tmpdir(), 'hpo-image-'));
+    try {
+      mkdirSync(join(root, 'tasks'));
+      mkdirSync(join(root, 'node_modules'));
+      copyFileSync(
+        join(ROOT, 'examples/own-tfjs-model/circles-task.mjs'),
+        join(root, 'tasks/circles-task.mjs'),
+      );
+      const cmd = (services.worker.command as string[]).map((a) =>
+        a === '/tasks' ? join(root, 'tasks') : a,
+      );
+      cmd[cmd.indexOf('--metrics-port') + 1] = '0';
+      cmd[cmd.indexOf('--metrics-host') + 1] = '127.0.0.1';
+      // No NATS listens there: a worker whose modules loaded stops at the connection (exit 1).
+      const argv = [...cmd, '--nats', `nats://127.0.0.1:${await freePort()}`, '--nats-wait', '0'];
+      const without = await runHpo(argv);
+      assert.equal(without.code, 2, without.stderr);
+      assert.match(without.stderr, /cannot import it: Cannot find package 'hpo'/);
+      symlinkSync(ROOT, join(root, 'node_modules/hpo'));
+      const linked = await runHpo(argv);
+      assert.doesNotMatch(linked.stderr, /cannot import/);
+      assert.match(linked.stderr, /cannot connect to NATS/);
+      assert.equal(linked.code, 1, linked.stderr);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('serves the dashboard over the orchestrator store (a read-write volume: SQLite WAL readers)', () => {

@@ -436,6 +436,17 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     assert.ok(Object.keys(gpuPod.nodeSelector).length > 0);
     assert.equal(gpu.image, IMAGES.hpoGpu);
     assert.deepEqual(gpu.args.slice(0, 5), ['worker', '--backend', 'tensorflow-gpu', '--gpus', 'all']);
+    // Both offer the task modules of the ConfigMap the orchestrator reads its search file from, read-only.
+    const search = byName('Job', 'hpo-orchestrator').spec.template.spec.volumes.find(
+      (v: Obj) => v.name === 'search',
+    );
+    for (const pod of [byName('Deployment', 'hpo-worker').spec.template.spec, gpuPod]) {
+      const dir = pod.containers[0].args[pod.containers[0].args.indexOf('--tasks-dir') + 1];
+      const mount = pod.containers[0].volumeMounts.find((m: Obj) => m.mountPath === dir);
+      assert.ok(mount?.readOnly, `${dir} mounted read-only`);
+      const volume = pod.volumes.find((v: Obj) => v.name === mount.name);
+      assert.equal(volume.configMap.name, search.configMap.name);
+    }
   });
 
   it('Prometheus: promtool accepts its config (but the pod discovery), and it names the jobs as compose does', async () => {

@@ -97,7 +97,8 @@ export function orchestratorObjects() {
       metadata: { name: STATE_CLAIM, labels: LABELS },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } },
     }),
-    // The search file: search-spaces/synthetic.yaml; replace it with your own (deploy/README.md).
+    // The search file: search-spaces/synthetic.yaml; replace it with your own, and add the task modules
+    // it names (`task: ./my-task.mjs`): the workers mount this ConfigMap too (deploy/README.md).
     new ConfigMap({
       metadata: { name: SEARCH_CONFIG, labels: LABELS },
       data: { 'search.yaml': readFileSync(`${ROOT}search-spaces/synthetic.yaml`, 'utf8') },

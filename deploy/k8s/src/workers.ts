@@ -8,8 +8,21 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IMAGES, labels, PORTS, scrapeAnnotations, selector } from './constants.js';
 import { CONTAINER_SECURITY, hpoProbes, METRICS_PORT, natsEnv, podSecurity } from './hpo-container.js';
+import { SEARCH_CONFIG } from './orchestrator.js';
 
-const METRICS_ARGS = ['--metrics-port', String(PORTS.metrics), '--metrics-host', '0.0.0.0'];
+/**
+ * Workers offer the task modules of the hpo-search ConfigMap (beside the search file, where the
+ * orchestrator finds a `task: ./my-task.mjs`), mounted read-only here.
+ */
+export const TASKS_DIR = '/tasks';
+const METRICS_ARGS = [
+  '--tasks-dir',
+  TASKS_DIR,
+  '--metrics-port',
+  String(PORTS.metrics),
+  '--metrics-host',
+  '0.0.0.0',
+];
 
 /** The CPU limit of a CPU worker, in cores; its trial threads are as many. */
 export const CPU_WORKER_CORES = 2;
@@ -47,10 +60,16 @@ function workerDeployment(
               ports: [METRICS_PORT],
               securityContext: CONTAINER_SECURITY,
               ...hpoProbes(),
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              volumeMounts: [
+                { name: 'data', mountPath: '/data' },
+                { name: 'tasks', mountPath: TASKS_DIR, readOnly: true },
+              ],
             },
           ],
-          volumes: [{ name: 'data', emptyDir: {} }],
+          volumes: [
+            { name: 'data', emptyDir: {} },
+            { name: 'tasks', configMap: { name: SEARCH_CONFIG } },
+          ],
           ...extra,
         },
       },
