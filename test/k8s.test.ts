@@ -117,6 +117,7 @@ function loopbackConf(
   i: number,
   ports: { client: number; monitor: number; route: number }[],
   dir: string,
+  certs: string,
 ) {
   const swaps: [string, string][] = [
     ['listen: 0.0.0.0:4222', `listen: 127.0.0.1:${ports[i].client}`],
@@ -124,6 +125,9 @@ function loopbackConf(
     ['listen: 0.0.0.0:6222', `listen: 127.0.0.1:${ports[i].route}`],
     ['store_dir: /data', `store_dir: ${dir}/data`],
     ['pid_file: /var/run/nats/nats.pid', `pid_file: ${dir}/nats.pid`],
+    ['cert_file: /etc/nats-tls/server.pem', `cert_file: ${certs}/server.pem`],
+    ['key_file: /etc/nats-tls/server.key', `key_file: ${certs}/server.key`],
+    ['ca_file: /etc/nats-tls/ca.pem', `ca_file: ${certs}/ca.pem`],
     ...ports.map((p, j): [string, string] => [
       `nats://nats-${j}.nats-headless:6222`,
       `nats://127.0.0.1:${p.route}`,
@@ -137,10 +141,59 @@ function loopbackConf(
   return out;
 }
 
+/**
+ * A CA, a server certificate for localhost and 127.0.0.1 and an orchestrator client certificate in `dir`, with the
+ * file names of deploy/tls/make-dev-ca.sh (the Secrets' keys).
+ */
+async function makeCerts(dir: string): Promise<void> {
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
+  await openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=test CA',
+  ]);
+  const exts = {
+    server: 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
+    orchestrator: 'extendedKeyUsage=clientAuth\n',
+  };
+  for (const [name, ext] of Object.entries(exts)) {
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
+    const sign = [
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ];
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-out', `${name}.pem`, ...sign]);
+  }
+}
+
 describe('Kubernetes manifests (deploy/k8s)', function () {
   this.timeout(60_000);
   const servers: ChildProcess[] = [];
   const dirs: string[] = [];
+  let certs: string;
+
+  before(async () => {
+    certs = mkdtempSync(join(tmpdir(), 'hpo-k8s-certs-'));
+    dirs.push(certs);
+    await makeCerts(certs);
+  });
 
   after(() => {
     for (const s of servers) s.kill('SIGKILL');
@@ -226,6 +279,7 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     const secrets = new Set<string>();
     for (const t of templates) {
       for (const v of t.spec!.volumes ?? []) {
+        if (v.secret) secrets.add(v.secret.secretName!);
         if (v.configMap) byName('ConfigMap', v.configMap.name!);
         if (v.persistentVolumeClaim) byName('PersistentVolumeClaim', v.persistentVolumeClaim.claimName);
       }
@@ -238,12 +292,45 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     // The Secrets the user creates (deploy/README.md), and nothing else.
     assert.deepEqual([...secrets].sort(), [
       'hpo-grafana/admin-password',
+      'hpo-nats-tls-orchestrator',
+      'hpo-nats-tls-server',
+      'hpo-nats-tls-viewer',
+      'hpo-nats-tls-worker',
       'hpo-nats/orchestrator-password',
       'hpo-nats/viewer-password',
       'hpo-nats/worker-password',
     ]);
     const readme = readFileSync(join(ROOT, 'deploy/README.md'), 'utf8');
-    for (const key of secrets) assert.ok(readme.includes(key.split('/')[1]), `deploy/README.md names ${key}`);
+    for (const s of secrets)
+      for (const part of s.split('/')) assert.ok(readme.includes(part), `deploy/README.md names ${s}`);
+  });
+
+  it("every NATS client: a tls:// URL, its role's certificate, key and the CA from its role's Secret", () => {
+    for (const w of workloads) {
+      for (const c of w.spec.template.spec.containers as IContainer[]) {
+        const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+        if (!env.HPO_NATS_URL) continue;
+        const role = env.HPO_NATS_USER!;
+        assert.equal(env.HPO_NATS_URL, 'tls://nats:4222', c.name);
+        const files = [env.HPO_NATS_TLS_CA, env.HPO_NATS_TLS_CERT, env.HPO_NATS_TLS_KEY];
+        const dir = files[0]!.slice(0, files[0]!.lastIndexOf('/'));
+        // make-dev-ca.sh's file names, in one mount of the role's Secret.
+        assert.deepEqual(files, [`${dir}/ca.pem`, `${dir}/${role}.pem`, `${dir}/${role}.key`], c.name);
+        const mount = c.volumeMounts!.find((m) => m.mountPath === dir)!;
+        assert.ok(mount?.readOnly, `${w.metadata.name}: ${dir} mounted read-only`);
+        const volume = w.spec.template.spec.volumes.find((v: Obj) => v.name === mount.name);
+        assert.equal(volume.secret.secretName, `hpo-nats-tls-${role}`, w.metadata.name);
+        assert.equal(volume.secret.defaultMode & 0o007, 0, 'keys not readable by others');
+      }
+    }
+    // The server's files: its Secret mounted where nats.conf's tls block reads them.
+    const sts = byName('StatefulSet', NATS.name).spec.template.spec;
+    const conf = byName('ConfigMap', 'nats-config').data['nats.conf'] as string;
+    const tlsMount = sts.containers[0].volumeMounts.find((m: Obj) => m.name === 'tls');
+    assert.equal(sts.volumes.find((v: Obj) => v.name === 'tls').secret.secretName, 'hpo-nats-tls-server');
+    for (const f of ['server.pem', 'server.key', 'ca.pem'])
+      assert.ok(conf.includes(`${tlsMount.mountPath}/${f}`), f);
+    assert.match(conf, /verify: true/);
   });
 
   it('NATS: a 3-node JetStream StatefulSet whose config nats-server 2.9 accepts, users from deploy/nats', async () => {
@@ -271,7 +358,8 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, 'x']));
     const dir = mkdtempSync(join(tmpdir(), 'hpo-k8s-nats-'));
     try {
-      for (const [f, text] of Object.entries(conf)) writeFileSync(join(dir, f), text as string);
+      for (const [f, text] of Object.entries(conf))
+        writeFileSync(join(dir, f), (text as string).replaceAll('/etc/nats-tls/', `${certs}/`));
       const nats = findExecutable('nats-server');
       assert.ok(nats, 'nats-server (test/setup/ensure-tools.sh installs it)');
       const { stderr } = await run(nats, ['-c', join(dir, 'nats.conf'), '-t'], {
@@ -309,7 +397,7 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     for (let i = 0; i < NATS.replicas; i++) {
       const dir = mkdtempSync(join(tmpdir(), `hpo-k8s-nats-${i}-`));
       dirs.push(dir);
-      writeFileSync(join(dir, 'nats.conf'), loopbackConf(conf['nats.conf'], i, ports, dir));
+      writeFileSync(join(dir, 'nats.conf'), loopbackConf(conf['nats.conf'], i, ports, dir, certs));
       writeFileSync(join(dir, 'auth.conf'), conf['auth.conf']);
       const child = spawn(
         nats,
@@ -338,10 +426,14 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
         await new Promise((r) => setTimeout(r, 250));
       }
     }
+    // TLS 1.2: a refused client certificate is then refused in the handshake (docs/NATS.md).
+    const tls = { caFile: `${certs}/ca.pem`, maxVersion: 'TLSv1.2' as const };
+    const login = { servers: `tls://127.0.0.1:${ports[0].client}`, user: 'orchestrator', pass: 'o' };
+    // Without a client certificate: the server's TLS alert (42, bad certificate).
+    await assert.rejects(connect({ ...login, tls }), /alert bad certificate/);
     const nc = await connect({
-      servers: `127.0.0.1:${ports[0].client}`,
-      user: 'orchestrator',
-      pass: 'o',
+      ...login,
+      tls: { ...tls, certFile: `${certs}/orchestrator.pem`, keyFile: `${certs}/orchestrator.key` },
       inboxPrefix: '_INBOX.orchestrator',
     });
     try {

@@ -38,9 +38,13 @@ export const NATS = {
   name: 'nats',
   headless: 'nats-headless',
   replicas: 3,
-  url: 'nats://nats:4222',
+  /** Mutual TLS on the client port: the server certificate names `nats` (deploy/README.md). */
+  url: 'tls://nats:4222',
   /** The Secret the user creates with the three role passwords (deploy/README.md). */
   secret: 'hpo-nats',
+  /** The Secrets of certificates (deploy/tls/make-dev-ca.sh's file names): the server's, and one per role. */
+  serverTlsSecret: 'hpo-nats-tls-server',
+  clientTlsSecretPrefix: 'hpo-nats-tls-',
 } as const;
 
 /** The hpo roles allowed to reach NATS (the NetworkPolicy), by their `app.kubernetes.io/component`. */

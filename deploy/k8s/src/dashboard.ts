@@ -7,7 +7,7 @@
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import { IMAGES, labels, PORTS, selector } from './constants.js';
-import { CONTAINER_SECURITY, httpProbes, natsEnv, podSecurity } from './hpo-container.js';
+import { CONTAINER_SECURITY, httpProbes, natsEnv, natsTls, podSecurity } from './hpo-container.js';
 import { STATE_CLAIM } from './orchestrator.js';
 
 const NAME = 'hpo-dashboard';
@@ -19,6 +19,7 @@ export function dashboardArgs(): string[] {
 
 function deployment(): Deployment {
   const volumeMounts = [{ name: 'state', mountPath: '/state' }];
+  const tls = natsTls('viewer');
   return new Deployment({
     metadata: { name: NAME, labels: LABELS },
     spec: {
@@ -57,10 +58,10 @@ function deployment(): Deployment {
               resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
               securityContext: CONTAINER_SECURITY,
               ...httpProbes('/api/experiments', '/api/experiments', 'http'),
-              volumeMounts,
+              volumeMounts: [...volumeMounts, tls.mount],
             },
           ],
-          volumes: [{ name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } }],
+          volumes: [{ name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } }, tls.volume],
         },
       },
     },

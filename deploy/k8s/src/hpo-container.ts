@@ -1,9 +1,12 @@
 /**
- * The parts every hpo container shares: the NATS login of its role (password from the hpo-nats Secret),
+ * The parts every hpo container shares: the NATS login of its role (password from the hpo-nats Secret,
+ * client certificate from hpo-nats-tls-<role>),
  * the health probes on its metrics port and an unprivileged security context.
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { NATS, PORTS } from './constants.js';
@@ -16,13 +19,33 @@ export function passwordKey(role: NatsRole): string {
   return `${role}-password`;
 }
 
-/** HPO_NATS_URL/USER/PASS for a client logged in as `role`. */
+/** Where an hpo container finds its role's certificate, key and the CA (the Secret hpo-nats-tls-<role>). */
+const TLS_DIR = '/etc/hpo/tls';
+
+/** HPO_NATS_URL/USER/PASS and the TLS files for a client logged in as `role`. */
 export function natsEnv(role: NatsRole): IEnvVar[] {
   return [
     { name: 'HPO_NATS_URL', value: NATS.url },
     { name: 'HPO_NATS_USER', value: role },
     { name: 'HPO_NATS_PASS', valueFrom: { secretKeyRef: { name: NATS.secret, key: passwordKey(role) } } },
+    { name: 'HPO_NATS_TLS_CA', value: `${TLS_DIR}/ca.pem` },
+    { name: 'HPO_NATS_TLS_CERT', value: `${TLS_DIR}/${role}.pem` },
+    { name: 'HPO_NATS_TLS_KEY', value: `${TLS_DIR}/${role}.key` },
   ];
+}
+
+/**
+ * The role's client certificate Secret as a volume, readable by the pod's group (fsGroup) only, and its
+ * mount at TLS_DIR.
+ */
+export function natsTls(role: NatsRole): { volume: IVolume; mount: IVolumeMount } {
+  return {
+    volume: {
+      name: 'nats-tls',
+      secret: { secretName: NATS.clientTlsSecretPrefix + role, defaultMode: 0o440 },
+    },
+    mount: { name: 'nats-tls', mountPath: TLS_DIR, readOnly: true },
+  };
 }
 
 function httpGet(path: string, port: string | number): Pick<IProbe, 'httpGet'> {

@@ -2,7 +2,8 @@
  * NATS: a 3-node JetStream cluster as a StatefulSet. Each pod keeps its JetStream store on its own
  * PersistentVolumeClaim; the routes name the pods by their stable DNS names under the headless service;
  * the users and permissions are deploy/nats/nats-server.conf itself (included), the passwords come from
- * the hpo-nats Secret. Clients use the `nats` service.
+ * the hpo-nats Secret. Clients use the `nats` service, with mutual TLS (the server's certificate from the
+ * hpo-nats-tls-server Secret; each client shows its role's certificate).
  */
 import { readFileSync } from 'node:fs';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -46,6 +47,15 @@ export function natsServerConf(): string {
     '  connect_retries: 120',
     '}',
     'include ./auth.conf',
+    '# Mutual TLS on the client port (deploy/nats/nats-server-tls.conf): plain-text clients and clients',
+    '# without a certificate of the CA are refused; the roles still log in with their passwords.',
+    'tls {',
+    '  cert_file: /etc/nats-tls/server.pem',
+    '  key_file: /etc/nats-tls/server.key',
+    '  ca_file: /etc/nats-tls/ca.pem',
+    '  verify: true',
+    '  timeout: 5',
+    '}',
     '',
   ].join('\n');
 }
@@ -135,12 +145,14 @@ function statefulSet(): StatefulSet {
                 { name: 'config', mountPath: '/etc/nats', readOnly: true },
                 { name: 'data', mountPath: '/data' },
                 { name: 'pid', mountPath: '/var/run/nats' },
+                { name: 'tls', mountPath: '/etc/nats-tls', readOnly: true },
               ],
             },
           ],
           volumes: [
             { name: 'config', configMap: { name: 'nats-config' } },
             { name: 'pid', emptyDir: {} },
+            { name: 'tls', secret: { secretName: NATS.serverTlsSecret, defaultMode: 0o400 } },
           ],
         },
       },

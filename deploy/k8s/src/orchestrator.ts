@@ -13,7 +13,14 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
 import { IMAGES, labels, NATS, PORTS, ROOT, scrapeAnnotations, selector } from './constants.js';
-import { CONTAINER_SECURITY, hpoProbes, METRICS_PORT, natsEnv, podSecurity } from './hpo-container.js';
+import {
+  CONTAINER_SECURITY,
+  hpoProbes,
+  METRICS_PORT,
+  natsEnv,
+  natsTls,
+  podSecurity,
+} from './hpo-container.js';
 
 const NAME = 'hpo-orchestrator';
 const LABELS = labels(NAME, 'orchestrator');
@@ -48,6 +55,7 @@ export function orchestratorArgs(): string[] {
 }
 
 function job(): Job {
+  const tls = natsTls('orchestrator');
   return new Job({
     metadata: { name: NAME, labels: LABELS },
     spec: {
@@ -78,12 +86,14 @@ function job(): Job {
               volumeMounts: [
                 { name: 'state', mountPath: '/state' },
                 { name: 'search', mountPath: '/search', readOnly: true },
+                tls.mount,
               ],
             },
           ],
           volumes: [
             { name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } },
             { name: 'search', configMap: { name: SEARCH_CONFIG } },
+            tls.volume,
           ],
         },
       },

@@ -7,7 +7,14 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IMAGES, labels, PORTS, scrapeAnnotations, selector } from './constants.js';
-import { CONTAINER_SECURITY, hpoProbes, METRICS_PORT, natsEnv, podSecurity } from './hpo-container.js';
+import {
+  CONTAINER_SECURITY,
+  hpoProbes,
+  METRICS_PORT,
+  natsEnv,
+  natsTls,
+  podSecurity,
+} from './hpo-container.js';
 import { SEARCH_CONFIG } from './orchestrator.js';
 
 /**
@@ -44,6 +51,7 @@ function workerDeployment(
   extra: Partial<IPodSpec> = {},
 ): Deployment {
   const podLabels = labels(name, component);
+  const tls = natsTls('worker');
   return new Deployment({
     metadata: { name, labels: podLabels },
     spec: {
@@ -63,12 +71,14 @@ function workerDeployment(
               volumeMounts: [
                 { name: 'data', mountPath: '/data' },
                 { name: 'tasks', mountPath: TASKS_DIR, readOnly: true },
+                tls.mount,
               ],
             },
           ],
           volumes: [
             { name: 'data', emptyDir: {} },
             { name: 'tasks', configMap: { name: SEARCH_CONFIG } },
+            tls.volume,
           ],
           ...extra,
         },
