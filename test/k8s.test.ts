@@ -32,6 +32,7 @@ import { CPU_WORKER_CORES, IMAGES, NATS, natsRoutes, ROOT } from '../deploy/k8s/
 import { findExecutable } from '../cli/find-executable.js';
 import { assertHpoCommand } from './helpers/hpo-command.js';
 import { freePort } from './helpers/nats-server.js';
+import { makeTestCa, signTestCert } from './helpers/test-certs.js';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 
@@ -141,58 +142,22 @@ function loopbackConf(
   return out;
 }
 
-/**
- * A CA, a server certificate for localhost and 127.0.0.1 and an orchestrator client certificate in `dir`, with the
- * file names of deploy/tls/make-dev-ca.sh (the Secrets' keys).
- */
-async function makeCerts(dir: string): Promise<void> {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  const openssl = (args: string[]) => run('openssl', args, { cwd: dir });
-  await openssl([
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test CA',
-  ]);
-  const exts = {
-    server: 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
-    orchestrator: 'extendedKeyUsage=clientAuth\n',
-  };
-  for (const [name, ext] of Object.entries(exts)) {
-    writeFileSync(join(dir, `${name}.ext`), ext);
-    await openssl(['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-    const sign = [
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      `${name}.ext`,
-    ];
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-out', `${name}.pem`, ...sign]);
-  }
-}
-
 describe('Kubernetes manifests (deploy/k8s)', function () {
   this.timeout(60_000);
   const servers: ChildProcess[] = [];
   const dirs: string[] = [];
   let certs: string;
 
-  before(async () => {
+  before(() => {
     certs = mkdtempSync(join(tmpdir(), 'hpo-k8s-certs-'));
     dirs.push(certs);
-    await makeCerts(certs);
+    // make-dev-ca.sh's file names (the Secrets' keys).
+    makeTestCa(certs);
+    signTestCert(certs, 'server', [
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      'extendedKeyUsage=serverAuth',
+    ]);
+    signTestCert(certs, 'orchestrator', ['extendedKeyUsage=clientAuth']);
   });
 
   after(() => {

@@ -4,7 +4,6 @@
  * right ones through a whole search), and a worker that runs only its registered tasks.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,51 +15,12 @@ import { TrialPool } from '../worker/pool/index.js';
 import { Recorder } from './contracts/transport.contract.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { makeTestCa, signTestCert } from './helpers/test-certs.js';
 import { silentLogger } from '../shared/log/index.js';
 
 const TOKEN = 'tok-7Hq2-secret-zz91';
 const USER = 'alice';
 const PASS = 'pw-Kx83-secret-qq07';
-
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-}
-
-/** A CA, and a server certificate for 127.0.0.1 signed by it. */
-function makeCertificates(dir: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, [
-    'req',
-    '-x509',
-    ...ec,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=hpo test CA',
-  ]);
-  openssl(dir, ['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '2',
-    '-extfile',
-    'san.cnf',
-  ]);
-}
 
 describe('NATS security: auth, TLS, no secret printed, registered tasks only', function () {
   this.timeout(300_000); // a hang guard: whole searches run on a loaded 2-core machine
@@ -120,8 +80,8 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
   });
 
   it('TLS with a CA made in the test: verified with --nats-tls-ca; refused without it', async () => {
-    await writeFile(join(dir, 'san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    makeCertificates(dir);
+    makeTestCa(dir);
+    signTestCert(dir, 'server', ['subjectAltName=IP:127.0.0.1,DNS:localhost']);
     const s = await server(
       `tls { cert_file: "${join(dir, 'server.pem')}", key_file: "${join(dir, 'server.key')}" }\n`,
       'tls',
