@@ -296,6 +296,8 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     for (const f of ['server.pem', 'server.key', 'ca.pem'])
       assert.ok(conf.includes(`${tlsMount.mountPath}/${f}`), f);
     assert.match(conf, /verify: true/);
+    // Clients reconnect through the service, never to a pod address the certificate does not name.
+    assert.match(conf, /^\s*no_advertise: true$/m);
   });
 
   it('NATS: a 3-node JetStream StatefulSet whose config nats-server 2.9 accepts, users from deploy/nats', async () => {
