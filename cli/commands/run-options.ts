@@ -1,6 +1,6 @@
 /** Options of `hpo search` and `hpo resume` (one experiment run on this machine or over NATS). */
 import { dirname, join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
@@ -128,11 +128,10 @@ export function addRunOptions(cmd: Command): Command {
     .addOption(backendOption())
     .addOption(dataDirOption())
     .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
-    .option(
-      '--save-models <policy>',
-      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
-      (v: string) => parseSavePolicy(v),
-      { kind: 'none' } as SavePolicy,
+    .addOption(
+      new Option('--save-models <policy>', `save trained models (tfjs files): ${SAVE_POLICY_HELP}`)
+        .argParser((v: string) => parseSavePolicy(v))
+        .default({ kind: 'none' } as SavePolicy, 'none'),
     )
     .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
     .option(
