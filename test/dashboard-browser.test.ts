@@ -149,4 +149,64 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       await stop(child);
     }
   });
+
+  /** A search of a few short trials, its stderr collected. */
+  function quickSearch(name: string, extra: string[]): { child: ChildProcess; err: () => string } {
+    const dir = mkdtempSync(join(tmpdir(), 'hpo-dash-linger-'));
+    const sweep = join(dir, 'quick.yaml');
+    writeFileSync(
+      sweep,
+      [
+        'method: random',
+        'metric: {name: val_acc, goal: maximize}',
+        'task: synthetic',
+        'seed: 4',
+        'run_cap: 3',
+        'parameters:',
+        '  x: {distribution: uniform, min: -2, max: 2}',
+        '  sleep_ms: {value: 20}',
+        '  epochs: {value: 2}',
+        '',
+      ].join('\n'),
+    );
+    const args = ['search', sweep, '--db', join(dir, 'l.db'), '--name', name, '--workers', '1'];
+    const child = startHpo([...args, '--ui-port', '0', ...extra]);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    return { child, err: () => err };
+  }
+
+  it('--ui-linger forever: the page stays live after the search until Ctrl-C, which exits 0 (issue 25 item 5)', async () => {
+    const { child, err } = quickSearch('linger', ['--ui-linger', 'forever']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await urlFrom(child, /search finished; dashboard still at (http:\S+) \(Ctrl-C to stop\)/);
+      assert.match(url, /#exp=linger$/);
+      const { page, errors } = await openPage(browser, url);
+      assert.equal(await text(page, '#experiment-title'), 'linger');
+      await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'live');
+      const api = await fetch(new URL('/api/experiments/linger', url));
+      assert.equal(api.status, 200);
+      assert.equal(((await api.json()) as { status: string }).status, 'completed');
+      assert.equal(child.exitCode, null, 'still serving after the search ended');
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, err());
+      assert.match(err(), /dashboard closed; browse the results with: hpo dashboard --db /);
+      // The page saw the server go: only now does it say so.
+      await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'reconnecting…');
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('--ui-port without a terminal (CI, scripts): the dashboard closes with the search, which exits by itself', async () => {
+    const { child, err } = quickSearch('ci', []);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0, err());
+    assert.match(err(), /dashboard at http:/);
+    assert.doesNotMatch(err(), /still at/);
+    assert.match(err(), /dashboard closed/);
+  });
 });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { buildProgram } from '../cli/main.js';
 import { DEFAULT_DB } from '../cli/options/store-options.js';
+import { lingerValue, uiLingerSeconds } from '../cli/commands/linger.js';
 import { runHpo } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -80,5 +81,14 @@ describe('hpo --help and --version (issue 25 item 7)', () => {
       ignored = e.stdout ?? '';
     }
     assert.deepEqual(ignored.trim().split('\n').filter(Boolean), paths);
+  });
+
+  it('the dashboard after a search: until Ctrl-C on a terminal, not at all without one, or as --ui-linger says', () => {
+    assert.equal(uiLingerSeconds(undefined, true), Infinity, 'npm start in a terminal keeps the page');
+    assert.equal(uiLingerSeconds(undefined, false), 0, 'CI and scripts never hang');
+    assert.equal(uiLingerSeconds(lingerValue('10m'), false), 600);
+    assert.equal(uiLingerSeconds(lingerValue('0'), true), 0);
+    assert.equal(uiLingerSeconds(lingerValue('forever'), false), Infinity);
+    for (const bad of ['-1', 'soon', '']) assert.throws(() => lingerValue(bad), /expected a duration/);
   });
 });

@@ -20,6 +20,7 @@ import {
   type SavePolicy,
 } from '../../orchestrator/artifacts/index.js';
 import { DEFAULT_EVENTS_MAX_BYTES } from '../../shared/nats/connection.js';
+import { lingerValue } from './linger.js';
 
 export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   natsWait?: number;
@@ -32,6 +33,8 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   httpPort?: number;
   httpHost: string;
   uiPort?: number;
+  /** Seconds the dashboard stays after the search (Infinity: until Ctrl-C); undefined: by terminal. */
+  uiLinger?: number;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -123,6 +126,12 @@ export function addRunOptions(cmd: Command): Command {
       '--ui-port <n>',
       'serve the live web dashboard on this port (0: any free one), on --http-host',
       portValue,
+    )
+    .option(
+      '--ui-linger <duration>',
+      "after the search, keep serving the dashboard this long (e.g. 90s, 10m) or 'forever' (until " +
+        'Ctrl-C) (default: forever when run from a terminal, 0 otherwise: CI and scripts never hang)',
+      lingerValue,
     )
     .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .addOption(backendOption())
