@@ -30,6 +30,7 @@ import { ModelKeeper } from '../../orchestrator/artifacts/index.js';
 import { type RunFlags, addRunOptions, DRY_RUN_PROPOSALS, expectedTotal, modelsRoot } from './run-options.js';
 import { type OpenedTransport, openTransport } from './run-transport.js';
 import { dryRunProposals, resumeWarnings } from './search-preview.js';
+import { lingerDashboard, uiLingerSeconds, untilSignalOr } from './linger.js';
 
 /** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
 async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
@@ -117,7 +118,8 @@ async function runExperiment(
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
-  if (ui) process.stderr.write(`hpo: dashboard at ${ui.url}#exp=${encodeURIComponent(name)}\n`);
+  const pageUrl = ui ? `${ui.url}#exp=${encodeURIComponent(name)}` : '';
+  if (ui) process.stderr.write(`hpo: dashboard at ${pageUrl}\n`);
   else process.stderr.write(`hpo: watch it live: hpo dashboard --db ${flags.db}\n`);
   let outcome: SearchOutcome | undefined;
   try {
@@ -152,8 +154,8 @@ async function runExperiment(
     await api?.close();
     await opened.releaseLease?.().catch(() => undefined);
     await opened.remoteModels?.close?.();
-    await ui?.close();
     await transport.close();
+    if (!outcome) await ui?.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
   const board = store.leaderboard(name, { top: 10 });
@@ -174,9 +176,14 @@ async function runExperiment(
     );
     if (board.length > 0) process.stdout.write(renderLeaderboard(exp, board, 'table'));
   }
-  if (metrics) {
-    await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
-  }
+  // Both linger at once (one Ctrl-C ends both); nothing lingers after a Ctrl-C during the search.
+  const interrupted = outcome.reason === 'interrupted';
+  await Promise.all([
+    metrics
+      ? lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer)
+      : undefined,
+    ui ? lingerDashboard(ui, interrupted ? 0 : uiLingerSeconds(flags.uiLinger), pageUrl) : undefined,
+  ]);
   if (ui)
     process.stderr.write(`hpo: dashboard closed; browse the results with: hpo dashboard --db ${flags.db}\n`);
   if (outcome.status === 'interrupted') {
@@ -194,17 +201,7 @@ async function lingerThenClose(
 ): Promise<void> {
   if (seconds > 0) {
     process.stderr.write(`hpo: serving ${metrics.server.url} for ${seconds} s more (--metrics-linger)\n`);
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      const timer = setTimeout(done, seconds * 1000);
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    await untilSignalOr(seconds);
   }
   observer?.close();
   await metrics.server.close();

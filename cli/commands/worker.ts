@@ -35,6 +35,7 @@ import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } fr
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -253,7 +254,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             : `${w.v} (incompatible: this hpo speaks ${PROTOCOL_VERSION})`,
           w.slots,
           w.busy,
-          w.backend ?? '-',
+          backendText(w),
           w.tasks?.join(' ') ?? 'built-in',
           w.trials_done,
           isoTime(w.started_at),
@@ -265,6 +266,13 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       await nc.close();
     }
   });
+}
+
+/** The backends a worker's trials ran on ("wasm (auto)" when auto picked it), else the one asked for. */
+export function backendText(w: Pick<WorkerHeartbeat, 'backend' | 'backends_in_use'>): string {
+  const used = (w.backends_in_use ?? []).join(', ');
+  if (!used) return w.backend ?? '-';
+  return w.backend === undefined || w.backend === used ? used : `${used} (${w.backend})`;
 }
 
 /** A time as ISO 8601, or '?' when it is out of Date's range (never a RangeError). */

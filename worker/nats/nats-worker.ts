@@ -68,6 +68,7 @@ export class NatsWorker {
       held: new Map<number, Held>(),
       settings: { ackWaitMs: options.ackWaitMs ?? 30_000, maxDeliver: options.maxDeliver ?? 5 },
       stopping: false,
+      backendsInUse: [],
     };
     const { settings } = this.state;
     if (!(settings.ackWaitMs >= 1000)) throw new HpoError('ackWaitMs must be at least 1000');
