@@ -35,6 +35,7 @@ import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } fr
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import { workerReadiness } from '../readiness-checks.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -179,6 +180,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           },
         });
       }
+      // /readyz: not ready until the worker takes trials (it may wait for the orchestrator's queue).
+      metrics?.server.setReadiness(workerReadiness(nc, worker, pool.slots));
       announceMetrics(metrics);
       await worker.start();
       const servers = displayServers(settings.servers);
