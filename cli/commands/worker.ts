@@ -31,7 +31,13 @@ import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
 import { type GpuFlags, gpuListOrAll, resolveAllGpus } from '../options/gpu-options.js';
-import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } from '../gpu-workers/index.js';
+import {
+  answerMetricsOverIpc,
+  answerReadinessOverIpc,
+  GPU_CHILD_ENV,
+  gpuSetup,
+  superviseGpuWorkers,
+} from '../gpu-workers/index.js';
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
@@ -181,7 +187,9 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         });
       }
       // /readyz: not ready until the worker takes trials (it may wait for the orchestrator's queue).
-      metrics?.server.setReadiness(workerReadiness(nc, worker, pool.slots));
+      const readiness = workerReadiness(nc, worker, pool.slots);
+      metrics?.server.setReadiness(readiness);
+      if (supervised) answerReadinessOverIpc(readiness);
       announceMetrics(metrics);
       await worker.start();
       const servers = displayServers(settings.servers);

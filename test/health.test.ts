@@ -1,0 +1,194 @@
+/**
+ * GET /healthz and /readyz on the metrics port (docs/METRICS.md "Health"): the server's answers for
+ * given checks (not started, passing, failing, throwing, hanging), then a real `hpo search --nats` and a
+ * real `hpo worker` on a real nats-server: ready once connected (orchestrator: nats, store, lease; worker:
+ * nats, pool), 503 naming `nats` while the server is down, ready again after it is back.
+ */
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import {
+  type ReadinessReport,
+  evaluateReadiness,
+  failed,
+  passed,
+  startMetricsServer,
+} from '../shared/metrics/index.js';
+import { captureOutput, startHpo, waitForOutput } from './helpers/cli.js';
+import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+async function get(url: string): Promise<Answer> {
+  const res = await fetch(url);
+  return { status: res.status, body: await res.text() };
+}
+
+/** Polls `url` until `accept` holds (each answer is kept for the failure message), for up to `ms`. */
+async function waitForAnswer(url: string, accept: (a: Answer) => boolean, ms = 120_000): Promise<Answer> {
+  const deadline = Date.now() + ms;
+  let last: Answer | string = 'no answer yet';
+  for (;;) {
+    try {
+      last = await get(url);
+      if (accept(last)) return last;
+    } catch (err) {
+      last = String(err);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${url}: still not as expected after ${ms} ms: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const report = (a: Answer) => JSON.parse(a.body) as ReadinessReport;
+
+describe('health: /healthz and /readyz on the metrics port', function () {
+  this.timeout(300_000); // a hang guard: processes on a loaded 2-core machine
+
+  describe('the server, with given checks', () => {
+    it('not ready until checks are handed over; then 200 when all pass, 503 naming the failing ones', async () => {
+      const server = await startMetricsServer({ registry: new Registry(), port: 0 });
+      const base = server.url.replace(/\/metrics$/, '');
+      try {
+        const alive = await get(`${base}/healthz`);
+        assert.deepEqual(alive, { status: 200, body: 'ok\n' });
+        const starting = await get(`${base}/readyz`);
+        assert.equal(starting.status, 503);
+        assert.deepEqual(report(starting).failing, ['started']);
+        let storeOk = false;
+        server.setReadiness({
+          nats: () => passed('connected'),
+          store: () => (storeOk ? passed() : failed('disk full')),
+        });
+        const notReady = await get(`${base}/readyz`);
+        assert.equal(notReady.status, 503);
+        assert.deepEqual(report(notReady), {
+          ready: false,
+          failing: ['store'],
+          checks: { nats: { ok: true, detail: 'connected' }, store: { ok: false, detail: 'disk full' } },
+        });
+        storeOk = true;
+        const ready = await get(`${base}/readyz`);
+        assert.equal(ready.status, 200);
+        assert.deepEqual(report(ready).failing, []);
+        assert.equal(report(ready).ready, true);
+        const unknown = await get(`${base}/health`);
+        assert.equal(unknown.status, 404);
+        assert.match(unknown.body, /\/metrics, \/healthz, \/readyz/);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('a check that throws or hangs fails, named, without holding up the others', async () => {
+      const r = await evaluateReadiness(
+        {
+          fine: () => passed(),
+          throws: () => {
+            throw new Error('boom');
+          },
+          hangs: () => new Promise(() => undefined),
+        },
+        50,
+      );
+      assert.deepEqual(r.failing, ['throws', 'hangs']);
+      assert.equal(r.checks.throws.detail, 'check failed: boom');
+      assert.equal(r.checks.hangs.detail, 'no answer within 50 ms');
+      assert.equal(r.checks.fine.ok, true);
+    });
+  });
+
+  describe('a real hpo search --nats and hpo worker', () => {
+    let nats: NatsServerHandle;
+    let dir: string;
+    const children: ChildProcess[] = [];
+
+    before(async () => {
+      nats = await startNatsServer();
+      dir = await mkdtemp(join(tmpdir(), 'hpo-health-'));
+    });
+    after(async () => {
+      for (const c of children) {
+        if (c.exitCode === null && c.signalCode === null) {
+          const gone = new Promise((r) => c.once('exit', r));
+          c.kill('SIGKILL');
+          await gone;
+        }
+      }
+      await nats?.stop();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    /** Starts `hpo ...args --metrics-port 0` and returns the base URL it serves on. */
+    const start = async (args: string[]): Promise<{ base: string; output: () => string }> => {
+      const child = startHpo([...args, '--metrics-port', '0']);
+      children.push(child);
+      const output = captureOutput(child);
+      await waitForOutput(output, /hpo: metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/, child);
+      const url = /hpo: metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(output())![1];
+      return { base: url, output };
+    };
+
+    it('ready when connected; 503 naming nats while nats-server is down; ready again after it restarts', async () => {
+      const space = join(dir, 'space.yaml');
+      // Long enough to outlast the test (it is killed at the end): 6 trials of 50 epochs of 0.4 s, one at a time.
+      await writeFile(
+        space,
+        'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2, 3, 4, 5, 6]}\n  epochs: {value: 50}\n  sleep_ms: {value: 400}\n',
+      );
+      const worker = await start([
+        'worker',
+        '--nats',
+        nats.url,
+        '--concurrency',
+        '1',
+        '--backend',
+        'cpu',
+        '--name',
+        'hw',
+      ]);
+      const search = await start([
+        'search',
+        space,
+        '--name',
+        'health',
+        '--db',
+        join(dir, 'h.db'),
+        '--nats',
+        nats.url,
+      ]);
+      const ok = (a: Answer) => a.status === 200;
+      const w = report(await waitForAnswer(`${worker.base}/readyz`, ok));
+      assert.deepEqual(Object.keys(w.checks), ['nats', 'pool'], JSON.stringify(w));
+      const s = report(await waitForAnswer(`${search.base}/readyz`, ok));
+      assert.deepEqual(Object.keys(s.checks), ['nats', 'store', 'lease'], JSON.stringify(s));
+      assert.ok(
+        Object.values(s.checks).every((c) => c.ok),
+        JSON.stringify(s),
+      );
+      for (const base of [worker.base, search.base]) assert.equal((await get(`${base}/healthz`)).status, 200);
+
+      await nats.down();
+      const namesNats = (a: Answer) => a.status === 503 && report(a).failing.includes('nats');
+      for (const p of [worker, search]) {
+        const down = report(await waitForAnswer(`${p.base}/readyz`, namesNats));
+        assert.match(down.checks.nats.detail ?? '', /disconnected|closed|reconnecting/, JSON.stringify(down));
+        // Alive all the same: a liveness probe must not restart a process waiting for its server.
+        assert.equal((await get(`${p.base}/healthz`)).status, 200);
+      }
+
+      await nats.up();
+      for (const p of [worker, search]) {
+        const back = await waitForAnswer(`${p.base}/readyz`, ok);
+        assert.equal(report(back).ready, true, `${back.body}\n${p.output()}`);
+      }
+    });
+  });
+});
