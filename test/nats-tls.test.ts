@@ -8,11 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { findExecutable } from '../cli/find-executable.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { captureOutput, runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
@@ -20,6 +23,13 @@ import { ROLE_PASSWORDS, type Role, asRole } from './helpers/nats-roles.js';
 
 const TLS_CONFIG = fileURLToPath(new URL('../../deploy/nats/nats-server-tls.conf', import.meta.url));
 const MAKE_DEV_CA = fileURLToPath(new URL('../../deploy/tls/make-dev-ca.sh', import.meta.url));
+const DEPLOY = fileURLToPath(new URL('../../deploy/', import.meta.url));
+
+interface ComposeService {
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: (string | { source: string; target: string })[];
+}
 
 /** What a client without TLS gets from the TLS port: the server's INFO, then (after CONNECT) its answer. */
 function plainTextExchange(port: number, user: Role): Promise<string> {
@@ -89,6 +99,45 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
   after(async () => {
     await server?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the compose overlay: docker-compose accepts it; every TLS file a service names is a mounted file make-dev-ca.sh makes', () => {
+    const bin = findExecutable('docker-compose');
+    if (!bin) throw new Error('docker-compose not found (test/setup/ensure-tools.sh installs it)');
+    const files = ['-f', join(DEPLOY, 'docker-compose.yml'), '-f', join(DEPLOY, 'docker-compose.tls.yml')];
+    const merged = execFileSync(bin, [...files, '--profile', 'gpu', 'config'], {
+      env: { ...process.env, ...ROLE_PASSWORDS },
+      encoding: 'utf8',
+    });
+    const services = (parse(merged) as { services: Record<string, ComposeService> }).services;
+    assert.deepEqual(services.nats.command?.slice(0, 2), ['-c', '/etc/nats/nats-server-tls.conf']);
+    const made = new Set(readdirSync(ca));
+    const roles: Record<string, string> = {
+      orchestrator: 'orchestrator',
+      worker: 'worker',
+      'worker-gpu': 'worker',
+    };
+    for (const [name, svc] of Object.entries(services)) {
+      const env = svc.environment ?? {};
+      const wanted = Object.entries(env).filter(([k]) =>
+        /^HPO_NATS_(TLS_|SERVER_CERT|SERVER_KEY|CA$)/.test(k),
+      );
+      if (name in roles) {
+        assert.equal(env.HPO_NATS_URL, 'tls://nats:4222', name);
+        assert.equal(env.HPO_NATS_TLS_CERT, `/etc/hpo/tls/${roles[name]}.pem`, name);
+      }
+      for (const [key, path] of wanted) {
+        const mount = (svc.volumes ?? [])
+          .map((v) => (typeof v === 'string' ? { source: v.split(':')[0], target: v.split(':')[1] } : v))
+          .find((v) => v.target === path);
+        assert.ok(mount, `${name}: ${key}=${path} is not mounted`);
+        assert.ok(
+          made.has(basename(mount.source)),
+          `${name}: ${mount.source} is not a file make-dev-ca.sh makes`,
+        );
+      }
+    }
+    assert.ok(Object.keys(services.nats.environment ?? {}).includes('HPO_NATS_SERVER_CERT'));
   });
 
   it('make-dev-ca.sh leaves an existing CA alone', () => {
