@@ -127,14 +127,38 @@ describe('health: /healthz and /readyz on the metrics port', function () {
     });
 
     /** Starts `hpo ...args --metrics-port 0` and returns the base URL it serves on. */
-    const start = async (args: string[]): Promise<{ base: string; output: () => string }> => {
+    const start = async (
+      args: string[],
+    ): Promise<{ base: string; output: () => string; child: ChildProcess }> => {
       const child = startHpo([...args, '--metrics-port', '0']);
       children.push(child);
       const output = captureOutput(child);
       await waitForOutput(output, /hpo: metrics: http:\/\/127\.0\.0\.1:\d+\/metrics/, child);
       const url = /hpo: metrics: (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(output())![1];
-      return { base: url, output };
+      return { base: url, output, child };
     };
+
+    it('a search without NATS: ready with store and lease only', async () => {
+      const space = join(dir, 'local.yaml');
+      await writeFile(
+        space,
+        'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2]}\n  epochs: {value: 50}\n  sleep_ms: {value: 400}\n',
+      );
+      const search = await start([
+        'search',
+        space,
+        '--name',
+        'local',
+        '--db',
+        join(dir, 'l.db'),
+        '--workers',
+        '1',
+      ]);
+      const r = report(await waitForAnswer(`${search.base}/readyz`, (a) => a.status === 200));
+      assert.deepEqual(Object.keys(r.checks), ['store', 'lease'], JSON.stringify(r));
+      assert.equal(r.checks.lease.detail, 'held in the store');
+      search.child.kill('SIGKILL'); // done with it: the next test needs the cores
+    });
 
     it('ready when connected; 503 naming nats while nats-server is down; ready again after it restarts', async () => {
       const space = join(dir, 'space.yaml');
