@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import {
   type ReadinessReport,
@@ -17,6 +18,10 @@ import {
   passed,
   startMetricsServer,
 } from '../shared/metrics/index.js';
+import { SqliteStore } from '../orchestrator/store/index.js';
+import { holdLease } from '../cli/owner.js';
+import { orchestratorReadiness } from '../cli/readiness-checks.js';
+import { makeSpace } from './contracts/store.contract.js';
 import { captureOutput, startHpo, waitForOutput } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 
@@ -103,6 +108,39 @@ describe('health: /healthz and /readyz on the metrics port', function () {
       assert.equal(r.checks.hangs.detail, 'no answer within 50 ms');
       assert.equal(r.checks.fine.ok, true);
     });
+  });
+
+  it("the orchestrator's store check fails while another connection holds the store's write lock", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hpo-health-store-'));
+    const store = SqliteStore.open(join(dir, 's.db'));
+    store.createExperiment('e', makeSpace(), 'test');
+    const locker = new Database(join(dir, 's.db'));
+    const lease = holdLease(store, 'e', {}, 15_000, (m) => assert.fail(m));
+    try {
+      const checks = orchestratorReadiness({ lease, staleMs: 15_000 });
+      const until = async (want: boolean) => {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          const r = await evaluateReadiness(checks);
+          if (r.checks.store.ok === want) return r;
+          if (Date.now() > deadline) throw new Error(`store check still not ${want}: ${JSON.stringify(r)}`);
+          await new Promise((res) => setTimeout(res, 200));
+        }
+      };
+      assert.deepEqual(Object.keys(checks), ['store', 'lease']);
+      await until(true);
+      locker.exec('BEGIN EXCLUSIVE'); // the lease's next heartbeat (a write) waits 5 s, then fails
+      const stuck = await until(false);
+      assert.deepEqual(stuck.failing, ['store'], JSON.stringify(stuck));
+      assert.match(stuck.checks.store.detail ?? '', /cannot write .*(locked|busy)/i, JSON.stringify(stuck));
+      locker.exec('ROLLBACK');
+      assert.equal((await until(true)).ready, true);
+    } finally {
+      lease.release();
+      locker.close();
+      store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   describe('a real hpo search --nats and hpo worker', () => {
