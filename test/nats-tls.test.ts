@@ -160,7 +160,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
     assert.match(plain.stderr, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: /);
   });
 
-  it('refused: no client certificate, a certificate from another CA, the right certificate with a wrong password', async () => {
+  it('refused: no client certificate, a certificate from another CA (a worker too, without retrying), the right certificate with a wrong password', async () => {
     const workers = (env: NodeJS.ProcessEnv) =>
       runHpo(['workers', '--nats', server!.url, '--wait', '200'], env);
     const noCert = await workers({ ...asRole('viewer'), HPO_NATS_TLS_CA: pem('ca') });
@@ -172,6 +172,15 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
     const foreign = await workers(tlsAs('viewer', otherCa));
     assert.equal(foreign.code, 1, foreign.stderr);
     assert.match(foreign.stderr, refusedCert);
+    // A worker keeps trying its first connection (--nats-wait) only while no server answers: a refused
+    // certificate is final, so it stops at once instead of retrying.
+    const worker = await runHpo(
+      ['worker', '--nats', server!.url, '--nats-wait', '60', '--concurrency', '1', '--backend', 'cpu'],
+      tlsAs('worker', otherCa),
+    );
+    assert.equal(worker.code, 1, worker.stderr);
+    assert.match(worker.stderr, refusedCert);
+    assert.doesNotMatch(worker.stderr, /retrying/, worker.stderr);
     const wrongPass = await workers({ ...tlsAs('viewer'), HPO_NATS_PASS: 'not-the-password' });
     assert.equal(wrongPass.code, 1, wrongPass.stderr);
     assert.match(wrongPass.stderr, /cannot connect to NATS.*(authorization|authentication)/i);
