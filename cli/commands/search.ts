@@ -8,13 +8,9 @@ import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
-import {
-  LEASE_STALE_MS,
-  type OwnerClaim,
-  type SqliteStore,
-  type Store,
-} from '../../orchestrator/store/index.js';
-import { holdLease } from '../owner.js';
+import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import { type HeldLease, holdLease } from '../owner.js';
+import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { startApiServer } from '../../orchestrator/api/index.js';
 import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
@@ -36,18 +32,13 @@ import { lingerDashboard, uiLingerSeconds, untilSignalOr } from './linger.js';
 async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
   const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
   try {
-    return await runExperiment(store, name, flags, lease.claim);
+    return await runExperiment(store, name, flags, lease);
   } finally {
     lease.release();
   }
 }
 
-async function runExperiment(
-  store: Store,
-  name: string,
-  flags: RunFlags,
-  claim: OwnerClaim,
-): Promise<number> {
+async function runExperiment(store: Store, name: string, flags: RunFlags, lease: HeldLease): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
   const budgetSeconds = flags.timeBudget ?? space.run_time_budget;
@@ -81,7 +72,7 @@ async function runExperiment(
       flags.uiPort === undefined
         ? undefined
         : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics, tasks, claim);
+    opened = await openTransport(store, name, flags, metrics, tasks, lease.claim);
   } catch (err) {
     await ui?.close();
     await api?.close();
@@ -99,6 +90,9 @@ async function runExperiment(
         invalidMessages: opened.invalidMessages,
       })
     : undefined;
+  metrics?.server.setReadiness(
+    orchestratorReadiness({ lease, bus: opened.bus, staleMs: flags.ownerTimeout ?? LEASE_STALE_MS }),
+  );
   announceMetrics(metrics);
   store.recordRun(name, {
     ...collectRunInfo({ backendChoice: flags.backend, workers: where, data }),

@@ -36,6 +36,7 @@ export class NatsWorker {
   private readonly subs: Subscription[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
+  private pulling = false;
   private drained?: Promise<void>;
   private idleWaiters: (() => void)[] = [];
   private readonly startedAt = Date.now();
@@ -92,6 +93,16 @@ export class NatsWorker {
     return { ...this.state.counters };
   }
 
+  /**
+   * Where the worker is: `new` (before start), `starting` (waiting for the trial queue), `pulling`
+   * (taking trials), `draining` (no new trials). For readiness (/readyz).
+   */
+  get phase(): 'new' | 'starting' | 'pulling' | 'draining' {
+    if (this.state.stopping) return 'draining';
+    if (this.pulling) return 'pulling';
+    return this.started ? 'starting' : 'new';
+  }
+
   /** Trials held right now (running or being reported). */
   busy(): number {
     return this.state.held.size;
@@ -131,6 +142,7 @@ export class NatsWorker {
     every(30_000, () => void refreshSettings(state));
     this.heartbeat();
     this.puller.start(consumer);
+    this.pulling = true;
   }
 
   /**
