@@ -65,8 +65,8 @@ function searchedParams(parameters: ParamSpecs, inBranch = false, out = new Set<
 
 /**
  * Columns: rank, trial, state, the metric, each searched (non-constant) parameter, epochs run, the rung
- * reached (with hyperband early termination), test accuracy (when the task reports it; completed trials
- * only), worker. CSV and JSON keep every number at full precision; the table and Markdown round for
+ * reached (with hyperband early termination), test accuracy (when the task reports it, for every trial
+ * that has it: completed or stopped), worker. CSV and JSON keep every number at full precision; the table and Markdown round for
  * display only, to 6 significant digits.
  */
 function columns(
@@ -97,8 +97,8 @@ function columns(
     ...params.map((p) => cellOf(r.params[p], show)),
     String(r.epochs),
     ...(hyperband ? [String(trialRung(exp.space, r) ?? '-')] : []),
-    // Test accuracy is shown for completed trials only and never used to rank.
-    ...(testAcc ? [r.state === 'completed' ? cellOf(r.metrics?.test_acc, show) : ''] : []),
+    // Test accuracy is shown whenever the trial reported it (a stopped trial too, as in JSON); never ranks.
+    ...(testAcc ? [cellOf(r.metrics?.test_acc, show)] : []),
     r.worker ?? '',
   ]);
   return { head, cells };

@@ -16,6 +16,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerWorker } from './commands/worker.js';
 import { addLogLevelOption } from './options/log-options.js';
 import { NotOurDatabaseError } from '../orchestrator/store/index.js';
+import { hpoVersion } from '../orchestrator/core/run-info.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -24,6 +25,7 @@ export const EXIT_USAGE = 2;
 export function buildProgram(setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command('hpo')
     .description('distributed hyperparameter search for TensorFlow.js models')
+    .version(hpoVersion(), '-V, --version', "print hpo's version (from its package.json)")
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   addLogLevelOption(program);

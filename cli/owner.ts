@@ -13,8 +13,19 @@ export interface OwnerFlags {
   ownerTimeout?: number;
 }
 
+/** The lease's last heartbeat in the store (a real write, every LEASE_HEARTBEAT_MS): for readiness. */
+export interface LeaseWrite {
+  ok: boolean;
+  /** ms since the epoch */
+  at: number;
+  error?: string;
+}
+
 export interface HeldLease {
   claim: OwnerClaim;
+  lastWrite(): LeaseWrite;
+  /** True once another driver took the lease over. */
+  lost(): boolean;
   /** Stops the heartbeat and releases the lease (best effort). */
   release(): void;
 }
@@ -31,14 +42,19 @@ export function holdLease(
 ): HeldLease {
   const claim: OwnerClaim = { token: randomUUID(), pid: process.pid, host: hostname() };
   store.acquireLease(experiment, claim, { staleMs, host: claim.host, force: flags.force });
+  let write: LeaseWrite = { ok: true, at: Date.now() };
+  let lost = false;
   const timer = setInterval(() => {
     let ours: boolean;
     try {
       ours = store.heartbeatLease(experiment, claim.token);
-    } catch {
+      write = { ok: true, at: Date.now() };
+    } catch (err) {
+      write = { ok: false, at: Date.now(), error: err instanceof Error ? err.message : String(err) };
       return; // the store cannot write now: the lease just ages
     }
     if (!ours) {
+      lost = true;
       clearInterval(timer);
       const now = store.getLease(experiment);
       onLost(
@@ -51,6 +67,8 @@ export function holdLease(
   timer.unref();
   return {
     claim,
+    lastWrite: () => write,
+    lost: () => lost,
     release() {
       clearInterval(timer);
       try {

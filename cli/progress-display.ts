@@ -29,6 +29,11 @@ export function endText(p: SearchProgress, now = Date.now()): string | null {
   return null;
 }
 
+/** Running and queued as `hpo status` counts them: "4 running, 28 queued" (queued only over a bus). */
+export function inFlightText(p: Pick<SearchProgress, 'running' | 'queued'>): string {
+  return `${p.running} running${p.queued > 0 ? `, ${p.queued} queued` : ''}`;
+}
+
 const bestText = (p: SearchProgress, metric: string) =>
   p.best ? `${metric} ${p.best.value.toFixed(4)} (${p.best.trial_id} ${shortParams(p.best.params)})` : '-';
 
@@ -39,13 +44,18 @@ class BarDisplay implements ProgressDisplay {
 
   update(p: SearchProgress): void {
     const end = endText(p);
-    const payload = { running: p.running, failed: p.failed, best: bestText(p, this.metric), end: end ?? '' };
-    const total = p.total ?? p.done + p.running;
+    const payload = {
+      inflight: inFlightText(p),
+      failed: p.failed,
+      best: bestText(p, this.metric),
+      end: end ?? '',
+    };
+    const total = p.total ?? p.done + p.running + p.queued;
     if (!this.bar) {
       // A known total without another bound shows the ETA; otherwise the time left, or "endless".
       const until = end === null ? 'ETA {eta_formatted}' : '{end}';
       this.bar = new cliProgress.SingleBar({
-        format: `{bar} {value}/{total} done | {running} running | {failed} failed | ${until} | best {best}`,
+        format: `{bar} {value}/{total} done | {inflight} | {failed} failed | ${until} | best {best}`,
         hideCursor: true,
         etaBuffer: 20,
         clearOnComplete: false,
@@ -73,7 +83,7 @@ class LineDisplay implements ProgressDisplay {
     const failed = p.event.text ? ` failed: ${p.event.text}` : '';
     const end = endText(p);
     process.stderr.write(
-      `[${time}] ${p.event.trial_id} finished${failed} | ${p.done}${total} done, ${p.running} running, ${p.failed} failed${end ? ` | ${end}` : ''} | best ${bestText(p, this.metric)}\n`,
+      `[${time}] ${p.event.trial_id} finished${failed} | ${p.done}${total} done, ${inFlightText(p)}, ${p.failed} failed${end ? ` | ${end}` : ''} | best ${bestText(p, this.metric)}\n`,
     );
   }
 

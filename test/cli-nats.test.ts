@@ -167,6 +167,14 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     assert.equal(await done, 0, log());
     sub.unsubscribe();
     await bus.close();
+    // The progress lines count as `hpo status` does (issue 25 item 7): running is what the two 2-slot
+    // workers run, never the trials still waiting in the queue.
+    const counts = [...log().matchAll(/(\d+)\/12 done, (\d+) running(?:, (\d+) queued)?,/g)];
+    assert.ok(counts.length >= 12, log());
+    for (const [line, finished, running, queued] of counts) {
+      assert.ok(Number(running) <= 4, `more running than the fleet's 4 slots: ${line}`);
+      assert.ok(Number(finished) + Number(running) + Number(queued ?? 0) <= 12, line);
+    }
 
     const store = SqliteStore.open(db);
     const trials = store.listTrials('n1');

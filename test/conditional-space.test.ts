@@ -198,6 +198,7 @@ describe('conditional spaces (branches)', function () {
       stopped: 0,
       failed: 0,
       running: 1,
+      queued: 0,
       best: null,
       deadline: null,
       target_reached: false,

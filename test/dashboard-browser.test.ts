@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from './helpers/browser.js';
-import { startHpo } from './helpers/cli.js';
+import { HPO_BIN, startHpo } from './helpers/cli.js';
+import { TEST_DATA_DIR } from './helpers/dataset.js';
 import { DASH_EXPERIMENT, dashboardDb } from './helpers/dashboard-db.js';
 
 /** Resolves with the first URL the process prints after `marker` on stderr. */
@@ -147,6 +148,106 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       await page.close();
     } finally {
       await stop(child);
+    }
+  });
+
+  /** A sweep file of a few short trials and a database path beside it. */
+  function quickSweep(): { sweep: string; db: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'hpo-dash-linger-'));
+    const sweep = join(dir, 'quick.yaml');
+    writeFileSync(
+      sweep,
+      [
+        'method: random',
+        'metric: {name: val_acc, goal: maximize}',
+        'task: synthetic',
+        'seed: 4',
+        'run_cap: 3',
+        'parameters:',
+        '  x: {distribution: uniform, min: -2, max: 2}',
+        '  sleep_ms: {value: 20}',
+        '  epochs: {value: 2}',
+        '',
+      ].join('\n'),
+    );
+    return { sweep, db: join(dir, 'l.db') };
+  }
+
+  /** A search of a few short trials with --ui-port 0, its stderr collected. */
+  function quickSearch(name: string, extra: string[]): { child: ChildProcess; err: () => string } {
+    const { sweep, db } = quickSweep();
+    const args = ['search', sweep, '--db', db, '--name', name, '--workers', '1'];
+    const child = startHpo([...args, '--ui-port', '0', ...extra]);
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    return { child, err: () => err };
+  }
+
+  it('--ui-linger forever: the page stays live after the search until Ctrl-C, which exits 0 (issue 25 item 5)', async () => {
+    const { child, err } = quickSearch('linger', ['--ui-linger', 'forever']);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await urlFrom(child, /search finished; dashboard still at (http:\S+) \(Ctrl-C to stop\)/);
+      assert.match(url, /#exp=linger$/);
+      const { page, errors } = await openPage(browser, url);
+      assert.equal(await text(page, '#experiment-title'), 'linger');
+      await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'live');
+      const api = await fetch(new URL('/api/experiments/linger', url));
+      assert.equal(api.status, 200);
+      assert.equal(((await api.json()) as { status: string }).status, 'completed');
+      assert.equal(child.exitCode, null, 'still serving after the search ended');
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, err());
+      assert.match(err(), /dashboard closed; browse the results with: hpo dashboard --db /);
+      // The page saw the server go: only now does it say so.
+      await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'reconnecting…');
+      assert.deepEqual(errors, []);
+      await page.close();
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it('--ui-port without a terminal (CI, scripts): the dashboard closes with the search, which exits by itself', async () => {
+    const { child, err } = quickSearch('ci', []);
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    assert.equal(code, 0, err());
+    assert.match(err(), /dashboard at http:/);
+    assert.doesNotMatch(err(), /still at/);
+    assert.match(err(), /dashboard closed/);
+  });
+
+  it('from a terminal, as npm start runs: the page stays after the search; Ctrl-C typed there exits 0', async function () {
+    // script(1) (util-linux) runs hpo on a real pseudo-terminal; a typed ^C reaches it as SIGINT.
+    if (spawnSync('script', ['--version']).status !== 0) this.skip();
+    const { sweep, db } = quickSweep();
+    const command = [process.execPath, HPO_BIN, 'search', sweep, '--db', db, '--name', 'tty']
+      .concat(['--workers', '1', '--ui-port', '0'])
+      .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /search finished; dashboard still at (http:\S+) \(Ctrl-C to stop\)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited (${code}) before lingering:\n${out}`)));
+      });
+      const api = await fetch(new URL('/api/experiments/tty', url));
+      assert.equal(((await api.json()) as { status: string }).status, 'completed');
+      child.stdin.write('\x03'); // Ctrl-C, typed on the terminal
+      assert.equal(await exited, 0, out);
+      assert.match(out, /dashboard closed/);
+      await assert.rejects(fetch(new URL('/api/experiments/tty', url)), 'the dashboard is closed');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
     }
   });
 });

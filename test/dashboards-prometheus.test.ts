@@ -46,12 +46,15 @@ parameters:
   optimizer: { value: adam }
   learning_rate: { value: 0.001 }
   batch_size: { values: [64, 128, 256, 512] }
-  epochs: { value: 2 }
-  train_size: { value: 2000 }
+  epochs: { value: 3 }
+  train_size: { value: 8000 }
 `;
-// Four trials on one worker slot finish one after another: rate() over the per-experiment duration
-// histogram needs an increase between two scrapes, which two results arriving within one scrape
-// interval (seen under CI load) do not give.
+// Four trials on one worker slot, one after another, 12 epochs of 8,000 images: the worker's rate()
+// panels (images/s, epoch time) need increases between scrapes (1 s apart), so the training must span
+// several scrapes; 2,000 images and 2 epochs could all fall between two scrapes on a fast machine. The
+// orchestrator's trial-duration and dispatch-latency panels are cumulative over the experiment (no rate),
+// so they show the first result however fast the trials are (a rate over them failed CI once: all four
+// results fell between two scrapes).
 
 /** Grafana's $__rate_interval for a 1 s scrape interval and 1 s step: 4 scrape intervals. */
 const RATE_INTERVAL = '4s';

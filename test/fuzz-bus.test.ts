@@ -21,6 +21,7 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
 import { NatsTransport } from '../orchestrator/transport/nats/index.js';
 import { busNames } from '../shared/protocol/bus.js';
+import { BACKEND_CHOICES, BACKEND_NAMES } from '../shared/protocol/backend-names.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import {
   MAX_MESSAGE_BYTES,
@@ -203,7 +204,8 @@ const heartbeat = fc.record(
     sent_at: timeArb,
     draining: fc.boolean(),
     invalid_messages: fc.nat(),
-    backend: nameArb,
+    backend: fc.constantFrom(...BACKEND_CHOICES),
+    backends_in_use: fc.uniqueArray(fc.constantFrom(...BACKEND_NAMES), { maxLength: BACKEND_NAMES.length }),
   },
   {
     requiredKeys: [

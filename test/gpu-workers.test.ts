@@ -222,6 +222,24 @@ describe('GPU workers (real processes, real nats-server, stand-in nvidia-smi)', 
       ],
     );
     promtoolCheck((await scrape(url)).text);
+    // /readyz on the supervisor's port: one check per process, each that process's own readiness (nats,
+    // pool) asked over IPC; ready once both take trials.
+    const readyz = url.replace(/\/metrics$/, '/readyz');
+    let ready: { status: number; body: string } = { status: 0, body: '' };
+    await until(
+      'the supervisor ready',
+      async () => {
+        const res = await fetch(readyz);
+        ready = { status: res.status, body: await res.text() };
+        return ready.status === 200;
+      },
+      60_000,
+      sup,
+    );
+    const checks = (JSON.parse(ready.body) as { checks: Record<string, { ok: boolean; detail?: string }> })
+      .checks;
+    assert.deepEqual(Object.keys(checks), ['sup/gpu0', 'sup/gpu1'], ready.body);
+    for (const c of Object.values(checks)) assert.match(c.detail ?? '', /^pid \d+ ready$/, ready.body);
     const listed = await runHpo(['workers', '--nats', server.url, '--json', '--wait', '2000']);
     const names = (JSON.parse(listed.stdout) as { name: string }[]).map((w) => w.name).sort();
     assert.deepEqual(
@@ -265,6 +283,17 @@ describe('GPU workers (real processes, real nats-server, stand-in nvidia-smi)', 
     assert.match(sup.out(), /sup\/gpu1 exited unexpectedly \(signal SIGKILL\): starting it again in 1 s/);
     const again = childPids(sup).get('sup/gpu1')!;
     assert.equal(environOf(again).CUDA_VISIBLE_DEVICES, '1');
+    // The new process answers for gpu1 once it takes trials.
+    await until(
+      'gpu1 ready again',
+      async () => {
+        const res = await fetch(readyz);
+        ready = { status: res.status, body: await res.text() };
+        return ready.status === 200 && ready.body.includes(`pid ${again} ready`);
+      },
+      60_000,
+      sup,
+    );
 
     sup.child.kill('SIGTERM');
     assert.equal(await exitOf(sup, 60_000), 0, sup.out());

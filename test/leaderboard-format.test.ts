@@ -109,4 +109,38 @@ describe('leaderboard formats: exact in CSV and JSON, rounded for display only i
     const json = JSON.parse(renderLeaderboard({ space }, [row], 'json')) as { params: { x: number } }[];
     assert.equal(json[0].params.x, 0.123456789012);
   });
+
+  it('every format shows the test accuracy a stopped trial reported, as JSON does (issue 25 item 7)', () => {
+    const space = syntheticSpace({ x: { kind: 'uniform', min: 0, max: 1 } });
+    const trial = (trial_id: string, state: TrialRecord['state'], test_acc: number): TrialRecord => ({
+      experiment: 'e',
+      trial_id,
+      index: 0,
+      params: { x: 0.5 },
+      seed: 0,
+      state,
+      attempt: 1,
+      worker: 'w',
+      backend: null,
+      created_at: 0,
+      started_at: 0,
+      ended_at: 1,
+      value: 0.9,
+      metrics: { val_acc: 0.9, test_acc },
+      epochs: 1,
+      error: null,
+    });
+    const rows = [trial('t0', 'completed', 0.8125), trial('t1', 'stopped', 0.4375)];
+    const json = JSON.parse(renderLeaderboard({ space }, rows, 'json')) as {
+      metrics: { test_acc: number };
+    }[];
+    assert.equal(json[1].metrics.test_acc, 0.4375);
+    const table = renderLeaderboard({ space }, rows, 'table');
+    const stoppedLine = table.split('\n').find((l) => l.includes('t1'));
+    assert.match(stoppedLine ?? '', /0\.4375/, table);
+    const csv = parseCsv(renderLeaderboard({ space }, rows, 'csv'));
+    const col = csv[0].indexOf('test_acc');
+    assert.equal(csv[2][col], '0.4375');
+    assert.match(renderLeaderboard({ space }, rows, 'markdown'), /\| t1 \| stopped .*\| 0\.4375 \|/);
+  });
 });

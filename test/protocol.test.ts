@@ -191,6 +191,26 @@ describe('protocol validation', () => {
     });
   }
 
+  it('a heartbeat names backends from the enum only: asked (auto or a name) and in use (issue 25 item 7)', () => {
+    const r = validateWorkerHeartbeat({
+      ...heartbeat,
+      backend: 'auto',
+      backends_in_use: ['wasm', 'tensorflow'],
+    });
+    assert.ok(r.ok && r.value.backend === 'auto');
+    assert.deepEqual(r.ok && r.value.backends_in_use, ['wasm', 'tensorflow']);
+    rejects(validateWorkerHeartbeat({ ...heartbeat, backend: 'webgpu' }), /^backend: expected one of auto, /);
+    rejects(validateWorkerHeartbeat({ ...heartbeat, backend: 'x'.repeat(200) }), /^backend: expected one of/);
+    for (const bad of [
+      'wasm',
+      ['auto'],
+      ['<b>'],
+      ['wasm', 'wasm'],
+      ['cpu', 'wasm', 'tensorflow', 'tensorflow-gpu', 'cpu'],
+    ])
+      rejects(validateWorkerHeartbeat({ ...heartbeat, backends_in_use: bad }), /^backends_in_use/);
+  });
+
   it('worker heartbeats of any protocol version are read (hpo workers shows the version)', () => {
     for (const v of [1, PROTOCOL_VERSION, PROTOCOL_VERSION + 1]) {
       const r = validateWorkerHeartbeat({ ...heartbeat, v });

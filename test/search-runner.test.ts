@@ -220,6 +220,39 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     store.close();
   });
 
+  it('over a queueing transport, progress counts running (a worker started it) and queued apart, as hpo status does', async () => {
+    const store = SqliteStore.open(join(dir, 'queued.db'));
+    const space = gridSpace(0);
+    space.parameters = {
+      a: { kind: 'categorical', values: [1, 2] },
+      b: { kind: 'categorical', values: ['x', 'y'] },
+    };
+    store.createExperiment('q', space, 'test');
+    const queue = new QueueTransport();
+    const seen: SearchProgress[] = [];
+    const running = new SearchRunner({
+      store,
+      transport: queue,
+      strategy: createStrategy(space),
+      scheduler: new FifoScheduler(),
+      experiment: 'q',
+      onProgress: (p) => seen.push(p),
+    }).run();
+    while (queue.specs.length < 4) await new Promise((r) => setTimeout(r, 5));
+    const last = () => seen[seen.length - 1];
+    assert.deepEqual([last().running, last().queued], [0, 4], 'dispatched, none started');
+    const [first, ...rest] = queue.specs;
+    await queue.start1(first);
+    assert.deepEqual([last().event.kind, last().running, last().queued], ['started', 1, 3]);
+    assert.equal(store.getTrial('q', first.trial_id)!.state, 'running', 'the store (hpo status) agrees');
+    await queue.finish(first);
+    assert.deepEqual([last().done, last().running, last().queued], [1, 0, 3]);
+    for (const spec of rest) await queue.finish(spec);
+    const outcome = await running;
+    assert.deepEqual([outcome.progress.done, outcome.progress.running, outcome.progress.queued], [4, 0, 0]);
+    store.close();
+  });
+
   /** An endless space (a continuous parameter, no run_cap): only a budget or a target ends it. */
   function endlessSpace(sleepMs: number, epochs: number): SearchSpace {
     return {
@@ -345,6 +378,50 @@ class TwiceTransport implements Transport {
     setImmediate(() => {
       this.running--;
       void this.handlers!.onResult(result('first')).then(() => this.handlers!.onResult(result('late')));
+    });
+  }
+  async cancel(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** A bus-like transport: trials wait in a queue until the test starts (onStarted) and finishes them. */
+class QueueTransport implements Transport {
+  readonly name = 'queue';
+  readonly queues = true;
+  readonly specs: TrialSpec[] = [];
+  private handlers?: TransportHandlers;
+  private open = 0;
+
+  async start(handlers: TransportHandlers): Promise<void> {
+    this.handlers = handlers;
+  }
+  capacity(): number {
+    return 4 - this.open;
+  }
+  inFlight(): number {
+    return this.open;
+  }
+  async submit(spec: TrialSpec): Promise<void> {
+    this.open++;
+    this.specs.push(spec);
+  }
+  start1(spec: TrialSpec): Promise<void> {
+    return this.handlers!.onStarted!({ ...spec, worker: 'w' });
+  }
+  async finish(spec: TrialSpec): Promise<void> {
+    this.open--;
+    await this.handlers!.onResult({
+      v: spec.v,
+      experiment: spec.experiment,
+      experiment_id: spec.experiment_id,
+      trial_id: spec.trial_id,
+      attempt: spec.attempt,
+      state: 'completed',
+      metrics: { val_acc: 0.5 },
+      epochs: 0,
+      worker: 'w',
+      started_at: Date.now(),
+      ended_at: Date.now(),
     });
   }
   async cancel(): Promise<void> {}

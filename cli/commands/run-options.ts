@@ -1,6 +1,6 @@
 /** Options of `hpo search` and `hpo resume` (one experiment run on this machine or over NATS). */
 import { dirname, join } from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
 import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
@@ -20,6 +20,7 @@ import {
   type SavePolicy,
 } from '../../orchestrator/artifacts/index.js';
 import { DEFAULT_EVENTS_MAX_BYTES } from '../../shared/nats/connection.js';
+import { lingerValue } from './linger.js';
 
 export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   natsWait?: number;
@@ -32,6 +33,8 @@ export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   httpPort?: number;
   httpHost: string;
   uiPort?: number;
+  /** Seconds the dashboard stays after the search (Infinity: until Ctrl-C); undefined: by terminal. */
+  uiLinger?: number;
   workers?: number;
   backend: BackendChoice;
   dataDir?: string;
@@ -124,15 +127,20 @@ export function addRunOptions(cmd: Command): Command {
       'serve the live web dashboard on this port (0: any free one), on --http-host',
       portValue,
     )
+    .option(
+      '--ui-linger <duration>',
+      "after the search, keep serving the dashboard this long (e.g. 90s, 10m) or 'forever' (until " +
+        'Ctrl-C) (default: forever when run from a terminal, 0 otherwise: CI and scripts never hang)',
+      lingerValue,
+    )
     .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .addOption(backendOption())
     .addOption(dataDirOption())
     .addOption(jsonOption('print the outcome and leaderboard as JSON at the end'))
-    .option(
-      '--save-models <policy>',
-      `save trained models (tfjs files): ${SAVE_POLICY_HELP}`,
-      (v: string) => parseSavePolicy(v),
-      { kind: 'none' } as SavePolicy,
+    .addOption(
+      new Option('--save-models <policy>', `save trained models (tfjs files): ${SAVE_POLICY_HELP}`)
+        .argParser((v: string) => parseSavePolicy(v))
+        .default({ kind: 'none' } as SavePolicy, 'none'),
     )
     .option('--models-dir <dir>', 'where saved models go (default: hpo-models/ beside the database)')
     .option(

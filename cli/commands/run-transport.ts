@@ -23,6 +23,8 @@ export interface OpenedTransport {
   remoteModels?: RemoteModels;
   /** Releases the owner lease on the bus (before the connection closes). */
   releaseLease?: () => Promise<void>;
+  /** Over NATS: the connection and the owner lease on the bus (for readiness). */
+  bus?: { nc: NatsConnection; lease: BusLease };
 }
 
 /** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
@@ -115,6 +117,7 @@ export async function openTransport(
     invalidMessages: () => transport.invalidMessages,
     releaseLease: () => busLease.release(),
     remoteModels,
+    bus: { nc, lease: busLease },
   };
 }
 

@@ -8,13 +8,9 @@ import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
-import {
-  LEASE_STALE_MS,
-  type OwnerClaim,
-  type SqliteStore,
-  type Store,
-} from '../../orchestrator/store/index.js';
-import { holdLease } from '../owner.js';
+import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import { type HeldLease, holdLease } from '../owner.js';
+import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { startApiServer } from '../../orchestrator/api/index.js';
 import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
@@ -30,23 +26,19 @@ import { ModelKeeper } from '../../orchestrator/artifacts/index.js';
 import { type RunFlags, addRunOptions, DRY_RUN_PROPOSALS, expectedTotal, modelsRoot } from './run-options.js';
 import { type OpenedTransport, openTransport } from './run-transport.js';
 import { dryRunProposals, resumeWarnings } from './search-preview.js';
+import { lingerDashboard, uiLingerSeconds, untilSignalOr } from './linger.js';
 
 /** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
 async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
   const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
   try {
-    return await runExperiment(store, name, flags, lease.claim);
+    return await runExperiment(store, name, flags, lease);
   } finally {
     lease.release();
   }
 }
 
-async function runExperiment(
-  store: Store,
-  name: string,
-  flags: RunFlags,
-  claim: OwnerClaim,
-): Promise<number> {
+async function runExperiment(store: Store, name: string, flags: RunFlags, lease: HeldLease): Promise<number> {
   const exp = store.getExperiment(name)!;
   const space = exp.space;
   const budgetSeconds = flags.timeBudget ?? space.run_time_budget;
@@ -80,7 +72,7 @@ async function runExperiment(
       flags.uiPort === undefined
         ? undefined
         : await startDashboard({ db: flags.db, port: flags.uiPort, host: flags.httpHost });
-    opened = await openTransport(store, name, flags, metrics, tasks, claim);
+    opened = await openTransport(store, name, flags, metrics, tasks, lease.claim);
   } catch (err) {
     await ui?.close();
     await api?.close();
@@ -98,6 +90,9 @@ async function runExperiment(
         invalidMessages: opened.invalidMessages,
       })
     : undefined;
+  metrics?.server.setReadiness(
+    orchestratorReadiness({ lease, bus: opened.bus, staleMs: flags.ownerTimeout ?? LEASE_STALE_MS }),
+  );
   announceMetrics(metrics);
   store.recordRun(name, {
     ...collectRunInfo({ backendChoice: flags.backend, workers: where, data }),
@@ -117,7 +112,8 @@ async function runExperiment(
   process.stderr.write(
     `hpo: experiment '${name}': ${space.method} search, task ${space.task}, ${where}, db ${flags.db}${api ? `, api ${api.url}/api/status` : ''}\n`,
   );
-  if (ui) process.stderr.write(`hpo: dashboard at ${ui.url}#exp=${encodeURIComponent(name)}\n`);
+  const pageUrl = ui ? `${ui.url}#exp=${encodeURIComponent(name)}` : '';
+  if (ui) process.stderr.write(`hpo: dashboard at ${pageUrl}\n`);
   else process.stderr.write(`hpo: watch it live: hpo dashboard --db ${flags.db}\n`);
   let outcome: SearchOutcome | undefined;
   try {
@@ -152,8 +148,8 @@ async function runExperiment(
     await api?.close();
     await opened.releaseLease?.().catch(() => undefined);
     await opened.remoteModels?.close?.();
-    await ui?.close();
     await transport.close();
+    if (!outcome) await ui?.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
   const board = store.leaderboard(name, { top: 10 });
@@ -174,9 +170,14 @@ async function runExperiment(
     );
     if (board.length > 0) process.stdout.write(renderLeaderboard(exp, board, 'table'));
   }
-  if (metrics) {
-    await lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer);
-  }
+  // Both linger at once (one Ctrl-C ends both); nothing lingers after a Ctrl-C during the search.
+  const interrupted = outcome.reason === 'interrupted';
+  await Promise.all([
+    metrics
+      ? lingerThenClose(metrics, outcome.status === 'completed' ? flags.metricsLinger : 0, observer)
+      : undefined,
+    ui ? lingerDashboard(ui, interrupted ? 0 : uiLingerSeconds(flags.uiLinger), pageUrl) : undefined,
+  ]);
   if (ui)
     process.stderr.write(`hpo: dashboard closed; browse the results with: hpo dashboard --db ${flags.db}\n`);
   if (outcome.status === 'interrupted') {
@@ -194,17 +195,7 @@ async function lingerThenClose(
 ): Promise<void> {
   if (seconds > 0) {
     process.stderr.write(`hpo: serving ${metrics.server.url} for ${seconds} s more (--metrics-linger)\n`);
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        process.off('SIGINT', done);
-        process.off('SIGTERM', done);
-        resolve();
-      };
-      const timer = setTimeout(done, seconds * 1000);
-      process.on('SIGINT', done);
-      process.on('SIGTERM', done);
-    });
+    await untilSignalOr(seconds);
   }
   observer?.close();
   await metrics.server.close();

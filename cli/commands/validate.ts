@@ -23,7 +23,7 @@ export interface ValidateFlags {
 export function addMaxGridOption(cmd: Command): Command {
   return cmd.option(
     '--max-grid <n>',
-    `refuse a grid with more configurations than this (default ${DEFAULT_MAX_GRID})`,
+    'refuse a grid with more configurations than this',
     positiveInt,
     DEFAULT_MAX_GRID,
   );

@@ -31,10 +31,18 @@ import { WorkerMetrics } from '../../worker/metrics/index.js';
 import { plainTable } from '../plain-table.js';
 import { addTaskOptions, type TaskFlags, taskOffersFromFlags } from '../options/task-options.js';
 import { type GpuFlags, gpuListOrAll, resolveAllGpus } from '../options/gpu-options.js';
-import { answerMetricsOverIpc, GPU_CHILD_ENV, gpuSetup, superviseGpuWorkers } from '../gpu-workers/index.js';
+import {
+  answerMetricsOverIpc,
+  answerReadinessOverIpc,
+  GPU_CHILD_ENV,
+  gpuSetup,
+  superviseGpuWorkers,
+} from '../gpu-workers/index.js';
 import { DevicePlacement, GpuMetrics } from '../../worker/gpu/index.js';
 import { createMetricsRegistry } from '../../shared/metrics/index.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
+import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
+import { workerReadiness } from '../readiness-checks.js';
 
 function requireNats(flags: NatsFlags): NatsConnectionSettings {
   const settings = natsSettings(flags);
@@ -179,6 +187,10 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           },
         });
       }
+      // /readyz: not ready until the worker takes trials (it may wait for the orchestrator's queue).
+      const readiness = workerReadiness(nc, worker, pool.slots);
+      metrics?.server.setReadiness(readiness);
+      if (supervised) answerReadinessOverIpc(readiness);
       announceMetrics(metrics);
       await worker.start();
       const servers = displayServers(settings.servers);
@@ -253,7 +265,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
             : `${w.v} (incompatible: this hpo speaks ${PROTOCOL_VERSION})`,
           w.slots,
           w.busy,
-          w.backend ?? '-',
+          backendText(w),
           w.tasks?.join(' ') ?? 'built-in',
           w.trials_done,
           isoTime(w.started_at),
@@ -265,6 +277,13 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
       await nc.close();
     }
   });
+}
+
+/** The backends a worker's trials ran on ("wasm (auto)" when auto picked it), else the one asked for. */
+export function backendText(w: Pick<WorkerHeartbeat, 'backend' | 'backends_in_use'>): string {
+  const used = (w.backends_in_use ?? []).join(', ');
+  if (!used) return w.backend ?? '-';
+  return w.backend === undefined || w.backend === used ? used : `${used} (${w.backend})`;
 }
 
 /** A time as ISO 8601, or '?' when it is out of Date's range (never a RangeError). */

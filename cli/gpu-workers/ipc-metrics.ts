@@ -11,6 +11,7 @@ import {
   type MetricValue,
   type Registry,
 } from 'prom-client';
+import { answerOverIpc, askChild } from './ipc-request.js';
 
 type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
@@ -22,40 +23,16 @@ export const GPU_CHILD_ENV = 'HPO_GPU_WORKER_CHILD';
 
 /** In a GPU worker process: answers the supervisor's metrics requests with `registry`. */
 export function answerMetricsOverIpc(registry: Registry): void {
-  process.on('message', (msg: unknown) => {
-    const m = msg as { type?: unknown; id?: unknown } | null;
-    if (m?.type !== REQUEST || typeof m.id !== 'number') return;
-    const id = m.id;
-    registry.getMetricsAsJSON().then(
-      (metrics) => process.send?.({ type: REPLY, id, metrics }),
-      () => process.send?.({ type: REPLY, id, metrics: [] }),
-    );
-  });
+  answerOverIpc(REQUEST, REPLY, 'metrics', () => registry.getMetricsAsJSON().catch(() => []));
 }
-
-let nextId = 1;
 
 /** Asks one process for its metrics; undefined when it has no channel or does not answer in time. */
 export function requestMetrics(child: ChildProcess, timeoutMs: number): Promise<MetricsJson | undefined> {
-  if (!child.connected) return Promise.resolve(undefined);
-  const id = nextId++;
-  return new Promise((resolve) => {
-    const done = (value: MetricsJson | undefined) => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      resolve(value);
-    };
-    const onMessage = (msg: unknown) => {
-      const m = msg as { type?: unknown; id?: unknown; metrics?: unknown } | null;
-      if (m?.type === REPLY && m.id === id && Array.isArray(m.metrics)) done(m.metrics as MetricsJson);
-    };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
-    child.on('message', onMessage);
-    try {
-      child.send({ type: REQUEST, id });
-    } catch {
-      done(undefined);
-    }
+  return askChild(child, {
+    request: REQUEST,
+    reply: REPLY,
+    read: (m) => (Array.isArray(m.metrics) ? (m.metrics as MetricsJson) : undefined),
+    timeoutMs,
   });
 }
 

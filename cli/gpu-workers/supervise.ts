@@ -8,6 +8,7 @@ import { GpuMetrics } from '../../worker/gpu/gpu-metrics.js';
 import type { GpuProcessPlan } from '../../worker/gpu/gpu-plan.js';
 import type { MetricsFlags } from '../options/metrics-options.js';
 import { mergedRegistry } from './ipc-metrics.js';
+import { processesReadiness } from './ipc-readiness.js';
 import { GpuWorkerProcesses } from './worker-processes.js';
 
 export interface SuperviseOptions {
@@ -34,6 +35,8 @@ export async function superviseGpuWorkers(options: SuperviseOptions): Promise<nu
       registry: mergedRegistry(own, () => processes.children()),
       port: options.metrics.metricsPort,
       host: options.metrics.metricsHost,
+      // Ready when every GPU worker process is (each asked over IPC).
+      readiness: processesReadiness(() => processes.named()),
     });
     const gpus = [...new Set(plan.map((p) => p.gpu))];
     gpuMetrics = new GpuMetrics({ registry: own, worker: name, gpus, logger });

@@ -55,6 +55,14 @@ export class GpuWorkerProcesses {
     return this.slots.flatMap((s) => (s.child && s.child.exitCode === null ? [s.child] : []));
   }
 
+  /** Every planned process by worker name, with its child while one runs (for readiness). */
+  named(): { name: string; child?: ChildProcess }[] {
+    return this.slots.map((s) => ({
+      name: s.plan.name,
+      ...(s.child && s.child.exitCode === null ? { child: s.child } : {}),
+    }));
+  }
+
   /** Process ids by name (tests read their environment). */
   pids(): Record<string, number | undefined> {
     return Object.fromEntries(this.slots.map((s) => [s.plan.name, s.child?.pid]));

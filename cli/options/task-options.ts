@@ -5,7 +5,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import { positiveInt } from './option-values.js';
 import { commandOffer, commandProblem, loadTaskModule, TaskOffers } from '../../worker/tasks/index.js';
@@ -21,13 +21,19 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 export function addTaskOptions(cmd: Command): Command {
   return cmd
-    .option('--task <file>', 'offer this task module (repeatable)', collect, [] as string[])
+    .addOption(
+      new Option('--task <file>', 'offer this task module (repeatable)')
+        .argParser(collect)
+        .default([], 'none'),
+    )
     .option('--tasks-dir <dir>', 'offer every task module (.mjs, .js, .cjs) in this folder')
-    .option(
-      '--allow-command <path>',
-      "run command trials of this program (repeatable; W&B's default command)",
-      collect,
-      [] as string[],
+    .addOption(
+      new Option(
+        '--allow-command <path>',
+        "run command trials of this program (repeatable; W&B's default command)",
+      )
+        .argParser(collect)
+        .default([], 'none'),
     )
     .option(
       '--kill-grace <ms>',

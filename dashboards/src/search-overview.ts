@@ -134,16 +134,18 @@ export function searchOverview(): ImportableDashboard {
       timeseries({
         title: 'Trial duration by architecture',
         description:
-          'Median and 90th percentile wall time of trials of the experiment that finished in the window.',
+          'Median and 90th percentile wall time of the trials of the experiment finished so far (by this ' +
+          'orchestrator process). Cumulative rather than a rate: trials end minutes apart, so a rate window ' +
+          'would be empty most of the time.',
         gridPos: { x: 0, y: 31, w: 12, h: 8 },
         unit: 's',
         targets: [
           prom(
-            `histogram_quantile(0.5, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket{${EXP}}[$__rate_interval])))`,
+            `histogram_quantile(0.5, sum by (le, arch) (hpo_trial_duration_seconds_bucket{${EXP}}))`,
             'p50 {{arch}}',
           ),
           prom(
-            `histogram_quantile(0.9, sum by (le, arch) (rate(hpo_trial_duration_seconds_bucket{${EXP}}[$__rate_interval])))`,
+            `histogram_quantile(0.9, sum by (le, arch) (hpo_trial_duration_seconds_bucket{${EXP}}))`,
             'p90 {{arch}}',
           ),
         ],
@@ -170,12 +172,13 @@ export function searchOverview(): ImportableDashboard {
       timeseries({
         title: 'Dispatch latency',
         description:
-          'From handing a trial of the experiment to the transport until a worker slot accepts it.',
+          'From handing a trial of the experiment to the transport until a worker slot accepts it, over the ' +
+          'trials finished so far (observed when the result arrives; cumulative, like the durations).',
         gridPos: { x: 12, y: 39, w: 12, h: 7 },
         unit: 's',
         targets: [
           prom(
-            `histogram_quantile(0.9, sum by (le, transport) (rate(hpo_dispatch_latency_seconds_bucket{${EXP}}[$__rate_interval])))`,
+            `histogram_quantile(0.9, sum by (le, transport) (hpo_dispatch_latency_seconds_bucket{${EXP}}))`,
             'p90 {{transport}}',
           ),
         ],

@@ -10,7 +10,10 @@ export interface SearchProgress {
   completed: number;
   stopped: number;
   failed: number;
+  /** Trials a worker (or a local thread) runs now: `running` in `hpo status`. */
   running: number;
+  /** Trials dispatched over a bus that no worker has started yet: `queued` in `hpo status`. */
+  queued: number;
   best: { trial_id: string; value: number; params: TrialParams } | null;
   /** When the time budget ends (ms since the epoch), null without one. */
   deadline: number | null;

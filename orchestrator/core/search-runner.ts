@@ -45,6 +45,8 @@ export class SearchRunner {
   private readonly busId: string;
   private readonly snapshots = new Map<string, TrialSnapshot>();
   private readonly inFlight = new Set<string>();
+  /** The trials in flight a worker has started (the rest wait in the bus's queue), as `hpo status` counts. */
+  private readonly started = new Set<string>();
   private wake: () => void = () => {};
   private best: SearchProgress['best'] = null;
   /** Every trial's params in proposal order, and the finished ones' values: the strategy's view. */
@@ -286,6 +288,8 @@ export class SearchRunner {
     if (this.options.models?.saves()) spec.save_model = true;
     if (this.options.scheduler.neverStops) spec.decisions = false;
     this.inFlight.add(trial.trial_id);
+    if (transport.queues) this.started.delete(trial.trial_id);
+    else this.started.add(trial.trial_id);
     this.snapshots.set(trial.trial_id, {
       trial_id: trial.trial_id,
       params: trial.params,
@@ -306,7 +310,10 @@ export class SearchRunner {
       () => store.markRunning(experiment, t.trial_id, t.attempt, t.worker),
       false,
     );
-    if (changed) this.notify((o) => o.onStarted?.(experiment, t.trial_id));
+    if (!changed) return;
+    if (this.inFlight.has(t.trial_id)) this.started.add(t.trial_id);
+    this.notify((o) => o.onStarted?.(experiment, t.trial_id));
+    this.report({ kind: 'started', trial_id: t.trial_id });
   }
 
   /**
@@ -350,12 +357,12 @@ export class SearchRunner {
     const { store, experiment } = this.options;
     if (r.experiment !== experiment) return;
     const applied = this.recording(() => store.recordResult(experiment, r.trial_id, r), null);
+    this.inFlight.delete(r.trial_id);
+    this.started.delete(r.trial_id);
     if (applied === null) {
-      this.inFlight.delete(r.trial_id);
       this.wake();
       return;
     }
-    this.inFlight.delete(r.trial_id);
     // Ended: the scheduler sees it through trialFinished from now on (snapshots: running trials only).
     if (applied) this.snapshots.delete(r.trial_id);
     if (applied) await this.options.models?.recorded(r);
@@ -403,6 +410,7 @@ export class SearchRunner {
 
   private progress(event: SearchProgress['event']): SearchProgress {
     const { completed, stopped, failed } = this.counts;
+    const running = [...this.inFlight].filter((id) => this.started.has(id)).length;
     return {
       experiment: this.options.experiment,
       total: this.options.total ?? null,
@@ -410,7 +418,8 @@ export class SearchRunner {
       completed,
       stopped,
       failed,
-      running: this.inFlight.size,
+      running,
+      queued: this.inFlight.size - running,
       best: this.best,
       deadline: this.deadline ?? null,
       target_reached: this.targetReached,

@@ -4,6 +4,7 @@
  * (the server's max_deliver advisory) into a failed result. See docs/NATS.md.
  */
 import { readFileSync } from 'node:fs';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -69,6 +70,16 @@ export interface NatsConnectionOptions {
 /** Connection failures that waiting cannot fix. */
 const PERMANENT = /auth|permission|certificate|self.signed|tls|credential/i;
 
+/** The TLS alert a server sends when it refuses the client's certificate (or finds none). */
+const CLIENT_CERT_REFUSED = /alert (bad certificate|unknown ca|certificate required|handshake failure)/i;
+
+/** A connection error, with what a refused client certificate means (OpenSSL says only the alert). */
+function explain(why: string): string {
+  if (!CLIENT_CERT_REFUSED.test(why)) return why;
+  const alert = /alert [a-z ]+/i.exec(why)![0];
+  return `the server refused this client's certificate (TLS ${alert}): none was given, or the CA the server trusts did not sign it (--nats-tls-cert/--nats-tls-key)`;
+}
+
 /** Server URLs for logs and errors, with any credentials in them (`nats://user:pass@host`) masked. */
 export function displayServers(servers: readonly string[]): string {
   return servers.map((s) => s.replace(/^([a-z]+:\/\/)[^@/\s]*@/i, '$1***@')).join(', ');
@@ -102,11 +113,17 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
     opts.authenticator = credsAuthenticator(creds);
   }
   if (options.tls !== undefined) {
-    opts.tls = {
+    // nats.js hands these to node's tls.connect, which knows maxVersion (nats.js's type does not).
+    const tls: NonNullable<NodeConnectionOptions['tls']> & Pick<TlsConnectionOptions, 'maxVersion'> = {
       ...(options.tls.ca === undefined ? {} : { caFile: options.tls.ca }),
       ...(options.tls.cert === undefined ? {} : { certFile: options.tls.cert }),
       ...(options.tls.key === undefined ? {} : { keyFile: options.tls.key }),
+      // TLS 1.2: under 1.3 a server that requires client certificates checks them after the handshake,
+      // and nats.js then reports a missing or refused one only as a 20 s `timeout` (which --nats-wait
+      // retries); under 1.2 the refusal is the handshake's own error, at once (docs/NATS.md "Security").
+      maxVersion: 'TLSv1.2',
     };
+    opts.tls = tls;
   }
   const deadline = Date.now() + (options.firstConnectRetryMs ?? 0);
   const log = options.log ?? ((line: string) => childLogger({ component: 'nats' }).warn(line));
@@ -117,7 +134,7 @@ export async function connectNats(options: NatsConnectionOptions): Promise<NatsC
       const why = err instanceof Error ? err.message : String(err);
       const left = deadline - Date.now();
       if (PERMANENT.test(why) || left <= 0) {
-        throw new HpoError(`cannot connect to NATS at ${displayServers(options.servers)}: ${why}`, {
+        throw new HpoError(`cannot connect to NATS at ${displayServers(options.servers)}: ${explain(why)}`, {
           cause: err,
         });
       }

@@ -1,2 +1,3 @@
 export * from './connection.js';
 export * from './inbox.js';
+export * from './connection-check.js';

@@ -4,6 +4,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Decision, EpochEvent, PROTOCOL_VERSION, ResultEvent, TrialSpec } from './trial.js';
+import type { BackendChoice, BackendName } from './backend-names.js';
 
 /** The orchestrator's answer to a decision request (the request is the EpochEvent itself). */
 export interface DecisionReply {
@@ -73,8 +74,13 @@ export interface WorkerHeartbeat {
   slots: number;
   /** Trials held right now (running, or being accepted / reported). */
   busy: number;
-  /** Backend the worker was asked for (e.g. cpu, wasm, tensorflow), if known. */
-  backend?: string;
+  /** Backend the worker was asked for (`--backend`: auto or a backend name). */
+  backend?: BackendChoice;
+  /**
+   * Backends its trials ran on, in order of first use (with `auto` the one picked per model family, so
+   * possibly two); absent until a trial that uses a tfjs backend finished. At most one of each name.
+   */
+  backends_in_use?: BackendName[];
   /** Trials finished with a published result since the worker started. */
   trials_done: number;
   /** Epoch ms. */

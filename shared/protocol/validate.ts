@@ -28,6 +28,7 @@ import {
   type TrialSpec,
 } from './trial.js';
 import { MODEL_FILES } from './model-transfer.js';
+import { BACKEND_CHOICES, BACKEND_NAMES, type BackendName } from './backend-names.js';
 import { isSeed, SEED_RANGE } from '../prng.js';
 
 import { type Validation } from './wire.js';
@@ -134,6 +135,26 @@ function token(o: Obj, field: string): string {
 
 function optionalName(o: Obj, field: string): string | undefined {
   return o[field] === undefined ? undefined : name(o, field);
+}
+
+/** A field that must be one of a few names (an enum on the wire). */
+function oneOf<T extends string>(o: Obj, field: string, names: readonly T[], prefix = ''): T {
+  const value = o[field];
+  if (typeof value !== 'string' || !(names as readonly string[]).includes(value)) {
+    fail(prefix + field, `one of ${names.join(', ')}`, value);
+  }
+  return value as T;
+}
+
+/** A list of distinct backend names (so at most one of each). */
+function backendList(o: Obj, field: string): BackendName[] {
+  const list = o[field];
+  if (!Array.isArray(list) || list.length > BACKEND_NAMES.length) {
+    fail(field, `a list of at most ${BACKEND_NAMES.length} backend names`, list);
+  }
+  const names = list.map((_, i) => oneOf(list as unknown as Obj, String(i), BACKEND_NAMES, `${field}.`));
+  if (new Set(names).size !== names.length) fail(field, 'distinct backend names', list);
+  return names;
 }
 
 /** A free text (an error, a reason): any string, cut to MAX_ERROR_LENGTH characters. */
@@ -446,8 +467,8 @@ export function validateWorkerHeartbeat(input: unknown, now = Date.now()): Valid
       draining: boolean(o, 'draining'),
       invalid_messages: integer(o, 'invalid_messages', 0),
     };
-    const backend = optionalName(o, 'backend');
-    if (backend !== undefined) hb.backend = backend;
+    if (o.backend !== undefined) hb.backend = oneOf(o, 'backend', BACKEND_CHOICES);
+    if (o.backends_in_use !== undefined) hb.backends_in_use = backendList(o, 'backends_in_use');
     if (o.tasks !== undefined) {
       if (!Array.isArray(o.tasks) || o.tasks.length > MAX_HEARTBEAT_TASKS) {
         fail('tasks', `a list of at most ${MAX_HEARTBEAT_TASKS} names`, o.tasks);

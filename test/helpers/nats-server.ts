@@ -45,6 +45,10 @@ export interface NatsServerHandle {
   output(): string;
   stop(): Promise<void>;
   restart(options?: RestartOptions): Promise<void>;
+  /** Stops the server (gracefully), keeping its port and store, until up(). */
+  down(): Promise<void>;
+  /** Starts it again after down(). */
+  up(): Promise<void>;
 }
 
 export { findNatsServer };
@@ -109,6 +113,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       await halt();
       rmSync(dir, { recursive: true, force: true });
     },
+    down: () => halt(),
+    up: () => launch(),
     async restart(how: RestartOptions = {}) {
       await halt(how.signal);
       if (how.downMs) await new Promise((r) => setTimeout(r, how.downMs));

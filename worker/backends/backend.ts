@@ -12,10 +12,14 @@ import { registerTensorflowKernels } from './tensorflow-kernels.js';
 import type { Logger } from '../../shared/log/index.js';
 import { deviceOf, type OpsDevice, setOpsDevice } from './tf-device.js';
 
-export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKEND_NAMES)[number];
-export type BackendChoice = BackendName | 'auto';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+import {
+  BACKEND_CHOICES,
+  BACKEND_NAMES,
+  type BackendChoice,
+  type BackendName,
+} from '../../shared/protocol/backend-names.js';
+
+export { BACKEND_CHOICES, BACKEND_NAMES, type BackendChoice, type BackendName };
 
 export interface BackendAttempt {
   backend: BackendName;

@@ -1,6 +1,7 @@
 /** Options and counters of a NatsWorker (see nats-worker.ts). */
 import type { Logger } from '../../shared/log/index.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
+import type { BackendChoice } from '../../shared/protocol/backend-names.js';
 import type { StreamSettings } from '../../shared/nats/connection.js';
 
 export interface NatsWorkerOptions {
@@ -8,8 +9,8 @@ export interface NatsWorkerOptions {
   prefix?: string;
   /** Name in heartbeats and logs (default: the executor's name). */
   name?: string;
-  /** Backend reported in heartbeats (e.g. the --backend flag). */
-  backend?: string;
+  /** Backend reported in heartbeats (the --backend flag), and the one trials run on unless `auto`. */
+  backend?: BackendChoice;
   /** Tasks offered beyond the built-in ones (`name@sha`), reported in heartbeats. */
   tasks?: () => string[];
   /**

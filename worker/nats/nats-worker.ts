@@ -36,6 +36,7 @@ export class NatsWorker {
   private readonly subs: Subscription[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private started = false;
+  private pulling = false;
   private drained?: Promise<void>;
   private idleWaiters: (() => void)[] = [];
   private readonly startedAt = Date.now();
@@ -68,6 +69,7 @@ export class NatsWorker {
       held: new Map<number, Held>(),
       settings: { ackWaitMs: options.ackWaitMs ?? 30_000, maxDeliver: options.maxDeliver ?? 5 },
       stopping: false,
+      backendsInUse: [],
     };
     const { settings } = this.state;
     if (!(settings.ackWaitMs >= 1000)) throw new HpoError('ackWaitMs must be at least 1000');
@@ -89,6 +91,16 @@ export class NatsWorker {
 
   stats(): NatsWorkerStats {
     return { ...this.state.counters };
+  }
+
+  /**
+   * Where the worker is: `new` (before start), `starting` (waiting for the trial queue), `pulling`
+   * (taking trials), `draining` (no new trials). For readiness (/readyz).
+   */
+  get phase(): 'new' | 'starting' | 'pulling' | 'draining' {
+    if (this.state.stopping) return 'draining';
+    if (this.pulling) return 'pulling';
+    return this.started ? 'starting' : 'new';
   }
 
   /** Trials held right now (running or being reported). */
@@ -130,6 +142,7 @@ export class NatsWorker {
     every(30_000, () => void refreshSettings(state));
     this.heartbeat();
     this.puller.start(consumer);
+    this.pulling = true;
   }
 
   /**

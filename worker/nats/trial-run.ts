@@ -15,6 +15,7 @@ import { finishTrial } from './publish-retrying.js';
 import { refuseTrial } from './trial-refusal.js';
 import { sendModel } from './model-upload.js';
 import { reportStarted } from './trial-started.js';
+import { noteBackendInUse } from './heartbeat.js';
 import { type Held, type WorkerState, refreshSettings } from './worker-state.js';
 
 export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSpec): Promise<void> {
@@ -81,6 +82,7 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
       return;
     }
     clearTimeout(startedTimer);
+    noteBackendInUse(state, result.backend);
     if (finalEpoch && result.epochs === finalEpoch.epoch) {
       result = { ...result, final_epoch: { epoch: finalEpoch.epoch, metrics: finalEpoch.metrics } };
     }

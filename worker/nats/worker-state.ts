@@ -6,6 +6,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstrea
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type BusNames, WORKERS_CONSUMER } from '../../shared/protocol/bus.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
+import type { BackendName } from '../../shared/protocol/backend-names.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import type { Logger, RateLimitedLog } from '../../shared/log/index.js';
 import { type WorkersConsumerSettings, consumerSettings } from '../../shared/nats/connection.js';
@@ -40,6 +41,8 @@ export interface WorkerState {
   jsm?: JetStreamManager;
   /** Set when draining starts: no more trials are taken. */
   stopping: boolean;
+  /** The backends finished trials ran on, in order of first use (heartbeat `backends_in_use`). */
+  readonly backendsInUse: BackendName[];
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -224,6 +224,13 @@ export function renderDetail(node, d, metric) {
   node.append(wrap);
 }
 
+/** The backends a worker's trials ran on ("wasm (auto)" when auto picked it), else the one asked for. */
+function backendText(w) {
+  const used = (w.backends_in_use ?? []).join(', ');
+  if (!used) return w.backend ?? '';
+  return w.backend && w.backend !== used ? `${used} (${w.backend})` : used;
+}
+
 export function renderWorkers(table, answer) {
   fillTable(
     table,
@@ -242,7 +249,7 @@ export function renderWorkers(table, answer) {
       w.name,
       w.slots,
       w.busy,
-      w.backend ?? '',
+      backendText(w),
       w.trials_done,
       w.draining ? 'yes' : 'no',
       w.invalid_messages,

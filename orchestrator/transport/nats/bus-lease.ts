@@ -50,6 +50,10 @@ export interface BusLeaseOptions {
 
 export interface BusLease {
   lease: OwnerLease;
+  /** When the lease was last written on the bus (taken or renewed), ms since the epoch; for readiness. */
+  renewedAt(): number;
+  /** True once another driver took the lease over. */
+  lost(): boolean;
   /** Stops the heartbeat and deletes the lease (best effort). */
   release(): Promise<void>;
 }
@@ -138,12 +142,15 @@ export async function acquireBusLease(
   }
   const held = lease;
   let stopped = false;
+  let renewedAt = Date.now();
+  let lostTo = false;
   const timer = setInterval(() => {
     void (async () => {
       const beat: OwnerLease = { ...held, heartbeat_at: Date.now() };
       try {
         const ack = await js.publish(subject, encodeMessage(beat), { expect: { lastSubjectSequence: seq } });
         seq = ack.seq;
+        renewedAt = Date.now();
       } catch (err) {
         if (stopped || !isWrongSequence(err)) return; // the bus is away: the lease just ages
         const now = await read().catch(() => undefined);
@@ -155,6 +162,7 @@ export async function acquireBusLease(
           return;
         }
         stopped = true;
+        lostTo = true;
         clearInterval(timer);
         options.onLost?.(now.lease);
       }
@@ -163,6 +171,8 @@ export async function acquireBusLease(
   timer.unref();
   return {
     lease: held,
+    renewedAt: () => renewedAt,
+    lost: () => lostTo,
     async release() {
       stopped = true;
       clearInterval(timer);
