@@ -111,14 +111,13 @@ const containersOf = (o: Obj): IContainer[] => [
 /**
  * The generated nats.conf for pod `i` of a cluster on loopback: every address and path the pod gets from
  * Kubernetes (0.0.0.0 ports, the routes' pod DNS names, its volumes) replaced, each exactly once or per
- * route; the rest (server name, cluster name, JetStream limits, the users of auth.conf) as generated.
+ * route; the rest (server name, cluster name, JetStream limits, the included users and TLS) as generated.
  */
 function loopbackConf(
   conf: string,
   i: number,
   ports: { client: number; monitor: number; route: number }[],
   dir: string,
-  certs: string,
 ) {
   const swaps: [string, string][] = [
     ['listen: 0.0.0.0:4222', `listen: 127.0.0.1:${ports[i].client}`],
@@ -126,9 +125,6 @@ function loopbackConf(
     ['listen: 0.0.0.0:6222', `listen: 127.0.0.1:${ports[i].route}`],
     ['store_dir: /data', `store_dir: ${dir}/data`],
     ['pid_file: /var/run/nats/nats.pid', `pid_file: ${dir}/nats.pid`],
-    ['cert_file: /etc/nats-tls/server.pem', `cert_file: ${certs}/server.pem`],
-    ['key_file: /etc/nats-tls/server.key', `key_file: ${certs}/server.key`],
-    ['ca_file: /etc/nats-tls/ca.pem', `ca_file: ${certs}/ca.pem`],
     ...ports.map((p, j): [string, string] => [
       `nats://nats-${j}.nats-headless:6222`,
       `nats://127.0.0.1:${p.route}`,
@@ -140,6 +136,21 @@ function loopbackConf(
     out = out.replace(from, to);
   }
   return out;
+}
+
+/**
+ * The environment the NATS container gets in pod `pod`: its literal values (the TLS files' paths moved
+ * from the Secret's mount to `certs`), the pod name, and `passwords` for the Secret's keys.
+ */
+function natsServerEnv(c: IContainer, pod: string, certs: string, passwords: Record<string, string>) {
+  const env: Record<string, string> = { PATH: process.env.PATH! };
+  const tlsMount = c.volumeMounts!.find((m) => m.name === 'tls')!.mountPath;
+  for (const e of c.env!) {
+    if (e.value !== undefined) env[e.name] = e.value.replace(tlsMount, certs);
+    else if (e.valueFrom?.fieldRef?.fieldPath === 'metadata.name') env[e.name] = pod;
+    else if (e.valueFrom?.secretKeyRef) env[e.name] = passwords[e.name] ?? 'x';
+  }
+  return env;
 }
 
 describe('Kubernetes manifests (deploy/k8s)', function () {
@@ -288,14 +299,24 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
         assert.equal(volume.secret.defaultMode & 0o007, 0, 'keys not readable by others');
       }
     }
-    // The server's files: its Secret mounted where nats.conf's tls block reads them.
+    // The server: deploy/nats/nats-server-tls.conf, its files from the hpo-nats-tls-server Secret's mount.
     const sts = byName('StatefulSet', NATS.name).spec.template.spec;
-    const conf = byName('ConfigMap', 'nats-config').data['nats.conf'] as string;
+    const data = byName('ConfigMap', 'nats-config').data;
+    const conf = data['nats.conf'] as string;
+    assert.match(conf, /^include \.\/nats-server-tls\.conf$/m);
+    assert.equal(
+      data['nats-server-tls.conf'],
+      readFileSync(join(ROOT, 'deploy/nats/nats-server-tls.conf'), 'utf8'),
+    );
+    assert.match(data['nats-server-tls.conf'], /^include nats-server\.conf$/m);
+    assert.match(data['nats-server-tls.conf'], /verify: true/);
     const tlsMount = sts.containers[0].volumeMounts.find((m: Obj) => m.name === 'tls');
     assert.equal(sts.volumes.find((v: Obj) => v.name === 'tls').secret.secretName, 'hpo-nats-tls-server');
-    for (const f of ['server.pem', 'server.key', 'ca.pem'])
-      assert.ok(conf.includes(`${tlsMount.mountPath}/${f}`), f);
-    assert.match(conf, /verify: true/);
+    const env = Object.fromEntries(sts.containers[0].env.map((e: Obj) => [e.name, e.value]));
+    assert.deepEqual(
+      ['HPO_NATS_SERVER_CERT', 'HPO_NATS_SERVER_KEY', 'HPO_NATS_CA'].map((k) => env[k]),
+      ['server.pem', 'server.key', 'ca.pem'].map((f) => `${tlsMount.mountPath}/${f}`),
+    );
     // Clients reconnect through the service, never to a pod address the certificate does not name.
     assert.match(conf, /^\s*no_advertise: true$/m);
   });
@@ -307,7 +328,7 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     const headless = byName('Service', sts.spec.serviceName);
     assert.equal(headless.spec.clusterIP, 'None');
     const conf = byName('ConfigMap', 'nats-config').data;
-    assert.equal(conf['auth.conf'], readFileSync(join(ROOT, 'deploy/nats/nats-server.conf'), 'utf8'));
+    assert.equal(conf['nats-server.conf'], readFileSync(join(ROOT, 'deploy/nats/nats-server.conf'), 'utf8'));
     // The routes are the pods' DNS names under the headless service.
     const routes = Array.from(
       { length: 3 },
@@ -322,16 +343,13 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
       ),
     );
     // Every $VARIABLE of the config is in the container's environment; nats-server -t accepts the files.
-    const env = Object.fromEntries(c.env.map((e: Obj) => [e.name, 'x']));
+    const env = natsServerEnv(c, 'nats-0', certs, {});
     const dir = mkdtempSync(join(tmpdir(), 'hpo-k8s-nats-'));
     try {
-      for (const [f, text] of Object.entries(conf))
-        writeFileSync(join(dir, f), (text as string).replaceAll('/etc/nats-tls/', `${certs}/`));
+      for (const [f, text] of Object.entries(conf)) writeFileSync(join(dir, f), text as string);
       const nats = findExecutable('nats-server');
       assert.ok(nats, 'nats-server (test/setup/ensure-tools.sh installs it)');
-      const { stderr } = await run(nats, ['-c', join(dir, 'nats.conf'), '-t'], {
-        env: { ...env, PATH: process.env.PATH },
-      });
+      const { stderr } = await run(nats, ['-c', join(dir, 'nats.conf'), '-t'], { env });
       assert.match(stderr, /is valid/);
       // ... and refuses it without a password variable (the check can fail).
       const { HPO_NATS_WORKER_PASSWORD: _w, ...partial } = env;
@@ -364,13 +382,13 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
     for (let i = 0; i < NATS.replicas; i++) {
       const dir = mkdtempSync(join(tmpdir(), `hpo-k8s-nats-${i}-`));
       dirs.push(dir);
-      writeFileSync(join(dir, 'nats.conf'), loopbackConf(conf['nats.conf'], i, ports, dir, certs));
-      writeFileSync(join(dir, 'auth.conf'), conf['auth.conf']);
+      writeFileSync(join(dir, 'nats.conf'), loopbackConf(conf['nats.conf'], i, ports, dir));
+      for (const f of ['nats-server.conf', 'nats-server-tls.conf']) writeFileSync(join(dir, f), conf[f]);
       const child = spawn(
         nats,
         c.args.map((a: string) => a.replace('/etc/nats', dir)),
         {
-          env: { PATH: process.env.PATH, POD_NAME: `${sts.metadata.name}-${i}`, ...passwords },
+          env: natsServerEnv(c, `${sts.metadata.name}-${i}`, certs, passwords),
           stdio: ['ignore', 'pipe', 'pipe'],
         },
       );

@@ -106,7 +106,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
     if (!bin) throw new Error('docker-compose not found (test/setup/ensure-tools.sh installs it)');
     const files = ['-f', join(DEPLOY, 'docker-compose.yml'), '-f', join(DEPLOY, 'docker-compose.tls.yml')];
     const merged = execFileSync(bin, [...files, '--profile', 'gpu', 'config'], {
-      env: { ...process.env, ...ROLE_PASSWORDS },
+      env: { ...process.env, ...ROLE_PASSWORDS, GRAFANA_ADMIN_PASSWORD: 'test' },
       encoding: 'utf8',
     });
     const services = (parse(merged) as { services: Record<string, ComposeService> }).services;
@@ -116,6 +116,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
       orchestrator: 'orchestrator',
       worker: 'worker',
       'worker-gpu': 'worker',
+      dashboard: 'viewer',
     };
     for (const [name, svc] of Object.entries(services)) {
       const env = svc.environment ?? {};
