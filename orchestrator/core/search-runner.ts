@@ -87,6 +87,7 @@ export class SearchRunner {
       onResult: (r) => this.onResult(r),
       onStarted: (t) => this.onStarted(t),
       onLost: (t, why) => this.onLost(t, why),
+      onCapacity: () => this.wake(),
     });
     const stop = this.stopped.signal;
     if (signal?.aborted) this.stopped.abort();

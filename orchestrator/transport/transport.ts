@@ -24,6 +24,8 @@ export interface TransportHandlers {
    * left the queue without a result): submit the trial again as a new attempt.
    */
   onLost?(trial: TrialAttempt, reason: string): Promise<void>;
+  /** capacity() may have grown without a trial ending (e.g. a worker joined the fleet): look again. */
+  onCapacity?(): void;
 }
 
 export interface Transport {

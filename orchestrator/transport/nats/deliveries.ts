@@ -34,6 +34,8 @@ export interface InFlight {
   gone?: boolean;
   /** A worker reported it started. */
   started?: boolean;
+  /** The worker that last reported on this delivery. */
+  worker?: string;
   /** Refusals counted so far (the count of the last refusal that re-queued it). */
   refusals?: number;
 }

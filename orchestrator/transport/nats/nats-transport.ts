@@ -64,6 +64,7 @@ import {
   streamSetupError,
 } from './events-consumer.js';
 import { HeldEpochs } from './held-epochs.js';
+import { FleetSlots, fleetPrefetch } from './fleet-slots.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -94,6 +95,7 @@ export class NatsTransport implements Transport {
   private readonly heldEpochs = new HeldEpochs(4 * RETRY_LATER_MAX_MS);
   private readonly log: RateLimitedLog;
   private readonly maxInFlight: number;
+  private readonly fleet?: FleetSlots;
   private advisories?: { unsubscribe(): void };
   private readonly deadline: TrialDeadline;
   private closing = false;
@@ -126,9 +128,16 @@ export class NatsTransport implements Transport {
         publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
       log: this.log,
     });
-    this.maxInFlight = options.maxInFlight ?? 64;
-    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+    this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
+    if (!(Number.isInteger(this.maxInFlight) || this.maxInFlight === Infinity) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
+    }
+    if (options.fleet) {
+      this.fleet = new FleetSlots(nc, this.names, {
+        ...options.fleet,
+        ownOn: (worker) => this.ownOn(worker),
+        onGrow: () => this.handlers?.onCapacity?.(),
+      });
     }
     const maxDeliver = options.maxDeliver ?? 5;
     if (!Number.isInteger(maxDeliver) || (maxDeliver < 1 && maxDeliver !== -1)) {
@@ -169,10 +178,23 @@ export class NatsTransport implements Transport {
     });
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
     this.deadline.start();
+    await this.fleet?.start();
   }
 
   capacity(): number {
-    return Math.max(0, this.maxInFlight - this.deliveries.size);
+    let window = this.maxInFlight;
+    if (this.fleet) {
+      const slots = this.fleet.slots();
+      window = Math.min(window, slots + fleetPrefetch(slots));
+    }
+    return Math.max(0, window - this.deliveries.size);
+  }
+
+  /** This transport's trials the worker may hold now: started there, or not reported started yet. */
+  private ownOn(worker: string): number {
+    let n = 0;
+    for (const e of this.deliveries.all()) if (!e.started || e.worker === worker) n++;
+    return n;
   }
 
   inFlight(): number {
@@ -244,6 +266,7 @@ export class NatsTransport implements Transport {
   private async shutdown(): Promise<void> {
     this.closing = true;
     this.deadline.stop();
+    this.fleet?.stop();
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
     await Promise.all(listeners.map((l) => l.ready.catch(() => undefined)));
@@ -377,6 +400,7 @@ export class NatsTransport implements Transport {
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
       const e = parsed.value;
       const verdict = this.trusted(where, e, id);
+      if (verdict?.kind === 'current') verdict.entry.worker = e.worker;
       // Once per delivery is enough: a redelivery to another worker is already running.
       if (verdict?.kind !== 'current' || verdict.entry.started) return;
       await handlers.onStarted?.({
