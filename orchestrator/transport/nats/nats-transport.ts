@@ -65,6 +65,7 @@ import {
 } from './events-consumer.js';
 import { HeldEpochs } from './held-epochs.js';
 import { FleetSlots, fleetPrefetch } from './fleet-slots.js';
+import { eventsCaughtUp, reconcileAdopted } from './adopted-trials.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -98,8 +99,13 @@ export class NatsTransport implements Transport {
   private readonly fleet?: FleetSlots;
   private advisories?: { unsubscribe(): void };
   private readonly deadline: TrialDeadline;
+  private readonly trialTimeoutMs: number;
   private closing = false;
   private closed?: Promise<void>;
+  /** Deliveries taken back by adopt(), matched with the queue in start(). */
+  private readonly adopted: InFlight[] = [];
+  /** Re-dispatching adopted deliveries found missing once the events left unread are handled. */
+  private settling?: Promise<void>;
   private readonly counters: NatsTransportStats = {
     invalidMessages: 0,
     requeued: 0,
@@ -117,12 +123,18 @@ export class NatsTransport implements Transport {
     this.deliveries = new Deliveries(options.experiments);
     this.js = jetstream(nc);
     this.log = new RateLimitedLog(options.logger ?? childLogger({ component: 'nats-transport' }));
+    this.trialTimeoutMs =
+      options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver);
     this.deadline = new TrialDeadline({
-      timeoutMs: options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver),
+      timeoutMs: this.trialTimeoutMs,
       maxTimeouts: options.maxTrialTimeouts ?? DEFAULT_MAX_TRIAL_TIMEOUTS,
       inFlight: () => this.deliveries.all(),
       queued: (e) =>
-        this.jsm ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq) : Promise.resolve(true),
+        e.missing
+          ? Promise.resolve(false)
+          : this.jsm
+            ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq)
+            : Promise.resolve(true),
       redispatch: (e, why) => this.redispatch(e, why),
       fail: (e, why) =>
         publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
@@ -176,9 +188,22 @@ export class NatsTransport implements Transport {
       worker: this.options.name ?? 'orchestrator',
       onError: (m) => this.log.report(m),
     });
+    const missing = await this.reconcileAdopted(jsm);
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
+    if (missing.length > 0) this.settling = this.settleMissing(jsm, missing);
     this.deadline.start();
     await this.fleet?.start();
+  }
+
+  adopt(specs: TrialSpec[]): boolean {
+    if (this.handlers) throw new HpoError('adopt() must come before start()');
+    if (specs.some((s) => !this.deliveries.hasKey(s.experiment_id))) return false;
+    for (const spec of specs) {
+      const checked = validateTrialSpec(this.deliveries.dispatch(spec).spec);
+      if (!checked.ok) throw new HpoError(`invalid trial spec to adopt: ${checked.error}`);
+    }
+    this.adopted.push(...specs.map((s) => this.deliveries.get(s.experiment_id, s.trial_id)!));
+    return true;
   }
 
   capacity(): number {
@@ -267,6 +292,7 @@ export class NatsTransport implements Transport {
     this.closing = true;
     this.deadline.stop();
     this.fleet?.stop();
+    await this.settling;
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
     await Promise.all(listeners.map((l) => l.ready.catch(() => undefined)));
@@ -468,6 +494,48 @@ export class NatsTransport implements Transport {
         else this.heldEpochs.hold(e);
         throw err;
       }
+    }
+  }
+
+  /** Matches the adopted deliveries with the queue's messages; returns those whose message is gone. */
+  private async reconcileAdopted(jsm: JetStreamManager): Promise<InFlight[]> {
+    const missing: InFlight[] = [];
+    for (const id of new Set(this.adopted.map((e) => e.experimentId))) {
+      const entries = this.adopted.filter((e) => e.experimentId === id);
+      missing.push(...(await reconcileAdopted(jsm, this.names, id, entries)));
+    }
+    return missing;
+  }
+
+  /**
+   * Once the events a previous orchestrator left unread are handled, an adopted delivery still missing
+   * (no message, no event, no result) is dispatched again. If they are not handled within the trial
+   * timeout (a store that cannot write), the trial deadline takes over.
+   */
+  private async settleMissing(jsm: JetStreamManager, missing: InFlight[]): Promise<void> {
+    const ids = [...new Set(missing.map((e) => e.experimentId))];
+    const until = Date.now() + this.trialTimeoutMs;
+    for (;;) {
+      if (this.closing || Date.now() > until) return;
+      const done = await Promise.all(ids.map((id) => eventsCaughtUp(jsm, this.names, id))).then(
+        (all) => all.every(Boolean),
+        () => false,
+      );
+      if (done) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    for (const e of missing) {
+      if (this.closing) return;
+      if (!e.missing || this.deliveries.get(e.experimentId, e.trial_id) !== e) continue;
+      const why =
+        'its trial message was gone when the orchestrator came back, and no result of it was on the bus';
+      this.log.report(`trial ${e.trial_id} attempt ${e.attempt}: ${why}; dispatching it again`, {
+        experiment: e.experiment,
+        trial: e.trial_id,
+      });
+      await this.redispatch(e, why).catch((err: unknown) =>
+        this.log.report(`could not dispatch trial ${e.trial_id} again: ${errorText(err)}`),
+      );
     }
   }
 
