@@ -2,8 +2,10 @@
  * Runs (or resumes) one experiment: asks the strategy what to try, keeps the transport's free slots
  * busy, records every epoch and result in the store, and asks the scheduler whether each running trial
  * continues. The store is the source of truth, so a run can be killed at any point and resumed:
- * trials that were queued or running are re-run, finished ones never. A trial the transport reports lost
- * in flight (its trial deadline) is dispatched again as a new attempt.
+ * finished trials are never re-run; those left queued or running are taken back in flight by a bus
+ * transport that can (their workers may still run them, or have reported meanwhile), and re-run
+ * otherwise. A trial the transport reports lost in flight (its trial deadline) is dispatched again as a
+ * new attempt.
  */
 import { mixSeed } from '../../shared/prng.js';
 import { HpoError, RefusedEventError, RetryLaterError } from '../../shared/errors.js';
