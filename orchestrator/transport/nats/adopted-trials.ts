@@ -10,6 +10,8 @@
 import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
 import { type BusNames, REFUSALS_HEADER } from '../../../shared/protocol/bus.js';
 import { parseMessage, validateTrialSpec } from '../../../shared/protocol/validate.js';
+import type { RateLimitedLog } from '../../../shared/log/index.js';
+import { errorText } from '../../../shared/nats/connection.js';
 import type { InFlight } from './deliveries.js';
 
 /** Most messages of one experiment looked at (a bound on a queue filled by someone else). */
@@ -86,11 +88,58 @@ export async function reconcileAdopted(
 }
 
 /** Whether the experiment's events consumer has nothing left to deliver and nothing unacked. */
-export async function eventsCaughtUp(
+async function eventsCaughtUp(
   jsm: JetStreamManager,
   names: BusNames,
   experimentId: string,
 ): Promise<boolean> {
   const info = await jsm.consumers.info(names.eventsStream, names.orchestratorConsumer(experimentId));
   return info.num_pending === 0 && info.num_ack_pending === 0;
+}
+
+export interface SettleMissingOptions {
+  jsm: JetStreamManager;
+  names: BusNames;
+  /** Adopted deliveries found without a message. */
+  missing: readonly InFlight[];
+  /** Give up waiting for the events at this time (ms): the trial deadline takes over. */
+  untilMs: number;
+  closing: () => boolean;
+  /** Whether the delivery is still its trial's current one. */
+  current: (entry: InFlight) => boolean;
+  redispatch: (entry: InFlight, why: string) => Promise<void>;
+  log: RateLimitedLog;
+}
+
+/**
+ * Once the events a previous orchestrator left unread are handled, an adopted delivery still missing
+ * (no message, no event, no result) is dispatched again. If they are not handled by `untilMs` (a store
+ * that cannot write), the trial deadline takes over.
+ */
+export async function settleMissing(o: SettleMissingOptions): Promise<void> {
+  const ids = [...new Set(o.missing.map((e) => e.experimentId))];
+  for (;;) {
+    if (o.closing() || Date.now() > o.untilMs) return;
+    const done = await Promise.all(ids.map((id) => eventsCaughtUp(o.jsm, o.names, id))).then(
+      (all) => all.every(Boolean),
+      () => false,
+    );
+    if (done) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const why =
+    'its trial message was gone when the orchestrator came back, and no result of it was on the bus';
+  for (const e of o.missing) {
+    if (o.closing()) return;
+    if (!e.missing || !o.current(e)) continue;
+    o.log.report(`trial ${e.trial_id} attempt ${e.attempt}: ${why}; dispatching it again`, {
+      experiment: e.experiment,
+      trial: e.trial_id,
+    });
+    await o
+      .redispatch(e, why)
+      .catch((err: unknown) =>
+        o.log.report(`could not dispatch trial ${e.trial_id} again: ${errorText(err)}`),
+      );
+  }
 }

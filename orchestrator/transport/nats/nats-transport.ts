@@ -65,7 +65,7 @@ import {
 } from './events-consumer.js';
 import { HeldEpochs } from './held-epochs.js';
 import { FleetSlots, fleetPrefetch } from './fleet-slots.js';
-import { eventsCaughtUp, reconcileAdopted } from './adopted-trials.js';
+import { reconcileAdopted, settleMissing } from './adopted-trials.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -190,9 +190,33 @@ export class NatsTransport implements Transport {
     });
     const missing = await this.reconcileAdopted(jsm);
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
-    if (missing.length > 0) this.settling = this.settleMissing(jsm, missing);
+    if (missing.length > 0) {
+      this.settling = settleMissing({
+        jsm,
+        names: this.names,
+        missing,
+        untilMs: Date.now() + this.trialTimeoutMs,
+        closing: () => this.closing,
+        current: (e) => this.deliveries.get(e.experimentId, e.trial_id) === e,
+        redispatch: (e, why) => this.redispatch(e, why),
+        log: this.log,
+      });
+    }
     this.deadline.start();
     await this.fleet?.start();
+    this.sayWhenNoWorker();
+  }
+
+  /** Following the fleet with no worker that can run the trials a few seconds on: says it waits. */
+  private sayWhenNoWorker(): void {
+    if (!this.fleet) return;
+    const timer = setTimeout(() => {
+      if (!this.closing && this.fleet!.workers() === 0)
+        this.log.report(
+          `no worker that can run these trials is on the bus yet (none heartbeats on ${this.names.heartbeatSubject}): waiting for one`,
+        );
+    }, 3000);
+    timer.unref();
   }
 
   adopt(specs: TrialSpec[]): boolean {
@@ -505,38 +529,6 @@ export class NatsTransport implements Transport {
       missing.push(...(await reconcileAdopted(jsm, this.names, id, entries)));
     }
     return missing;
-  }
-
-  /**
-   * Once the events a previous orchestrator left unread are handled, an adopted delivery still missing
-   * (no message, no event, no result) is dispatched again. If they are not handled within the trial
-   * timeout (a store that cannot write), the trial deadline takes over.
-   */
-  private async settleMissing(jsm: JetStreamManager, missing: InFlight[]): Promise<void> {
-    const ids = [...new Set(missing.map((e) => e.experimentId))];
-    const until = Date.now() + this.trialTimeoutMs;
-    for (;;) {
-      if (this.closing || Date.now() > until) return;
-      const done = await Promise.all(ids.map((id) => eventsCaughtUp(jsm, this.names, id))).then(
-        (all) => all.every(Boolean),
-        () => false,
-      );
-      if (done) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    for (const e of missing) {
-      if (this.closing) return;
-      if (!e.missing || this.deliveries.get(e.experimentId, e.trial_id) !== e) continue;
-      const why =
-        'its trial message was gone when the orchestrator came back, and no result of it was on the bus';
-      this.log.report(`trial ${e.trial_id} attempt ${e.attempt}: ${why}; dispatching it again`, {
-        experiment: e.experiment,
-        trial: e.trial_id,
-      });
-      await this.redispatch(e, why).catch((err: unknown) =>
-        this.log.report(`could not dispatch trial ${e.trial_id} again: ${errorText(err)}`),
-      );
-    }
   }
 
   /** A trial lost in flight: the runner dispatches it again as a new attempt (or it ends failed). */
