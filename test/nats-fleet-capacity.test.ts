@@ -3,7 +3,9 @@
  * locally. Real nats-server, `hpo search --nats` and one 2-slot `hpo worker` as OS processes; instant
  * synthetic trials. The search starts before any worker: it creates no trial until the worker announces
  * itself, and then never has more trials created and not yet ended than the worker's 2 slots plus the
- * prefetch (a quarter of the slots, at least 1), read from the store's creation and end times.
+ * prefetch (a quarter of the slots, at least 1), read from the store's creation and end times. And a
+ * worker killed -9 mid-search (its trial redelivered after ack_wait, its slots dropped once its heartbeats
+ * stop) does not stall the search: every trial completes once.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,15 +21,15 @@ const TRIALS = 16;
 const SLOTS = 2;
 const PREFETCH = 1;
 
-const SPACE = `method: bayes
+const space = (trials: number, epochs: number, sleepMs: number) => `method: bayes
 task: synthetic
 metric: {name: val_acc, goal: maximize}
-run_cap: ${TRIALS}
+run_cap: ${trials}
 parameters:
   lr: {distribution: log_uniform_values, min: 0.00001, max: 1}
   width: {distribution: int_uniform, min: 8, max: 512}
-  epochs: {value: 2}
-  sleep_ms: {value: 0}
+  epochs: {value: ${epochs}}
+  sleep_ms: {value: ${sleepMs}}
 `;
 
 /** Most trials created and not yet ended at any trial's creation (ends at the same ms count as ended). */
@@ -62,10 +64,10 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
   });
 
   it('no trial before a worker exists; then at most slots + prefetch trials created and not ended', async () => {
-    const space = join(dir, 'bayes.yaml');
+    const file = join(dir, 'bayes.yaml');
     const db = join(dir, 'fleet.db');
-    await writeFile(space, SPACE);
-    const search = spawnHpo(['search', space, '--name', 'tpe', '--db', db, '--nats', server.url]);
+    await writeFile(file, space(TRIALS, 2, 0));
+    const search = spawnHpo(['search', file, '--name', 'tpe', '--db', db, '--nats', server.url]);
     procs.push(search);
     // The orchestrator answers on the bus: it is up, and with no worker it has created no trial.
     await until(
@@ -119,5 +121,69 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
     }
     worker.child.kill('SIGTERM');
     assert.equal(await exitOf(worker, 60_000), 0, worker.out());
+  });
+
+  it('a worker killed -9 mid-search: its trial is redelivered to the other, the search does not stall', async () => {
+    const file = join(dir, 'bayes-kill.yaml');
+    const db = join(dir, 'kill.db');
+    await writeFile(file, space(8, 4, 300));
+    const worker = (name: string) => {
+      const w = spawnHpo([
+        'worker',
+        '--nats',
+        server.url,
+        '--concurrency',
+        '1',
+        '--backend',
+        'cpu',
+        '--name',
+        name,
+      ]);
+      procs.push(w);
+      return w;
+    };
+    const [wa, wb] = [worker('w-a'), worker('w-b')];
+    const search = spawnHpo([
+      'search',
+      file,
+      '--name',
+      'kill',
+      '--db',
+      db,
+      '--nats',
+      server.url,
+      '--ack-wait',
+      '3000',
+    ]);
+    procs.push(search);
+    const runningOnB = () => {
+      let store: SqliteStore;
+      try {
+        store = SqliteStore.open(db, { readonly: true });
+      } catch {
+        return false; // being created
+      }
+      try {
+        return store.listTrials('kill').some((t) => t.state === 'running' && t.worker === 'w-b');
+      } finally {
+        store.close();
+      }
+    };
+    await until('a trial running on w-b', runningOnB, 120_000, search);
+    wb.child.kill('SIGKILL');
+    assert.equal(await exitOf(search, 240_000), 0, search.out());
+    const store = SqliteStore.open(db, { readonly: true });
+    try {
+      const trials = store.listTrials('kill');
+      assert.equal(trials.length, 8);
+      assert.ok(
+        trials.every((t) => t.state === 'completed' && t.epochs === 4),
+        JSON.stringify(trials.map((t) => [t.trial_id, t.state, t.attempt, t.worker])),
+      );
+    } finally {
+      store.close();
+    }
+    wa.child.kill('SIGTERM');
+    assert.equal(await exitOf(wa, 60_000), 0, wa.out());
   });
 });
