@@ -143,6 +143,15 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
       return w;
     };
     const [wa, wb] = [worker('w-a'), worker('w-b')];
+    // Both up before the search, so each takes trials from the start.
+    await until(
+      'both workers on the bus',
+      async () => {
+        const r = await runHpo(['workers', '--nats', server.url, '--json']);
+        return r.code === 0 && (JSON.parse(r.stdout) as unknown[]).length === 2;
+      },
+      120_000,
+    );
     const search = spawnHpo([
       'search',
       file,

@@ -92,8 +92,6 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     );
     search.child.kill('SIGKILL');
     await search.exit;
-    const down = trialsOf(db);
-    assert.equal(down.filter((t) => t.state === 'completed').length, 0, 'a trial ended before the kill');
 
     // While no orchestrator runs, the worker finishes the two running trials and takes the two queued.
     await until('two results published while down', async () => (await trialsDone()) >= 2, 120_000, worker);
