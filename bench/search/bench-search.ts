@@ -8,7 +8,11 @@
  *   epoch budget;
  * - a small real multi-digit-mnist search (`--real-archs`, default mlp, on `--train-size` pairs, validated
  *   on `--val-size` pairs, 9 epochs, ASHA rungs 1 and 3) in the local thread pool, over `--real-seeds`
- *   seeds (default 3) of `--real-trials` random trials (default 16); `--skip-synthetic` runs it alone.
+ *   seeds (default 3) of `--real-trials` random trials (default 16); `--skip-synthetic` runs it alone;
+ * - the NATS row (nats-compare.ts): random and TPE on the same synthetic space and budget over the
+ *   first `--nats-seeds` seeds (default 3), through a NatsTransport with `--nats-processes` real
+ *   `hpo worker` processes (default 2) of `--slots / processes` slots each, next to the local row's
+ *   figures for the same seeds (`--skip-nats` leaves it out).
  *
  * Budget is counted in epoch-equivalents (epochs run). Prints a table, writes the JSON report (with
  * `budget_ratio`: the fraction of random search's budget random+ASHA needed to reach random's final
@@ -38,6 +42,7 @@ import {
 } from './search-compare.js';
 import { writeCurvePlot } from './search-plot.js';
 import { compareConditional, type ConditionalReport, renderConditional } from './conditional-compare.js';
+import { compareOverNats } from './nats-compare.js';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -109,6 +114,8 @@ interface TaskReport {
   budget_ratio_per_seed: (number | null)[];
   /** TPE's final best minus random's (mean over seeds), at equal budget. */
   tpe_minus_random: number;
+  /** The same per seed. */
+  tpe_minus_random_per_seed: number[];
   curves: { variant: Variant; points: { budget: number; best: number | null }[] }[];
 }
 
@@ -184,8 +191,85 @@ async function compare(options: {
     budget_ratio: ashaMean ? ashaMean.budget / budget : null,
     budget_ratio_per_seed: perSeed,
     tpe_minus_random: variants[2].final_best_mean - variants[0].final_best_mean,
+    tpe_minus_random_per_seed: seeds.map(
+      (_, i) => finalBest(runs.get('tpe')![i]) - finalBest(runs.get('random')![i]),
+    ),
     curves,
   };
+}
+
+/** Random against TPE over NATS, per seed and on average, beside the local row's same seeds. */
+interface NatsRow {
+  processes: number;
+  concurrency: number;
+  /** TPE's fixed window of trials in flight, or null: it followed the fleet's slots. */
+  fixed_window: number | null;
+  seeds: number[];
+  budget: number;
+  variants: { variant: Variant; final_best_mean: number; final_best_sd: number; seconds_mean: number }[];
+  tpe_minus_random: number;
+  tpe_minus_random_sd: number;
+  tpe_minus_random_per_seed: number[];
+  /** The local row's TPE - random over the same seeds (when it ran them). */
+  local_tpe_minus_random: number | null;
+  local_tpe_minus_random_sd: number | null;
+  local_tpe_minus_random_per_seed: number[] | null;
+}
+
+async function natsRow(options: {
+  base: SearchSpace;
+  budget: number;
+  seeds: number[];
+  processes: number;
+  concurrency: number;
+  fixedWindow?: number;
+  local?: TaskReport;
+}): Promise<NatsRow> {
+  const runs = await compareOverNats({ ...options, log });
+  const finals = (v: Variant) =>
+    runs.get(v)!.map((r) => r.curve.filter((p) => p.budget <= options.budget).pop()?.best ?? NaN);
+  const diffs = finals('tpe').map((t, i) => t - finals('random')[i]);
+  const local = options.local?.tpe_minus_random_per_seed.slice(0, options.seeds.length);
+  const sameSeeds = local !== undefined && local.length === options.seeds.length;
+  return {
+    processes: options.processes,
+    concurrency: options.concurrency,
+    fixed_window: options.fixedWindow ?? null,
+    seeds: options.seeds,
+    budget: options.budget,
+    variants: (['random', 'tpe'] as const).map((variant) => ({
+      variant,
+      final_best_mean: mean(finals(variant)),
+      final_best_sd: sd(finals(variant)),
+      seconds_mean: mean(runs.get(variant)!.map((r) => r.seconds)),
+    })),
+    tpe_minus_random: mean(diffs),
+    tpe_minus_random_sd: sd(diffs),
+    tpe_minus_random_per_seed: diffs,
+    local_tpe_minus_random: sameSeeds ? mean(local) : null,
+    local_tpe_minus_random_sd: sameSeeds ? sd(local) : null,
+    local_tpe_minus_random_per_seed: sameSeeds ? local : null,
+  };
+}
+
+function renderNats(r: NatsRow): string {
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(4)}`;
+  const lines = [
+    `synthetic over NATS (${r.processes} worker processes x ${r.concurrency} slots; TPE ${r.fixed_window === null ? "following the fleet's slots" : `with a fixed window of ${r.fixed_window}`}): ${r.seeds.length} seed(s), budget ${r.budget} epochs`,
+    '  variant       best val_acc (mean ± sd)   s/run',
+  ];
+  for (const v of r.variants) {
+    lines.push(
+      `  ${v.variant.padEnd(12)}  ${v.final_best_mean.toFixed(4)} ± ${v.final_best_sd.toFixed(4)}        ${v.seconds_mean.toFixed(1)}`,
+    );
+  }
+  lines.push(
+    `  TPE - random at equal budget over NATS: ${signed(r.tpe_minus_random)} ± ${r.tpe_minus_random_sd.toFixed(4)} (per seed ${r.tpe_minus_random_per_seed.map(signed).join(', ')})`,
+    r.local_tpe_minus_random === null
+      ? '  local row: not run on the same seeds'
+      : `  the same, local row, same seeds:     ${signed(r.local_tpe_minus_random)} ± ${r.local_tpe_minus_random_sd!.toFixed(4)} (per seed ${r.local_tpe_minus_random_per_seed!.map(signed).join(', ')})`,
+  );
+  return lines.join('\n');
 }
 
 function renderTask(r: TaskReport): string {
@@ -232,6 +316,14 @@ async function main(argv: string[]): Promise<void> {
     )
     .option('--threads <n>', 'multi-digit-mnist: pool threads (default 2)', positiveInt, 2)
     .option('--skip-cost', 'skip measuring the cost per decision')
+    .option('--skip-nats', 'skip random vs TPE over NATS (real nats-server and hpo worker processes)')
+    .option('--nats-seeds <n>', 'over NATS: the first N seeds (default 3)', positiveInt, 3)
+    .option('--nats-processes <n>', 'over NATS: worker processes (default 2)', positiveInt, 2)
+    .option(
+      '--nats-fixed-window <n>',
+      "over NATS: TPE keeps N trials in flight instead of following the fleet's slots (hpo before issue 25: 64)",
+      positiveInt,
+    )
     .option('--skip-conditional', 'skip TPE vs random on the conditional synthetic space')
     .option(
       '--conditional-trials <n>',
@@ -257,6 +349,10 @@ async function main(argv: string[]): Promise<void> {
     valSize?: number;
     threads: number;
     skipCost?: boolean;
+    skipNats?: boolean;
+    natsSeeds: number;
+    natsProcesses: number;
+    natsFixedWindow?: number;
     skipConditional?: boolean;
     conditionalTrials?: number;
     minIter: number;
@@ -287,6 +383,20 @@ async function main(argv: string[]): Promise<void> {
     });
     tasks.push(synthetic);
     process.stdout.write(`${renderTask(synthetic)}\n`);
+  }
+
+  let nats: NatsRow | undefined;
+  if (!flags.skipNats && !flags.skipSynthetic) {
+    nats = await natsRow({
+      base: syntheticSpace(trials),
+      budget: trials * SYNTHETIC_EPOCHS,
+      seeds: seeds.slice(0, flags.natsSeeds),
+      processes: flags.natsProcesses,
+      concurrency: Math.max(1, Math.round(flags.slots / flags.natsProcesses)),
+      ...(flags.natsFixedWindow === undefined ? {} : { fixedWindow: flags.natsFixedWindow }),
+      local: synthetic,
+    });
+    process.stdout.write(`${renderNats(nats)}\n`);
   }
 
   let conditional: ConditionalReport | undefined;
@@ -372,6 +482,7 @@ async function main(argv: string[]): Promise<void> {
       decision_ms_max: 5,
     },
     conditional: conditional ?? null,
+    nats: nats ?? null,
     budget_ratio: synthetic?.budget_ratio ?? null,
     tpe_minus_random: synthetic?.tpe_minus_random ?? null,
     decision_cost: cost ?? null,

@@ -97,7 +97,8 @@ export function addRunOptions(cmd: Command): Command {
   return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
     .option(
       '--max-in-flight <n>',
-      "with --nats: trials queued or running at once (about the fleet's slots; default 64)",
+      'with --nats: most trials queued or running at once (default: method bayes follows the ' +
+        "workers' free slots plus a quarter of them; random and grid queue up to 64 ahead)",
       positiveInt,
     )
     .option(

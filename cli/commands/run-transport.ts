@@ -1,6 +1,8 @@
 /** Where an experiment's trials run: the local thread pool, or workers over NATS (with the owner lease on the bus). */
 import { TrialPool } from '../../worker/pool/index.js';
-import type { TaskOffers } from '../../worker/tasks/task-offers.js';
+import { type TaskOffers, taskLabel } from '../../worker/tasks/task-offers.js';
+import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
+import type { SearchSpace } from '../../orchestrator/search-space/types.js';
 import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/store/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
@@ -103,6 +105,7 @@ export async function openTransport(
     responder: replies,
     experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: flags.maxInFlight,
+    ...(exp.space.method === 'bayes' ? { fleet: { countsWorker: offersTaskOf(exp.space) } } : {}),
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
     streams: { eventsMaxBytes: mebibytes(flags.eventsMaxMb) },
@@ -119,6 +122,17 @@ export async function openTransport(
     remoteModels,
     bus: { nc, lease: busLease },
   };
+}
+
+/**
+ * Whether a worker's heartbeat offers the experiment's task: every worker runs the built-in ones; a task
+ * module or program only workers that list it (`name@sha256-prefix`).
+ */
+function offersTaskOf(space: SearchSpace): (hb: WorkerHeartbeat) => boolean {
+  const source = space.task_source;
+  if (!source) return () => true;
+  const label = taskLabel(space.task, source.sha256);
+  return (hb) => hb.tasks?.includes(label) ?? false;
 }
 
 /**

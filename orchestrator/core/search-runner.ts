@@ -2,8 +2,10 @@
  * Runs (or resumes) one experiment: asks the strategy what to try, keeps the transport's free slots
  * busy, records every epoch and result in the store, and asks the scheduler whether each running trial
  * continues. The store is the source of truth, so a run can be killed at any point and resumed:
- * trials that were queued or running are re-run, finished ones never. A trial the transport reports lost
- * in flight (its trial deadline) is dispatched again as a new attempt.
+ * finished trials are never re-run; those left queued or running are taken back in flight by a bus
+ * transport that can (their workers may still run them, or have reported meanwhile), and re-run
+ * otherwise. A trial the transport reports lost in flight (its trial deadline) is dispatched again as a
+ * new attempt.
  */
 import { mixSeed } from '../../shared/prng.js';
 import { HpoError, RefusedEventError, RetryLaterError } from '../../shared/errors.js';
@@ -76,12 +78,14 @@ export class SearchRunner {
 
   async run(): Promise<SearchOutcome> {
     const { store, transport, experiment, signal } = this.options;
-    store.requeueRunning(experiment);
+    const adopted = this.adoptInFlight();
     store.setExperimentStatus(experiment, 'running');
     this.notify((o) => o.onStart?.(experiment));
     for (const t of store.listTrials(experiment)) {
       this.seen.push(t.params);
-      if (t.state === 'pending') this.pending.push(t);
+      const spec = adopted.get(t.trial_id);
+      if (spec) this.track(t, spec, this.storedHistory(t.trial_id));
+      else if (!FINAL_STATES.includes(t.state)) this.pending.push(t);
       else this.noteFinished(t);
     }
     await transport.start({
@@ -89,6 +93,7 @@ export class SearchRunner {
       onResult: (r) => this.onResult(r),
       onStarted: (t) => this.onStarted(t),
       onLost: (t, why) => this.onLost(t, why),
+      onCapacity: () => this.wake(),
     });
     const stop = this.stopped.signal;
     if (signal?.aborted) this.stopped.abort();
@@ -263,8 +268,54 @@ export class SearchRunner {
     });
   }
 
+  /**
+   * Trials a previous run left queued or running: over a bus that can take them back (a resume after a
+   * crash; their workers may still run them, or have published their results meanwhile), they stay in
+   * flight with their attempt; otherwise they go back to pending and run again. Returns their specs.
+   */
+  private adoptInFlight(): Map<string, TrialSpec> {
+    const { store, transport, experiment } = this.options;
+    const specs = new Map<string, TrialSpec>();
+    const live = store
+      .listTrials(experiment)
+      .filter((t) => (t.state === 'queued' || t.state === 'running') && t.attempt > 0);
+    if (live.length > 0 && transport.queues && transport.adopt) {
+      for (const t of live) specs.set(t.trial_id, this.specOf(t, t.attempt));
+      if (transport.adopt([...specs.values()])) {
+        this.log.info({ trials: live.map((t) => t.trial_id) }, 'taken back in flight from the previous run');
+        return specs;
+      }
+      specs.clear();
+    }
+    store.requeueRunning(experiment);
+    return specs;
+  }
+
+  /** The trial's epochs stored so far, as a scheduler's history. */
+  private storedHistory(trialId: string): Record<string, number>[] {
+    const history: Record<string, number>[] = [];
+    for (const e of this.options.store.listEpochs(this.options.experiment, trialId))
+      history[e.epoch - 1] = e.metrics;
+    return history;
+  }
+
+  /** A trial in flight: counted as running, and shown to the scheduler with `history`. */
+  private track(trial: TrialRecord, spec: TrialSpec, history: Record<string, number>[]): void {
+    this.inFlight.add(trial.trial_id);
+    // Progress counts `running` only once a worker started it (as `hpo status` does).
+    if (trial.state === 'queued') this.started.delete(trial.trial_id);
+    else this.started.add(trial.trial_id);
+    this.snapshots.set(trial.trial_id, {
+      trial_id: trial.trial_id,
+      params: trial.params,
+      history,
+      index: trial.index,
+    });
+    this.notify((o) => o.onDispatch?.(spec, this.options.transport.name, trial.state === 'queued'));
+  }
+
   private async dispatch(trial: TrialRecord): Promise<void> {
-    const { store, transport, experiment, data } = this.options;
+    const { store, transport, experiment } = this.options;
     // Over a bus the trial waits in a queue until a worker starts it (onStarted).
     const attempt = store.startTrial(
       experiment,
@@ -273,6 +324,16 @@ export class SearchRunner {
       transport.queues ? 'queued' : 'running',
     );
     if (attempt === null) return;
+    const spec = this.specOf(trial, attempt);
+    this.track({ ...trial, state: transport.queues ? 'queued' : 'running' }, spec, []);
+    this.log.debug({ trial: trial.trial_id, attempt, params: trial.params }, 'trial dispatched');
+    await transport.submit(spec);
+    this.report({ kind: 'started', trial_id: trial.trial_id });
+  }
+
+  /** What a worker is sent for one attempt of the trial. */
+  private specOf(trial: TrialRecord, attempt: number): TrialSpec {
+    const { experiment, data } = this.options;
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
       experiment,
@@ -287,19 +348,7 @@ export class SearchRunner {
     };
     if (this.options.models?.saves()) spec.save_model = true;
     if (this.options.scheduler.neverStops) spec.decisions = false;
-    this.inFlight.add(trial.trial_id);
-    if (transport.queues) this.started.delete(trial.trial_id);
-    else this.started.add(trial.trial_id);
-    this.snapshots.set(trial.trial_id, {
-      trial_id: trial.trial_id,
-      params: trial.params,
-      history: [],
-      index: trial.index,
-    });
-    this.notify((o) => o.onDispatch?.(spec, transport.name, transport.queues === true));
-    this.log.debug({ trial: trial.trial_id, attempt, params: trial.params }, 'trial dispatched');
-    await transport.submit(spec);
-    this.report({ kind: 'started', trial_id: trial.trial_id });
+    return spec;
   }
 
   /** A worker started a queued trial: it shows `running` (a write the store may retry later). */

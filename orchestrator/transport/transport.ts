@@ -24,6 +24,8 @@ export interface TransportHandlers {
    * left the queue without a result): submit the trial again as a new attempt.
    */
   onLost?(trial: TrialAttempt, reason: string): Promise<void>;
+  /** capacity() may have grown without a trial ending (e.g. a worker joined the fleet): look again. */
+  onCapacity?(): void;
 }
 
 export interface Transport {
@@ -33,6 +35,13 @@ export interface Transport {
    * submitted trial runs at once (local threads).
    */
   readonly queues?: boolean;
+  /**
+   * Trials a previous run of the experiment dispatched and that may still be queued or running (resume
+   * after a crash): taken back as their current deliveries (same attempt, same token) instead of being
+   * dispatched again, so their results count. Called before start(); returns false when the transport
+   * cannot (then the caller dispatches them again). Absent: trials die with the process (local threads).
+   */
+  adopt?(specs: TrialSpec[]): boolean;
   /** Begins delivering events to `handlers`. */
   start(handlers: TransportHandlers): Promise<void>;
   /** Trials that can start right now without waiting (free slots). */

@@ -34,6 +34,13 @@ export interface InFlight {
   gone?: boolean;
   /** A worker reported it started. */
   started?: boolean;
+  /** The worker that last reported on this delivery. */
+  worker?: string;
+  /**
+   * Taken back on resume (adopted) with no message in the queue, and no event of it read since: its
+   * result may still be among the events left unread, or it is lost.
+   */
+  missing?: boolean;
   /** Refusals counted so far (the count of the last refusal that re-queued it). */
   refusals?: number;
 }
@@ -82,6 +89,11 @@ export class Deliveries {
       this.keys.set(k.id, k);
     }
     return k;
+  }
+
+  /** Whether the experiment's key (its token secret) is known. */
+  hasKey(id: string): boolean {
+    return this.keys.has(id);
   }
 
   /** Bus ids of the experiments known by that name (usually one). */
@@ -165,6 +177,7 @@ export class Deliveries {
       }
       entry.lastSign = this.now();
       entry.gone = false;
+      entry.missing = false;
       return { ok: true, kind: 'current', entry };
     }
     if (!sameToken(claim.token, mintToken(k.secret, k.id, claim.trial_id, claim.attempt))) {

@@ -1,8 +1,17 @@
 /** Options and counters of the orchestrator's NATS transport (nats-transport.ts). */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { StreamSettings } from '../../../shared/nats/connection.js';
+import type { WorkerHeartbeat } from '../../../shared/protocol/bus.js';
 import type { ExperimentKey } from './deliveries.js';
 import type { Logger } from '../../../shared/log/index.js';
+
+/** How a transport whose capacity follows the fleet counts it (fleet-slots.ts). */
+export interface FleetOptions {
+  /** A worker without a heartbeat for this long (ms) no longer counts (default 15000). */
+  staleMs?: number;
+  /** Whether a worker may run these trials, from its heartbeat (default: every worker). */
+  countsWorker?: (hb: WorkerHeartbeat) => boolean;
+}
 
 export interface NatsTransportOptions {
   /** Subject prefix (default `hpo`); workers must use the same. */
@@ -14,10 +23,17 @@ export interface NatsTransportOptions {
    */
   experiments?: ExperimentKey[];
   /**
-   * Trials queued or running at once (default 64). The orchestrator does not know the fleet's slots:
+   * Trials queued or running at once: an upper bound (default 64; with `fleet`, none). Without `fleet`,
    * capacity() is this window minus the trials in flight, so the queue stays ahead of the workers.
    */
   maxInFlight?: number;
+  /**
+   * Capacity follows the fleet's slots as the workers' heartbeats report them, plus a prefetch of a
+   * quarter of them (at least 1; fleet-slots.ts): capacity() is that minus the trials in flight (and
+   * never above `maxInFlight`), 0 while no worker is there. For adaptive strategies (TPE), which should
+   * propose only as slots free up.
+   */
+  fleet?: FleetOptions;
   /** ack_wait of the workers' consumer: how long a silent worker keeps a trial (default 30000). */
   ackWaitMs?: number;
   /** Deliveries of one trial before it ends failed (default 5, -1: unlimited). */

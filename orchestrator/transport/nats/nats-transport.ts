@@ -64,6 +64,8 @@ import {
   streamSetupError,
 } from './events-consumer.js';
 import { HeldEpochs } from './held-epochs.js';
+import { FleetSlots, fleetPrefetch } from './fleet-slots.js';
+import { reconcileAdopted, settleMissing } from './adopted-trials.js';
 import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
@@ -94,10 +96,16 @@ export class NatsTransport implements Transport {
   private readonly heldEpochs = new HeldEpochs(4 * RETRY_LATER_MAX_MS);
   private readonly log: RateLimitedLog;
   private readonly maxInFlight: number;
+  private readonly fleet?: FleetSlots;
   private advisories?: { unsubscribe(): void };
   private readonly deadline: TrialDeadline;
+  private readonly trialTimeoutMs: number;
   private closing = false;
   private closed?: Promise<void>;
+  /** Deliveries taken back by adopt(), matched with the queue in start(). */
+  private readonly adopted: InFlight[] = [];
+  /** Re-dispatching adopted deliveries found missing once the events left unread are handled. */
+  private settling?: Promise<void>;
   private readonly counters: NatsTransportStats = {
     invalidMessages: 0,
     requeued: 0,
@@ -115,20 +123,33 @@ export class NatsTransport implements Transport {
     this.deliveries = new Deliveries(options.experiments);
     this.js = jetstream(nc);
     this.log = new RateLimitedLog(options.logger ?? childLogger({ component: 'nats-transport' }));
+    this.trialTimeoutMs =
+      options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver);
     this.deadline = new TrialDeadline({
-      timeoutMs: options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver),
+      timeoutMs: this.trialTimeoutMs,
       maxTimeouts: options.maxTrialTimeouts ?? DEFAULT_MAX_TRIAL_TIMEOUTS,
       inFlight: () => this.deliveries.all(),
       queued: (e) =>
-        this.jsm ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq) : Promise.resolve(true),
+        e.missing
+          ? Promise.resolve(false)
+          : this.jsm
+            ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq)
+            : Promise.resolve(true),
       redispatch: (e, why) => this.redispatch(e, why),
       fail: (e, why) =>
         publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
       log: this.log,
     });
-    this.maxInFlight = options.maxInFlight ?? 64;
-    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
+    this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
+    if (!(Number.isInteger(this.maxInFlight) || this.maxInFlight === Infinity) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
+    }
+    if (options.fleet) {
+      this.fleet = new FleetSlots(nc, this.names, {
+        ...options.fleet,
+        ownOn: (worker) => this.ownOn(worker),
+        onGrow: () => this.handlers?.onCapacity?.(),
+      });
     }
     const maxDeliver = options.maxDeliver ?? 5;
     if (!Number.isInteger(maxDeliver) || (maxDeliver < 1 && maxDeliver !== -1)) {
@@ -167,12 +188,62 @@ export class NatsTransport implements Transport {
       worker: this.options.name ?? 'orchestrator',
       onError: (m) => this.log.report(m),
     });
+    const missing = await this.reconcileAdopted(jsm);
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
+    if (missing.length > 0) {
+      this.settling = settleMissing({
+        jsm,
+        names: this.names,
+        missing,
+        untilMs: Date.now() + this.trialTimeoutMs,
+        closing: () => this.closing,
+        current: (e) => this.deliveries.get(e.experimentId, e.trial_id) === e,
+        redispatch: (e, why) => this.redispatch(e, why),
+        log: this.log,
+      });
+    }
     this.deadline.start();
+    await this.fleet?.start();
+    this.sayWhenNoWorker();
+  }
+
+  /** Following the fleet with no worker that can run the trials a few seconds on: says it waits. */
+  private sayWhenNoWorker(): void {
+    if (!this.fleet) return;
+    const timer = setTimeout(() => {
+      if (!this.closing && this.fleet!.workers() === 0)
+        this.log.report(
+          `no worker that can run these trials is on the bus yet (none heartbeats on ${this.names.heartbeatSubject}): waiting for one`,
+        );
+    }, 3000);
+    timer.unref();
+  }
+
+  adopt(specs: TrialSpec[]): boolean {
+    if (this.handlers) throw new HpoError('adopt() must come before start()');
+    if (specs.some((s) => !this.deliveries.hasKey(s.experiment_id))) return false;
+    for (const spec of specs) {
+      const checked = validateTrialSpec(this.deliveries.dispatch(spec).spec);
+      if (!checked.ok) throw new HpoError(`invalid trial spec to adopt: ${checked.error}`);
+    }
+    this.adopted.push(...specs.map((s) => this.deliveries.get(s.experiment_id, s.trial_id)!));
+    return true;
   }
 
   capacity(): number {
-    return Math.max(0, this.maxInFlight - this.deliveries.size);
+    let window = this.maxInFlight;
+    if (this.fleet) {
+      const slots = this.fleet.slots();
+      window = Math.min(window, slots + fleetPrefetch(slots));
+    }
+    return Math.max(0, window - this.deliveries.size);
+  }
+
+  /** This transport's trials the worker may hold now: started there, or not reported started yet. */
+  private ownOn(worker: string): number {
+    let n = 0;
+    for (const e of this.deliveries.all()) if (!e.started || e.worker === worker) n++;
+    return n;
   }
 
   inFlight(): number {
@@ -244,6 +315,8 @@ export class NatsTransport implements Transport {
   private async shutdown(): Promise<void> {
     this.closing = true;
     this.deadline.stop();
+    this.fleet?.stop();
+    await this.settling;
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
     await Promise.all(listeners.map((l) => l.ready.catch(() => undefined)));
@@ -377,6 +450,7 @@ export class NatsTransport implements Transport {
       if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
       const e = parsed.value;
       const verdict = this.trusted(where, e, id);
+      if (verdict?.kind === 'current') verdict.entry.worker = e.worker;
       // Once per delivery is enough: a redelivery to another worker is already running.
       if (verdict?.kind !== 'current' || verdict.entry.started) return;
       await handlers.onStarted?.({
@@ -445,6 +519,16 @@ export class NatsTransport implements Transport {
         throw err;
       }
     }
+  }
+
+  /** Matches the adopted deliveries with the queue's messages; returns those whose message is gone. */
+  private async reconcileAdopted(jsm: JetStreamManager): Promise<InFlight[]> {
+    const missing: InFlight[] = [];
+    for (const id of new Set(this.adopted.map((e) => e.experimentId))) {
+      const entries = this.adopted.filter((e) => e.experimentId === id);
+      missing.push(...(await reconcileAdopted(jsm, this.names, id, entries)));
+    }
+    return missing;
   }
 
   /** A trial lost in flight: the runner dispatches it again as a new attempt (or it ends failed). */
