@@ -16,7 +16,8 @@ import { checkHyperband, hyperbandWarnings } from './hyperband-check.js';
 import { parseDuration } from './duration.js';
 import { entryPathOf, isObject, ParamsWalker, shapelessEntries, type ParsedScope } from './parse-params.js';
 import type { EarlyTerminate, Goal, Method, ParamSpec, ParamSpecs, SearchSpace } from './types.js';
-import { qRange, qValue, scopeSize, valueCount } from './values.js';
+import { scopeSize, valueCount } from './values.js';
+import { type NumberRange, numberRange } from './number-range.js';
 
 export interface ParseOptions {
   /** Shown in front of every error line; default `<search space>`. */
@@ -80,25 +81,14 @@ function depthOf(value: unknown, limit: number, path: PathSegment[] = []): PathS
   return null;
 }
 
-/** The largest number a parameter can take (undefined when it takes none, or when unbounded). */
-function largestNumber(spec: ParamSpec): number | undefined {
-  switch (spec.kind) {
-    case 'constant':
-      return typeof spec.value === 'number' ? spec.value : undefined;
-    case 'categorical': {
-      const numbers = spec.values.filter((v): v is number => typeof v === 'number');
-      return numbers.length > 0 ? Math.max(...numbers) : undefined;
-    }
-    case 'q_uniform':
-    case 'q_log_uniform_values':
-      return qValue(qRange(spec.min, spec.max, spec.q).kmax, spec.q);
-    case 'uniform':
-    case 'int_uniform':
-    case 'log_uniform_values':
-      return spec.max;
-    default:
-      return undefined;
-  }
+/**
+ * The range of the trials' epochs: from the `epochs` parameter, else the task's default (undefined when
+ * unknown, or when the parameter is malformed: null).
+ */
+function trialEpochs(spec: ParamSpec | null | undefined, taskDefault: unknown): NumberRange | undefined {
+  if (spec === null) return undefined;
+  if (spec !== undefined) return numberRange(spec);
+  return typeof taskDefault === 'number' ? { min: taskDefault, max: taskDefault } : undefined;
 }
 
 /** Every scope of a parsed parameters tree (the file's, then each branch, depth first). */
@@ -305,19 +295,11 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   let earlyTerminate: EarlyTerminate | undefined;
   if (ok('early_terminate')) {
     earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
-    const epochsSpec = specs.epochs;
     const taskEpochs = task === undefined || commandTask ? undefined : options.tasks.defaults?.(task)?.epochs;
-    const maxEpochs =
-      epochsSpec === null
-        ? undefined
-        : epochsSpec === undefined
-          ? typeof taskEpochs === 'number'
-            ? taskEpochs
-            : undefined
-          : largestNumber(epochsSpec);
+    const epochs = trialEpochs(specs.epochs, taskEpochs);
     if (earlyTerminate.type === 'hyperband') {
-      checkHyperband(earlyTerminate, maxEpochs, report);
-      hyperbandWarnings(earlyTerminate, maxEpochs, warn);
+      checkHyperband(earlyTerminate, epochs?.max, report);
+      hyperbandWarnings(earlyTerminate, epochs, warn);
     }
   }
   if (method === 'bayes') {
