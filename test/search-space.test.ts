@@ -297,11 +297,26 @@ describe('search-space files', () => {
       failsAt(MNIST + '  arch: {values: []}\n', 'parameters.arch.values', /non-empty list/);
     });
 
-    it('duplicate values', () => {
-      failsAt(
-        MNIST + '  batch_size: {values: [32, 64, 32]}\n',
-        'parameters.batch_size.values[2]',
-        /duplicate of parameters\.batch_size\.values\[0\]/,
+    it('duplicate values: accepted as W&B does, with a warning; each distinct value is kept once', () => {
+      const { space, warnings } = analyseSearchSpace(
+        MNIST +
+          '  batch_size: {values: [32, 64, 32.0]}\n  arch: {values: [mlp, cnn2, mlp], probabilities: [0.25, 0.5, 0.25]}\n',
+        { tasks },
+      );
+      assert.deepEqual(space.parameters.batch_size, { kind: 'categorical', values: [32, 64] });
+      assert.deepEqual(space.parameters.arch, {
+        kind: 'categorical',
+        values: ['mlp', 'cnn2'],
+        probabilities: [0.5, 0.5],
+      });
+      const w = warnings.find((x) => x.path === 'parameters.batch_size.values[2]');
+      assert.ok(w, JSON.stringify(warnings));
+      assert.match(w.message, /duplicate of parameters\.batch_size\.values\[0\] \(32\): W&B accepts it/);
+      assert.equal(w.line, 3);
+      assert.ok(
+        warnings.some(
+          (x) => x.path === 'parameters.arch.values[2]' && /probabilities add up/.test(x.message),
+        ),
       );
     });
 
