@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { builtinTaskCatalog } from '../cli/builtin-tasks.js';
+import { search } from '../cli/library/index.js';
+import { analyseSearchSpace, NO_TASK } from '../orchestrator/search-space/index.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
+import { UsageError } from '../shared/errors.js';
 import { HPO_BIN, type CliResult } from './helpers/cli.js';
 import { TEST_DATA_DIR } from './helpers/dataset.js';
 import { DEFINE_TASK_URL, tempDir, writeFile } from './helpers/user-tasks.js';
@@ -75,6 +79,27 @@ describe('sweep files without a program (issue 25 item 6)', function () {
     writeFile(dir, 'sweep.yaml', AGENT_SWEEP);
     writeFile(dir, 'agent-task.mjs', MODULE);
     writeFile(dir, 'train.mjs', PROGRAM);
+  });
+
+  it('the parser: no task (NO_TASK), parameters and metric not checked against a task; run sets one', () => {
+    const tasks = builtinTaskCatalog();
+    const { space } = analyseSearchSpace(AGENT_SWEEP, { tasks });
+    assert.equal(space.task, NO_TASK);
+    assert.equal(space.defaulted, undefined, 'no task defaults filled in');
+    assert.deepEqual(Object.keys(space.parameters), ['learning_rate', 'dropout', 'optimizer', 'epochs']);
+    const withTask = analyseSearchSpace(AGENT_SWEEP, { tasks, run: { task: 'synthetic' } }).space;
+    assert.equal(withTask.task, 'synthetic');
+    assert.throws(
+      () => analyseSearchSpace(AGENT_SWEEP, { tasks, run: { task: 'multi-digit-mnist' } }),
+      /parameters\.dropout: unknown parameter for task multi-digit-mnist/,
+    );
+  });
+
+  it('the library: search() of a space without task or program, and no task given, is a UsageError', async () => {
+    await assert.rejects(
+      search({ space: AGENT_SWEEP }),
+      (err: unknown) => err instanceof UsageError && /names neither task nor program/.test(err.message),
+    );
   });
 
   it('hpo validate: valid (exit 0), not checked against multi-digit-mnist; it says --task / --program run it', async () => {
