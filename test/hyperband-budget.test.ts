@@ -56,6 +56,22 @@ describe('hyperband budgets said in plain words (issue 25 item 3)', () => {
     );
   });
 
+  it('s brackets whose first rung is at the last epoch: their share of trials is never stopped early', () => {
+    // eta 3, min_iter 1, s 3: brackets 0, 1, 2 start at epochs 1, 3, 9.
+    const w = warningsOf(sweep('{type: hyperband, min_iter: 1, max_iter: 27, s: 3}', '{values: [9, 27]}'));
+    assert.ok(
+      !w.some((x) => /never stop/.test(x.message)),
+      'with 27 epochs, bracket 2 has rungs 9 before it',
+    );
+    const nine = warningsOf(sweep('{type: hyperband, min_iter: 1, s: 3}', '{value: 9}'));
+    const idle = nine.find((x) => x.path === 'early_terminate.s');
+    assert.ok(idle, JSON.stringify(nine));
+    assert.match(
+      idle.message,
+      /^bracket 2 of 3 has no rung before the trials' last epoch \(epochs 9\): 1 in 3 trials .* are never stopped early$/,
+    );
+  });
+
   it('epochs = max_iter with rungs before it: no budget warning', () => {
     const w = warningsOf(sweep('{type: hyperband, min_iter: 1, max_iter: 9, eta: 3}', '{value: 9}'));
     assert.ok(!w.some((x) => /stopped at epoch|never stops/.test(x.message)), JSON.stringify(w));

@@ -86,13 +86,21 @@ export function hyperbandBudgetWarnings(
     );
     return;
   }
-  let first = Infinity;
-  for (let b = 0; b < settings.brackets; b++)
-    first = Math.min(first, bracketRungs(settings, b)[0] ?? Infinity);
-  if (first >= epochs.max) {
+  const firsts = Array.from(
+    { length: settings.brackets },
+    (_, b) => bracketRungs(settings, b)[0] ?? Infinity,
+  );
+  const idle = firsts.flatMap((r, b) => (r >= epochs.max ? [b] : []));
+  const first = Math.min(...firsts);
+  if (idle.length === firsts.length) {
     warn(
       ['early_terminate'],
       `no rung lies before the trials' last epoch (epochs ${showRange(epochs)}${first === Infinity ? '' : `, first rung ${first}`}): hyperband never stops a trial early here`,
+    );
+  } else if (idle.length > 0) {
+    warn(
+      ['early_terminate', 's'],
+      `bracket${idle.length > 1 ? 's' : ''} ${idle.join(', ')} of ${settings.brackets} ha${idle.length > 1 ? 've' : 's'} no rung before the trials' last epoch (epochs ${showRange(epochs)}): ${idle.length} in ${settings.brackets} trials (trial i runs in bracket i mod ${settings.brackets}) are never stopped early`,
     );
   }
 }
