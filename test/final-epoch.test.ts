@@ -4,6 +4,7 @@
  * last epoch was recorded `stopped`, and a command program could be killed while it ended on its own.
  */
 import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { search } from '../cli/library/index.js';
@@ -11,7 +12,8 @@ import { AshaScheduler, finalEpochDecision, isLastEpoch } from '../orchestrator/
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { PROTOCOL_VERSION, type TrialSpec } from '../shared/protocol/index.js';
 import { defineTask } from '../worker/tasks/index.js';
-import { runHpo } from './helpers/cli.js';
+import { captureOutput, runHpo, startHpo, waitForOutput } from './helpers/cli.js';
+import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { tempDir, writeFile } from './helpers/user-tasks.js';
 
 /** A command program: one JSON line per epoch, then a second of saving before it exits 0. */
@@ -25,6 +27,18 @@ for (let epoch = 1; epoch <= Number(args.epochs); epoch++) {
 await new Promise((r) => setTimeout(r, 1500));
 writeFileSync(join(process.env.HPO_TRIAL_DIR, 'saved'), 'model');
 `;
+
+/** Grid over x with hyperband rungs at 1 and the max_iter cap at the trials' last epoch, 3. */
+const SWEEP = [
+  'program: train.mjs',
+  'method: grid',
+  'metric: {name: loss, goal: minimize}',
+  'early_terminate: {type: hyperband, min_iter: 1, max_iter: 3, eta: 3}',
+  'parameters:',
+  '  x: {values: [2, 0, 1, 3]}',
+  '  epochs: {value: 3}',
+  '',
+].join('\n');
 
 describe('a trial that runs its last epoch completes (issue 25 item 3)', function () {
   this.timeout(300_000);
@@ -122,20 +136,7 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
     // stop for that epoch used to SIGTERM it then, and the trial was recorded stopped.
     const dir = tempDir('final-epoch');
     writeFile(dir, 'train.mjs', PROGRAM);
-    const sweep = writeFile(
-      dir,
-      'sweep.yaml',
-      [
-        'program: train.mjs',
-        'method: grid',
-        'metric: {name: loss, goal: minimize}',
-        'early_terminate: {type: hyperband, min_iter: 1, max_iter: 3, eta: 3}',
-        'parameters:',
-        '  x: {values: [2, 0, 1, 3]}',
-        '  epochs: {value: 3}',
-        '',
-      ].join('\n'),
-    );
+    const sweep = writeFile(dir, 'sweep.yaml', SWEEP);
     const db = join(dir, 'hpo.db');
     const r = await runHpo(['search', sweep, '--db', db, '--workers', '2', '--name', 'f'], { TMPDIR: dir });
     assert.equal(r.code, 0, r.stderr);
@@ -156,5 +157,55 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
     } finally {
       store.close();
     }
+  });
+
+  describe('over NATS (real nats-server, hpo worker --allow-command)', () => {
+    let server: NatsServerHandle;
+    let worker: ChildProcess | undefined;
+    before(async () => {
+      server = await startNatsServer();
+    });
+    after(async () => {
+      if (worker && worker.exitCode === null) worker.kill('SIGKILL');
+      await server.stop();
+    });
+
+    it('the same program: 3 of 3 epochs is completed; the others stopped at rung 1', async () => {
+      const dir = tempDir('final-epoch-nats');
+      const program = writeFile(dir, 'train.mjs', PROGRAM);
+      const sweep = writeFile(dir, 'sweep.yaml', SWEEP);
+      worker = startHpo(
+        [
+          'worker',
+          '--nats',
+          server.url,
+          '--allow-command',
+          program,
+          '--concurrency',
+          '2',
+          '--backend',
+          'cpu',
+          '--name',
+          'w1',
+        ],
+        { TMPDIR: dir },
+      );
+      const log = captureOutput(worker);
+      await waitForOutput(log, /hpo worker w1: 2 slot/, worker);
+      const db = join(dir, 'hpo.db');
+      const r = await runHpo(['search', sweep, '--db', db, '--name', 'n', '--nats', server.url]);
+      assert.equal(r.code, 0, r.stderr);
+      const store = SqliteStore.open(db);
+      try {
+        const trials = store.listTrials('n');
+        assert.equal(trials.length, 4);
+        const full = trials.filter((t) => t.epochs === 3);
+        assert.ok(full.length >= 1, 'the first trial passes rung 1 and runs to its last epoch');
+        for (const t of full) assert.equal(t.state, 'completed', `${t.trial_id} ran 3 of 3 epochs`);
+        for (const t of trials.filter((x) => x.epochs < 3)) assert.equal(t.state, 'stopped', t.trial_id);
+      } finally {
+        store.close();
+      }
+    });
   });
 });
