@@ -5,6 +5,7 @@ import { trialRung } from '../orchestrator/search-space/hyperband.js';
 import type { ParamSpecs } from '../orchestrator/search-space/types.js';
 import type { ExperimentRecord, TrialRecord } from '../orchestrator/store/types.js';
 import { plainTable } from './plain-table.js';
+import { budgetNote } from './leaderboard-budget.js';
 import { displayNumber, exactNumber } from '../shared/number-format.js';
 
 export const LEADERBOARD_FORMATS = ['table', 'json', 'csv', 'markdown'] as const;
@@ -116,12 +117,13 @@ export function renderLeaderboard(
       return stringify([head, ...cells]);
     case 'markdown': {
       const line = (c: string[]) => `| ${c.map((x) => x.replace(/\|/g, '\\|')).join(' | ')} |`;
-      return `${[line(head), line(head.map(() => '---')), ...cells.map(line)].join('\n')}\n`;
+      const note = budgetNote(rows); // after a blank line: a line right under a table is one of its rows
+      return `${[line(head), line(head.map(() => '---')), ...cells.map(line)].join('\n')}\n${note && `\n${note}`}`;
     }
     case 'table': {
       const table = plainTable(head);
       table.push(...cells);
-      return `${table.toString()}\n`;
+      return `${table.toString()}\n${budgetNote(rows)}`;
     }
   }
 }

@@ -14,6 +14,8 @@ import {
   analyseSearchSpace,
   catalogFromTasks,
   type LoadedSearchSpace,
+  NO_TASK,
+  type RunWith,
   type SearchSpace,
   type TaskParams,
 } from '../orchestrator/search-space/index.js';
@@ -34,15 +36,26 @@ function builtinParams(): Record<string, TaskParams> {
   return tasks;
 }
 
-/** The `task` value of a sweep text, when it is a module path (else undefined). */
-function moduleRef(text: string): string | undefined {
+/**
+ * The task module a sweep names, when it names one: its own `task` when it is a module path, else (a file
+ * that names neither task nor program) the caller's `--task` when that is one.
+ */
+function moduleRef(text: string, run: RunWith | undefined): string | undefined {
   let data: unknown;
   try {
     data = parseYaml(text);
   } catch {
     return undefined; // the parser reports it
   }
-  const task = (data as { task?: unknown } | null)?.task;
+  const own = data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+  const task =
+    'task' in own || 'program' in own
+      ? run
+        ? undefined
+        : own.task
+      : run && 'task' in run
+        ? run.task
+        : undefined;
   return typeof task === 'string' && isTaskModulePath(task) ? task : undefined;
 }
 
@@ -53,6 +66,55 @@ export interface SweepTaskOptions {
   tasks?: Record<string, TaskParams>;
   /** A grid with more configurations than this is refused (default DEFAULT_MAX_GRID). */
   maxGrid?: number;
+  /** What a file that names neither task nor program runs (--task / --program; paths absolute). */
+  run?: RunWith;
+}
+
+/** Why this machine cannot run a file's program (a warning: workers elsewhere may run it). */
+export interface CannotRunHere {
+  reason: string;
+  /** The program file itself is missing: nothing to identify it to workers by, no search can start. */
+  missingFile: boolean;
+}
+
+/** A parsed sweep, and why this machine cannot run its program, if it cannot. */
+export interface AnalysedSweep extends AnalysedSearchSpace {
+  cannotRunHere?: CannotRunHere;
+}
+
+/**
+ * The command task of a file's `program`, or why this machine cannot run it: a program or interpreter
+ * missing here is reported as a warning, not an error, since workers elsewhere may run it.
+ */
+function resolveProgram(analysed: AnalysedSweep, baseDir: string): void {
+  const { space } = analysed;
+  const path = resolve(baseDir, space.program!);
+  let offer;
+  try {
+    offer = commandOffer(path, space.command);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file here' : (err as Error).message;
+    analysed.cannotRunHere = {
+      reason: `program ${space.program}: ${why} (looked for ${path})`,
+      missingFile: true,
+    };
+    analysed.warnings.push({
+      path: 'program',
+      message: `${why} (looked for ${path}); hpo search needs the file, since its content identifies the program to workers`,
+    });
+    return;
+  }
+  space.task = offer.name;
+  space.task_source = { kind: 'command', path, sha256: offer.sha256 };
+  const problem = commandProblem(offer);
+  if (problem) {
+    analysed.cannotRunHere = { reason: `program ${space.program}: ${problem}`, missingFile: false };
+    analysed.warnings.push({
+      path: 'program',
+      message: `${problem} on this machine: fine for workers elsewhere that have it, but hpo search without --nats refuses to start`,
+    });
+  }
 }
 
 /** Parses sweep text, resolving a task module or command program in it (see the file comment). */
@@ -60,37 +122,26 @@ export async function parseSweepWithTasks(
   text: string,
   file: string,
   options: SweepTaskOptions,
-): Promise<AnalysedSearchSpace> {
-  const ref = moduleRef(text);
+): Promise<AnalysedSweep> {
+  const ref = moduleRef(text, options.run);
   const params = { ...builtinParams(), ...options.tasks };
   let loaded: LoadedTaskModule | undefined;
   if (ref !== undefined) {
     loaded = await loadTaskModule(isAbsolute(ref) ? ref : resolve(options.baseDir, ref));
     params[ref] = loaded.task.params;
   }
-  const analysed = analyseSearchSpace(text, {
+  const analysed: AnalysedSweep = analyseSearchSpace(text, {
     file,
     tasks: catalogFromTasks(params),
     maxGrid: options.maxGrid,
+    ...(options.run ? { run: options.run } : {}),
   });
   const { space } = analysed;
   if (loaded) {
     space.task = loaded.task.name;
     space.task_source = { kind: 'module', path: loaded.path, sha256: loaded.sha256 };
   } else if (space.program !== undefined) {
-    const path = resolve(options.baseDir, space.program);
-    let offer;
-    try {
-      offer = commandOffer(path, space.command);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new UsageError(`${file}: program ${space.program}: ${why} (looked for ${path})`, { cause: err });
-    }
-    const problem = commandProblem(offer);
-    if (problem) throw new UsageError(`${file}: program ${space.program}: ${problem}`);
-    space.task = offer.name;
-    space.task_source = { kind: 'command', path, sha256: offer.sha256 };
+    resolveProgram(analysed, options.baseDir);
   }
   return analysed;
 }
@@ -107,24 +158,30 @@ export function readSweepText(path: string): string {
   }
 }
 
+/** A sweep file as read and parsed, and why this machine cannot run its program, if it cannot. */
+export interface LoadedSweep extends LoadedSearchSpace {
+  cannotRunHere?: CannotRunHere;
+}
+
 /** Reads and parses a sweep file, resolving its task (paths relative to the file). */
 export async function readSweepFile(
   file: string,
-  options: { maxGrid?: number } = {},
-): Promise<LoadedSearchSpace> {
+  options: { maxGrid?: number; run?: RunWith } = {},
+): Promise<LoadedSweep> {
   const source = readSweepText(file);
-  const { space, warnings } = await parseSweepWithTasks(source, file, {
+  const analysed = await parseSweepWithTasks(source, file, {
     baseDir: dirname(resolve(file)),
     maxGrid: options.maxGrid,
+    ...(options.run ? { run: options.run } : {}),
   });
-  return { space, source, warnings };
+  return { ...analysed, source };
 }
 
 /**
  * What a local pool offers to run an experiment's user task (none for a built-in task). The file must
  * still have the content the experiment started with (a resume after an edit is refused).
  */
-export function offersForSpace(space: SearchSpace): TaskOffers {
+export function offersForSpace(space: SearchSpace, options: { bus?: boolean } = {}): TaskOffers {
   const offers = new TaskOffers();
   const source = space.task_source;
   if (!source) return offers;
@@ -145,9 +202,33 @@ export function offersForSpace(space: SearchSpace): TaskOffers {
     return offers.add({ kind: 'module', name: space.task, sha256: source.sha256, path: source.path });
   }
   const offer = commandOffer(source.path, space.command);
-  const problem = commandProblem(offer);
+  // Over NATS the workers run it (each checks its own --allow-command): this machine need not.
+  const problem = options.bus ? null : commandProblem(offer);
   if (problem) throw new UsageError(`program ${space.program ?? source.path}: ${problem}`);
   return offers.add(offer);
+}
+
+/**
+ * Refuses (UsageError, exit 2) to start a search of a file nothing runs: one that names neither task nor
+ * program (and got neither --task nor --program), or whose program this machine cannot run when the
+ * trials run here (without --nats), or cannot even read (its content identifies it to workers).
+ */
+export function requireRunnable(
+  file: string,
+  loaded: Pick<LoadedSweep, 'space' | 'cannotRunHere'>,
+  options: { bus: boolean },
+): void {
+  if (loaded.space.task === NO_TASK) {
+    throw new UsageError(
+      `${file} names neither task nor program: say what a trial runs with --task (a task module such as ./my-task.mjs, or a built-in task: ${[...TASKS.keys()].join(', ')}) or --program (a training program, run as W&B's agent would)`,
+    );
+  }
+  const cannot = loaded.cannotRunHere;
+  if (cannot && (cannot.missingFile || !options.bus)) {
+    throw new UsageError(
+      `${file}: ${cannot.reason}${cannot.missingFile ? '' : ': the trials would run on this machine (without --nats), which cannot start it'}`,
+    );
+  }
 }
 
 /** Over NATS a worker runs its allowed program with W&B's default command only. */

@@ -110,7 +110,7 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
     const bad = join(dir, 'bad.yaml');
     await writeFile(
       bad,
-      'method: gird\nparameters:\n  learning_rate: {distribution: log_uniform_values, min: 0, max: 0.1}\n  arch: {values: [mlp, resnet]}\n',
+      'method: gird\ntask: multi-digit-mnist\nparameters:\n  learning_rate: {distribution: log_uniform_values, min: 0, max: 0.1}\n  arch: {values: [mlp, resnet]}\n',
     );
     const db = join(dir, 'bad.db');
     const r = await runHpo(['search', bad, '--db', db]);

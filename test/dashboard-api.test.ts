@@ -191,7 +191,13 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
   it('names its importance method and finds the one parameter that decides the value', async () => {
     const imp = (await get(`/api/experiments/${DASH_EXPERIMENT}/importance`)).body;
     assert.match(imp.method, /permutation importance.*random forest/);
-    assert.equal(imp.used, 24);
+    // 12 trials completed 4 epochs, 12 were stopped after 2: compared at equal budget (issue 25 item 3),
+    // the 12 at epoch 4, not the stopped ones' half-trained values beside them.
+    assert.equal(imp.used, 12);
+    assert.match(
+      imp.note,
+      /compared at equal budget: val_acc at epoch 4 of the 12 trials that reached it \(finished trials ran 2 to 4 epochs\)/,
+    );
     assert.equal(imp.params[0].name, 'x');
     assert.ok(imp.params[0].share > 0.6, JSON.stringify(imp.params));
     const sum = imp.params.reduce((a: number, q: { share: number }) => a + q.share, 0);

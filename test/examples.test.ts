@@ -73,6 +73,17 @@ describe('examples', function () {
       assert.ok(board.length > 0);
       for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value <= board[i].value);
       assert.ok(Number.isFinite(board[0].metrics.train_loss));
+      // A trial that ran all its epochs completed, even where a hyperband rung or max_iter answers stop there
+      // (issue 25 item 3: 9 of 9 epochs was recorded stopped in 2 of 3 runs of wandb-sweep.yaml).
+      for (const t of out.leaderboard as {
+        trial_id: string;
+        state: string;
+        epochs: number;
+        params: { epochs?: number };
+      }[]) {
+        if (t.epochs === t.params.epochs)
+          assert.equal(t.state, 'completed', `${t.trial_id}: ${t.epochs} of ${t.params.epochs} epochs`);
+      }
       // Each trial got its own folder (HPO_TRIAL_DIR) with its params.
       const trials = readdirSync(join(dir, 'hpo-trials', 'ex'));
       assert.equal(trials.length, out.progress.done);

@@ -48,7 +48,7 @@ function failsAt(text: string, path: string, message: RegExp): SearchSpaceIssue[
   return [...issues];
 }
 
-const MNIST = 'method: random\nparameters:\n';
+const MNIST = 'method: random\ntask: multi-digit-mnist\nparameters:\n';
 
 describe('search-space files', () => {
   describe('presets', () => {
@@ -123,7 +123,9 @@ describe('search-space files', () => {
 
   describe('valid files', () => {
     it('fills defaults: metric, task, seeds, and the task parameters not given', () => {
-      const s = parse('method: grid\nparameters:\n  arch:\n    values: [mlp, cnn]\n');
+      const s = parse(
+        'method: grid\ntask: multi-digit-mnist\nparameters:\n  arch:\n    values: [mlp, cnn]\n',
+      );
       assert.deepEqual(s.metric, { name: 'val_acc', goal: 'maximize' });
       assert.equal(s.task, 'multi-digit-mnist');
       assert.equal(s.seed, 1);
@@ -209,7 +211,10 @@ describe('search-space files', () => {
       });
       assert.equal(s.task, 'toy');
       assert.throws(
-        () => parseSearchSpace('method: random\nparameters:\n  n: {value: 1}\n', { tasks: only }),
+        () =>
+          parseSearchSpace('method: random\ntask: multi-digit-mnist\nparameters:\n  n: {value: 1}\n', {
+            tasks: only,
+          }),
         /task: expected one of toy, got "multi-digit-mnist"/,
       );
       assert.deepEqual(
@@ -297,11 +302,26 @@ describe('search-space files', () => {
       failsAt(MNIST + '  arch: {values: []}\n', 'parameters.arch.values', /non-empty list/);
     });
 
-    it('duplicate values', () => {
-      failsAt(
-        MNIST + '  batch_size: {values: [32, 64, 32]}\n',
-        'parameters.batch_size.values[2]',
-        /duplicate of parameters\.batch_size\.values\[0\]/,
+    it('duplicate values: accepted as W&B does, with a warning; each distinct value is kept once', () => {
+      const { space, warnings } = analyseSearchSpace(
+        MNIST +
+          '  batch_size: {values: [32, 64, 32.0]}\n  arch: {values: [mlp, cnn2, mlp], probabilities: [0.25, 0.5, 0.25]}\n',
+        { tasks },
+      );
+      assert.deepEqual(space.parameters.batch_size, { kind: 'categorical', values: [32, 64] });
+      assert.deepEqual(space.parameters.arch, {
+        kind: 'categorical',
+        values: ['mlp', 'cnn2'],
+        probabilities: [0.5, 0.5],
+      });
+      const w = warnings.find((x) => x.path === 'parameters.batch_size.values[2]');
+      assert.ok(w, JSON.stringify(warnings));
+      assert.match(w.message, /duplicate of parameters\.batch_size\.values\[0\] \(32\): W&B accepts it/);
+      assert.equal(w.line, 4);
+      assert.ok(
+        warnings.some(
+          (x) => x.path === 'parameters.arch.values[2]' && /probabilities add up/.test(x.message),
+        ),
       );
     });
 
@@ -542,6 +562,7 @@ describe('search-space files', () => {
         '  learning_rate: {distribution: log_uniform_values, min: 0, max: 0.1}',
         '  dropout: {value: 0.5}',
         'colour: blue',
+        'task: multi-digit-mnist',
       ].join('\n');
       const { issues, message } = fails(text);
       assert.deepEqual(

@@ -7,8 +7,14 @@ import { collectRunInfo, SearchRunner, type SearchOutcome } from '../../orchestr
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
-import { checkCommandForWorkers, offersForSpace } from '../user-tasks.js';
-import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import { checkCommandForWorkers, offersForSpace, requireRunnable } from '../user-tasks.js';
+import { addRunWithOptions, type RunWithFlags } from '../options/run-with-options.js';
+import {
+  LEASE_STALE_MS,
+  type OwnerClaim,
+  type SqliteStore,
+  type Store,
+} from '../../orchestrator/store/index.js';
 import { type HeldLease, holdLease } from '../owner.js';
 import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
@@ -50,7 +56,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags, lease:
     );
   }
   // User code first: a changed module or a command that cannot start fails before anything opens.
-  const tasks = offersForSpace(space);
+  const tasks = offersForSpace(space, { bus: natsSettings(flags) !== undefined });
   if (natsSettings(flags)) checkCommandForWorkers(space);
   let data: { seed: number; sha256: string } | undefined;
   if (space.task === 'multi-digit-mnist') {
@@ -214,59 +220,67 @@ interface SearchFlags {
 }
 
 export function registerSearch(program: Command, setExitCode: (code: number) => void): void {
-  addMaxGridOption(
-    addRunOptions(
-      program
-        .command('search')
-        .description('run a search described by a sweep file on this machine')
-        .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
-        .option('--name <name>', 'experiment name (default: file name and time)')
-        .addOption(seedOption('override the file seed'))
-        .option(
-          '--dry-run [n]',
-          `check the file and print the first n proposals (default ${DRY_RUN_PROPOSALS}) without running anything`,
-          nonNegativeInt,
-        )
-        .option(
-          '--resume-existing',
-          'if the experiment (--name) already exists, resume it instead (a service that restarts, as in compose)',
-        ),
+  addRunWithOptions(
+    addMaxGridOption(
+      addRunOptions(
+        program
+          .command('search')
+          .description('run a search described by a sweep file on this machine')
+          .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
+          .option('--name <name>', 'experiment name (default: file name and time)')
+          .addOption(seedOption('override the file seed'))
+          .option(
+            '--dry-run [n]',
+            `check the file and print the first n proposals (default ${DRY_RUN_PROPOSALS}) without running anything`,
+            nonNegativeInt,
+          )
+          .option(
+            '--resume-existing',
+            'if the experiment (--name) already exists, resume it instead (a service that restarts, as in compose)',
+          ),
+      ),
     ),
-  ).action(async (file: string, flags: RunFlags & SearchFlags & { resumeExisting?: boolean }) => {
-    const loaded = await loadForRun(file, flags);
-    const { space, source } = loaded;
-    if (flags.seed !== undefined) space.seed = flags.seed;
-    if (flags.dryRun !== undefined) {
-      const n = flags.dryRun === true ? DRY_RUN_PROPOSALS : flags.dryRun;
-      process.stdout.write(summary(file, loaded) + dryRunProposals(space, n));
-      return;
-    }
-    if (flags.timeBudgetHard && flags.timeBudget === undefined && space.run_time_budget === undefined) {
-      throw new UsageError(
-        '--time-budget-hard needs a time budget (--time-budget or run_time_budget in the file)',
-      );
-    }
-    printWarnings(file, loaded);
-    const name = flags.name ?? defaultName(file);
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-      throw new UsageError(`--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`);
-    }
-    setExitCode(
-      await withStore(flags.db, (store) => {
-        if (store.getExperiment(name) && flags.resumeExisting && flags.name !== undefined) {
-          process.stderr.write(`hpo: experiment '${name}' exists in ${flags.db}: resuming it\n`);
+  ).action(
+    async (file: string, flags: RunFlags & SearchFlags & RunWithFlags & { resumeExisting?: boolean }) => {
+      const loaded = await loadForRun(file, flags);
+      const { space, source } = loaded;
+      if (flags.dryRun === undefined)
+        requireRunnable(file, loaded, { bus: natsSettings(flags) !== undefined });
+      if (flags.seed !== undefined) space.seed = flags.seed;
+      if (flags.dryRun !== undefined) {
+        const n = flags.dryRun === true ? DRY_RUN_PROPOSALS : flags.dryRun;
+        process.stdout.write(summary(file, loaded) + dryRunProposals(space, n));
+        return;
+      }
+      if (flags.timeBudgetHard && flags.timeBudget === undefined && space.run_time_budget === undefined) {
+        throw new UsageError(
+          '--time-budget-hard needs a time budget (--time-budget or run_time_budget in the file)',
+        );
+      }
+      printWarnings(file, loaded);
+      const name = flags.name ?? defaultName(file);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
+        throw new UsageError(
+          `--name: expected letters, digits, '.', '_' or '-' (at most 128), got '${name}'`,
+        );
+      }
+      setExitCode(
+        await withStore(flags.db, (store) => {
+          if (store.getExperiment(name) && flags.resumeExisting && flags.name !== undefined) {
+            process.stderr.write(`hpo: experiment '${name}' exists in ${flags.db}: resuming it\n`);
+            return driveExperiment(store, name, flags);
+          }
+          if (store.getExperiment(name)) {
+            throw new UsageError(
+              `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
+            );
+          }
+          store.createExperiment(name, space, source);
           return driveExperiment(store, name, flags);
-        }
-        if (store.getExperiment(name)) {
-          throw new UsageError(
-            `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
-          );
-        }
-        store.createExperiment(name, space, source);
-        return driveExperiment(store, name, flags);
-      }),
-    );
-  });
+        }),
+      );
+    },
+  );
 
   addRunOptions(
     program

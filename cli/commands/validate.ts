@@ -4,13 +4,15 @@
  * as `file:line: path: message`). `hpo search FILE --dry-run [N]` prints the same plus N proposals.
  */
 import type { Command } from 'commander';
-import { readSweepFile } from '../user-tasks.js';
+import { type LoadedSweep, readSweepFile } from '../user-tasks.js';
+import { addRunWithOptions, type RunWithFlags, runWithFromFlags } from '../options/run-with-options.js';
 import {
   DEFAULT_MAX_GRID,
   formatDuration,
   formatIssue,
   gridSize,
   type LoadedSearchSpace,
+  NO_TASK,
 } from '../../orchestrator/search-space/index.js';
 import { describeParameters } from '../../orchestrator/search-space/describe.js';
 import { positiveInt } from '../options/option-values.js';
@@ -33,8 +35,16 @@ export function addMaxGridOption(cmd: Command): Command {
  * Reads and checks a file (throws SearchSpaceError, exit 2, listing every problem), resolving a task
  * module or a command program it names (exit 2 when missing or unusable).
  */
-export function loadForRun(file: string, flags: ValidateFlags): Promise<LoadedSearchSpace> {
-  return readSweepFile(file, { maxGrid: flags.maxGrid });
+export function loadForRun(file: string, flags: ValidateFlags & RunWithFlags): Promise<LoadedSweep> {
+  const run = runWithFromFlags(flags);
+  return readSweepFile(file, { maxGrid: flags.maxGrid, ...(run ? { run } : {}) });
+}
+
+/** The `task:` line: the task, or what a file that names none needs to run. */
+function taskLine(space: LoadedSearchSpace['space']): string {
+  return space.task === NO_TASK
+    ? 'task: none: the file names neither task nor program; run it with hpo search FILE --task MODULE|NAME or --program FILE'
+    : `task: ${space.task}`;
 }
 
 /** Warnings as `hpo: warning: file:line: path: message` lines on stderr. */
@@ -48,7 +58,7 @@ export function summary(file: string, loaded: LoadedSearchSpace): string {
   const size = gridSize(space);
   const lines = [
     `${file}: valid`,
-    `task: ${space.task}`,
+    taskLine(space),
     `method: ${space.method}`,
     `metric: ${space.metric.name} (${space.metric.goal}${space.metric.target === undefined ? '' : `, target ${space.metric.target}`})`,
     `grid size: ${size === null ? 'infinite (a parameter is continuous)' : `${size} configuration${size === 1 ? '' : 's'}`}`,
@@ -63,13 +73,15 @@ export function summary(file: string, loaded: LoadedSearchSpace): string {
 }
 
 export function registerValidate(program: Command): void {
-  addMaxGridOption(
-    program
-      .command('validate')
-      .description('check a search-space file without running anything (exit 0 valid, 2 invalid)')
-      .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
-      .option('--json', 'print the normalised space and the warnings as JSON'),
-  ).action(async (file: string, flags: ValidateFlags & { json?: boolean }) => {
+  addRunWithOptions(
+    addMaxGridOption(
+      program
+        .command('validate')
+        .description('check a search-space file without running anything (exit 0 valid, 2 invalid)')
+        .argument('<file>', 'search-space file (YAML, W&B sweep format; see docs/SEARCH-SPACES.md)')
+        .option('--json', 'print the normalised space and the warnings as JSON'),
+    ),
+  ).action(async (file: string, flags: ValidateFlags & RunWithFlags & { json?: boolean }) => {
     const loaded = await loadForRun(file, flags);
     if (flags.json) {
       const { space, warnings } = loaded;

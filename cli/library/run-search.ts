@@ -12,7 +12,7 @@ import { InlineExecutor, TrialPool } from '../../worker/pool/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { TASK_BRAND } from '../../worker/tasks/define-task.js';
 import { expectedTotal } from '../commands/run-options.js';
-import { offersForSpace, parseSweepWithTasks, readSweepText } from '../user-tasks.js';
+import { offersForSpace, parseSweepWithTasks, readSweepText, requireRunnable } from '../user-tasks.js';
 import type { SearchOptions, SearchResult } from './search-options.js';
 
 function sweepText(options: SearchOptions): { text: string; file: string; baseDir: string } {
@@ -48,10 +48,12 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   } else if (inline) {
     text = withTask(text, inline.name);
   }
-  const { space } = await parseSweepWithTasks(text, file, {
+  const analysed = await parseSweepWithTasks(text, file, {
     baseDir,
     ...(inline ? { tasks: { [inline.name]: inline.params } } : {}),
   });
+  const { space } = analysed;
+  requireRunnable(file, analysed, { bus: false });
   const tasks = offersForSpace(space);
   const db = options.db ?? ':memory:';
   const name = options.name ?? `search-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;

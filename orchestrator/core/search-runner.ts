@@ -21,6 +21,7 @@ import {
   epochLimit,
 } from '../../shared/protocol/index.js';
 import type { TrialSnapshot } from '../schedulers/scheduler.js';
+import { finalEpochDecision } from '../schedulers/final-epoch.js';
 import type { SearchSpace } from '../search-space/types.js';
 import type { FinishedProposal } from '../strategies/strategy.js';
 import { FINAL_STATES, type TrialRecord } from '../store/types.js';
@@ -399,7 +400,8 @@ export class SearchRunner {
     this.snapshots.set(e.trial_id, updated);
     if (this.reachesTarget(e.metrics[this.space.metric.name])) this.targetReached = true;
     this.report({ kind: 'epoch', trial_id: e.trial_id });
-    return this.options.scheduler.decide(updated, e.epoch, [...this.snapshots.values()]);
+    const decision = this.options.scheduler.decide(updated, e.epoch, [...this.snapshots.values()]);
+    return finalEpochDecision(decision, e.epoch, snap.params);
   }
 
   private async onResult(r: ResultEvent): Promise<void> {

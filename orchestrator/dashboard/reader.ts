@@ -267,15 +267,32 @@ export class DashboardReader {
       .all(experiment);
   }
 
-  /** Params and value of every finished trial with a value (for importance). */
-  finishedParams(experiment: string): { params: Record<string, ParamValue>; value: number }[] {
+  /** Params, value and epochs of every finished trial with a value (for importance). */
+  finishedParams(
+    experiment: string,
+  ): { trial_id: string; params: Record<string, ParamValue>; value: number; epochs: number }[] {
     return this.db
-      .prepare<[string], { params: string; value: number }>(
-        `SELECT params, value FROM trials
+      .prepare<[string], { trial_id: string; params: string; value: number; epochs: number }>(
+        `SELECT trial_id, params, value, epochs FROM trials
          WHERE experiment = ? AND state IN (${RANKED_SQL}) AND value IS NOT NULL ORDER BY idx`,
       )
       .all(experiment)
-      .map((r) => ({ params: JSON.parse(r.params) as Record<string, ParamValue>, value: r.value }));
+      .map((r) => ({ ...r, params: JSON.parse(r.params) as Record<string, ParamValue> }));
+  }
+
+  /** Each trial's `metric` recorded at `epoch` (trials without it are absent). */
+  objectiveAt(experiment: string, epoch: number, metric: string): Map<string, number> {
+    const rows = this.db
+      .prepare<[string, number], { trial_id: string; metrics: string }>(
+        'SELECT trial_id, metrics FROM epochs WHERE experiment = ? AND epoch = ?',
+      )
+      .all(experiment, epoch);
+    const out = new Map<string, number>();
+    for (const r of rows) {
+      const v = decodeMetrics(r.metrics)[metric];
+      if (typeof v === 'number') out.set(r.trial_id, v);
+    }
+    return out;
   }
 
   /** Latest epoch row id: grows with every epoch recorded anywhere in the file. */

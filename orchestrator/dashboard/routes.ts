@@ -17,7 +17,8 @@ import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
 import { trialRung } from '../search-space/hyperband.js';
 import { TRIAL_STATES, type TrialState } from '../store/types.js';
 import type { ChangeFeed } from './change-feed.js';
-import { parameterImportance, type ImportanceAnswer } from './importance.js';
+import { MIN_TRIALS_FOR_IMPORTANCE, parameterImportance, type ImportanceAnswer } from './importance.js';
+import { atEqualBudget } from './equal-budget.js';
 import type { DashboardReader } from './reader.js';
 import {
   bestSoFar,
@@ -140,7 +141,12 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
       return { ...cached.answer, computed_at: cached.at };
     }
-    const answer = parameterImportance(exp.space, reader.finishedParams(name));
+    const metric = exp.space.metric.name;
+    const budget = atEqualBudget(reader.finishedParams(name), MIN_TRIALS_FOR_IMPORTANCE, metric, (epoch) =>
+      reader.objectiveAt(name, epoch, metric),
+    );
+    const answer = parameterImportance(exp.space, budget.trials);
+    if (budget.note) answer.note = answer.note ? `${answer.note}; ${budget.note}` : budget.note;
     importance.set(name, { version, at: now, answer });
     return { ...answer, computed_at: now };
   });

@@ -3,6 +3,7 @@ export { FifoScheduler } from './fifo.js';
 export { AshaScheduler } from './asha.js';
 export { DEFAULT_GRACE_EPOCHS, DEFAULT_MIN_TRIALS, MedianScheduler } from './median.js';
 export { createScheduler } from './create.js';
+export { finalEpochDecision, isLastEpoch } from './final-epoch.js';
 export { scoreOf } from './objective.js';
 export { ScoreTable } from './score-table.js';
 export {

@@ -4,6 +4,7 @@
  */
 import { bracketRungs, hyperbandSettings } from './hyperband.js';
 import type { PathSegment } from './task-catalog.js';
+import type { NumberRange } from './number-range.js';
 import type { HyperbandTerminate } from './types.js';
 
 type Report = (path: readonly PathSegment[], message: string) => void;
@@ -59,14 +60,64 @@ export function wandbMilestones(et: HyperbandTerminate, limit: number): number[]
   return [...out].filter((r) => r < limit).sort((a, b) => a - b);
 }
 
-/** Warnings where hpo's hyperband differs from W&B's for this file (strict, bracket layout). */
-export function hyperbandWarnings(et: HyperbandTerminate, maxEpochs: number | undefined, warn: Report): void {
+/** `4`, or `3 to 9` */
+function showRange(r: NumberRange): string {
+  return r.min === r.max ? `${r.min}` : `${r.min} to ${r.max}`;
+}
+
+/**
+ * What max_iter does to trials with more epochs (they are stopped there), and a layout whose rungs all
+ * lie at or after the trials' last epoch (hyperband then never stops a trial early), in plain words.
+ */
+export function hyperbandBudgetWarnings(
+  et: HyperbandTerminate,
+  epochs: NumberRange | undefined,
+  warn: Report,
+): void {
+  if (epochs === undefined || (et.min_iter === undefined && et.max_iter === undefined)) return;
+  const settings = hyperbandSettings(et);
+  const cap = settings.maxIter;
+  if (epochs.max > cap) {
+    warn(
+      ['early_terminate', 'max_iter'],
+      epochs.min > cap
+        ? `every trial is stopped at epoch ${cap} (max_iter) although it asks for ${showRange(epochs)} epochs: none completes, and the leaderboard ranks models trained ${cap} epochs; set max_iter to ${epochs.max} (or epochs to ${cap}) to let trials finish`
+        : `trials with more than ${cap} epochs are stopped at epoch ${cap} (max_iter) and never complete; only those with at most ${cap} epochs can`,
+    );
+    return;
+  }
+  const firsts = Array.from(
+    { length: settings.brackets },
+    (_, b) => bracketRungs(settings, b)[0] ?? Infinity,
+  );
+  const idle = firsts.flatMap((r, b) => (r >= epochs.max ? [b] : []));
+  const first = Math.min(...firsts);
+  if (idle.length === firsts.length) {
+    warn(
+      ['early_terminate'],
+      `no rung lies before the trials' last epoch (epochs ${showRange(epochs)}${first === Infinity ? '' : `, first rung ${first}`}): hyperband never stops a trial early here`,
+    );
+  } else if (idle.length > 0) {
+    warn(
+      ['early_terminate', 's'],
+      `bracket${idle.length > 1 ? 's' : ''} ${idle.join(', ')} of ${settings.brackets} ha${idle.length > 1 ? 've' : 's'} no rung before the trials' last epoch (epochs ${showRange(epochs)}): ${idle.length} in ${settings.brackets} trials (trial i runs in bracket i mod ${settings.brackets}) are never stopped early`,
+    );
+  }
+}
+
+/** Warnings where hpo's hyperband differs from W&B's for this file (strict, bracket layout), and its budget. */
+export function hyperbandWarnings(
+  et: HyperbandTerminate,
+  epochs: NumberRange | undefined,
+  warn: Report,
+): void {
   if (et.strict !== undefined) {
     warn(['early_terminate', 'strict'], "ignored: hpo's ASHA has no strict mode (see Differences from W&B)");
   }
   if (et.min_iter === undefined && et.max_iter === undefined) return;
+  hyperbandBudgetWarnings(et, epochs, warn);
   const settings = hyperbandSettings(et);
-  const limit = Math.min(settings.maxIter, maxEpochs ?? Infinity, 1_000_000);
+  const limit = Math.min(settings.maxIter, epochs?.max ?? Infinity, 1_000_000);
   const ours = bracketRungs(settings, 0).filter((r) => r < limit);
   const theirs = wandbMilestones(et, limit);
   const same = ours.length === theirs.length && ours.every((r, i) => r === theirs[i]);
@@ -76,8 +127,11 @@ export function hyperbandWarnings(et: HyperbandTerminate, maxEpochs: number | un
     settings.brackets > 1
       ? `${settings.brackets} brackets (trial i in bracket i mod ${settings.brackets}; bracket 0 rungs at epochs ${list(ours)})`
       : `rungs at epochs ${list(ours)}`;
-  warn(
-    ['early_terminate'],
-    `hpo's hyperband (ASHA) differs from W&B's here: W&B would check runs at epochs ${list(theirs)}; hpo uses ${brackets}`,
-  );
+  const wandb =
+    theirs.length > 0
+      ? `W&B would check runs at epochs ${list(theirs)}`
+      : et.max_iter !== undefined && et.min_iter === undefined && et.s === undefined
+        ? 'W&B needs s with max_iter (its schema refuses the file without it)'
+        : `W&B would check no run before epoch ${limit}`;
+  warn(['early_terminate'], `hpo's hyperband (ASHA) differs from W&B's here: ${wandb}; hpo uses ${brackets}`);
 }

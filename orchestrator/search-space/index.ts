@@ -23,7 +23,6 @@ export {
   type AnalysedSearchSpace,
   DEFAULT_METRIC,
   DEFAULT_SEED,
-  DEFAULT_TASK,
   loadSearchSpaceFile,
   parseSearchSpace,
   readSearchSpaceFile,
@@ -31,6 +30,7 @@ export {
   type ParseOptions,
 } from './parse-sweep.js';
 export { formatPath, SCHEMA_URL } from './schema.js';
+export { NO_TASK, type RunWith } from './trial-task.js';
 export {
   catalogFromTasks,
   checkParam,

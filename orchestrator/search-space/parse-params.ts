@@ -11,6 +11,7 @@ import type { PathSegment } from './task-catalog.js';
 import type { ParamSpec, ParamSpecs } from './types.js';
 import { isScalar } from 'yaml';
 import { qRange } from './values.js';
+import { dropDuplicateValues } from './duplicate-values.js';
 
 /** Deepest nesting of `parameters` / `branches` levels under the file's `parameters`. */
 export const MAX_PARAM_NESTING = 8;
@@ -281,6 +282,7 @@ export class ParamsWalker {
         this.ctx.report(p, m);
       };
       checkSpec(entry, spec, at, report);
+      if (ok && spec.kind === 'categorical') dropDuplicateValues(spec, at, this.ctx.warn);
       if (isObject(entry.branches)) {
         if (spec.kind !== 'categorical') {
           report([...at, 'branches'], 'expected branches only on a parameter with values (a categorical)');

@@ -5,18 +5,18 @@
  * Every problem found is collected and thrown together as one SearchSpaceError.
  */
 import { readFileSync } from 'node:fs';
-import { posix } from 'node:path';
-import { COMMAND_MACROS, isUnknownMacro } from '../../shared/command-macros.js';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UsageError } from '../../shared/errors.js';
 import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
 import { formatPath, show, validateStructure } from './schema.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
 import { checkHyperband, hyperbandWarnings } from './hyperband-check.js';
+import { applyRunWith, type RunWith, trialTask } from './trial-task.js';
 import { parseDuration } from './duration.js';
 import { entryPathOf, isObject, ParamsWalker, shapelessEntries, type ParsedScope } from './parse-params.js';
 import type { EarlyTerminate, Goal, Method, ParamSpec, ParamSpecs, SearchSpace } from './types.js';
-import { qRange, qValue, scopeSize, valueCount } from './values.js';
+import { scopeSize, valueCount } from './values.js';
+import { type NumberRange, numberRange } from './number-range.js';
 
 export interface ParseOptions {
   /** Shown in front of every error line; default `<search space>`. */
@@ -25,6 +25,8 @@ export interface ParseOptions {
   tasks: TaskCatalog;
   /** A grid with more configurations than this is refused (default DEFAULT_MAX_GRID). */
   maxGrid?: number;
+  /** For a file that names neither task nor program: what its trials run (--task / --program). */
+  run?: RunWith;
 }
 
 /** A parsed file and what hpo does differently from W&B for it (or ignores), as issues with lines. */
@@ -33,7 +35,6 @@ export interface AnalysedSearchSpace {
   warnings: SearchSpaceIssue[];
 }
 
-export const DEFAULT_TASK = 'multi-digit-mnist';
 export const DEFAULT_METRIC = { name: 'val_acc', goal: 'maximize' } as const;
 export const DEFAULT_SEED = 1;
 
@@ -80,25 +81,14 @@ function depthOf(value: unknown, limit: number, path: PathSegment[] = []): PathS
   return null;
 }
 
-/** The largest number a parameter can take (undefined when it takes none, or when unbounded). */
-function largestNumber(spec: ParamSpec): number | undefined {
-  switch (spec.kind) {
-    case 'constant':
-      return typeof spec.value === 'number' ? spec.value : undefined;
-    case 'categorical': {
-      const numbers = spec.values.filter((v): v is number => typeof v === 'number');
-      return numbers.length > 0 ? Math.max(...numbers) : undefined;
-    }
-    case 'q_uniform':
-    case 'q_log_uniform_values':
-      return qValue(qRange(spec.min, spec.max, spec.q).kmax, spec.q);
-    case 'uniform':
-    case 'int_uniform':
-    case 'log_uniform_values':
-      return spec.max;
-    default:
-      return undefined;
-  }
+/**
+ * The range of the trials' epochs: from the `epochs` parameter, else the task's default (undefined when
+ * unknown, or when the parameter is malformed: null).
+ */
+function trialEpochs(spec: ParamSpec | null | undefined, taskDefault: unknown): NumberRange | undefined {
+  if (spec === null) return undefined;
+  if (spec !== undefined) return numberRange(spec);
+  return typeof taskDefault === 'number' ? { min: taskDefault, max: taskDefault } : undefined;
 }
 
 /** Every scope of a parsed parameters tree (the file's, then each branch, depth first). */
@@ -161,6 +151,8 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
     report(tooDeep, `nested too deeply: expected at most ${MAX_FILE_DEPTH} levels, got more`);
     throw new SearchSpaceError(file, issues);
   }
+
+  if (isObject(data)) applyRunWith(data, options.run, report);
 
   // Structure. A parameter entry with none of the keys that give it a shape gets one clear message
   // instead of the schema's "min is required".
@@ -227,37 +219,8 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
     }
   }
 
-  // The task and its parameter catalogue. Without `task`, a W&B `program` makes a command task named
-  // after the program's file (its parameters are open, any metric may be the objective).
-  const commandTask = !('task' in data) && 'program' in data;
-  let command: string[] | undefined;
-  if (commandTask && ok('command')) {
-    command = (data.command as unknown[]).map(String);
-    command.forEach((item, i) => {
-      if (isUnknownMacro(item)) {
-        report(
-          ['command', i],
-          `unknown macro; expected one of ${COMMAND_MACROS.join(', ')}, got ${show(item)}`,
-        );
-      }
-    });
-  }
-  const programName = ok('program') ? posix.basename((data.program as string).replace(/\\/g, '/')) : '';
-  const task = commandTask
-    ? ok('program')
-      ? programName
-      : undefined
-    : ok('task')
-      ? (data.task as string)
-      : 'task' in data
-        ? undefined
-        : DEFAULT_TASK;
-  const known = options.tasks.names();
-  let taskOk = false;
-  if (task !== undefined && !commandTask) {
-    if (!known.includes(task)) report(['task'], `expected one of ${known.join(', ')}, got ${show(task)}`);
-    else taskOk = true;
-  }
+  // The task and its parameter catalogue (trial-task.ts).
+  const { task, commandTask, known: taskOk, command } = trialTask(data, ok, options.tasks, report);
   if (taskOk && task !== undefined && options.tasks.validateParams) {
     for (const scope of scopes(parsed)) {
       options.tasks.validateParams(task, scope.specs, (path, message) => {
@@ -305,19 +268,11 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   let earlyTerminate: EarlyTerminate | undefined;
   if (ok('early_terminate')) {
     earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
-    const epochsSpec = specs.epochs;
-    const taskEpochs = task === undefined || commandTask ? undefined : options.tasks.defaults?.(task)?.epochs;
-    const maxEpochs =
-      epochsSpec === null
-        ? undefined
-        : epochsSpec === undefined
-          ? typeof taskEpochs === 'number'
-            ? taskEpochs
-            : undefined
-          : largestNumber(epochsSpec);
+    const taskEpochs = taskOk ? options.tasks.defaults?.(task as string)?.epochs : undefined;
+    const epochs = trialEpochs(specs.epochs, taskEpochs);
     if (earlyTerminate.type === 'hyperband') {
-      checkHyperband(earlyTerminate, maxEpochs, report);
-      hyperbandWarnings(earlyTerminate, maxEpochs, warn);
+      checkHyperband(earlyTerminate, epochs?.max, report);
+      hyperbandWarnings(earlyTerminate, epochs, warn);
     }
   }
   if (method === 'bayes') {
@@ -364,7 +319,7 @@ export function analyseSearchSpace(text: string, options: ParseOptions): Analyse
   const parameters: ParamSpecs = { ...(specs as ParamSpecs) };
   const named = new Set(scopes(parsed).flatMap((scope) => Object.keys(scope.specs)));
   const defaulted: string[] = [];
-  const taskDefaults = commandTask ? {} : (options.tasks.defaults?.(task as string) ?? {});
+  const taskDefaults = taskOk ? (options.tasks.defaults?.(task as string) ?? {}) : {};
   for (const [name, value] of Object.entries(taskDefaults)) {
     if (!named.has(name)) {
       parameters[name] = { kind: 'constant', value };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import { deliveryFields, epochLimit, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
 import { parseEpochLine } from './json-lines.js';
 
@@ -151,7 +151,8 @@ export async function runCommandTrial(
       } catch {
         decision = 'continue';
       }
-      if (decision === 'stop' && !exited) {
+      // A stop at the trial's last epoch is not sent on: the program is ending on its own (completed).
+      if (decision === 'stop' && !exited && epoch < epochLimit(spec.params)) {
         stopped = true;
         terminate();
       }

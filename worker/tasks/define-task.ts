@@ -9,7 +9,7 @@
  * its own default backend). `tfjs: false` skips this for tasks that do not use TF.js.
  */
 import { UsageError } from '../../shared/errors.js';
-import type { ParamValue, TrialSpec } from '../../shared/protocol/index.js';
+import { epochLimit, type ParamValue, type TrialSpec } from '../../shared/protocol/index.js';
 import type { ParamRule, TaskParams } from '../../shared/task-params.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task, TaskContext, TaskOutcome } from './task.js';
@@ -111,7 +111,8 @@ export function defineTask(def: TaskDefinition): Task {
           epochs = epoch;
           last = metrics;
           const decision = await ctx.reportEpoch(epoch, metrics, usage);
-          if (decision === 'stop') stopped = true;
+          // A stop at the last epoch is too late to stop anything: the trial completed.
+          if (decision === 'stop' && epoch < epochLimit(spec.params)) stopped = true;
           return decision;
         },
       });
