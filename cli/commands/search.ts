@@ -9,12 +9,7 @@ import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { checkCommandForWorkers, offersForSpace, requireRunnable } from '../user-tasks.js';
 import { addRunWithOptions, type RunWithFlags } from '../options/run-with-options.js';
-import {
-  LEASE_STALE_MS,
-  type OwnerClaim,
-  type SqliteStore,
-  type Store,
-} from '../../orchestrator/store/index.js';
+import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
 import { type HeldLease, holdLease } from '../owner.js';
 import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
