@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { busNames } from '../shared/protocol/bus.js';
 import { connectNats } from '../shared/nats/connection.js';
-import { ownersBucket } from '../orchestrator/transport/nats/index.js';
+import { NatsTransport, ownersBucket } from '../orchestrator/transport/nats/index.js';
+import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
+import { Recorder } from './contracts/transport.contract.js';
 import { ensureModelsBucket } from '../orchestrator/artifacts/models-bucket.js';
 import { type NatsClusterHandle, startNatsCluster, streamLeader } from './helpers/nats-cluster.js';
 import { runHpo } from './helpers/cli.js';
@@ -152,6 +154,39 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
       await victim.start();
       return 'kill -9 n2, restarted 3 s later';
     });
+  });
+
+  it('a trial submitted while JetStream has no quorum is queued once it is back (retried, not failed)', async () => {
+    const nc = await connectNats({ servers: cluster.urls, name: 'quorum test' });
+    const transport = new NatsTransport(nc, { streams: { replicas: 3, updateReplicas: true } });
+    const rec = new Recorder();
+    try {
+      await transport.start(rec);
+      const [a, b] = [cluster.node('n1'), cluster.node('n3')];
+      await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
+      const submitted = transport.submit({
+        v: PROTOCOL_VERSION,
+        experiment: 'quorum',
+        experiment_id: 'quorum',
+        trial_id: 'q1',
+        attempt: 1,
+        task: 'synthetic',
+        params: { epochs: 2, sleep_ms: 10 },
+        seed: 1,
+      });
+      // Down long enough for the publish to fail (no responders, timeouts) several times.
+      await sleep(4000);
+      await a.start();
+      await submitted;
+      await b.start();
+      await rec.waitForResults(1, 120_000);
+      assert.deepEqual(
+        rec.results.map((r) => [r.trial_id, r.state]),
+        [['q1', 'completed']],
+      );
+    } finally {
+      await transport.close();
+    }
   });
 
   it('kill -9 of the node leading the trial queue: every trial once, no operator', async () => {
