@@ -17,6 +17,8 @@ export interface ClusterNode {
   url: string;
   /** Whether the process runs now. */
   running(): boolean;
+  /** Its process id (-1 while stopped). */
+  pid(): number;
   /** Everything it printed since its last start (at most the last 20,000 characters). */
   output(): string;
   /** Stops it (SIGKILL: at once, no store flush). */
@@ -82,6 +84,7 @@ function launchNode(bin: string, ports: NodePorts, args: string[]): ClusterNode 
     port: ports.port,
     url: `nats://127.0.0.1:${ports.port}`,
     running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
+    pid: () => child?.pid ?? -1,
     output: () => output,
     async kill(signal = 'SIGKILL') {
       const proc = child;
