@@ -6,7 +6,7 @@
  * "Server is ready" and JetStream has a meta leader (a client's account-info call answers).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, exited, findNatsServer, freePort } from './nats-server.js';
@@ -43,9 +43,18 @@ export interface NatsClusterOptions {
   size?: number;
   /** Cluster name (default `hpo`). */
   name?: string;
+  /**
+   * Instead of flags: each node's config file text (nats-server -c), given its ports and store folder
+   * and every node's (e.g. deploy/nats/nats-cluster.conf with the host names and ports rewritten).
+   */
+  configFor?: (node: NodePorts, all: NodePorts[]) => string;
+  /** Files written beside the config files first (e.g. a file the config includes), by name. */
+  files?: Record<string, string>;
+  /** Environment of the servers (on top of this process's): variables the config refers to. */
+  env?: NodeJS.ProcessEnv;
 }
 
-interface NodePorts {
+export interface NodePorts {
   name: string;
   port: number;
   routePort: number;
@@ -76,7 +85,7 @@ function nodeArgs(node: NodePorts, all: NodePorts[], cluster: string): string[] 
   ];
 }
 
-function launchNode(bin: string, ports: NodePorts, args: string[]): ClusterNode {
+function launchNode(bin: string, ports: NodePorts, args: string[], env?: NodeJS.ProcessEnv): ClusterNode {
   let child: ChildProcess | undefined;
   let output = '';
   const node: ClusterNode = {
@@ -99,7 +108,7 @@ function launchNode(bin: string, ports: NodePorts, args: string[]): ClusterNode 
     async start() {
       if (node.running()) return;
       output = '';
-      const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
       child = proc;
       const collect = (chunk: Buffer) => {
         output = (output + chunk.toString()).slice(-20_000);
@@ -136,7 +145,14 @@ export async function startNatsCluster(options: NatsClusterOptions = {}): Promis
       storeDir: join(root, `n${i + 1}`),
     });
   }
-  const nodes = ports.map((p) => launchNode(bin, p, nodeArgs(p, ports, options.name ?? 'hpo')));
+  for (const [name, text] of Object.entries(options.files ?? {})) writeFileSync(join(root, name), text);
+  const argsOf = (p: NodePorts): string[] => {
+    if (!options.configFor) return nodeArgs(p, ports, options.name ?? 'hpo');
+    const file = join(root, `${p.name}.conf`);
+    writeFileSync(file, options.configFor(p, ports));
+    return ['-c', file];
+  };
+  const nodes = ports.map((p) => launchNode(bin, p, argsOf(p), options.env));
   const killAll = () => {
     for (const n of nodes) if (n.running()) void n.kill('SIGKILL');
     rmSync(root, { recursive: true, force: true });

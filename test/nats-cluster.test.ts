@@ -6,12 +6,14 @@
  * counted twice, and the search ends by itself.
  */
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { busNames } from '../shared/protocol/bus.js';
-import { connectNats } from '../shared/nats/connection.js';
+import { connectNats, ensureStreams } from '../shared/nats/connection.js';
 import { NatsTransport, ownersBucket } from '../orchestrator/transport/nats/index.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import { Recorder } from './contracts/transport.contract.js';
@@ -21,6 +23,7 @@ import { runHpo } from './helpers/cli.js';
 import { audit, finalSnapshot } from './chaos/audit.js';
 import { exitCode, finalTrials, HpoProcesses, sleep, until } from './chaos/cluster.js';
 
+const DEPLOY_NATS = fileURLToPath(new URL('../../deploy/nats/', import.meta.url));
 const TRIALS = 24;
 const EPOCHS = 4;
 const SPACE = `method: grid
@@ -186,6 +189,56 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
       );
     } finally {
       await transport.close();
+    }
+  });
+
+  it('deploy/nats/nats-cluster.conf forms a cluster with the roles of nats-server.conf', async () => {
+    const conf = readFileSync(join(DEPLOY_NATS, 'nats-cluster.conf'), 'utf8');
+    const env = {
+      HPO_NATS_ORCHESTRATOR_PASSWORD: 'orch-pw',
+      HPO_NATS_WORKER_PASSWORD: 'worker-pw',
+      HPO_NATS_VIEWER_PASSWORD: 'viewer-pw',
+    };
+    // The example's host names, ports and store on loopback: three nodes on one machine.
+    const deployed = await startNatsCluster({
+      files: { 'nats-server.conf': readFileSync(join(DEPLOY_NATS, 'nats-server.conf'), 'utf8') },
+      env,
+      configFor: (node, all) =>
+        all
+          .reduce(
+            (text, n, i) =>
+              text.replace(`nats-route://nats-${i + 1}:6222`, `nats-route://127.0.0.1:${n.routePort}`),
+            conf,
+          )
+          .replace('$HPO_NATS_SERVER_NAME', node.name)
+          .replace('listen: 0.0.0.0:4222', `listen: 127.0.0.1:${node.port}`)
+          .replace(/^http: .*$/m, '')
+          .replace('store_dir: /data', `store_dir: ${JSON.stringify(node.storeDir)}`)
+          .replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${node.routePort}`),
+    });
+    const login = (user: string, pass: string) =>
+      connectNats({ servers: deployed.urls, user, pass, name: `deploy conf ${user}` });
+    const orch = await login('orchestrator', 'orch-pw');
+    const worker = await login('worker', 'worker-pw');
+    try {
+      assert.equal(orch.info?.cluster, 'hpo');
+      assert.equal(orch.info?.connect_urls?.length, 3);
+      const jsm = await jetstreamManager(orch);
+      await ensureStreams(jsm, names, { replicas: 3 });
+      const info = await jsm.streams.info(names.trialsStream);
+      assert.equal(info.config.num_replicas, 3);
+      assert.ok(info.cluster?.leader, 'the trial queue has a leader');
+      // A worker still may not create or change streams.
+      await assert.rejects(
+        (await jetstreamManager(worker, { checkAPI: false })).streams.add({
+          name: 'NOPE',
+          subjects: ['nope.>'],
+        }),
+      );
+    } finally {
+      await orch.close();
+      await worker.close();
+      await deployed.stop();
     }
   });
 
