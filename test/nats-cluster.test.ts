@@ -11,7 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { busNames } from '../shared/protocol/bus.js';
 import { connectNats, ensureStreams } from '../shared/nats/connection.js';
 import { NatsTransport, ownersBucket } from '../orchestrator/transport/nats/index.js';
@@ -20,6 +20,7 @@ import { Recorder } from './contracts/transport.contract.js';
 import { ensureModelsBucket } from '../orchestrator/artifacts/models-bucket.js';
 import { type NatsClusterHandle, startNatsCluster, streamLeader } from './helpers/nats-cluster.js';
 import { runHpo } from './helpers/cli.js';
+import { startNatsServer } from './helpers/nats-server.js';
 import { audit, finalSnapshot } from './chaos/audit.js';
 import { exitCode, finalTrials, HpoProcesses, sleep, until } from './chaos/cluster.js';
 
@@ -133,6 +134,25 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
     ]);
     assert.equal(five.code, 2, five.stderr);
     assert.match(five.stderr, /--replicas 5: the NATS server is cluster 'hpo' of 3 servers/);
+    const single = await startNatsServer();
+    try {
+      const three = await runHpo([
+        'search',
+        space,
+        '--name',
+        'r3one',
+        '--db',
+        db,
+        '--nats',
+        single.url,
+        '--replicas',
+        '3',
+      ]);
+      assert.equal(three.code, 2, three.stderr);
+      assert.match(three.stderr, /--replicas 3: the NATS server is a single server \(no cluster\)/);
+    } finally {
+      await single.stop();
+    }
     const two = await runHpo([
       'search',
       space,
@@ -219,15 +239,40 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
     const login = (user: string, pass: string) =>
       connectNats({ servers: deployed.urls, user, pass, name: `deploy conf ${user}` });
     const orch = await login('orchestrator', 'orch-pw');
+    let scaled: StreamInfo | undefined;
     const worker = await login('worker', 'worker-pw');
     try {
       assert.equal(orch.info?.cluster, 'hpo');
       assert.equal(orch.info?.connect_urls?.length, 3);
       const jsm = await jetstreamManager(orch);
+      // Created with one copy (an older hpo, or a worker's choice), then scaled by the orchestrator.
+      await ensureStreams(jsm, names, { replicas: 1 });
+      assert.equal((await jsm.streams.info(names.trialsStream)).config.num_replicas, 1);
       await ensureStreams(jsm, names, { replicas: 3 });
+      assert.equal(
+        (await jsm.streams.info(names.trialsStream)).config.num_replicas,
+        1,
+        'a worker never scales',
+      );
+      await ensureStreams(jsm, names, { replicas: 3, updateReplicas: true });
       const info = await jsm.streams.info(names.trialsStream);
       assert.equal(info.config.num_replicas, 3);
-      assert.ok(info.cluster?.leader, 'the trial queue has a leader');
+      assert.equal((await jsm.streams.info(names.eventsStream)).config.num_replicas, 3);
+      // The scaled queue has a leader and two followers (within a deadline: the peers are added).
+      await until(
+        'the scaled trial queue to have a leader and 2 current followers',
+        () => {
+          void jsm.streams.info(names.trialsStream).then(
+            (i) => (scaled = i),
+            () => undefined,
+          );
+          return (
+            scaled?.cluster?.leader !== undefined &&
+            scaled.cluster.replicas?.filter((r) => r.current).length === 2
+          );
+        },
+        30_000,
+      );
       // A worker still may not create or change streams.
       await assert.rejects(
         (await jetstreamManager(worker, { checkAPI: false })).streams.add({
