@@ -86,14 +86,6 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
     assert.equal(code, 0, `search exited ${code} after ${what}:\n${procs.outputs()}`);
     assert.deepEqual(verdict.problems, [], `after ${what}`);
     assert.equal(verdict.trials, TRIALS);
-    if (process.env.HPO_TEST_DUMP)
-      console.log(
-        `=== ${what}\n${procs
-          .outputs(100_000)
-          .split('\n')
-          .filter((l) => !/"level":"info"|finished \||│|──/.test(l))
-          .join('\n')}`,
-      );
     return search.output();
   }
 
