@@ -8,7 +8,9 @@
  *     orchestrator's CPU per trial;
  * (c) command tasks: hpo's overhead per trial beyond the program's own run time (spawn + parsing);
  * (s) scaling: (a) again for 1, 2 and 4 worker processes (a fresh fleet each), with CPU ms per trial of
- *     the orchestrator, nats-server and the workers (full run; `--quick` only with `--scaling`).
+ *     the orchestrator, nats-server and the workers (full run; `--quick` only with `--scaling`);
+ * (r) replication: (a) on a three-node nats-server cluster with the streams at 1, then 3 replicas
+ *     (`--only r`, or `--replication` with the others; not in the default run).
  *
  * Prints a table against the issue's targets and writes the figures as JSON.
  */
@@ -26,12 +28,15 @@ import { type DispatchBenchReport, renderTable, writeReport } from './dispatch-o
 import { benchThroughput } from './throughput.js';
 import { benchCommandOverhead } from './command-overhead.js';
 import { benchScaling } from './scaling.js';
+import { benchReplication } from './replication.js';
 
 interface Flags {
   out: string;
   quick?: boolean;
-  only?: 'a' | 'b' | 'c' | 's';
+  only?: 'a' | 'b' | 'c' | 's' | 'r';
   scaling?: boolean;
+  replication?: boolean;
+  rTrials?: number;
   scalingTrials?: number;
   scalingWorkers?: number[];
   cTrials?: number;
@@ -70,13 +75,13 @@ async function main(argv: string[]): Promise<void> {
       'scaled-down smoke run (1,000 trials in (a), 200 in (b) over 16 slots; no scaling table unless --scaling)',
     )
     .addOption(
-      new Option('--only <run>', 'run only (a), (b), (c) or the scaling table (s)').choices([
-        'a',
-        'b',
-        'c',
-        's',
-      ]),
+      new Option(
+        '--only <run>',
+        'run only (a), (b), (c), the scaling table (s) or the replication table (r)',
+      ).choices(['a', 'b', 'c', 's', 'r']),
     )
+    .option('--replication', 'also run the replication table (R1 against R3 on a 3-node cluster)')
+    .option('--r-trials <n>', '(r) trials per row (default 3000; quick 600)', positiveInt)
     .option('--scaling', 'also run the scaling table (on by default, except with --quick)')
     .option('--scaling-trials <n>', '(s) trials per row (default 3000; quick 600)', positiveInt)
     .option(
@@ -195,6 +200,19 @@ async function main(argv: string[]): Promise<void> {
         warmTrials: quick ? 200 : 1000,
         probeTrials: quick ? 50 : 200,
         storePath: (processes) => storePath(`s${processes}`),
+        cores: report.machine.cores,
+        log,
+      });
+    }
+    if (flags.only === 'r' || flags.replication === true) {
+      report.replication = await benchReplication({
+        replicas: [1, 3],
+        trials: flags.rTrials ?? (quick ? 600 : 3000),
+        processes: flags.aWorkers ?? 2,
+        concurrency: flags.aConcurrency ?? 4,
+        warmTrials: quick ? 200 : 1000,
+        probeTrials: quick ? 50 : 200,
+        storePath: (replicas) => storePath(`r${replicas}`),
         cores: report.machine.cores,
         log,
       });

@@ -6,6 +6,7 @@ import type { OverheadReport } from './overhead.js';
 import type { ThroughputReport } from './throughput.js';
 import type { CommandOverheadReport } from './command-overhead.js';
 import type { ScalingReport } from './scaling.js';
+import type { ReplicationReport } from './replication.js';
 
 export interface DispatchBenchReport {
   a?: ThroughputReport;
@@ -13,6 +14,8 @@ export interface DispatchBenchReport {
   c?: CommandOverheadReport;
   /** Scenario (a) for 1, 2, 4 ... worker processes. */
   scaling?: ScalingReport;
+  /** Scenario (a) on a 3-node cluster, streams at 1 and at 3 replicas. */
+  replication?: ReplicationReport;
   machine: MachineInfo;
   date: string;
   quick: boolean;
@@ -144,6 +147,7 @@ export function renderTable(report: DispatchBenchReport): string {
   }
   const parts = table.length > 0 ? [table.toString()] : [];
   if (report.scaling) parts.push(renderScaling(report.scaling));
+  if (report.replication) parts.push(renderReplication(report.replication));
   return parts.join('\n\n');
 }
 
@@ -185,6 +189,35 @@ export function renderScaling(s: ScalingReport): string {
   return (
     `scaling: scenario (a), ${s.trials_per_row} zero-sleep trials per row, SearchRunner + ${s.store}, ` +
     `${s.cores} cores, fresh fleet per row, in flight 2 x slots\n${table.toString()}`
+  );
+}
+
+/** The replication section: one line per replica count. */
+export function renderReplication(r: ReplicationReport): string {
+  const table = plainTable([
+    'replicas',
+    'trials/s',
+    'dispatch p50 / p99 (ms)',
+    'submit→result p50 / p99 (ms)',
+    'CPU ms/trial: orch.',
+    '3 nats-servers',
+    'other load',
+  ]);
+  for (const row of r.rows) {
+    table.push([
+      `R${row.replicas}`,
+      row.trials_per_s,
+      `${row.latency_ms.p50} / ${row.latency_ms.p99}`,
+      `${row.submit_to_result_ms.p50} / ${row.submit_to_result_ms.p99}`,
+      row.orchestrator_cpu_ms_per_trial,
+      orUnknown(row.servers_cpu_ms_per_trial),
+      row.other_load_pct === null ? '?' : `${row.other_load_pct} %`,
+    ]);
+  }
+  return (
+    `replication: scenario (a) on a ${r.servers}-node nats-server cluster (loopback), ${r.trials_per_row} ` +
+    `zero-sleep trials per row, ${r.workers.processes} worker process(es) x ${r.workers.threads_per_process} ` +
+    `threads, a fresh cluster per row\n${table.toString()}`
   );
 }
 

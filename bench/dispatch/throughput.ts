@@ -23,6 +23,8 @@ export interface ThroughputOptions {
   nc: NatsConnection;
   url: string;
   natsPid: number;
+  /** More server processes to meter (a cluster's other nodes), by name. */
+  otherServerPids?: [string, number][];
   processes: number;
   concurrency: number;
   trials: number;
@@ -87,7 +89,7 @@ export async function benchThroughput(o: ThroughputOptions, cores: number): Prom
       log: o.log,
     },
     async (fleet) => {
-      const pids = new Map([['nats-server', o.natsPid], ...fleet.pids()]);
+      const pids = new Map([['nats-server', o.natsPid], ...(o.otherServerPids ?? []), ...fleet.pids()]);
 
       // JIT warm-up of the zero-sleep path (untimed).
       if (o.warmTrials > 0) {

@@ -5,7 +5,12 @@ import type { BackendChoice } from '../../worker/backends/backend.js';
 import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
 import { type OwnerFlags } from '../owner.js';
-import { addNatsOptions, addNatsWaitOption, type NatsFlags } from '../options/nats-options.js';
+import {
+  addNatsOptions,
+  addNatsWaitOption,
+  addReplicasOption,
+  type NatsFlags,
+} from '../options/nats-options.js';
 import { portValue, positiveInt, positiveNumber } from '../options/option-values.js';
 import { DEFAULT_MAX_MODEL_BYTES } from '../../shared/protocol/model-transfer.js';
 import { backendOption } from '../options/backend-option.js';
@@ -24,6 +29,8 @@ import { lingerValue } from './linger.js';
 
 export interface RunFlags extends NatsFlags, SearchMetricsFlags, OwnerFlags {
   natsWait?: number;
+  /** Over NATS: copies JetStream keeps of the streams and buckets (undefined: by the server). */
+  replicas?: number;
   db: string;
   maxInFlight?: number;
   ackWait?: number;
@@ -94,7 +101,7 @@ export function expectedTotal(space: SearchSpace): number | null {
 }
 
 export function addRunOptions(cmd: Command): Command {
-  return addSearchMetricsOptions(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))
+  return addSearchMetricsOptions(addReplicasOption(addNatsWaitOption(addNatsOptions(addDbOption(cmd)))))
     .option(
       '--max-in-flight <n>',
       'with --nats: most trials queued or running at once (default: method bayes follows the ' +

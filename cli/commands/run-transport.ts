@@ -7,6 +7,7 @@ import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers, type NatsConnection } from '../../worker/nats/index.js';
+import { chooseReplicas, clusterView } from '../../shared/nats/replicas.js';
 import { startQueryResponder } from '../../orchestrator/api/index.js';
 import { type NatsConnectionSettings, natsSettings, natsWaitMs } from '../options/nats-options.js';
 import { type OpenedMetrics } from '../options/metrics-options.js';
@@ -63,7 +64,11 @@ export async function openTransport(
   });
   const exp = store.getExperiment(name)!;
   let busLease: BusLease;
+  let replicas: number;
   try {
+    const chosen = chooseReplicas(clusterView(nc), flags.replicas);
+    replicas = chosen.replicas;
+    process.stderr.write(`hpo: JetStream replicas ${chosen.why}\n`);
     // Two databases (machines) driving one experiment on one bus: the second is refused here.
     busLease = await acquireBusLease(nc, name, claim, {
       experimentId: exp.bus_id,
@@ -71,6 +76,7 @@ export async function openTransport(
       host: claim.host,
       force: flags.force,
       where: displayServers(nats.servers),
+      replicas,
       onLost: (holder) => {
         process.stderr.write(
           `hpo: lost the owner lease of experiment '${name}' on the bus` +
@@ -93,6 +99,7 @@ export async function openTransport(
         root: modelsRoot(flags),
         maxBytes: maxModelBytes(flags),
         bucketMaxBytes: mebibytes(flags.modelsBucketMb),
+        replicas,
       });
     }
   } catch (err) {
@@ -108,7 +115,7 @@ export async function openTransport(
     ...(exp.space.method === 'bayes' ? { fleet: { countsWorker: offersTaskOf(exp.space) } } : {}),
     ackWaitMs: flags.ackWait,
     maxDeliver: flags.maxDeliver,
-    streams: { eventsMaxBytes: mebibytes(flags.eventsMaxMb) },
+    streams: { eventsMaxBytes: mebibytes(flags.eventsMaxMb), replicas, updateReplicas: true },
     ...(flags.trialTimeout === undefined ? {} : { trialTimeoutMs: flags.trialTimeout * 1000 }),
   });
   return {

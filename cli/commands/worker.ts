@@ -6,11 +6,13 @@ import { createDataCheck, DEFAULT_DATA_SEEDS } from '../../worker/data/check.js'
 import { UsageError } from '../../shared/errors.js';
 import { childLogger } from '../../shared/log/index.js';
 import { connectNats, displayServers, NatsWorker } from '../../worker/nats/index.js';
+import { chooseReplicas, clusterView } from '../../shared/nats/replicas.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
 import { TrialPool } from '../../worker/pool/index.js';
 import {
   addNatsOptions,
   addNatsWaitOption,
+  addReplicasOption,
   natsWaitMs,
   type NatsFlags,
   natsSettings,
@@ -51,51 +53,53 @@ function requireNats(flags: NatsFlags): NatsConnectionSettings {
 }
 
 export function registerWorker(program: Command, setExitCode: (code: number) => void): void {
-  addNatsWaitOption(
-    addNatsOptions(
-      addMetricsOptions(
-        addTaskOptions(
-          program
-            .command('worker')
-            .description(
-              'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
-            )
-            .option(
-              '--concurrency <n>',
-              'trial threads (default: cores; with libtensorflow each gets its share of TensorFlow threads)',
-              positiveInt,
-            )
-            .addOption(backendOption())
-            .option(
-              '--gpus <list>',
-              'tensorflow-gpu: one worker process per GPU: a count (2: GPUs 0 and 1), indices (0,2), device=N, or all (docs/GPU.md)',
-              gpuListOrAll,
-            )
-            .option(
-              '--slots-per-gpu <n>',
-              'tensorflow-gpu: trials sharing each GPU at once (threads of its process up to --concurrency, then more processes; default 1)',
-              positiveInt,
-            )
-            .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
-            .addOption(dataDirOption())
-            .option(
-              '--data-seeds <list>',
-              `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
-                'trials of another seed are left to other workers',
-              seedList,
-            )
-            .option(
-              '--models-dir <dir>',
-              'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
-            )
-            .option(
-              '--max-model-mb <n>',
-              `the largest saved model (MiB, all files) sent to the orchestrator through the object store; a larger one stays here and the result says so (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
-              positiveNumber,
-            ),
+  addReplicasOption(
+    addNatsWaitOption(
+      addNatsOptions(
+        addMetricsOptions(
+          addTaskOptions(
+            program
+              .command('worker')
+              .description(
+                'serve trials from NATS with a local thread pool until stopped (SIGTERM/Ctrl-C drains)',
+              )
+              .option(
+                '--concurrency <n>',
+                'trial threads (default: cores; with libtensorflow each gets its share of TensorFlow threads)',
+                positiveInt,
+              )
+              .addOption(backendOption())
+              .option(
+                '--gpus <list>',
+                'tensorflow-gpu: one worker process per GPU: a count (2: GPUs 0 and 1), indices (0,2), device=N, or all (docs/GPU.md)',
+                gpuListOrAll,
+              )
+              .option(
+                '--slots-per-gpu <n>',
+                'tensorflow-gpu: trials sharing each GPU at once (threads of its process up to --concurrency, then more processes; default 1)',
+                positiveInt,
+              )
+              .option('--name <name>', 'worker name in results and `hpo workers` (default: host:pid)')
+              .addOption(dataDirOption())
+              .option(
+                '--data-seeds <list>',
+                `data seeds this worker builds (comma-separated; default ${DEFAULT_DATA_SEEDS.join(',')}): ` +
+                  'trials of another seed are left to other workers',
+                seedList,
+              )
+              .option(
+                '--models-dir <dir>',
+                'root of the models this worker saves, as <dir>/<experiment id>/<trial id> (default: $HPO_MODELS_DIR or ./hpo-models)',
+              )
+              .option(
+                '--max-model-mb <n>',
+                `the largest saved model (MiB, all files) sent to the orchestrator through the object store; a larger one stays here and the result says so (default ${DEFAULT_MAX_MODEL_BYTES / 2 ** 20})`,
+                positiveNumber,
+              ),
+          ),
         ),
+        true,
       ),
-      true,
     ),
   ).action(
     async (
@@ -109,6 +113,7 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
           dataDir?: string;
           dataSeeds?: number[];
           natsWait?: number;
+          replicas?: number;
           modelsDir?: string;
           maxModelMb?: number;
         },
@@ -162,6 +167,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         tasks: () => tasks.labels(),
         ...(flags.maxModelMb === undefined ? {} : { maxModelBytes: Math.floor(flags.maxModelMb * 2 ** 20) }),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
+        // Copies of the streams, when this worker is the first to create them (--replicas or by the server).
+        streams: { replicas: chooseReplicas(clusterView(nc), flags.replicas).replicas },
       });
       const registry = metrics?.registry ?? (supervised ? createMetricsRegistry() : undefined);
       if (supervised && registry) answerMetricsOverIpc(registry);

@@ -5,6 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../../shared/errors.js';
 import type { NatsConnectionOptions } from '../../worker/nats/index.js';
+import { replicasProblem } from '../../shared/nats/replicas.js';
 
 export interface NatsFlags {
   nats?: string;
@@ -101,4 +102,19 @@ export function addNatsWaitOption(cmd: Command): Command {
 /** Milliseconds for connectNats's firstConnectRetryMs. */
 export function natsWaitMs(flags: { natsWait?: number }): number {
   return (flags.natsWait ?? DEFAULT_NATS_WAIT_S) * 1000;
+}
+
+/** `--replicas <n>` (search, resume, worker): copies JetStream keeps of what hpo creates. */
+export function addReplicasOption(cmd: Command): Command {
+  return cmd.option(
+    '--replicas <n>',
+    'with --nats: copies JetStream keeps of the streams, lease bucket and models bucket hpo creates: ' +
+      '1, 3 or 5 (default: 1 on a single server, 3 on a cluster; the orchestrator scales existing ones to it)',
+    (v: string) => {
+      const n = Number(v);
+      const problem = replicasProblem(n);
+      if (v.trim() === '' || problem) throw new InvalidArgumentError(`${problem ?? 'expected a number'}.`);
+      return n;
+    },
+  );
 }

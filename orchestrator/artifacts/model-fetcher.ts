@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm, type ObjectStore } from '@nats-io/obj';
-import { HpoError } from '../../shared/errors.js';
+import { HpoError, UsageError } from '../../shared/errors.js';
+import { retryTransient } from '../../shared/nats/retry.js';
 import {
   MODEL_JSON_FILE,
   MODEL_METADATA_FILE,
@@ -60,6 +61,8 @@ export interface ModelFetcherOptions {
   maxBytes?: number;
   /** Bytes the whole bucket holds at most (default DEFAULT_MODELS_BUCKET_BYTES); uploads past it are refused. */
   bucketMaxBytes?: number;
+  /** Copies JetStream keeps of the bucket (default 1; an existing bucket is scaled to it). */
+  replicas?: number;
   /** Orphan chunks (no description names them) are purged once their newest chunk is this old. */
   orphanGraceMs?: number;
   /** How often orphans are swept while the search runs (default: the grace period); also at open and close. */
@@ -97,15 +100,19 @@ export class ModelFetcher implements RemoteModels {
    */
   static async open(nc: NatsConnection, options: ModelFetcherOptions): Promise<ModelFetcher> {
     const bucket = modelsBucket(options.prefix ?? DEFAULT_SUBJECT_PREFIX);
-    const jsm = await jetstreamManager(nc);
-    await ensureModelsBucket(jsm, bucket, options.bucketMaxBytes).catch((err: unknown) => {
-      const why = (err as Error).message;
-      const hint = /insufficient/i.test(why)
-        ? ' (lower --models-bucket-mb, or give JetStream more storage)'
-        : '';
-      throw new HpoError(`cannot set up the models bucket ${bucket}: ${why}${hint}`, { cause: err });
-    });
-    const os = await new Objm(nc).open(bucket);
+    const retry = <T>(call: () => Promise<T>) => retryTransient(call, { stopped: () => nc.isClosed() });
+    const jsm = await retry(() => jetstreamManager(nc));
+    await retry(() => ensureModelsBucket(jsm, bucket, options.bucketMaxBytes, options.replicas)).catch(
+      (err: unknown) => {
+        if (err instanceof UsageError) throw err; // names --replicas already
+        const why = (err as Error).message;
+        const hint = /insufficient/i.test(why)
+          ? ' (lower --models-bucket-mb, or give JetStream more storage)'
+          : '';
+        throw new HpoError(`cannot set up the models bucket ${bucket}: ${why}${hint}`, { cause: err });
+      },
+    );
+    const os = await retry(() => new Objm(nc).open(bucket));
     const fetcher = new ModelFetcher(nc, jsm, os, options);
     await removeStaleFetches(join(fetcher.root, options.experimentId));
     await fetcher.sweep();

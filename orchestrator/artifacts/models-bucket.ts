@@ -1,6 +1,6 @@
 /**
  * The models bucket (JetStream object store `<prefix>_models`, stream `OBJ_<prefix>_models`) as the
- * orchestrator keeps it: created here with the object store's own layout but **no rollups** (a worker's
+ * orchestrator keeps it: created here with the object store's own layout (and `--replicas` copies) but **no rollups** (a worker's
  * description with `Nats-Rollup: all` would purge every object) and a byte limit (new uploads are
  * refused past it); an existing bucket is brought to those settings. Objects are deleted without a
  * rollup too: a delete marker, then a purge of the upload's chunks and of the older descriptions.
@@ -18,6 +18,7 @@ import {
 import { nanos } from '@nats-io/transport-node';
 import { bucketStream, objectChunkSubject, objectMetaSubject } from '../../shared/protocol/model-transfer.js';
 import { describedChunkIds } from './object-history.js';
+import { isPlacementError, replicasError } from '../../shared/nats/replicas.js';
 
 /** How long an object no one fetched stays in the bucket (a crashed orchestrator's, a re-run's leftovers). */
 export const MODELS_BUCKET_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -32,6 +33,7 @@ export async function ensureModelsBucket(
   jsm: JetStreamManager,
   bucket: string,
   maxBytes: number = DEFAULT_MODELS_BUCKET_BYTES,
+  replicas = 1,
 ): Promise<void> {
   const name = bucketStream(bucket);
   const wanted: Partial<StreamConfig> = {
@@ -39,6 +41,7 @@ export async function ensureModelsBucket(
     deny_delete: false,
     max_bytes: maxBytes,
     discard: DiscardPolicy.New,
+    num_replicas: replicas,
   };
   let config: StreamConfig;
   try {
@@ -53,16 +56,23 @@ export async function ensureModelsBucket(
         max_age: nanos(MODELS_BUCKET_TTL_MS),
         storage: StorageType.File,
         allow_direct: true,
-        num_replicas: 1,
       });
       return;
     } catch (addErr) {
+      if (isPlacementError(addErr)) throw replicasError(addErr, name, replicas);
       // Another orchestrator created it meanwhile: check its settings below.
       config = (await jsm.streams.info(name).catch(() => Promise.reject(addErr))).config;
     }
   }
-  if (config.allow_rollup_hdrs || config.max_bytes !== maxBytes || config.discard !== DiscardPolicy.New)
-    await jsm.streams.update(name, { ...config, ...wanted });
+  if (
+    config.allow_rollup_hdrs ||
+    config.max_bytes !== maxBytes ||
+    config.discard !== DiscardPolicy.New ||
+    (config.num_replicas || 1) !== replicas
+  )
+    await jsm.streams.update(name, { ...config, ...wanted }).catch((err: unknown) => {
+      throw isPlacementError(err) ? replicasError(err, name, replicas) : err;
+    });
 }
 
 /** The newest description of an object (its raw JSON), or undefined. */

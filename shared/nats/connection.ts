@@ -17,6 +17,7 @@ import {
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamConfig,
 } from '@nats-io/jetstream';
 import {
   connect,
@@ -37,6 +38,8 @@ import {
 import { HpoError } from '../errors.js';
 import { childLogger } from '../log/index.js';
 import { inboxPrefixFor } from './inbox.js';
+import { isPlacementError, replicasError } from './replicas.js';
+import { retryTransient } from './retry.js';
 
 export type { NatsConnection } from '@nats-io/transport-node';
 
@@ -156,6 +159,13 @@ export interface StreamSettings {
   duplicateWindowMs?: number;
   /** Bytes the events stream holds at most (default DEFAULT_EVENTS_MAX_BYTES; the oldest go first). */
   eventsMaxBytes?: number;
+  /** Copies JetStream keeps of each stream (default 1; replicas.ts chooses it). */
+  replicas?: number;
+  /**
+   * Bring existing streams to `replicas` (the orchestrator owns this setting; a worker only creates
+   * missing streams). Default false.
+   */
+  updateReplicas?: boolean;
 }
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -166,14 +176,18 @@ function isApiError(err: unknown, code: number): boolean {
   return err instanceof JetStreamApiError && err.code === code;
 }
 
-/** Creates the trials (work-queue) and events streams if they do not exist; leaves existing ones alone. */
+/**
+ * Creates the trials (work-queue) and events streams if they do not exist; leaves existing ones alone
+ * but for their replica count with `updateReplicas`.
+ */
 export async function ensureStreams(
   jsm: JetStreamManager,
   names: BusNames,
   settings: StreamSettings = {},
 ): Promise<void> {
   const dup = nanos(settings.duplicateWindowMs ?? 2 * 60 * 1000);
-  await ensureStream(jsm, {
+  const replicas = { replicas: settings.replicas ?? 1, update: settings.updateReplicas ?? false };
+  await ensureStream(jsm, replicas, {
     name: names.trialsStream,
     subjects: [names.trialsWildcard],
     retention: RetentionPolicy.Workqueue,
@@ -181,7 +195,7 @@ export async function ensureStreams(
     discard: DiscardPolicy.Old,
     duplicate_window: dup,
   });
-  await ensureStream(jsm, {
+  await ensureStream(jsm, replicas, {
     name: names.eventsStream,
     subjects: [names.eventsWildcard],
     retention: RetentionPolicy.Limits,
@@ -193,19 +207,34 @@ export async function ensureStreams(
   });
 }
 
-async function ensureStream(
+/** Copies wanted of a stream, and whether an existing stream is brought to that count. */
+export interface ReplicasSetting {
+  replicas: number;
+  update: boolean;
+}
+
+/**
+ * Creates a stream with `replicas` copies if missing; with `update`, scales an existing one to that
+ * count (JetStream 2.9 adds or removes peers of a running stream; its messages are kept).
+ */
+export async function ensureStream(
   jsm: JetStreamManager,
+  { replicas, update }: ReplicasSetting,
   config: Parameters<JetStreamManager['streams']['add']>[0],
 ): Promise<void> {
+  let existing: StreamConfig | undefined;
   try {
-    await jsm.streams.info(config.name);
-    return;
+    existing = (await jsm.streams.info(config.name)).config;
   } catch (err) {
     if (!isApiError(err, JetStreamApiCodes.StreamNotFound)) throw err;
   }
   try {
-    await jsm.streams.add(config);
+    if (existing === undefined) await jsm.streams.add({ ...config, num_replicas: replicas });
+    else if (update && (existing.num_replicas || 1) !== replicas)
+      await jsm.streams.update(config.name, { ...existing, num_replicas: replicas });
   } catch (err) {
+    if (isPlacementError(err)) throw replicasError(err, config.name, replicas);
+    if (existing !== undefined) throw err;
     // Another process created it meanwhile (possibly with other settings): use theirs.
     await jsm.streams.info(config.name).catch(() => {
       throw err;
@@ -377,7 +406,9 @@ export function watchMaxDeliveries(
       const error =
         `gave up after ${deliveries} deliveries (max_deliver): every worker that took the trial stopped ` +
         `responding before it ended (killed, crashed or cut off longer than ack_wait), or none could read it`;
-      await publishResult(js, names, failedResult(spec.value, options.worker, error));
+      await retryTransient(() => publishResult(js, names, failedResult(spec.value, options.worker, error)), {
+        stopped: () => nc.isClosed(),
+      });
     }
     await jsm.streams.deleteMessage(names.trialsStream, stream_seq, false).catch(() => false);
   };

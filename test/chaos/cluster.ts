@@ -80,14 +80,51 @@ export class BusMonitor {
   }
 }
 
-export class Cluster {
-  private readonly procs: HpoProcess[] = [];
+/** hpo OS processes started by a test, each with its output; stop() kills whatever is left. */
+export class HpoProcesses {
+  protected readonly procs: HpoProcess[] = [];
+
+  /** Starts `hpo ...args` (with the test data cache unless env says otherwise). */
+  spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): HpoProcess {
+    const child = startHpo(args, env);
+    let text = '';
+    const collect = (d: Buffer) => {
+      text = (text + d.toString()).slice(-50_000);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const proc: HpoProcess = { name, child, output: () => text, exit };
+    this.procs.push(proc);
+    return proc;
+  }
+
+  /** Every process's name and last output, for a failure report. */
+  outputs(chars = 3000): string {
+    return this.procs.map((p) => `--- ${p.name}:\n${p.output().slice(-chars)}`).join('\n');
+  }
+
+  /** SIGKILL (after SIGCONT) every process still running, and waits for them. */
+  async stop(): Promise<void> {
+    for (const p of this.procs) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        p.child.kill('SIGCONT');
+        p.child.kill('SIGKILL');
+      }
+    }
+    await Promise.all(this.procs.map((p) => p.exit));
+  }
+}
+
+export class Cluster extends HpoProcesses {
   monitor?: BusMonitor;
 
   private constructor(
     readonly server: NatsServerHandle,
     readonly dir: string,
-  ) {}
+  ) {
+    super();
+  }
 
   static async start(): Promise<Cluster> {
     const server = await startNatsServer();
@@ -104,21 +141,6 @@ export class Cluster {
   async watch(experiment: string): Promise<BusMonitor> {
     this.monitor = await BusMonitor.start(this.server.url, experiment);
     return this.monitor;
-  }
-
-  /** Starts `hpo ...args` (with the test data cache unless env says otherwise). */
-  spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): HpoProcess {
-    const child = startHpo(args, env);
-    let text = '';
-    const collect = (d: Buffer) => {
-      text = (text + d.toString()).slice(-50_000);
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const proc: HpoProcess = { name, child, output: () => text, exit };
-    this.procs.push(proc);
-    return proc;
   }
 
   /** `hpo worker` with 2 threads on the cpu backend. */
@@ -141,19 +163,8 @@ export class Cluster {
     );
   }
 
-  /** Every process's name and last output, for a failure report. */
-  outputs(): string {
-    return this.procs.map((p) => `--- ${p.name}:\n${p.output().slice(-3000)}`).join('\n');
-  }
-
-  async stop(): Promise<void> {
-    for (const p of this.procs) {
-      if (p.child.exitCode === null && p.child.signalCode === null) {
-        if (p.child.signalCode === null) p.child.kill('SIGCONT');
-        p.child.kill('SIGKILL');
-      }
-    }
-    await Promise.all(this.procs.map((p) => p.exit));
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.monitor?.close();
     await this.server.stop();
     await rm(this.dir, { recursive: true, force: true });

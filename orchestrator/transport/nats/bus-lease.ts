@@ -17,6 +17,8 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from '../../../shared/nats/connection.js';
+import { retryTransient } from '../../../shared/nats/retry.js';
 import { DEFAULT_SUBJECT_PREFIX, isBusId } from '../../../shared/protocol/bus.js';
 import { decodeJson, encodeMessage } from '../../../shared/protocol/validate.js';
 import {
@@ -46,6 +48,8 @@ export interface BusLeaseOptions {
   /** Called once if the lease is taken over by another driver (default: nothing). */
   onLost?: (holder: OwnerLease | undefined) => void;
   heartbeatMs?: number;
+  /** Copies JetStream keeps of the lease bucket (default 1; an existing bucket is scaled to it). */
+  replicas?: number;
 }
 
 export interface BusLease {
@@ -63,28 +67,23 @@ export function ownersBucket(prefix: string = DEFAULT_SUBJECT_PREFIX): string {
   return `${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}_owners`;
 }
 
-async function ensureBucket(jsm: JetStreamManager, bucket: string): Promise<string> {
+async function ensureBucket(jsm: JetStreamManager, bucket: string, replicas: number): Promise<string> {
   const stream = `KV_${bucket}`;
-  try {
-    await jsm.streams.info(stream);
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
-    try {
-      await jsm.streams.add({
-        name: stream,
-        subjects: [`$KV.${bucket}.>`],
-        retention: RetentionPolicy.Limits,
-        max_msgs_per_subject: 1,
-        discard: DiscardPolicy.New,
-        storage: StorageType.File,
-        allow_rollup_hdrs: true,
-        deny_delete: false,
-      });
-    } catch (addErr) {
-      // Created meanwhile by another driver: fine.
-      if (!(addErr instanceof JetStreamApiError && /already in use/i.test(addErr.message))) throw addErr;
-    }
-  }
+  // Another driver may create it meanwhile: ensureStream then uses theirs.
+  await ensureStream(
+    jsm,
+    { replicas, update: true },
+    {
+      name: stream,
+      subjects: [`$KV.${bucket}.>`],
+      retention: RetentionPolicy.Limits,
+      max_msgs_per_subject: 1,
+      discard: DiscardPolicy.New,
+      storage: StorageType.File,
+      allow_rollup_hdrs: true,
+      deny_delete: false,
+    },
+  );
   return stream;
 }
 
@@ -102,10 +101,12 @@ export async function acquireBusLease(
   claim: OwnerClaim,
   options: BusLeaseOptions,
 ): Promise<BusLease> {
-  const jsm = await jetstreamManager(nc);
+  // Startup calls retried while a cluster elects a leader (shared/nats/retry.ts).
+  const retry = <T>(call: () => Promise<T>) => retryTransient(call, { stopped: () => nc.isClosed() });
+  const jsm = await retry(() => jetstreamManager(nc));
   const js: JetStreamClient = jetstream(nc);
   const bucket = ownersBucket(options.prefix);
-  const stream = await ensureBucket(jsm, bucket);
+  const stream = await retry(() => ensureBucket(jsm, bucket, options.replicas ?? 1));
   if (!isBusId(options.experimentId)) throw new Error(`invalid experiment bus id '${options.experimentId}'`);
   const subject = `$KV.${bucket}.${options.experimentId}`;
   const read = async (): Promise<{ lease?: OwnerLease; seq: number }> => {
@@ -123,16 +124,18 @@ export async function acquireBusLease(
   let seq = 0;
   let lease: OwnerLease | undefined;
   for (let tries = 0; ; tries++) {
-    const current = await read();
+    const current = await retry(read);
     const now = Date.now();
     const clock: LeaseClock = { now, staleMs: options.staleMs, host: options.host };
     const refusal = leaseRefusal(current.lease, claim, clock, options.force ?? false, `bus ${options.where}`);
     if (refusal) throw refusal;
-    lease = { experiment, ...claim, acquired_at: now, heartbeat_at: now };
+    const wanted: OwnerLease = { experiment, ...claim, acquired_at: now, heartbeat_at: now };
+    lease = wanted;
     try {
-      const ack = await js.publish(subject, encodeMessage(lease), {
-        expect: { lastSubjectSequence: current.seq },
-      });
+      // A retried write that was stored before: wrong last sequence, then read back as our own lease.
+      const ack = await retry(() =>
+        js.publish(subject, encodeMessage(wanted), { expect: { lastSubjectSequence: current.seq } }),
+      );
       seq = ack.seq;
       break;
     } catch (err) {

@@ -11,8 +11,9 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { BusNames } from '../../../shared/protocol/bus.js';
-import { HpoError, RefusedEventError, RetryLaterError } from '../../../shared/errors.js';
+import { HpoError, RefusedEventError, RetryLaterError, UsageError } from '../../../shared/errors.js';
 import { DEFAULT_EVENTS_MAX_BYTES } from '../../../shared/nats/connection.js';
+import { isTransientBusError } from '../../../shared/nats/retry.js';
 
 /**
  * Gives an events stream without a byte limit (created by an older hpo) one, so a client publishing
@@ -34,6 +35,7 @@ export async function limitEventsStream(
  * JetStream storage for the byte limits (each stream reserves its `max_bytes`).
  */
 export function streamSetupError(err: unknown): HpoError {
+  if (err instanceof UsageError) return err; // names the setting already (--replicas)
   const why = err instanceof Error ? err.message : String(err);
   const hint = /insufficient/i.test(why) ? ' (lower --events-max-mb, or give JetStream more storage)' : '';
   return new HpoError(`cannot set up the streams: ${why}${hint}`, { cause: err });
@@ -54,7 +56,8 @@ export const RETRY_LATER_MAX_MS = 8000;
  */
 export function retryDelay(err: unknown, tries: number): number | undefined {
   if (err instanceof RefusedEventError) return undefined; // never applicable: dropped at once
-  if (err instanceof RetryLaterError)
+  // The store cannot write, or the bus is electing a leader (a cluster losing a server): keep it.
+  if (err instanceof RetryLaterError || isTransientBusError(err))
     return Math.min(RETRY_LATER_MAX_MS, 1000 * 2 ** Math.min(tries - 1, 10));
   return tries >= EVENT_MAX_ATTEMPTS ? undefined : 1000;
 }

@@ -52,6 +52,7 @@ import {
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import { isInboxReply, replyRefusal } from '../../../shared/nats/inbox.js';
+import { retryTransient } from '../../../shared/nats/retry.js';
 import type { Transport, TransportHandlers } from '../transport.js';
 import { type DeliveryClaim, Deliveries, type InFlight } from './deliveries.js';
 import { DEFAULT_MAX_TRIAL_TIMEOUTS, TrialDeadline, defaultTrialTimeoutMs } from './trial-deadline.js';
@@ -137,7 +138,9 @@ export class NatsTransport implements Transport {
             : Promise.resolve(true),
       redispatch: (e, why) => this.redispatch(e, why),
       fail: (e, why) =>
-        publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
+        this.retry(() =>
+          publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
+        ),
       log: this.log,
     });
     this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
@@ -169,19 +172,21 @@ export class NatsTransport implements Transport {
 
   async start(handlers: TransportHandlers): Promise<void> {
     this.handlers = handlers;
-    const jsm = await jetstreamManager(this.nc);
+    const jsm = await this.retry(() => jetstreamManager(this.nc));
     this.jsm = jsm;
     try {
-      await ensureStreams(jsm, this.names, this.options.streams);
-      await limitEventsStream(jsm, this.names, this.options.streams?.eventsMaxBytes);
+      await this.retry(() => ensureStreams(jsm, this.names, this.options.streams));
+      await this.retry(() => limitEventsStream(jsm, this.names, this.options.streams?.eventsMaxBytes));
     } catch (err) {
       throw streamSetupError(err);
     }
-    await ensureWorkersConsumer(
-      jsm,
-      this.names,
-      { ackWaitMs: this.options.ackWaitMs ?? 30_000, maxDeliver: this.options.maxDeliver ?? 5 },
-      true,
+    await this.retry(() =>
+      ensureWorkersConsumer(
+        jsm,
+        this.names,
+        { ackWaitMs: this.options.ackWaitMs ?? 30_000, maxDeliver: this.options.maxDeliver ?? 5 },
+        true,
+      ),
     );
     this.advisories = watchMaxDeliveries(this.nc, this.js, jsm, this.names, {
       accept: (id) => this.listeners.has(id),
@@ -265,10 +270,13 @@ export class NatsTransport implements Transport {
     }
     try {
       await this.listen(spec.experiment_id, false);
-      const ack = await this.js.publish(
-        this.names.trialsSubject(spec.experiment_id),
-        encodeMessage(checked.value),
-        { msgID: trialMsgId(spec) },
+      // Retried within the stream's duplicate window: a publish stored but unacknowledged is not stored twice.
+      const ack = await this.retry(
+        () =>
+          this.js.publish(this.names.trialsSubject(spec.experiment_id), encodeMessage(checked.value), {
+            msgID: trialMsgId(spec),
+          }),
+        90_000,
       );
       entry.seq = ack.seq;
     } catch (err) {
@@ -349,20 +357,18 @@ export class NatsTransport implements Transport {
   private async setUpListener(id: string, listener: Listener, resumed: boolean): Promise<void> {
     const jsm = this.jsm;
     if (!jsm) throw new HpoError('transport not started');
-    const durable = await ensureEventsConsumer(
-      jsm,
-      this.names,
-      id,
-      resumed,
-      this.options.eventsAckWaitMs ?? 30_000,
+    const durable = await this.retry(() =>
+      ensureEventsConsumer(jsm, this.names, id, resumed, this.options.eventsAckWaitMs ?? 30_000),
     );
     listener.decide = (this.options.responder ?? this.nc).subscribe(this.names.decideSubject(id), {
       callback: (err, msg) => {
         if (!err) void this.onDecide(id, msg);
       },
     });
-    const consumer = await this.js.consumers.get(this.names.eventsStream, durable);
-    const messages = await consumer.consume({ max_messages: 64 });
+    const consumer = await this.retry(() => this.js.consumers.get(this.names.eventsStream, durable));
+    // A pull that expires every 5 s (idle heartbeats every 2.5 s): after a server or the consumer's leader
+    // is lost (a cluster), the next pull goes out within seconds, not the default 30.
+    const messages = await consumer.consume({ max_messages: 64, expires: 5000 });
     listener.messages = messages;
     listener.loop = (async () => {
       try {
@@ -537,10 +543,12 @@ export class NatsTransport implements Transport {
       await this.jsm?.streams.deleteMessage(this.names.trialsStream, entry.seq, false).catch(() => false);
     const onLost = this.handlers?.onLost;
     if (!onLost) {
-      await publishResult(
-        this.js,
-        this.names,
-        failedResult(entry.spec, this.options.name ?? 'orchestrator', why),
+      await this.retry(() =>
+        publishResult(
+          this.js,
+          this.names,
+          failedResult(entry.spec, this.options.name ?? 'orchestrator', why),
+        ),
       );
       return;
     }
@@ -584,6 +592,18 @@ export class NatsTransport implements Transport {
       });
       return 'continue';
     }
+  }
+
+  /**
+   * A JetStream call retried while it fails transiently (a cluster electing a leader, a reconnect;
+   * shared/nats/retry.ts), each retry logged (rate-limited), for `withinMs` (default 60 s).
+   */
+  private retry<T>(call: () => Promise<T>, withinMs?: number): Promise<T> {
+    return retryTransient(call, {
+      ...(withinMs === undefined ? {} : { withinMs }),
+      stopped: () => this.nc.isClosed(),
+      onRetry: (err) => this.log.report(`NATS busy, retrying: ${errorText(err)}`),
+    });
   }
 
   private forgetDecisions(id: string, trialId: string): void {
