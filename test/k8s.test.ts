@@ -229,9 +229,7 @@ describe('Kubernetes manifests (deploy/k8s)', function () {
           assert.equal(c.args![c.args!.indexOf('--metrics-port') + 1], String(metrics), where);
           assert.equal(c.args![c.args!.indexOf('--metrics-host') + 1], '0.0.0.0', where);
         }
-        // --replicas (stream replicas) comes with issue 27 item 1, developed beside this.
-        if (c.image!.startsWith('registry.example/hpo'))
-          assertHpoCommand(c.args!, { awaiting: ['--replicas'] });
+        if (c.image!.startsWith('registry.example/hpo')) assertHpoCommand(c.args!);
       }
     }
   });

@@ -2,19 +2,11 @@
 import { strict as assert } from 'node:assert';
 import { buildProgram } from '../../cli/main.js';
 
-export interface HpoCommandOptions {
-  /**
-   * Options another branch is adding to the CLI at the same time: accepted while this build lacks them,
-   * checked like any other once it has them.
-   */
-  awaiting?: string[];
-}
-
 /**
  * `argv` names an hpo (sub)command, and each --option is one of its options with a value it accepts.
  * Values starting with `$` are filled in by the deploy tool (compose `${VAR}`, Kubernetes `$(VAR)`).
  */
-export function assertHpoCommand(argv: string[], options: HpoCommandOptions = {}): void {
+export function assertHpoCommand(argv: string[]): void {
   let cmd = buildProgram();
   let i = 0;
   for (; i < argv.length && !argv[i].startsWith('-') && cmd.commands.length > 0; i++) {
@@ -25,10 +17,6 @@ export function assertHpoCommand(argv: string[], options: HpoCommandOptions = {}
   for (; i < argv.length; i++) {
     if (!argv[i].startsWith('-')) continue; // an argument of the command (a file)
     const opt = cmd.options.find((o) => o.long === argv[i]);
-    if (!opt && options.awaiting?.includes(argv[i])) {
-      i++; // its value
-      continue;
-    }
     assert.ok(opt, `hpo ${cmd.name()}: no option ${argv[i]}`);
     if (opt.required || opt.optional) {
       const value = argv[++i];
