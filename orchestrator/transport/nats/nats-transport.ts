@@ -23,6 +23,8 @@ import {
   type EventKind,
   busNames,
   trialMsgId,
+  trialRoute,
+  trialSubject,
 } from '../../../shared/protocol/bus.js';
 import {
   type Decision,
@@ -45,10 +47,10 @@ import { HpoError, RetryLaterError } from '../../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
   ensureStreams,
-  ensureWorkersConsumer,
   errorText,
   failedResult,
   publishResult,
+  removeLegacyWorkersConsumer,
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import { isInboxReply, replyRefusal } from '../../../shared/nats/inbox.js';
@@ -64,7 +66,9 @@ import {
   streamSetupError,
 } from './events-consumer.js';
 import { HeldEpochs } from './held-epochs.js';
-import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
+import { refusalNotCounted, refusalsExhausted, requeueRefused, trialMessageQueued } from './trial-queue.js';
+import { TaskRoutes } from './task-routes.js';
+import { TaskCoverage } from './task-coverage.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
@@ -96,6 +100,10 @@ export class NatsTransport implements Transport {
   private readonly maxInFlight: number;
   private advisories?: { unsubscribe(): void };
   private readonly deadline: TrialDeadline;
+  /** The task routes' consumers this orchestrator made sure of. */
+  private readonly routes: TaskRoutes;
+  /** Which tasks the live workers offer (heartbeats). */
+  private readonly coverage: TaskCoverage;
   private closing = false;
   private closed?: Promise<void>;
   private readonly counters: NatsTransportStats = {
@@ -119,13 +127,17 @@ export class NatsTransport implements Transport {
       timeoutMs: options.trialTimeoutMs ?? defaultTrialTimeoutMs(options.ackWaitMs, options.maxDeliver),
       maxTimeouts: options.maxTrialTimeouts ?? DEFAULT_MAX_TRIAL_TIMEOUTS,
       inFlight: () => this.deliveries.all(),
-      queued: (e) =>
-        this.jsm ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq) : Promise.resolve(true),
+      queued: (e) => (this.jsm ? trialMessageQueued(this.jsm, this.names, e) : Promise.resolve(true)),
       redispatch: (e, why) => this.redispatch(e, why),
       fail: (e, why) =>
         publishResult(this.js, this.names, failedResult(e.spec, this.options.name ?? 'orchestrator', why)),
       log: this.log,
     });
+    this.routes = new TaskRoutes(this.names, {
+      ackWaitMs: options.ackWaitMs ?? 30_000,
+      maxDeliver: options.maxDeliver ?? 5,
+    });
+    this.coverage = new TaskCoverage({ inFlight: () => this.deliveries.all(), log: this.log });
     this.maxInFlight = options.maxInFlight ?? 64;
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
@@ -156,12 +168,8 @@ export class NatsTransport implements Transport {
     } catch (err) {
       throw streamSetupError(err);
     }
-    await ensureWorkersConsumer(
-      jsm,
-      this.names,
-      { ackWaitMs: this.options.ackWaitMs ?? 30_000, maxDeliver: this.options.maxDeliver ?? 5 },
-      true,
-    );
+    if (await removeLegacyWorkersConsumer(jsm, this.names))
+      this.log.report('deleted the unfiltered workers consumer of an older version (trials now go by task)');
     this.advisories = watchMaxDeliveries(this.nc, this.js, jsm, this.names, {
       accept: (id) => this.listeners.has(id),
       worker: this.options.name ?? 'orchestrator',
@@ -169,6 +177,7 @@ export class NatsTransport implements Transport {
     });
     for (const k of this.options.experiments ?? []) await this.listen(k.id, true);
     this.deadline.start();
+    this.coverage.start(this.nc, this.names);
   }
 
   capacity(): number {
@@ -177,6 +186,14 @@ export class NatsTransport implements Transport {
 
   inFlight(): number {
     return this.deliveries.size;
+  }
+
+  /**
+   * Tasks of queued trials that no live worker offers (by `name@sha12`), with how many trials wait for
+   * one: they stay queued on their task's route until such a worker comes, and the log says so.
+   */
+  waitingForWorkers(): { task: string; trials: number }[] {
+    return [...this.coverage.unserved()].map(([task, { trials }]) => ({ task, trials }));
   }
 
   async submit(spec: TrialSpec): Promise<void> {
@@ -194,11 +211,10 @@ export class NatsTransport implements Transport {
     }
     try {
       await this.listen(spec.experiment_id, false);
-      const ack = await this.js.publish(
-        this.names.trialsSubject(spec.experiment_id),
-        encodeMessage(checked.value),
-        { msgID: trialMsgId(spec) },
-      );
+      await this.routes.ensure(this.jsm, trialRoute(spec));
+      const ack = await this.js.publish(trialSubject(this.names, spec), encodeMessage(checked.value), {
+        msgID: trialMsgId(spec),
+      });
       entry.seq = ack.seq;
     } catch (err) {
       this.deliveries.end(spec.experiment_id, spec.trial_id, entry);
@@ -244,6 +260,7 @@ export class NatsTransport implements Transport {
   private async shutdown(): Promise<void> {
     this.closing = true;
     this.deadline.stop();
+    this.coverage.stop();
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
     await Promise.all(listeners.map((l) => l.ready.catch(() => undefined)));
@@ -363,6 +380,13 @@ export class NatsTransport implements Transport {
       const entry = verdict.entry;
       const notCounted = refusalNotCounted(parsed.value, entry);
       if (notCounted !== undefined) return this.invalid(`${where}: ${notCounted}`);
+      const live = this.coverage.offering(entry.spec);
+      const exhausted = refusalsExhausted(parsed.value, entry, live, this.options.maxRefusals ?? 10);
+      if (exhausted !== undefined) {
+        // The worker termed the message: the failed result ends the trial like any other.
+        await publishResult(this.js, this.names, failedResult(entry.spec, parsed.value.worker, exhausted));
+        return;
+      }
       await requeueRefused(
         this.js,
         this.jsm!,
