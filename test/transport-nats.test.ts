@@ -342,7 +342,8 @@ describe('NATS transport: failures and the bus', function () {
     // max_deliver 2: a trial message nobody can read is handed back (never acked) once, then the
     // orchestrator owning its subject removes it on the max-deliveries advisory.
     const t = await transport(rec, { experiments: [{ name: 'inv', id: 'inv', secret: 's' }], maxDeliver: 2 });
-    const w = await startWorker('w1', { unreadableDelayMs: 100 });
+    // It creates the synthetic route's consumer (before the transport's first submit would): max_deliver 2.
+    const w = await startWorker('w1', { unreadableDelayMs: 100, maxDeliver: 2 });
     const js = jetstream(admin);
     const text = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
 

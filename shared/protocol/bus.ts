@@ -87,6 +87,8 @@ export interface WorkerHeartbeat {
   invalid_messages: number;
   /** Tasks offered beyond the built-in ones, as `name@sha256-prefix` (at most 100). */
   tasks?: string[];
+  /** Routes (taskRoute) of every task it pulls trials of, built-in ones included (at most 110). */
+  routes?: string[];
 }
 
 export const DEFAULT_SUBJECT_PREFIX = 'hpo';

@@ -27,11 +27,6 @@ export type TaskOffer = ModuleOffer | CommandOffer;
 
 const NOT_OFFERED = 'this worker does not offer task ';
 
-/** True for a refusal reason from TaskOffers.refusal saying the task is not offered here. */
-export function isNotOffered(reason: string): boolean {
-  return reason.startsWith(NOT_OFFERED);
-}
-
 export { taskLabel };
 
 /**

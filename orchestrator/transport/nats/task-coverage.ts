@@ -1,10 +1,10 @@
 /**
- * Which tasks the live workers offer, from their heartbeats: so a trial no worker can run is said to
+ * Which tasks the live workers offer, from their heartbeats (the task routes each pulls from): so a trial no worker can run is said to
  * wait for one (instead of the queue stalling silently), and refusals fail a trial only once no live
  * worker that offers its task is left to try it.
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { type BusNames, type WorkerHeartbeat, taskLabel } from '../../../shared/protocol/bus.js';
+import { type BusNames, type WorkerHeartbeat, taskLabel, trialRoute } from '../../../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type TrialSpec } from '../../../shared/protocol/index.js';
 import { parseMessage, validateWorkerHeartbeat } from '../../../shared/protocol/validate.js';
 import type { RateLimitedLog } from '../../../shared/log/index.js';
@@ -107,15 +107,15 @@ export class TaskCoverage {
   }
 
   /**
-   * Live workers (fresh heartbeat, this protocol version, not draining) that offer the trial's task:
-   * every such worker runs the built-in tasks; a task module or program must be among its `tasks`.
+   * Live workers (fresh heartbeat, this protocol version, not draining) that offer the trial's task: its
+   * route is among the `routes` the worker pulls from.
    */
   offering(spec: Pick<TrialSpec, 'task' | 'task_sha256'>, now = Date.now()): string[] {
-    const label = taskLabel(spec.task, spec.task_sha256);
+    const route = trialRoute(spec);
     const out: string[] = [];
     for (const [name, { hb, at }] of this.workers) {
       if (now - at > this.staleMs || hb.v !== PROTOCOL_VERSION || hb.draining) continue;
-      if (spec.task_sha256 === undefined || (hb.tasks ?? []).includes(label)) out.push(name);
+      if ((hb.routes ?? []).includes(route)) out.push(name);
     }
     return out;
   }
