@@ -87,8 +87,8 @@ export class TrialPuller {
   /**
    * Where `free` slots' pulls go. One route: one pull for all of them. Several: first a 1-trial probe
    * of each quiet route not asked for `probeEveryMs`; then the routes that last delivered (hot) share
-   * the rest; with none hot, the routes take turns (longest unasked first), with short pulls while
-   * there are fewer free slots than routes, so every route is asked within a few seconds.
+   * the rest; with none hot, the routes take turns (longest unasked first) with 1 s pulls, so every
+   * route is asked within a few seconds and slots do not stay parked on quiet routes.
    */
   private plan(free: number): Pull[] {
     const ready = this.sources.filter((s) => s.consumer !== undefined);
@@ -115,7 +115,8 @@ export class TrialPuller {
       }
       return pulls;
     }
-    const expires = free >= quiet.length ? long : PROBE_EXPIRES_MS;
+    // Short pulls: once a route delivers, the slots waiting on the quiet ones come back to it within 1 s.
+    const expires = PROBE_EXPIRES_MS;
     const share = Math.max(1, Math.floor(free / Math.max(1, quiet.length)));
     for (const source of quiet) {
       if (free === 0) break;
