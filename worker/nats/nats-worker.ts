@@ -73,6 +73,7 @@ export class NatsWorker {
       logger,
       log: new RateLimitedLog(logger),
       held: new Map<number, Held>(),
+      resting: new Map<string, number>(),
       routes: [
         ...new Set(
           (options.offered ?? BUILTIN_TASK_NAMES.map((task): OfferedTask => ({ task }))).map((o) =>

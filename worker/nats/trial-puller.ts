@@ -38,6 +38,7 @@ export class TrialPuller {
   private readonly fetches = new Set<ConsumerMessages>();
   private attachTimer?: NodeJS.Timeout;
   private attaching = false;
+  private readonly restTimers = new Map<string, NodeJS.Timeout>();
   private waitingSaid = false;
 
   /**
@@ -72,6 +73,7 @@ export class TrialPuller {
   /** Ends the open pull requests (draining). */
   async close(): Promise<void> {
     clearInterval(this.attachTimer);
+    for (const t of this.restTimers.values()) clearTimeout(t);
     for (const fetch of this.fetches) await fetch.close().catch(() => undefined);
   }
 
@@ -85,13 +87,14 @@ export class TrialPuller {
   }
 
   /**
-   * Where `free` slots' pulls go. One route: one pull for all of them. Several: first a 1-trial probe
+   * Where `free` slots' pulls go (routes resting after a refusal left out). One route: one pull for all
+   * of them. Several: first a 1-trial probe
    * of each quiet route not asked for `probeEveryMs`; then the routes that last delivered (hot) share
    * the rest; with none hot, the routes take turns (longest unasked first) with 1 s pulls, so every
    * route is asked within a few seconds and slots do not stay parked on quiet routes.
    */
   private plan(free: number): Pull[] {
-    const ready = this.sources.filter((s) => s.consumer !== undefined);
+    const ready = this.sources.filter((s) => s.consumer !== undefined && !this.resting(s));
     const long = this.state.options.fetchExpiresMs ?? 10_000;
     if (ready.length <= 1) return ready.map((source) => ({ source, max: free, expires: long }));
     const pulls: Pull[] = [];
@@ -125,6 +128,26 @@ export class TrialPuller {
       free -= max;
     }
     return pulls;
+  }
+
+  /** Whether the worker stays off the route for now (a refusal); pumps again when the rest ends. */
+  private resting(source: Source): boolean {
+    const until = this.state.resting.get(source.route);
+    if (until === undefined) return false;
+    const left = until - Date.now();
+    if (left <= 0) {
+      this.state.resting.delete(source.route);
+      return false;
+    }
+    if (!this.restTimers.has(source.route)) {
+      const timer = setTimeout(() => {
+        this.restTimers.delete(source.route);
+        this.pump();
+      }, left);
+      timer.unref();
+      this.restTimers.set(source.route, timer);
+    }
+    return true;
   }
 
   private open({ source, max, expires }: Pull): void {

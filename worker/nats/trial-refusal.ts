@@ -1,6 +1,6 @@
 /** A trial this worker refuses (its `accept` check said no): back to the queue; the orchestrator decides its end. */
 import type { JsMsg } from '@nats-io/jetstream';
-import { REFUSALS_HEADER, type RefusalEvent, refusalMsgId } from '../../shared/protocol/bus.js';
+import { REFUSALS_HEADER, type RefusalEvent, refusalMsgId, trialRoute } from '../../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type TrialSpec } from '../../shared/protocol/index.js';
 import { encodeMessage } from '../../shared/protocol/validate.js';
 import { errorText } from '../../shared/nats/connection.js';
@@ -38,6 +38,9 @@ export async function refuseTrial(
   state.log.report(`refusing trials: ${reason}`, { experiment: spec.experiment });
   const base = state.options.refuseDelayMs ?? 2000;
   const delay = Math.min(base * 2 ** Math.min(refusals - 1, 16), MAX_REFUSE_DELAY_MS);
+  // Stay off the trial's route a while: the server hands a message to the oldest waiting pull, which
+  // would otherwise be this worker's again (a capable worker's pull may be newer).
+  state.resting.set(trialRoute(spec), Date.now() + delay + Math.max(2000, delay));
   const max = state.settings.maxDeliver;
   if (refusals < maxRefusals && (max < 0 || delivery < max - 1)) {
     msg.nak(delay);

@@ -36,6 +36,11 @@ export interface WorkerState {
   readonly held: Map<number, Held>;
   /** Routes (taskRoute) of the tasks this worker offers: it pulls from their consumers only. */
   readonly routes: readonly string[];
+  /**
+   * Routes this worker does not pull from until the time given (epoch ms): it just refused a trial
+   * there, so a capable worker's pull gets the trial when it comes back (trial-refusal.ts).
+   */
+  readonly resting: Map<string, number>;
   /** ack_wait / max_deliver of its task routes' consumers, as last read. */
   settings: WorkersConsumerSettings;
   /** Set once start() has created the streams / consumer. */
