@@ -25,6 +25,7 @@ import { runHpo } from './helpers/cli.js';
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -231,7 +232,10 @@ function roleLogin(role: 'worker'): { user: string; pass: string } {
 
 /** Pulls one trial message from the workers' consumer, acks it without running it, returns its spec. */
 async function takeTrial(nc: NatsConnection): Promise<TrialSpec | undefined> {
-  const consumer = await jetstream(nc).consumers.get('HPO_TRIALS', 'workers');
+  const consumer = await jetstream(nc).consumers.get(
+    'HPO_TRIALS',
+    busNames().workersConsumer(taskRoute('synthetic')),
+  );
   const msg = await consumer.next({ expires: 1000 });
   if (!msg) return undefined;
   await msg.ackAck();

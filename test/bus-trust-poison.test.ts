@@ -17,7 +17,7 @@ import { freePort } from '../bench/nats-server.js';
 import { ModelFetcher } from '../orchestrator/artifacts/index.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { silentLogger } from '../shared/log/index.js';
-import { busNames } from '../shared/protocol/bus.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
 import type { ModelFileDigest } from '../shared/protocol/model-transfer.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
@@ -198,7 +198,10 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     const queued = async () => (await jsm.streams.info('HPO_TRIALS')).state.messages;
     await until('4 trials queued', async () => (await queued().catch(() => 0)) === 4, 120_000, search);
     // The attacker takes one trial as a worker would: it now holds a real delivery token.
-    const consumer = await jetstream(attacker).consumers.get('HPO_TRIALS', 'workers');
+    const consumer = await jetstream(attacker).consumers.get(
+      'HPO_TRIALS',
+      busNames().workersConsumer(taskRoute('synthetic')),
+    );
     const held = await consumer.next({ expires: 10_000 });
     assert.ok(held, 'a trial message');
     const spec = held.json<TrialSpec>();
@@ -233,7 +236,7 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     assert.equal(await queued(), 4, 'one message per trial: the refused one queued again once');
     const orch = await jetstreamManager(await connect('orchestrator'));
     const last = await orch.streams.getMessage('HPO_TRIALS', {
-      last_by_subj: `hpo.trials.${spec.experiment_id}`,
+      last_by_subj: busNames().trialsSubject(spec.experiment_id, taskRoute('synthetic')),
     });
     assert.equal(last?.json<TrialSpec>().trial_id, spec.trial_id);
     assert.equal(last?.header.get('Hpo-Refusals'), '1', 'the refusal counted once');

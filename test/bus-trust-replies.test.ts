@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { freePort } from '../bench/nats-server.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
-import { busNames } from '../shared/protocol/bus.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type TrialSpec } from '../shared/protocol/index.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
 import { ensureStreams, type NatsConnection, connectNats } from '../shared/nats/index.js';
@@ -181,7 +181,11 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const id = busId(db, 'victim');
     const viewer = await connect('viewer');
     const question = encodeMessage({ kind: 'status' });
-    for (const reply of ['$JS.API.STREAM.PURGE.HPO_TRIALS', `$KV.hpo_owners.${id}`, `hpo.trials.${id}`]) {
+    for (const reply of [
+      '$JS.API.STREAM.PURGE.HPO_TRIALS',
+      `$KV.hpo_owners.${id}`,
+      names.trialsSubject(id, taskRoute('synthetic')),
+    ]) {
       viewer.publish(names.querySubject('victim'), question, { reply });
     }
     await viewer.flush();
@@ -213,7 +217,10 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     await until('3 trials queued', async () => (await queued(ojsm)) === 3, 120_000, s);
     const id = busId(db, 'decide');
     const hostile = await connect('worker');
-    const consumer = await jetstream(hostile).consumers.get(names.trialsStream, 'workers');
+    const consumer = await jetstream(hostile).consumers.get(
+      names.trialsStream,
+      names.workersConsumer(taskRoute('synthetic')),
+    );
     const batch = await consumer.fetch({ max_messages: 1, expires: 5000 });
     let held;
     for await (const m of batch) held = m;
@@ -230,7 +237,9 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
       metrics: { val_acc: 0.5 },
       worker: 'evil',
     });
-    hostile.publish(names.decideSubject(id), request, { reply: names.trialsSubject(id) });
+    hostile.publish(names.decideSubject(id), request, {
+      reply: names.trialsSubject(id, taskRoute('synthetic')),
+    });
     await hostile.flush();
     await until(
       'the request counted (or obeyed)',
@@ -252,9 +261,16 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const orch = await connect('orchestrator');
     const ojsm = await jetstreamManager(orch);
     await ensureStreams(ojsm, names);
-    await jetstream(orch).publish(names.trialsSubject('x'), encodeMessage({ v: PROTOCOL_VERSION }));
+    await jetstream(orch).publish(
+      names.trialsSubject('x', taskRoute('synthetic')),
+      encodeMessage({ v: PROTOCOL_VERSION }),
+    );
     const replies = await login('orchestrator-replies', asRole('orchestrator').HPO_NATS_PASS);
-    for (const subject of ['$JS.API.STREAM.PURGE.HPO_TRIALS', '$KV.hpo_owners.x', names.trialsSubject('x')]) {
+    for (const subject of [
+      '$JS.API.STREAM.PURGE.HPO_TRIALS',
+      '$KV.hpo_owners.x',
+      names.trialsSubject('x', taskRoute('synthetic')),
+    ]) {
       const denied = permissionError(replies);
       replies.publish(subject, encodeMessage({ kind: 'status' }));
       const error = (await denied) ?? 'no permission error';

@@ -16,6 +16,7 @@ import { freePort } from '../bench/nats-server.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
+import { taskRoute } from '../shared/protocol/bus.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
@@ -148,7 +149,7 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     );
     // 5. A trial of a future protocol version: no worker here can read it; it must stay in the queue.
     const future = await js.publish(
-      `hpo.trials.${id}`,
+      `hpo.trials.${id}.${taskRoute('synthetic')}`,
       encodeMessage({
         v: PROTOCOL_VERSION + 1,
         experiment,
@@ -282,7 +283,7 @@ describe('trust: a hostile bus client against real hpo processes', function () {
       w,
     );
     await js.publish(
-      'hpo.trials.x',
+      `hpo.trials.x.${taskRoute('multi-digit-mnist')}`,
       encodeMessage({
         v: PROTOCOL_VERSION,
         experiment: 'x',

@@ -20,7 +20,7 @@ import type { SearchSpace } from '../orchestrator/search-space/index.js';
 import { SqliteStore } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
 import { NatsTransport } from '../orchestrator/transport/nats/index.js';
-import { busNames } from '../shared/protocol/bus.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 import { BACKEND_CHOICES, BACKEND_NAMES } from '../shared/protocol/backend-names.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import {
@@ -597,7 +597,7 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
       bigNearValid({ ...validSpec, ...mine }, { attempt: 0 }),
       new Uint8Array(MAX_MESSAGE_BYTES + 1000).fill(0x7b), // over the limit (the server allows 2 MiB)
     ];
-    for (const p of trialPayloads) await js.publish(names.trialsSubject(ID), p);
+    for (const p of trialPayloads) await js.publish(names.trialsSubject(ID, taskRoute('synthetic')), p);
     // Events: counted by the orchestrator, including an unexpected subject under its filter, and
     // well-formed events without the token of a current delivery.
     const eventPayloads: [string, Uint8Array][] = [
@@ -645,8 +645,8 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     for (const p of fc.sample(fc.uint8Array({ maxLength: 100 }), { seed: 17, numRuns: 20 }))
       admin.publish(names.pingSubject, p);
     for (const p of invalidPayloads(trialSpec, validateTrialSpec, 18, 20))
-      admin.publish(names.maxDeliveriesAdvisory, p);
-    admin.publish(names.maxDeliveriesAdvisory, bytes({ stream_seq: 'x' }));
+      admin.publish(names.maxDeliveriesAdvisoryOf(taskRoute('synthetic')), p);
+    admin.publish(names.maxDeliveriesAdvisoryOf(taskRoute('synthetic')), bytes({ stream_seq: 'x' }));
     // Status questions: every one gets an answer (an error for garbage), none kills the responder.
     const queries = fc.sample(
       fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 100 }), fc.jsonValue().map(bytes)),

@@ -134,7 +134,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     for (let seq = 1; ;) {
       const m = await jsm.streams.getMessage(names.trialsStream, {
         seq,
-        next_by_subj: names.trialsSubject(busId),
+        next_by_subj: names.experimentTrials(busId),
       } as unknown as { seq: number });
       assert.ok(m, 'no message of t0001 in the queue');
       if ((JSON.parse(m.string()) as { trial_id: string }).trial_id === 't0001') {

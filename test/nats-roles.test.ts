@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Objm } from '@nats-io/obj';
 import { ModelFetcher } from '../orchestrator/artifacts/index.js';
-import { busNames } from '../shared/protocol/bus.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
 import { silentLogger } from '../shared/log/index.js';
 import { sendModel } from '../worker/nats/model-upload.js';
@@ -24,6 +24,8 @@ import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole, permissionError } from './helpers/nats-roles.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The built-in synthetic task's route. */
+const ROUTE = taskRoute('synthetic');
 
 describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', function () {
   this.timeout(180_000);
@@ -120,7 +122,10 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     const ojs = jetstream(orch);
     const ojsm = await jetstreamManager(orch);
     // A queued trial (published by the orchestrator user) the worker will try to get rid of.
-    const queued = await ojs.publish(names.trialsSubject('victim'), encodeMessage({ v: PROTOCOL_VERSION }));
+    const queued = await ojs.publish(
+      names.trialsSubject('victim', ROUTE),
+      encodeMessage({ v: PROTOCOL_VERSION }),
+    );
     // Listeners where forged messages would land: the orchestrator (advisories), a worker (cancels).
     const heard: string[] = [];
     const listen = (e: Error | null, m: { subject: string }) =>
@@ -134,7 +139,9 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     const worker = await connect('worker');
     const wjs = jetstream(worker);
     await assert.rejects(
-      wjs.publish(names.trialsSubject('victim'), encodeMessage({ v: PROTOCOL_VERSION }), { timeout: 2000 }),
+      wjs.publish(names.trialsSubject('victim', ROUTE), encodeMessage({ v: PROTOCOL_VERSION }), {
+        timeout: 2000,
+      }),
       /permission|timeout|no responders/i,
     );
     let denied = permissionError(worker);
@@ -144,7 +151,10 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     );
     assert.match((await denied) ?? 'none', /hpo\.cancel\.victim/);
     denied = permissionError(worker);
-    worker.publish(names.maxDeliveriesAdvisory, encodeMessage({ stream_seq: queued.seq, deliveries: 5 }));
+    worker.publish(
+      names.maxDeliveriesAdvisoryOf(ROUTE),
+      encodeMessage({ stream_seq: queued.seq, deliveries: 5 }),
+    );
     assert.match((await denied) ?? 'none', /ADVISORY/);
     const wjsm = await jetstreamManager(worker, { checkAPI: false });
     await assert.rejects(wjsm.streams.deleteMessage(names.trialsStream, queued.seq), /permission|timeout/i);
@@ -153,12 +163,21 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
       wjsm.consumers.add(names.eventsStream, { durable_name: 'snoop', ack_policy: 'explicit' as never }),
       /permission|timeout/i,
     );
+    // Nor a consumer of the trials: not one of its own (the orchestrator creates a task route's), nor
+    // one under a task route's name that would take every task's trials.
+    await assert.rejects(
+      wjsm.consumers.add(names.trialsStream, {
+        durable_name: names.workersConsumer(ROUTE),
+        ack_policy: 'explicit' as never,
+      }),
+      /permission|timeout/i,
+    );
     await orch.flush();
     await sleep(200);
     assert.deepEqual(heard, [], 'nothing forged reached the orchestrator');
     // The queued trial is still there.
     const still = await ojsm.streams.getMessage(names.trialsStream, { seq: queued.seq });
-    assert.equal(still?.subject, names.trialsSubject('victim'));
+    assert.equal(still?.subject, names.trialsSubject('victim', ROUTE));
     await ojsm.streams.deleteMessage(names.trialsStream, queued.seq);
   });
 
@@ -178,7 +197,7 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     );
     assert.match((await denied) ?? 'none', /hpo\.cancel\.victim/);
     await assert.rejects(
-      jetstream(viewer).publish(names.trialsSubject('victim'), encodeMessage({}), { timeout: 2000 }),
+      jetstream(viewer).publish(names.trialsSubject('victim', ROUTE), encodeMessage({}), { timeout: 2000 }),
       /permission|timeout|no responders/i,
     );
     const vjsm = await jetstreamManager(viewer, { checkAPI: false });

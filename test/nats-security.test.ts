@@ -17,6 +17,9 @@ import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { makeTestCa, signTestCert } from './helpers/test-certs.js';
 import { silentLogger } from '../shared/log/index.js';
+import { jetstream } from '@nats-io/jetstream';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
+import { encodeMessage } from '../shared/protocol/validate.js';
 
 const TOKEN = 'tok-7Hq2-secret-zz91';
 const USER = 'alice';
@@ -201,7 +204,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
     }
   });
 
-  it('a trial naming an unregistered task (a module path) is rejected without running or importing anything', async () => {
+  it('a trial naming an unregistered task (a module path) is never handed to a worker, and one forged onto a task route is rejected, without running or importing anything', async () => {
     const s = await server('');
     const marker = join(dir, 'imported.txt');
     const evil = join(dir, 'evil.mjs');
@@ -210,25 +213,22 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(marker)}, 'ran');\nexport default { name: 'evil', run() {} };\n`,
     );
     const rec = new Recorder();
-    const t = new NatsTransport(await connectNats({ servers: [s.url] }), { logger: silentLogger() });
+    const nc = await connectNats({ servers: [s.url] });
+    const t = new NatsTransport(nc, { logger: silentLogger(), closeConnection: false });
     const w = new NatsWorker(
       await connectNats({ servers: [s.url] }),
       new TrialPool({ threads: 1, backend: 'cpu', name: 'w' }),
       {
         name: 'w',
         logger: silentLogger(),
+        unreadableDelayMs: 100,
       },
     );
+    const tasks = [evil, `file://${evil}`, '__proto__', 'constructor', '../tasks/registry.js'];
     try {
       await t.start(rec);
       await w.start();
-      for (const [i, task] of [
-        evil,
-        `file://${evil}`,
-        '__proto__',
-        'constructor',
-        '../tasks/registry.js',
-      ].entries()) {
+      for (const [i, task] of tasks.entries()) {
         await t.submit({
           v: PROTOCOL_VERSION,
           experiment: 'sec-task',
@@ -240,16 +240,52 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
           seed: 1,
         });
       }
-      await rec.waitForResults(5);
-      for (const r of rec.results) {
-        assert.equal(r.state, 'failed');
-        assert.equal(r.epochs, 0);
-        assert.match(r.error ?? '', /unknown task '.*'; this worker runs: multi-digit-mnist, synthetic/);
+      // Each task's route has no worker: the trials wait, and the transport says which tasks.
+      const deadline = Date.now() + 60_000;
+      while (t.waitingForWorkers().length < tasks.length) {
+        if (Date.now() > deadline)
+          assert.fail(`not reported waiting: ${JSON.stringify(t.waitingForWorkers())}`);
+        await new Promise((r) => setTimeout(r, 100));
       }
+      assert.deepEqual(
+        t
+          .waitingForWorkers()
+          .map((x) => x.task)
+          .sort(),
+        [...tasks].sort(),
+      );
+      assert.deepEqual(rec.results, []);
+      assert.equal(w.stats().refused + w.stats().trialsDone, 0, 'no worker was handed one');
+      // Forged onto the route of a built-in task the worker pulls: it does not belong there, so the
+      // worker rejects it unread (no import, no run).
+      await jetstream(nc).publish(
+        busNames().trialsSubject('sec-task', taskRoute('synthetic')),
+        encodeMessage({ ...validSpecFor(evil), token: 'T'.repeat(22) }),
+      );
+      while (w.invalidMessages < 1) {
+        if (Date.now() > deadline) assert.fail('the forged trial was not rejected');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(w.stats().trialsDone, 0);
       assert.equal(existsSync(marker), false, 'the module named by the message was imported');
     } finally {
       await t.close();
       await w.close();
+      await nc.close();
     }
   });
 });
+
+/** A well-formed trial of `task` for experiment sec-task. */
+function validSpecFor(task: string) {
+  return {
+    v: PROTOCOL_VERSION,
+    experiment: 'sec-task',
+    experiment_id: 'sec-task',
+    trial_id: 'forged',
+    attempt: 1,
+    task,
+    params: {},
+    seed: 1,
+  };
+}

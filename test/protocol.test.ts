@@ -9,6 +9,7 @@ import {
   refusalMsgId,
   resultMsgId,
   startedMsgId,
+  taskRoute,
   trialMsgId,
 } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION, type ResultEvent, type TrialSpec } from '../shared/protocol/index.js';
@@ -402,7 +403,11 @@ describe('protocol validation', () => {
     const id = spec.experiment_id;
     assert.equal(n.trialsStream, 'HPO_TRIALS');
     assert.equal(n.eventsStream, 'HPO_EVENTS');
-    assert.equal(n.trialsSubject(id), `hpo.trials.${id}`);
+    const route = taskRoute(spec.task, spec.task_sha256);
+    assert.match(route, /^[0-9a-f]{32}$/);
+    assert.equal(n.trialsSubject(id, route), `hpo.trials.${id}.${route}`);
+    assert.equal(n.workersConsumer(route), `workers_${route}`);
+    assert.equal(n.workersFilter(route), `hpo.trials.*.${route}`);
     assert.equal(n.eventsSubject(id, 'result'), `hpo.events.${id}.result`);
     assert.equal(n.eventsSubject(id, 'started'), `hpo.events.${id}.started`);
     assert.equal(n.eventsFilter(id), `hpo.events.${id}.>`);
@@ -435,7 +440,23 @@ describe('protocol validation', () => {
     assert.notEqual(resultMsgId(bare), resultMsgId(bare));
     // A name is never an address: anything but a bus id is refused.
     for (const bad of ['a.b', 'a b', 'x>', '*', 'é', 'a'.repeat(100)]) {
-      assert.throws(() => n.trialsSubject(bad), /invalid experiment id/);
+      assert.throws(() => n.trialsSubject(bad, route), /invalid experiment id/);
+    }
+    // A task route is 32 hex digits, never a name or a path, in every name built from it.
+    for (const bad of [
+      '',
+      'ABCDEF',
+      route.toUpperCase(),
+      `${route}0`,
+      '../x',
+      'a.b',
+      '*',
+      '>',
+      route.slice(1),
+    ]) {
+      assert.throws(() => n.trialsSubject(id, bad), /invalid task route/);
+      assert.throws(() => n.workersConsumer(bad), /invalid task route/);
+      assert.throws(() => n.workersFilter(bad), /invalid task route/);
     }
     // Query subjects carry the name, encoded injectively: `a.b` and the token it becomes never collide.
     assert.equal(n.querySubject('exp-1'), 'hpo.query.exp-1');

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { NatsTransport, type NatsTransportOptions } from '../orchestrator/transport/nats/index.js';
 import { PROTOCOL_VERSION, type TrialParams, type TrialSpec } from '../shared/protocol/index.js';
+import { taskRoute } from '../shared/protocol/bus.js';
 import {
   type NatsConnection,
   NatsWorker,
@@ -54,6 +55,7 @@ async function worker(
   const pool = new TrialPool({ threads: 1, backend, name, tasks });
   const w = new NatsWorker(nc, pool, {
     accept: (spec) => tasks.refusal(spec),
+    offered: tasks.offered(),
     name,
     backend,
     logger,
@@ -74,6 +76,7 @@ function natsContractFixture(backend: BackendChoice) {
     const workers = await Promise.all(['w1', 'w2'].map((name) => worker(server.url, name, {}, backend)));
     return {
       transport,
+      waitingForWorkers: () => transport.waitingForWorkers(),
       cleanup: async () => {
         await transport.close();
         await Promise.all(workers.map((w) => w.close()));
@@ -91,6 +94,9 @@ transportContract(
     before: (ctx) => skipUnlessNativeBackend(ctx),
   },
 );
+
+/** The built-in synthetic task's route on the bus. */
+const SYNTHETIC = taskRoute('synthetic');
 
 let counter = 0;
 function spec(experiment: string, params: TrialParams, extra: Partial<TrialSpec> = {}): TrialSpec {
@@ -287,23 +293,25 @@ describe('NATS transport: failures and the bus', function () {
     assert.equal(rec2.results.length, 1);
   });
 
-  it('a trial refused everywhere is re-queued past max_deliver, then ends failed after maxRefusals, and is termed', async () => {
+  it('a trial refused everywhere is re-queued past max_deliver, then ends failed once every live worker refused it after maxRefusals, and is termed', async () => {
     const rec = new Recorder();
-    const t = await transport(rec, { maxDeliver: 3 });
+    const t = await transport(rec, { maxDeliver: 3, maxRefusals: 5 });
     const refuse = (s: TrialSpec) =>
       s.data?.sha256 === 'mine' ? null : `data set sha256 mismatch: trial wants ${s.data?.sha256}, have mine`;
     const a = await startWorker('a', { accept: refuse, refuseDelayMs: 50, maxRefusals: 5 });
     const b = await startWorker('b', { accept: refuse, refuseDelayMs: 50, maxRefusals: 5 });
     await t.submit(spec('refused', { x: 1, epochs: 2 }, { data: { seed: 1, sha256: 'theirs' } }));
-    await rec.waitForResults(1);
+    await rec.waitForResults(1, 120_000);
     const [r] = rec.results;
     assert.equal(r.state, 'failed');
-    assert.match(
-      r.error ?? '',
-      /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(refused 5 times in all: no worker accepted the trial\)/,
-    );
-    // 5 refusals with max_deliver 3: the trial was queued again twice (refusals do not use up deliveries).
-    assert.equal(a.stats().refused + b.stats().refused, 5);
+    const m =
+      /refused by worker [ab]: data set sha256 mismatch: trial wants theirs, have mine \(refused (\d+) times in all, by 2 worker\(s\): no worker offering task synthetic accepted the trial\)/.exec(
+        r.error ?? '',
+      );
+    assert.ok(m, r.error);
+    // At least 5 refusals with max_deliver 3: the trial was queued again (refusals do not use up deliveries).
+    assert.ok(Number(m[1]) >= 5, m[1]);
+    assert.equal(a.stats().refused + b.stats().refused, Number(m[1]));
     // The worker acks a trial after its result's publish is acknowledged, so the ack can trail the result.
     await until('the queue to empty', async () => (await queued()) === 0, 5000);
   });
@@ -334,14 +342,15 @@ describe('NATS transport: failures and the bus', function () {
     // max_deliver 2: a trial message nobody can read is handed back (never acked) once, then the
     // orchestrator owning its subject removes it on the max-deliveries advisory.
     const t = await transport(rec, { experiments: [{ name: 'inv', id: 'inv', secret: 's' }], maxDeliver: 2 });
-    const w = await startWorker('w1', { unreadableDelayMs: 100 });
+    // It creates the synthetic route's consumer (before the transport's first submit would): max_deliver 2.
+    const w = await startWorker('w1', { unreadableDelayMs: 100, maxDeliver: 2 });
     const js = jetstream(admin);
     const text = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
 
     // Trials: garbage, a wrong version, a spec on another experiment's subject (20 of the first).
-    for (let i = 0; i < 20; i++) await js.publish('hpo.trials.inv', text('{not json'));
-    await js.publish('hpo.trials.inv', text({ ...spec('inv', {}), v: 0 }));
-    await js.publish('hpo.trials.inv', text(spec('elsewhere', {})));
+    for (let i = 0; i < 20; i++) await js.publish(`hpo.trials.inv.${SYNTHETIC}`, text('{not json'));
+    await js.publish(`hpo.trials.inv.${SYNTHETIC}`, text({ ...spec('inv', {}), v: 0 }));
+    await js.publish(`hpo.trials.inv.${SYNTHETIC}`, text(spec('elsewhere', {})));
     // Events: random bytes, an old version, an unexpected subject, a huge payload.
     await js.publish('hpo.events.inv.result', new Uint8Array([0xff, 0x00, 0x13]));
     await js.publish('hpo.events.inv.epoch', text({ v: 0, experiment: 'inv' }));
@@ -356,7 +365,10 @@ describe('NATS transport: failures and the bus', function () {
       callback: (_e, m) => void m.respond(text({ v: 1, decision: 'maybe' })),
     });
     await admin.flush();
-    await js.publish('hpo.trials.rogue', text(spec('rogue', { x: 1, epochs: 3 }, { token: 'r'.repeat(22) })));
+    await js.publish(
+      `hpo.trials.rogue.${SYNTHETIC}`,
+      text(spec('rogue', { x: 1, epochs: 3 }, { token: 'r'.repeat(22) })),
+    );
 
     await until('the worker to reject the bad trials', () => w.invalidMessages >= 2 * 22 + 2);
     await until('the transport to reject the bad events', () => t.invalidMessages >= 4);
@@ -375,7 +387,7 @@ describe('NATS transport: failures and the bus', function () {
     // the unreadable ones leave through the advisory.
     await until('the queue to empty', async () => (await queued()) === 0, 10_000);
     const jsonLines = logs.filter((l) =>
-      /trial message on hpo\.trials\.inv: payload: not valid JSON/.test(l),
+      /trial message on hpo\.trials\.inv\.[0-9a-f]{32}: payload: not valid JSON/.test(l),
     );
     assert.equal(jsonLines.length, 1, 'the same reason is logged once');
     const workers = await listWorkers(admin, { timeoutMs: 300 });

@@ -22,6 +22,7 @@ import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { busNames, taskRoute } from '../shared/protocol/bus.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,7 +42,10 @@ function trialsOf(db: string, name: string): [string, string, number][] {
 
 /** Pulls one trial message from the workers' consumer and acks it without running it (an old worker). */
 async function eatOneTrial(nc: NatsConnection): Promise<string | null> {
-  const consumer = await jetstream(nc).consumers.get('HPO_TRIALS', 'workers');
+  const consumer = await jetstream(nc).consumers.get(
+    'HPO_TRIALS',
+    busNames().workersConsumer(taskRoute('synthetic')),
+  );
   const msg = await consumer.next({ expires: 1000 });
   if (!msg) return null;
   await msg.ackAck();

@@ -22,6 +22,8 @@ export interface FleetOptions {
   namePrefix: string;
   /** Write a V8 CPU profile of every worker process (and its threads) into this folder at exit. */
   profileDir?: string;
+  /** More `hpo worker` arguments (e.g. `--task FILE`). */
+  args?: string[];
 }
 
 interface Member {
@@ -80,6 +82,7 @@ export class WorkerFleet {
           'cpu',
           '--name',
           name,
+          ...(options.args ?? []),
         ],
         { stdio: ['ignore', 'ignore', fd] },
       );

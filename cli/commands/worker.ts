@@ -165,6 +165,8 @@ export function registerWorker(program: Command, setExitCode: (code: number) => 
         // Only a task this worker offers gets past here: nothing is imported or spawned for the rest.
         accept: (spec) => tasks.refusal(spec) ?? dataCheck(spec),
         tasks: () => tasks.labels(),
+        // Trials come only from the queues of these tasks: never one this worker cannot run.
+        offered: tasks.offered(),
         ...(flags.maxModelMb === undefined ? {} : { maxModelBytes: Math.floor(flags.maxModelMb * 2 ** 20) }),
         logger: childLogger({ component: 'nats-worker' }), // it adds the worker's name
         // Copies of the streams, when this worker is the first to create them (--replicas or by the server).

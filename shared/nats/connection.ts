@@ -26,7 +26,13 @@ import {
   type NodeConnectionOptions,
   nanos,
 } from '@nats-io/transport-node';
-import { type BusNames, WORKERS_CONSUMER, resultMsgId } from '../protocol/bus.js';
+import {
+  type BusNames,
+  LEGACY_WORKERS_CONSUMER,
+  isTaskRoute,
+  resultMsgId,
+  trialRoute,
+} from '../protocol/bus.js';
 import { deliveryFields, type ResultEvent, type TrialSpec } from '../protocol/index.js';
 import {
   type Validation,
@@ -249,18 +255,23 @@ export interface WorkersConsumerSettings {
 }
 
 /**
- * Creates the workers' durable pull consumer if missing. With `update`, an existing one gets the given
- * ack_wait / max_deliver (the orchestrator owns these settings; workers only create). Returns the
+ * Creates the durable pull consumer of one task route (`workers_<route>`, filtered to the route's
+ * trials) if missing. With `update`, an existing one gets the given ack_wait / max_deliver (the
+ * orchestrator owns these settings; workers only create, where their NATS user may). Returns the
  * consumer's actual settings.
  */
 export async function ensureWorkersConsumer(
   jsm: JetStreamManager,
   names: BusNames,
+  route: string,
   settings: WorkersConsumerSettings,
   update: boolean,
 ): Promise<WorkersConsumerSettings> {
+  const name = names.workersConsumer(route);
   const wanted: Partial<ConsumerConfig> = {
-    durable_name: WORKERS_CONSUMER,
+    durable_name: name,
+    // One filter subject: nats-server 2.9 knows no filter_subjects.
+    filter_subject: names.workersFilter(route),
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     ack_wait: nanos(settings.ackWaitMs),
@@ -272,12 +283,12 @@ export async function ensureWorkersConsumer(
   };
   let info: ConsumerInfo;
   try {
-    info = await jsm.consumers.info(names.trialsStream, WORKERS_CONSUMER);
+    info = await jsm.consumers.info(names.trialsStream, name);
     if (
       update &&
       (info.config.ack_wait !== wanted.ack_wait || info.config.max_deliver !== wanted.max_deliver)
     ) {
-      info = await jsm.consumers.update(names.trialsStream, WORKERS_CONSUMER, {
+      info = await jsm.consumers.update(names.trialsStream, name, {
         ack_wait: wanted.ack_wait,
         max_deliver: wanted.max_deliver,
       });
@@ -287,12 +298,28 @@ export async function ensureWorkersConsumer(
     try {
       info = await jsm.consumers.add(names.trialsStream, wanted);
     } catch (addErr) {
-      info = await jsm.consumers.info(names.trialsStream, WORKERS_CONSUMER).catch(() => {
+      info = await jsm.consumers.info(names.trialsStream, name).catch(() => {
         throw addErr;
       });
     }
   }
   return consumerSettings(info);
+}
+
+/**
+ * Deletes the unfiltered `workers` consumer of protocol versions before task routes, if there is one:
+ * a work queue accepts no consumer overlapping it, so no task route's consumer could be created beside
+ * it. Only the orchestrator may (deploy/nats/). Returns whether it deleted one.
+ */
+export async function removeLegacyWorkersConsumer(jsm: JetStreamManager, names: BusNames): Promise<boolean> {
+  try {
+    const info = await jsm.consumers.info(names.trialsStream, LEGACY_WORKERS_CONSUMER);
+    if (info.config.filter_subject) return false;
+    return await jsm.consumers.delete(names.trialsStream, LEGACY_WORKERS_CONSUMER);
+  } catch (err) {
+    if (isApiError(err, JetStreamApiCodes.ConsumerNotFound)) return false;
+    throw err;
+  }
 }
 
 export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
@@ -399,10 +426,13 @@ export function watchMaxDeliveries(
   const giveUp = async ({ stream_seq, deliveries }: MaxDeliverAdvisory): Promise<void> => {
     const stored = await jsm.streams.getMessage(names.trialsStream, { seq: stream_seq }).catch(() => null);
     if (!stored) return; // already acked, termed or deleted
-    const id = stored.subject.startsWith(trialsPrefix) ? stored.subject.slice(trialsPrefix.length) : '';
-    if (!options.accept(id)) return; // another orchestrator's trial
+    // `<prefix>.trials.<id>.<route>`
+    const [id = '', route = '', ...rest] = stored.subject.startsWith(trialsPrefix)
+      ? stored.subject.slice(trialsPrefix.length).split('.')
+      : [];
+    if (!isTaskRoute(route) || rest.length > 0 || !options.accept(id)) return; // another orchestrator's trial
     const spec = parseMessage(stored.data, validateTrialSpec);
-    if (spec.ok && spec.value.experiment_id === id) {
+    if (spec.ok && spec.value.experiment_id === id && trialRoute(spec.value) === route) {
       const error =
         `gave up after ${deliveries} deliveries (max_deliver): every worker that took the trial stopped ` +
         `responding before it ended (killed, crashed or cut off longer than ack_wait), or none could read it`;

@@ -2,7 +2,7 @@
  * The NATS message bus: the messages that exist only on the bus (decision replies, cancels, worker
  * heartbeats) and the names of every subject, stream, consumer and message id. See docs/NATS.md.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Decision, EpochEvent, PROTOCOL_VERSION, ResultEvent, TrialSpec } from './trial.js';
 import type { BackendChoice, BackendName } from './backend-names.js';
 
@@ -93,11 +93,46 @@ export interface WorkerHeartbeat {
   invalid_messages: number;
   /** Tasks offered beyond the built-in ones, as `name@sha256-prefix` (at most 100). */
   tasks?: string[];
+  /** Routes (taskRoute) of every task it pulls trials of, built-in ones included (at most 110). */
+  routes?: string[];
 }
 
 export const DEFAULT_SUBJECT_PREFIX = 'hpo';
-/** The one durable pull consumer on the trials stream, shared by every worker. */
-export const WORKERS_CONSUMER = 'workers';
+/**
+ * The single unfiltered workers consumer of protocol versions before task routes. A work queue accepts
+ * no consumer overlapping it, so the orchestrator deletes it (removeLegacyWorkersConsumer).
+ */
+export const LEGACY_WORKERS_CONSUMER = 'workers';
+
+const TASK_ROUTE = /^[0-9a-f]{32}$/;
+
+/**
+ * The route of a task on the bus: 32 lowercase hex digits, the first 128 bits of the sha256 of
+ * `<task name>\n<task sha256, or nothing for a built-in task>`. Each task (each built-in one too) has
+ * its own trials subject and pull consumer, so a trial reaches only workers that offer its task; a
+ * route is never a path or a name a message chose, and always one subject token.
+ */
+export function taskRoute(task: string, sha256?: string): string {
+  return createHash('sha256')
+    .update(`${task}\n${sha256 ?? ''}`)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+/** True if `route` can be a task route (taskRoute): exactly 32 lowercase hex digits. */
+export function isTaskRoute(route: string): boolean {
+  return TASK_ROUTE.test(route);
+}
+
+/** `name@<first 12 hex of sha256>`, how tasks are shown (and named in heartbeats); a built-in task by name. */
+export function taskLabel(name: string, sha256: string | undefined): string {
+  return sha256 === undefined ? name : `${name}@${sha256.slice(0, 12)}`;
+}
+
+/** The route of a trial's task. */
+export function trialRoute(spec: Pick<TrialSpec, 'task' | 'task_sha256'>): string {
+  return taskRoute(spec.task, spec.task_sha256);
+}
 
 const BUS_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
@@ -144,8 +179,17 @@ export interface BusNames {
   cancelWildcard: string;
   heartbeatSubject: string;
   pingSubject: string;
-  /** Subjects of one experiment are named by its id (isBusId), never by its name. */
-  trialsSubject(experimentId: string): string;
+  /**
+   * Subjects of one experiment are named by its id (isBusId), never by its name; a trial's subject ends
+   * with its task's route (taskRoute): `<prefix>.trials.<id>.<route>`.
+   */
+  trialsSubject(experimentId: string, route: string): string;
+  /** All trial subjects of one experiment, whatever their route: `<prefix>.trials.<id>.*`. */
+  experimentTrials(experimentId: string): string;
+  /** The durable pull consumer of one task route, `workers_<route>`, shared by the workers offering it. */
+  workersConsumer(route: string): string;
+  /** Its filter subject: the route's trials of every experiment. */
+  workersFilter(route: string): string;
   eventsSubject(experimentId: string, kind: EventKind): string;
   /** Filter subject of the orchestrator's events consumer for one experiment. */
   eventsFilter(experimentId: string): string;
@@ -155,8 +199,12 @@ export interface BusNames {
   querySubject(experimentName: string): string;
   /** Durable consumer through which the orchestrator reads one experiment's events. */
   orchestratorConsumer(experimentId: string): string;
-  /** Advisory the server sends when a trial message used up its max_deliver deliveries. */
+  /**
+   * Advisories the server sends when a trial message used up its max_deliver deliveries (a wildcard over
+   * the workers consumers; maxDeliveriesAdvisoryOf names one).
+   */
   maxDeliveriesAdvisory: string;
+  maxDeliveriesAdvisoryOf(route: string): string;
 }
 
 /** The kinds of message on the events stream: `<prefix>.events.<id>.<kind>`. */
@@ -167,6 +215,11 @@ function checkedId(id: string): string {
   return id;
 }
 
+function checkedRoute(route: string): string {
+  if (!isTaskRoute(route)) throw new Error(`invalid task route '${route}' for the bus: use 32 hex digits`);
+  return route;
+}
+
 export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
   if (!isValidSubjectPrefix(prefix)) {
     throw new Error(`invalid subject prefix '${prefix}': use dot-separated tokens of [A-Za-z0-9_-]`);
@@ -174,6 +227,7 @@ export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
   const streamBase = prefix.toUpperCase().replace(/[^A-Z0-9_-]/g, '_');
   const trialsStream = `${streamBase}_TRIALS`;
   const tok = checkedId;
+  const route = checkedRoute;
   return {
     prefix,
     trialsStream,
@@ -183,15 +237,28 @@ export function busNames(prefix: string = DEFAULT_SUBJECT_PREFIX): BusNames {
     cancelWildcard: `${prefix}.cancel.>`,
     heartbeatSubject: `${prefix}.workers.heartbeat`,
     pingSubject: `${prefix}.workers.ping`,
-    trialsSubject: (e) => `${prefix}.trials.${tok(e)}`,
+    trialsSubject: (e, r) => `${prefix}.trials.${tok(e)}.${route(r)}`,
+    experimentTrials: (e) => `${prefix}.trials.${tok(e)}.*`,
+    workersConsumer: (r) => `workers_${route(r)}`,
+    workersFilter: (r) => `${prefix}.trials.*.${route(r)}`,
     eventsSubject: (e, kind) => `${prefix}.events.${tok(e)}.${kind}`,
     eventsFilter: (e) => `${prefix}.events.${tok(e)}.>`,
     decideSubject: (e) => `${prefix}.decide.${tok(e)}`,
     cancelSubject: (e) => `${prefix}.cancel.${tok(e)}`,
     querySubject: (name) => `${prefix}.query.${nameToken(name)}`,
     orchestratorConsumer: (e) => `orch_${tok(e)}`,
-    maxDeliveriesAdvisory: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${trialsStream}.${WORKERS_CONSUMER}`,
+    maxDeliveriesAdvisory: `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${trialsStream}.*`,
+    maxDeliveriesAdvisoryOf: (r) =>
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${trialsStream}.workers_${route(r)}`,
   };
+}
+
+/** The subject a trial is queued on: its experiment's id and its task's route. */
+export function trialSubject(
+  names: BusNames,
+  spec: Pick<TrialSpec, 'experiment_id' | 'task' | 'task_sha256'>,
+): string {
+  return names.trialsSubject(spec.experiment_id, trialRoute(spec));
 }
 
 /**

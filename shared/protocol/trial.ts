@@ -4,7 +4,7 @@
  */
 import type { ModelFileDigest } from './model-transfer.js';
 
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /**
  * A parameter's value: a scalar, or (as W&B sweep files allow) null, a list or a mapping of values.

@@ -14,6 +14,7 @@ import {
   type StartedEvent,
   type WorkerHeartbeat,
   isBusId,
+  isTaskRoute,
 } from './bus.js';
 import {
   type Decision,
@@ -474,6 +475,16 @@ export function validateWorkerHeartbeat(input: unknown, now = Date.now()): Valid
         fail('tasks', `a list of at most ${MAX_HEARTBEAT_TASKS} names`, o.tasks);
       }
       hb.tasks = o.tasks.map((_, i) => name(o.tasks as unknown as Obj, String(i), 'tasks.'));
+    }
+    if (o.routes !== undefined) {
+      const routes = o.routes;
+      if (!Array.isArray(routes) || routes.length > MAX_HEARTBEAT_TASKS + 10) {
+        fail('routes', `a list of at most ${MAX_HEARTBEAT_TASKS + 10} task routes`, routes);
+      }
+      hb.routes = routes.map((r: unknown, i) => {
+        if (typeof r !== 'string' || !isTaskRoute(r)) fail(`routes.${i}`, 'a task route (32 hex digits)', r);
+        return r;
+      });
     }
     return hb;
   });

@@ -18,6 +18,11 @@ import { contractUserTasks } from './user-tasks.fixture.js';
 export interface TransportFixture {
   transport: Transport;
   cleanup(): Promise<void>;
+  /**
+   * For a transport that routes trials by task (NATS): the tasks whose queued trials no worker offers.
+   * Such a trial waits for a worker that offers its task instead of failing.
+   */
+  waitingForWorkers?: () => { task: string; trials: number }[];
 }
 
 /** Records everything a transport delivers; decisions come from `decide`. */
@@ -168,8 +173,18 @@ export function transportContract(
       assert.ok(r.metrics.val_acc > 0);
     });
 
-    it('an unknown task fails with a clear error: workers run only registered tasks', async () => {
+    it('an unknown task fails with a clear error (or, routed by task, waits for a worker offering it): workers run only registered tasks', async () => {
       await fx.transport.submit({ ...spec('e5', {}), task: '../../evil.js' });
+      const waiting = fx.waitingForWorkers;
+      if (waiting) {
+        // Routed by task: no worker is handed it; the transport says which task waits for a worker.
+        for (let i = 0; !waiting().some((w) => w.task === '../../evil.js' && w.trials === 1); i++) {
+          if (i > 300) assert.fail(`the trial is not reported waiting: ${JSON.stringify(waiting())}`);
+          await sleep(100);
+        }
+        assert.deepEqual(rec.results, []);
+        return;
+      }
       await rec.waitForResults(1);
       assert.equal(rec.results[0].state, 'failed');
       assert.match(rec.results[0].error ?? '', /unknown task '\.\.\/\.\.\/evil\.js'/);

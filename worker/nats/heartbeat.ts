@@ -40,6 +40,7 @@ export function publishHeartbeat(state: WorkerState, startedAt: number): void {
   };
   const tasks = state.options.tasks?.();
   if (tasks && tasks.length > 0) hb.tasks = tasks.slice(0, 100);
+  if (state.routes.length > 0) hb.routes = state.routes.slice(0, 110);
   try {
     state.nc.publish(state.names.heartbeatSubject, encodeMessage(hb));
   } catch {

@@ -6,4 +6,4 @@ export {
   displayServers,
 } from '../../shared/nats/connection.js';
 export { NatsWorker } from './nats-worker.js';
-export type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
+export type { NatsWorkerOptions, NatsWorkerStats, OfferedTask } from './nats-worker-options.js';

@@ -4,6 +4,12 @@ import type { TrialSpec } from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../../shared/protocol/backend-names.js';
 import type { StreamSettings } from '../../shared/nats/connection.js';
 
+/** A task a worker offers: its name, and for a task module or command program its content sha256. */
+export interface OfferedTask {
+  task: string;
+  sha256?: string;
+}
+
 export interface NatsWorkerOptions {
   /** Subject prefix (default `hpo`); must match the orchestrator's. */
   prefix?: string;
@@ -14,7 +20,13 @@ export interface NatsWorkerOptions {
   /** Tasks offered beyond the built-in ones (`name@sha`), reported in heartbeats. */
   tasks?: () => string[];
   /**
-   * ack_wait / max_deliver of the shared `workers` consumer, used only if this worker creates it (the
+   * Every task this worker runs, built-in ones included (by name, without sha256): it pulls trials only
+   * from these tasks' consumers (one per task route, shared/protocol/bus.ts taskRoute), so it is never
+   * handed a trial of another task. Default: the built-in tasks.
+   */
+  offered?: readonly OfferedTask[];
+  /**
+   * ack_wait / max_deliver of the task routes' consumers, used only if this worker creates one (the
    * orchestrator owns them: a worker always reads the consumer's actual settings).
    */
   ackWaitMs?: number;
@@ -31,15 +43,22 @@ export interface NatsWorkerOptions {
   /** Lifetime of one pull request (default 10000, at least 1000). */
   fetchExpiresMs?: number;
   /**
+   * A worker pulling from several task routes keeps its free slots on the routes that last delivered
+   * trials; every this often (default 10000) it also asks a quiet route for one trial (a 1 s pull), so
+   * a second search of another task it offers is served too.
+   */
+  probeEveryMs?: number;
+  /**
    * nak delay after a trial's first refusal, so another worker takes it (default 2000); it doubles with
    * each further refusal (at most 30 s).
    */
   refuseDelayMs?: number;
   /**
-   * Refusals (by any worker) after which a trial ends failed with the reason: nobody in the fleet can
-   * run it (default 10). Refusals do not use up `max_deliver`: a refused message about to reach its
-   * last delivery is reported, and the orchestrator queues it again carrying the count (header
-   * `Hpo-Refusals`).
+   * Refusals (by any worker) after which each further refusal is reported to the orchestrator at once
+   * (default 10): it queues the trial again while a live worker offering the task has not refused it,
+   * and fails it otherwise (nobody in the fleet will run it). Refusals do not use up `max_deliver`: a
+   * refused message about to reach its last delivery is reported too, and the orchestrator queues it
+   * again carrying the count (header `Hpo-Refusals`).
    */
   maxRefusals?: number;
   /** nak delay after failing to start a trial for a worker-side reason (default 1000). */

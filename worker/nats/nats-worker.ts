@@ -11,16 +11,23 @@
  */
 import { type JetStreamManager, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { DEFAULT_SUBJECT_PREFIX, WORKERS_CONSUMER, busNames } from '../../shared/protocol/bus.js';
+import {
+  DEFAULT_SUBJECT_PREFIX,
+  busNames,
+  taskRoute,
+  trialRoute,
+  trialSubject,
+} from '../../shared/protocol/bus.js';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.js';
 import { decodeJson, parseMessage, validateTrialSpec } from '../../shared/protocol/validate.js';
 import { HpoError } from '../../shared/errors.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
-import { ensureStreams, ensureWorkersConsumer, errorText } from '../../shared/nats/connection.js';
+import { ensureStreams, errorText } from '../../shared/nats/connection.js';
+import { BUILTIN_TASK_NAMES } from '../tasks/builtin-task-names.js';
 import { handleCancel } from './cancel-handler.js';
 import { publishHeartbeat } from './heartbeat.js';
-import type { NatsWorkerOptions, NatsWorkerStats } from './nats-worker-options.js';
+import type { NatsWorkerOptions, NatsWorkerStats, OfferedTask } from './nats-worker-options.js';
 import { TrialPuller } from './trial-puller.js';
 import { runHeldTrial } from './trial-run.js';
 import { type Held, type WorkerState, refreshSettings, reportInvalid, sleep } from './worker-state.js';
@@ -67,6 +74,14 @@ export class NatsWorker {
       logger,
       log: new RateLimitedLog(logger),
       held: new Map<number, Held>(),
+      resting: new Map<string, number>(),
+      routes: [
+        ...new Set(
+          (options.offered ?? BUILTIN_TASK_NAMES.map((task): OfferedTask => ({ task }))).map((o) =>
+            taskRoute(o.task, o.sha256),
+          ),
+        ),
+      ],
       settings: { ackWaitMs: options.ackWaitMs ?? 30_000, maxDeliver: options.maxDeliver ?? 5 },
       stopping: false,
       backendsInUse: [],
@@ -116,7 +131,6 @@ export class NatsWorker {
     const jsm = await jetstreamManager(this.nc);
     state.jsm = jsm;
     await this.awaitQueue(jsm);
-    const consumer = await state.js.consumers.get(state.names.trialsStream, WORKERS_CONSUMER);
 
     this.subs.push(
       this.nc.subscribe(state.names.cancelWildcard, {
@@ -141,7 +155,7 @@ export class NatsWorker {
     // The orchestrator owns ack_wait / max_deliver and may change them: re-read now and then.
     every(30_000, () => void refreshSettings(state));
     this.heartbeat();
-    this.puller.start(consumer);
+    await this.puller.start();
     this.pulling = true;
   }
 
@@ -207,10 +221,13 @@ export class NatsWorker {
     const parsed = parseMessage(msg.data, validateTrialSpec);
     let work: Promise<void>;
     if (!parsed.ok) work = this.unreadable(msg, `trial message on ${msg.subject}: ${parsed.error}`);
-    else if (msg.subject !== state.names.trialsSubject(parsed.value.experiment_id)) {
+    else if (
+      msg.subject !== trialSubject(state.names, parsed.value) ||
+      !state.routes.includes(trialRoute(parsed.value))
+    ) {
       work = this.unreadable(
         msg,
-        `trial message on ${msg.subject}: experiment id ${parsed.value.experiment_id} does not belong on this subject`,
+        `trial message on ${msg.subject}: experiment id ${parsed.value.experiment_id} and task ${parsed.value.task} do not belong on this subject`,
       );
     } else {
       held.spec = parsed.value;
@@ -243,15 +260,14 @@ export class NatsWorker {
   }
 
   /**
-   * Creates the streams and the workers' consumer if missing. A worker whose NATS user may not create
-   * them (deploy/nats/: only the orchestrator may) waits until an orchestrator has.
+   * Creates the streams if missing. A worker whose NATS user may not create them (deploy/nats/: only
+   * the orchestrator may) waits until an orchestrator has. The task routes' consumers: trial-puller.ts.
    */
   private async awaitQueue(jsm: JetStreamManager): Promise<void> {
     const { state } = this;
     for (let said = false; ;) {
       try {
         await ensureStreams(jsm, state.names, this.options.streams);
-        state.settings = await ensureWorkersConsumer(jsm, state.names, state.settings, false);
         return;
       } catch (err) {
         if (this.nc.isClosed()) throw err;

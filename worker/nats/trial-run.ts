@@ -24,7 +24,7 @@ export async function runHeldTrial(state: WorkerState, held: Held, spec: TrialSp
   // A redelivery: re-read max_deliver first. The orchestrator may have changed it since this worker
   // read it (a worker that starts first creates the consumer with its own defaults); a stale value
   // would nak a last delivery instead of ending the trial.
-  if (delivery > 1) await refreshSettings(state);
+  if (delivery > 1) await refreshSettings(state, msg);
   const max = state.settings.maxDeliver;
   const last = max > 0 && delivery >= max;
   if (delivery > 1) state.counters.redelivered++;

@@ -1,10 +1,10 @@
 /**
  * What the parts of a NatsWorker share: its connection and names, its options and counters, the trial
- * messages it holds and the workers consumer's settings as last read.
+ * messages it holds, the task routes it pulls from and their consumers' settings as last read.
  */
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type BusNames, WORKERS_CONSUMER } from '../../shared/protocol/bus.js';
+import type { BusNames } from '../../shared/protocol/bus.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import type { BackendName } from '../../shared/protocol/backend-names.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
@@ -35,7 +35,14 @@ export interface WorkerState {
   readonly log: RateLimitedLog;
   /** Trials held right now, by a local id. */
   readonly held: Map<number, Held>;
-  /** ack_wait / max_deliver of the workers consumer, as last read. */
+  /** Routes (taskRoute) of the tasks this worker offers: it pulls from their consumers only. */
+  readonly routes: readonly string[];
+  /**
+   * Routes this worker does not pull from until the time given (epoch ms): it just refused a trial
+   * there, so a capable worker's pull gets the trial when it comes back (trial-refusal.ts).
+   */
+  readonly resting: Map<string, number>;
+  /** ack_wait / max_deliver of its task routes' consumers, as last read. */
   settings: WorkersConsumerSettings;
   /** Set once start() has created the streams / consumer. */
   jsm?: JetStreamManager;
@@ -47,13 +54,17 @@ export interface WorkerState {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Re-reads the workers consumer's settings (the orchestrator owns them and may change them). */
-export async function refreshSettings(state: WorkerState): Promise<void> {
+/**
+ * Re-reads a consumer's settings (the orchestrator owns them and may change them): the one a message
+ * came from (`msg`, one of this worker's), else the first task route's.
+ */
+export async function refreshSettings(state: WorkerState, msg?: JsMsg): Promise<void> {
   if (!state.jsm || state.stopping) return;
+  const mine = state.routes.map((r) => state.names.workersConsumer(r));
+  const consumer = msg && mine.includes(msg.info.consumer) ? msg.info.consumer : mine[0];
+  if (consumer === undefined) return;
   try {
-    state.settings = consumerSettings(
-      await state.jsm.consumers.info(state.names.trialsStream, WORKERS_CONSUMER),
-    );
+    state.settings = consumerSettings(await state.jsm.consumers.info(state.names.trialsStream, consumer));
   } catch {
     // Next time.
   }

@@ -5,3 +5,4 @@ export * from './task-module.js';
 export * from './task-offers.js';
 export { syntheticCeiling, syntheticValAcc } from './synthetic-task.js';
 export { unitHash } from '../../shared/prng.js';
+export * from './builtin-task-names.js';

@@ -6,10 +6,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import type { TrialSpec } from '../../shared/protocol/index.js';
+import { taskLabel } from '../../shared/protocol/bus.js';
 import type { CommandTask } from '../command/run-command.js';
 import { buildCommandLine, commandExecutable } from '../command/command-line.js';
 import { interpreterFor, isExecutable, whichExecutable } from '../command/interpreter.js';
 import { fileSha256 } from './task-module.js';
+import { BUILTIN_TASK_NAMES } from './builtin-task-names.js';
 
 export interface ModuleOffer {
   kind: 'module';
@@ -25,15 +27,7 @@ export type TaskOffer = ModuleOffer | CommandOffer;
 
 const NOT_OFFERED = 'this worker does not offer task ';
 
-/** True for a refusal reason from TaskOffers.refusal saying the task is not offered here. */
-export function isNotOffered(reason: string): boolean {
-  return reason.startsWith(NOT_OFFERED);
-}
-
-/** `name@<first 12 hex of sha256>`, how tasks are shown. */
-export function taskLabel(name: string, sha256: string | undefined): string {
-  return sha256 === undefined ? name : `${name}@${sha256.slice(0, 12)}`;
-}
+export { taskLabel };
 
 /**
  * Why a command cannot run here (program missing, interpreter or executable not found / not
@@ -91,6 +85,17 @@ export class TaskOffers {
 
   list(): readonly TaskOffer[] {
     return this.offers;
+  }
+
+  /**
+   * Every task a worker with these offers runs: the built-in ones (by name) and each offer (name and
+   * sha256). A NATS worker pulls trials of these tasks only (NatsWorkerOptions.offered).
+   */
+  offered(): { task: string; sha256?: string }[] {
+    return [
+      ...BUILTIN_TASK_NAMES.map((task) => ({ task })),
+      ...this.offers.map((o) => ({ task: o.name, sha256: o.sha256 })),
+    ];
   }
 
   /** `name@sha12` of each offer (what heartbeats and `hpo workers` show). */

@@ -30,12 +30,13 @@ async function queuedMessages(
   names: BusNames,
   experimentId: string,
 ): Promise<QueuedMessage[]> {
-  const subject = names.trialsSubject(experimentId);
+  const subject = names.experimentTrials(experimentId);
   const found: QueuedMessage[] = [];
   for (let seq = 1; found.length < MAX_SCANNED;) {
     let m;
     try {
-      // STREAM.MSG.GET with next_by_subj (nats-server 2.9+): the first message of the subject from seq on.
+      // STREAM.MSG.GET with next_by_subj (nats-server 2.9+, wildcards too): the first message of the
+      // experiment's trial subjects (any task route) from seq on.
       const query = { seq, next_by_subj: subject } as unknown as { seq: number };
       m = await jsm.streams.getMessage(names.trialsStream, query);
     } catch (err) {

@@ -43,6 +43,8 @@ export interface InFlight {
   missing?: boolean;
   /** Refusals counted so far (the count of the last refusal that re-queued it). */
   refusals?: number;
+  /** Workers that reported refusing it (at most 100 names). */
+  refusedBy?: string[];
 }
 
 /** What a message claims about its delivery. */

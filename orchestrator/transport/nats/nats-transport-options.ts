@@ -46,6 +46,11 @@ export interface NatsTransportOptions {
   trialTimeoutMs?: number;
   /** Timeouts of one trial before it ends failed (default 3). */
   maxTrialTimeouts?: number;
+  /**
+   * Refusals of one trial after which it ends failed, once no live worker offering its task is left
+   * that has not refused it (default 10): while one is, the trial is queued again.
+   */
+  maxRefusals?: number;
   /** ack_wait of the orchestrator's events consumer (default 30000). */
   eventsAckWaitMs?: number;
   /**

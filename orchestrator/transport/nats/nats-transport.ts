@@ -23,6 +23,8 @@ import {
   type EventKind,
   busNames,
   trialMsgId,
+  trialRoute,
+  trialSubject,
 } from '../../../shared/protocol/bus.js';
 import {
   type Decision,
@@ -45,10 +47,10 @@ import { HpoError, RetryLaterError } from '../../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
   ensureStreams,
-  ensureWorkersConsumer,
   errorText,
   failedResult,
   publishResult,
+  removeLegacyWorkersConsumer,
   watchMaxDeliveries,
 } from '../../../shared/nats/connection.js';
 import { isInboxReply, replyRefusal } from '../../../shared/nats/inbox.js';
@@ -67,7 +69,9 @@ import {
 import { HeldEpochs } from './held-epochs.js';
 import { FleetSlots, fleetPrefetch } from './fleet-slots.js';
 import { reconcileAdopted, settleMissing } from './adopted-trials.js';
-import { refusalNotCounted, requeueRefused, trialMessageQueued } from './trial-queue.js';
+import { refusalNotCounted, refusalsExhausted, requeueRefused, trialMessageQueued } from './trial-queue.js';
+import { TaskRoutes } from './task-routes.js';
+import { TaskCoverage } from './task-coverage.js';
 import type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
 
 export type { NatsTransportOptions, NatsTransportStats } from './nats-transport-options.js';
@@ -101,6 +105,10 @@ export class NatsTransport implements Transport {
   private advisories?: { unsubscribe(): void };
   private readonly deadline: TrialDeadline;
   private readonly trialTimeoutMs: number;
+  /** The task routes' consumers this orchestrator made sure of. */
+  private readonly routes: TaskRoutes;
+  /** Which tasks the live workers offer (heartbeats). */
+  private readonly coverage: TaskCoverage;
   private closing = false;
   private closed?: Promise<void>;
   /** Deliveries taken back by adopt(), matched with the queue in start(). */
@@ -134,7 +142,7 @@ export class NatsTransport implements Transport {
         e.missing
           ? Promise.resolve(false)
           : this.jsm
-            ? trialMessageQueued(this.jsm, this.names, e.experimentId, e.seq)
+            ? trialMessageQueued(this.jsm, this.names, e)
             : Promise.resolve(true),
       redispatch: (e, why) => this.redispatch(e, why),
       fail: (e, why) =>
@@ -143,6 +151,11 @@ export class NatsTransport implements Transport {
         ),
       log: this.log,
     });
+    this.routes = new TaskRoutes(this.names, {
+      ackWaitMs: options.ackWaitMs ?? 30_000,
+      maxDeliver: options.maxDeliver ?? 5,
+    });
+    this.coverage = new TaskCoverage({ inFlight: () => this.deliveries.all(), log: this.log });
     this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
     if (!(Number.isInteger(this.maxInFlight) || this.maxInFlight === Infinity) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
@@ -180,14 +193,8 @@ export class NatsTransport implements Transport {
     } catch (err) {
       throw streamSetupError(err);
     }
-    await this.retry(() =>
-      ensureWorkersConsumer(
-        jsm,
-        this.names,
-        { ackWaitMs: this.options.ackWaitMs ?? 30_000, maxDeliver: this.options.maxDeliver ?? 5 },
-        true,
-      ),
-    );
+    if (await this.retry(() => removeLegacyWorkersConsumer(jsm, this.names)))
+      this.log.report('deleted the unfiltered workers consumer of an older version (trials now go by task)');
     this.advisories = watchMaxDeliveries(this.nc, this.js, jsm, this.names, {
       accept: (id) => this.listeners.has(id),
       worker: this.options.name ?? 'orchestrator',
@@ -208,6 +215,7 @@ export class NatsTransport implements Transport {
       });
     }
     this.deadline.start();
+    this.coverage.start(this.nc, this.names);
     await this.fleet?.start();
     this.sayWhenNoWorker();
   }
@@ -255,8 +263,17 @@ export class NatsTransport implements Transport {
     return this.deliveries.size;
   }
 
+  /**
+   * Tasks of queued trials that no live worker offers (by `name@sha12`), with how many trials wait for
+   * one: they stay queued on their task's route until such a worker comes, and the log says so.
+   */
+  waitingForWorkers(): { task: string; trials: number }[] {
+    return [...this.coverage.unserved()].map(([task, { trials }]) => ({ task, trials }));
+  }
+
   async submit(spec: TrialSpec): Promise<void> {
-    if (!this.handlers || !this.jsm)
+    const jsm = this.jsm;
+    if (!this.handlers || !jsm)
       throw new HpoError('transport not started: call start(handlers) before submit');
     if (this.closing) throw new HpoError('transport closed');
     const existing = this.deliveries.get(spec.experiment_id, spec.trial_id);
@@ -270,10 +287,11 @@ export class NatsTransport implements Transport {
     }
     try {
       await this.listen(spec.experiment_id, false);
+      await this.retry(() => this.routes.ensure(jsm, trialRoute(spec)));
       // Retried within the stream's duplicate window: a publish stored but unacknowledged is not stored twice.
       const ack = await this.retry(
         () =>
-          this.js.publish(this.names.trialsSubject(spec.experiment_id), encodeMessage(checked.value), {
+          this.js.publish(trialSubject(this.names, spec), encodeMessage(checked.value), {
             msgID: trialMsgId(spec),
           }),
         90_000,
@@ -324,6 +342,7 @@ export class NatsTransport implements Transport {
     this.closing = true;
     this.deadline.stop();
     this.fleet?.stop();
+    this.coverage.stop();
     await this.settling;
     this.advisories?.unsubscribe();
     const listeners = [...this.listeners.values()];
@@ -442,6 +461,13 @@ export class NatsTransport implements Transport {
       const entry = verdict.entry;
       const notCounted = refusalNotCounted(parsed.value, entry);
       if (notCounted !== undefined) return this.invalid(`${where}: ${notCounted}`);
+      const live = this.coverage.offering(entry.spec);
+      const exhausted = refusalsExhausted(parsed.value, entry, live, this.options.maxRefusals ?? 10);
+      if (exhausted !== undefined) {
+        // The worker termed the message: the failed result ends the trial like any other.
+        await publishResult(this.js, this.names, failedResult(entry.spec, parsed.value.worker, exhausted));
+        return;
+      }
       await requeueRefused(
         this.js,
         this.jsm!,

@@ -10,7 +10,9 @@ import {
   type BusNames,
   REFUSALS_HEADER,
   type RefusalEvent,
+  taskLabel,
   trialMsgId,
+  trialSubject,
 } from '../../../shared/protocol/bus.js';
 import { encodeMessage } from '../../../shared/protocol/validate.js';
 import type { InFlight } from './deliveries.js';
@@ -27,6 +29,34 @@ export function refusalNotCounted(refusal: RefusalEvent, entry: InFlight): strin
   if (refusal.refusals <= (entry.refusals ?? 0))
     return `refusal ${refusal.refusals} already counted (${entry.refusals ?? 0} so far)`;
   return undefined;
+}
+
+/** Most worker names remembered per trial as having refused it. */
+const MAX_REFUSERS = 100;
+
+/**
+ * Why refusals end the trial failed, or undefined: queue it again. The refusing worker is remembered;
+ * once the trial has `maxRefusals` refusals, it fails only if no live worker offering its task (`live`,
+ * from heartbeats) is left that has not refused it: a refusal never fails a trial a capable worker
+ * could still run.
+ */
+export function refusalsExhausted(
+  refusal: RefusalEvent,
+  entry: InFlight,
+  live: readonly string[],
+  maxRefusals: number,
+): string | undefined {
+  const refusers = new Set(entry.refusedBy ?? []);
+  refusers.add(refusal.worker);
+  entry.refusedBy = [...refusers].slice(-MAX_REFUSERS);
+  if (refusal.refusals < maxRefusals) return undefined;
+  if (live.some((w) => !refusers.has(w))) return undefined;
+  const task = taskLabel(entry.spec.task, entry.spec.task_sha256);
+  const nobody = live.length === 0 ? `no live worker offers task ${task}; ` : '';
+  return (
+    `${nobody}refused by worker ${refusal.worker}: ${refusal.reason} (refused ${refusal.refusals} times ` +
+    `in all, by ${refusers.size} worker(s): no worker offering task ${task} accepted the trial)`
+  );
 }
 
 /**
@@ -48,7 +78,7 @@ export async function requeueRefused(
     await jsm.streams.deleteMessage(names.trialsStream, entry.seq, false).catch(() => false);
   const h = headers();
   h.set(REFUSALS_HEADER, String(refusal.refusals));
-  const ack = await js.publish(names.trialsSubject(entry.experimentId), encodeMessage(entry.spec), {
+  const ack = await js.publish(trialSubject(names, entry.spec), encodeMessage(entry.spec), {
     msgID: `${trialMsgId(entry.spec)}/requeued/${refusal.refusals}`,
     headers: h,
   });
@@ -62,13 +92,13 @@ export async function requeueRefused(
 export async function trialMessageQueued(
   jsm: JetStreamManager,
   names: BusNames,
-  experimentId: string,
-  seq: number | undefined,
+  entry: Pick<InFlight, 'seq' | 'spec'>,
 ): Promise<boolean> {
+  const { seq } = entry;
   if (seq === undefined) return true;
   try {
     const stored = await jsm.streams.getMessage(names.trialsStream, { seq });
-    return stored !== null && stored.subject === names.trialsSubject(experimentId);
+    return stored !== null && stored.subject === trialSubject(names, entry.spec);
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.NoMessageFound) return false;
     return true; // the server unreachable: not a reason to re-run anything
