@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run by `npm test` (pretest): makes sure the programs the integration tests start are installed:
 # nats-server, prometheus (with promtool), docker-compose (only its `config` check runs; no engine) and
-# chromium (headless, driven by playwright-core in the dashboard's browser test and bench).
+# chromium (headless, driven by playwright-core in the dashboard's browser test and bench), openssl (test
+# certificates for the TLS tests) and script(1) from bsdutils (runs hpo on a pseudo-terminal).
 # As root on Debian it installs what is missing with apt-get; anywhere else it says what to install.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ have nats-server || missing+=(nats-server)
 { have prometheus && have promtool; } || missing+=(prometheus)
 have docker-compose || missing+=(docker-compose)
 [ -x "${HPO_CHROMIUM:-/usr/bin/chromium}" ] || missing+=(chromium)
+have openssl || missing+=(openssl)
+have script || missing+=(bsdutils)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
