@@ -4,8 +4,7 @@
  * heartbeats are read in test/nats-fleet-capacity.test.ts.
  */
 import assert from 'node:assert/strict';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { busNames, type WorkerHeartbeat } from '../shared/protocol/bus.js';
+import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/index.js';
 import { FleetSlots, fleetPrefetch } from '../orchestrator/transport/nats/fleet-slots.js';
 
@@ -29,7 +28,7 @@ describe('FleetSlots', () => {
   let grew = 0;
   let own = new Map<string, number>();
   const fleet = (countsWorker?: (h: WorkerHeartbeat) => boolean) =>
-    new FleetSlots({} as NatsConnection, busNames(), {
+    new FleetSlots({
       staleMs: 15_000,
       now: () => now,
       ownOn: (w) => own.get(w) ?? 0,

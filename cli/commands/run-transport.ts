@@ -1,7 +1,7 @@
 /** Where an experiment's trials run: the local thread pool, or workers over NATS (with the owner lease on the bus). */
 import { TrialPool } from '../../worker/pool/index.js';
-import { type TaskOffers, taskLabel } from '../../worker/tasks/task-offers.js';
-import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
+import type { TaskOffers } from '../../worker/tasks/task-offers.js';
+import { taskRoute, type WorkerHeartbeat } from '../../shared/protocol/bus.js';
 import type { SearchSpace } from '../../orchestrator/search-space/types.js';
 import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/store/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
@@ -132,14 +132,12 @@ export async function openTransport(
 }
 
 /**
- * Whether a worker's heartbeat offers the experiment's task: every worker runs the built-in ones; a task
- * module or program only workers that list it (`name@sha256-prefix`).
+ * Whether a worker's heartbeat offers the experiment's task: the task's route is among the routes it
+ * pulls from (the same test as the transport's task coverage, task-coverage.ts).
  */
 function offersTaskOf(space: SearchSpace): (hb: WorkerHeartbeat) => boolean {
-  const source = space.task_source;
-  if (!source) return () => true;
-  const label = taskLabel(space.task, source.sha256);
-  return (hb) => hb.tasks?.includes(label) ?? false;
+  const route = taskRoute(space.task, space.task_source?.sha256);
+  return (hb) => hb.routes?.includes(route) ?? false;
 }
 
 /**

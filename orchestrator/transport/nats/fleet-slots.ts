@@ -3,7 +3,8 @@
  * the fleet (an adaptive strategy: TPE proposes a trial only when a slot is about to be free, so every
  * proposal sees the results so far and the constant liar counts only the trials really pending).
  *
- * Each heartbeat (`<prefix>.workers.heartbeat`: slots, busy, draining) is read; a worker counts while
+ * Each heartbeat (`<prefix>.workers.heartbeat`: slots, busy, draining), handed in by the transport's one
+ * heartbeat subscription (task-coverage.ts), is read; a worker counts while
  * its last heartbeat is fresher than `staleMs` (default 15 s: three of the workers' 5 s heartbeats), it
  * is not draining, speaks this protocol version and `countsWorker` accepts it (e.g. it offers the
  * experiment's task). Its slots available to this orchestrator are its slots minus the trials it runs for
@@ -15,10 +16,8 @@
  * heartbeating (killed) drops out after `staleMs`; one that drains says so at once. `onGrow` fires when
  * the available slots grow (a worker joined, another search's trials ended), so the runner proposes.
  */
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { BusNames, WorkerHeartbeat } from '../../../shared/protocol/bus.js';
+import type { WorkerHeartbeat } from '../../../shared/protocol/bus.js';
 import { PROTOCOL_VERSION } from '../../../shared/protocol/index.js';
-import { parseMessage, validateWorkerHeartbeat } from '../../../shared/protocol/validate.js';
 
 export interface FleetSlotsOptions {
   /** A worker without a heartbeat for this long (ms) no longer counts (default 15000). */
@@ -50,43 +49,28 @@ interface Member {
 
 export class FleetSlots {
   private readonly members = new Map<string, Member>();
-  private sub?: Subscription;
   private timer?: NodeJS.Timeout;
   private readonly staleMs: number;
   private readonly now: () => number;
   private last = 0;
 
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly names: BusNames,
-    private readonly options: FleetSlotsOptions,
-  ) {
+  constructor(private readonly options: FleetSlotsOptions) {
     this.staleMs = options.staleMs ?? DEFAULT_FLEET_STALE_MS;
     this.now = options.now ?? Date.now;
   }
 
-  /** Listens to heartbeats and asks every worker for one now (a ping). */
-  async start(): Promise<void> {
-    if (this.sub) return;
-    this.sub = this.nc.subscribe(this.names.heartbeatSubject, {
-      callback: (err, msg) => {
-        if (err) return;
-        const hb = parseMessage(msg.data, validateWorkerHeartbeat);
-        if (hb.ok) this.heard(hb.value);
-      },
-    });
+  /** Starts forgetting workers that go silent (heartbeats come through heard()). */
+  start(): void {
+    if (this.timer) return;
     this.timer = setInterval(() => this.expire(), Math.max(250, Math.floor(this.staleMs / 3)));
     this.timer.unref();
-    await this.nc.flush();
-    this.nc.publish(this.names.pingSubject);
   }
 
   stop(): void {
-    this.sub?.unsubscribe();
     clearInterval(this.timer);
   }
 
-  /** One heartbeat (exported for tests). */
+  /** One heartbeat, validated. */
   heard(hb: WorkerHeartbeat): void {
     const counts = hb.v === PROTOCOL_VERSION && !hb.draining && (this.options.countsWorker?.(hb) ?? true);
     if (!counts) this.members.delete(hb.name);

@@ -155,18 +155,23 @@ export class NatsTransport implements Transport {
       ackWaitMs: options.ackWaitMs ?? 30_000,
       maxDeliver: options.maxDeliver ?? 5,
     });
-    this.coverage = new TaskCoverage({ inFlight: () => this.deliveries.all(), log: this.log });
     this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
     if (!(Number.isInteger(this.maxInFlight) || this.maxInFlight === Infinity) || this.maxInFlight < 1) {
       throw new HpoError('maxInFlight must be a positive integer');
     }
     if (options.fleet) {
-      this.fleet = new FleetSlots(nc, this.names, {
+      this.fleet = new FleetSlots({
         ...options.fleet,
         ownOn: (worker) => this.ownOn(worker),
         onGrow: () => this.handlers?.onCapacity?.(),
       });
     }
+    const fleet = this.fleet;
+    this.coverage = new TaskCoverage({
+      inFlight: () => this.deliveries.all(),
+      log: this.log,
+      ...(fleet ? { onHeartbeat: (hb) => fleet.heard(hb) } : {}),
+    });
     const maxDeliver = options.maxDeliver ?? 5;
     if (!Number.isInteger(maxDeliver) || (maxDeliver < 1 && maxDeliver !== -1)) {
       throw new HpoError('maxDeliver must be a positive integer (or -1: unlimited)');
@@ -215,8 +220,8 @@ export class NatsTransport implements Transport {
       });
     }
     this.deadline.start();
+    this.fleet?.start();
     this.coverage.start(this.nc, this.names);
-    await this.fleet?.start();
     this.sayWhenNoWorker();
   }
 

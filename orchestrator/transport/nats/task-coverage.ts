@@ -26,6 +26,8 @@ export interface TaskCoverageOptions {
    * workers, and they answer at once.
    */
   listenMs?: number;
+  /** Every valid heartbeat, after this class has read it (the transport's fleet slots read them too). */
+  onHeartbeat?: (hb: WorkerHeartbeat) => void;
 }
 
 export class TaskCoverage {
@@ -42,14 +44,19 @@ export class TaskCoverage {
     this.maxWorkers = options.maxWorkers ?? 10_000;
   }
 
-  /** Listens to heartbeats and pings the workers (their answers fill the map at once). */
+  /**
+   * The transport's one heartbeat subscription: listens to heartbeats (handing each to `onHeartbeat`
+   * too) and pings the workers (their answers fill the map at once).
+   */
   start(nc: NatsConnection, names: BusNames): void {
     this.startedAt = Date.now();
     this.sub = nc.subscribe(names.heartbeatSubject, {
       callback: (err, msg) => {
         if (err) return;
         const hb = parseMessage(msg.data, validateWorkerHeartbeat);
-        if (hb.ok) this.heard(hb.value);
+        if (!hb.ok) return;
+        this.heard(hb.value);
+        this.options.onHeartbeat?.(hb.value);
       },
     });
     try {
