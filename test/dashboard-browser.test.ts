@@ -226,12 +226,15 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       'script(1) is missing: install bsdutils (Debian: apt-get install bsdutils)',
     );
     const { sweep, db } = quickSweep();
+    // `exec`: script(1) runs the command through $SHELL -c. Without exec, a dash (/bin/sh) left waiting
+    // dies of the typed SIGINT itself and script reports 130 whatever hpo does; bash does not. SHELL is
+    // pinned so the test runs the same under either login shell.
     const command = [process.execPath, HPO_BIN, 'search', sweep, '--db', db, '--name', 'tty']
       .concat(['--workers', '1', '--ui-port', '0'])
       .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
       .join(' ');
-    const child = spawn('script', ['-qec', command, '/dev/null'], {
-      env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR },
+    const child = spawn('script', ['-qec', `exec ${command}`, '/dev/null'], {
+      env: { ...process.env, HPO_DATA_DIR: TEST_DATA_DIR, SHELL: '/bin/sh' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
