@@ -3,7 +3,7 @@
  * them at one budget (atEqualBudget), and the leaderboard says when its rows mix budgets.
  */
 import assert from 'node:assert/strict';
-import { atEqualBudget, type FinishedTrial } from '../orchestrator/dashboard/equal-budget.js';
+import { atEqualBudget, type FinishedTrial } from '../viewer/equal-budget.js';
 import { budgetNote } from '../cli/leaderboard-budget.js';
 import { renderLeaderboard } from '../cli/leaderboard-format.js';
 import type { TrialRecord } from '../orchestrator/store/types.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { permutationImportance, startDashboard, type Dashboard } from '../orchestrator/dashboard/index.js';
+import { permutationImportance, startDashboard, type Dashboard } from '../viewer/index.js';
 import type { SqliteStore } from '../orchestrator/store/index.js';
 import { DASH_EXPERIMENT, dashboardDb } from './helpers/dashboard-db.js';
 import { startNatsServer } from './helpers/nats-server.js';

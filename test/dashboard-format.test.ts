@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 
-const FORMAT = new URL('../../orchestrator/dashboard/public/format.js', import.meta.url).href;
+const FORMAT = new URL('../../viewer/public/format.js', import.meta.url).href;
 
 describe('dashboard formatters', () => {
   it('when(): a time out of range reads ?, a normal one as UTC date and time, none as empty', async () => {

@@ -154,7 +154,7 @@ describe('a fresh project installs hpo and tunes its own task (npm, real process
     assert.deepEqual(out.file[0], [0.01, 128]);
   });
 
-  it('npm pack packs what an install from the tarball needs (built code, types, schema, launcher)', async () => {
+  it('npm pack packs what an install from the tarball needs (built code, types, schema, launcher, web page)', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
       cwd: HPO_REPO,
       maxBuffer: 1 << 24,
@@ -167,6 +167,9 @@ describe('a fresh project installs hpo and tunes its own task (npm, real process
       'dist/cli/library/index.d.ts',
       'dist/worker/pool/trial-thread.js',
       'search-spaces/sweep.schema.json',
+      'dist/viewer/server.js',
+      'viewer/public/index.html',
+      'viewer/public/app.js',
     ]) {
       assert.ok(files.has(f), f);
     }

@@ -30,6 +30,20 @@ describe('layering lint rule', function () {
     ['shared/protocol/fixture.ts', '../../orchestrator/store/index.js'],
     ['cli/commands/fixture.ts', '../../bench/stats.js'],
     ['cli/fixture.ts', '../test/helpers/cli.js'],
+    // The web viewer: shared/ and the public faces of the store, search-space and report, nothing more.
+    ['viewer/fixture.ts', '../orchestrator/core/index.js'],
+    ['viewer/fixture.ts', '../orchestrator/store/sqlite-rows.js'],
+    ['viewer/fixture.ts', '../orchestrator/store/../core/index.js'],
+    ['viewer/fixture.ts', '../orchestrator/search-space/hyperband.js'],
+    ['viewer/fixture.ts', '../orchestrator/index.js'],
+    ['viewer/fixture.ts', '../worker/pool/index.js'],
+    ['viewer/fixture.ts', '../cli/main.js'],
+    ['viewer/fixture.ts', '../bench/stats.js'],
+    ['viewer/fixture.ts', '../test/helpers/cli.js'],
+    ['viewer/fixture.ts', '../dashboards/src/index.js'],
+    ['orchestrator/core/fixture.ts', '../../viewer/index.js'],
+    ['worker/fixture.ts', '../viewer/index.js'],
+    ['shared/fixture.ts', '../viewer/index.js'],
   ];
   for (const [file, specifier] of forbidden) {
     it(`rejects ${specifier} from ${file}`, async () => {
@@ -49,6 +63,12 @@ describe('layering lint rule', function () {
     ['cli/commands/fixture.ts', '../../worker/pool/index.js'],
     ['bench/dispatch/fixture.ts', '../../worker/nats/index.js'],
     ['test/fixture.ts', '../orchestrator/core/index.js'],
+    ['viewer/fixture.ts', '../shared/errors.js'],
+    ['viewer/fixture.ts', '../orchestrator/store/index.js'],
+    ['viewer/fixture.ts', '../orchestrator/search-space/index.js'],
+    ['viewer/fixture.ts', '../orchestrator/report/index.js'],
+    ['viewer/fixture.ts', './reader.js'],
+    ['cli/commands/fixture.ts', '../../viewer/index.js'],
   ];
   for (const [file, specifier] of allowed) {
     it(`allows ${specifier} from ${file}`, async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
-import { startDashboard } from '../../orchestrator/dashboard/index.js';
+import { startDashboard } from '../../viewer/index.js';
 import { SqliteStore } from '../../orchestrator/store/index.js';
 import { launchChromium } from '../../test/helpers/browser.js';
 import { distribution, round } from '../stats.js';

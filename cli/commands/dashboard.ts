@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
+import { startDashboard, type Dashboard } from '../../viewer/index.js';
 import { listWorkers } from '../../orchestrator/api/index.js';
 import { connectNats } from '../../worker/nats/index.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';

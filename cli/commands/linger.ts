@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { formatDuration, parseDuration } from '../../orchestrator/search-space/index.js';
-import type { Dashboard } from '../../orchestrator/dashboard/index.js';
+import type { Dashboard } from '../../viewer/index.js';
 
 /** `--ui-linger forever` (or no flag on a terminal): until a signal. */
 export const FOREVER = Infinity;

@@ -14,7 +14,7 @@ import { type HeldLease, holdLease } from '../owner.js';
 import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { startApiServer } from '../../orchestrator/api/index.js';
-import { startDashboard, type Dashboard } from '../../orchestrator/dashboard/index.js';
+import { startDashboard, type Dashboard } from '../../viewer/index.js';
 import { natsSettings } from '../options/nats-options.js';
 import { renderLeaderboard } from '../leaderboard-format.js';
 import { nonNegativeInt } from '../options/option-values.js';

@@ -62,3 +62,4 @@ export {
   valueAt,
   valueCount,
 } from './values.js';
+export { trialRung } from './hyperband.js';

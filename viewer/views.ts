@@ -3,15 +3,12 @@
  * best-so-far history, parallel-coordinates rows, learning curves of chosen trials and the MNIST seed
  * table. Each answer is bounded in size whatever the number of trials.
  */
-import type { ParamValue } from '../../shared/protocol/index.js';
-import { trialRung } from '../search-space/hyperband.js';
-import type { ParamSpec } from '../search-space/types.js';
-import { buildReportTable, type TableRow } from '../report/seed-table.js';
-import { SEED_REPORT_REFERENCE } from '../report/reference.js';
-import type { TrialState } from '../store/types.js';
+import type { ParamValue } from '../shared/protocol/index.js';
+import { trialRung, type ParamSpec } from '../orchestrator/search-space/index.js';
+import { buildReportTable, SEED_REPORT_REFERENCE, type TableRow } from '../orchestrator/report/index.js';
+import type { TrialRecord, TrialState } from '../orchestrator/store/index.js';
 import { searchedParams } from './importance.js';
 import type { DashboardReader, ExperimentRow } from './reader.js';
-import type { TrialRecord } from '../store/types.js';
 
 /** The task whose results the seed report's table compares. */
 export const MNIST_TASK = 'multi-digit-mnist';

@@ -6,12 +6,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError, UsageError } from '../../shared/errors.js';
-import type { ParamValue } from '../../shared/protocol/index.js';
-import { checkDatabase, SCHEMA_VERSION } from '../store/migrations.js';
-import { decodeMetrics, toTrial, type TrialRow } from '../store/sqlite-rows.js';
-import { FINAL_STATES, TRIAL_STATES, type TrialRecord, type TrialState } from '../store/types.js';
-import type { SearchSpace } from '../search-space/types.js';
+import { StoreError, UsageError } from '../shared/errors.js';
+import type { ParamValue } from '../shared/protocol/index.js';
+// eslint-disable-next-line no-restricted-imports -- removed at merge: the store's StoreReader replaces this file
+import { decodeMetrics, toTrial, type TrialRow } from '../orchestrator/store/sqlite-rows.js';
+import {
+  checkDatabase,
+  FINAL_STATES,
+  SCHEMA_VERSION,
+  TRIAL_STATES,
+  type TrialRecord,
+  type TrialState,
+} from '../orchestrator/store/index.js';
+import type { SearchSpace } from '../orchestrator/search-space/index.js';
 
 export interface ExperimentRow {
   name: string;

@@ -5,8 +5,8 @@
  */
 import Fastify from 'fastify';
 import type { AddressInfo } from 'node:net';
-import { HpoError } from '../../shared/errors.js';
-import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
+import { HpoError } from '../shared/errors.js';
+import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
 import { loadAssets } from './assets.js';
 import { ChangeFeed } from './change-feed.js';
 import { DashboardReader } from './reader.js';

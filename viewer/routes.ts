@@ -13,9 +13,9 @@
  *   /api/events                              server-sent events: `change` when the database changed
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
-import { trialRung } from '../search-space/hyperband.js';
-import { TRIAL_STATES, type TrialState } from '../store/types.js';
+import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
+import { trialRung } from '../orchestrator/search-space/index.js';
+import { TRIAL_STATES, type TrialState } from '../orchestrator/store/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import { MIN_TRIALS_FOR_IMPORTANCE, parameterImportance, type ImportanceAnswer } from './importance.js';
 import { atEqualBudget } from './equal-budget.js';

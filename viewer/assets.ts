@@ -1,12 +1,12 @@
 /**
- * The page's files: plain HTML, JS and CSS in orchestrator/dashboard/public/ (shipped as they are, no
- * build step) and ECharts' prebuilt bundle from node_modules. Nothing is fetched from the internet.
+ * The page's files: plain HTML, JS and CSS in viewer/public/ (shipped as they are, no build step) and
+ * ECharts' prebuilt bundle from node_modules. Nothing is fetched from the internet.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HpoError } from '../../shared/errors.js';
+import { HpoError } from '../shared/errors.js';
 
 export interface Asset {
   type: string;
@@ -22,10 +22,7 @@ const TYPES: Record<string, string> = {
 /** The public/ folder: beside this file in the source tree, or found from dist/ (tsc does not copy it). */
 export function publicDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    join(here, 'public'),
-    join(here, '..', '..', '..', 'orchestrator', 'dashboard', 'public'),
-  ];
+  const candidates = [join(here, 'public'), join(here, '..', '..', 'viewer', 'public')];
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
   if (!found)
     throw new HpoError(`the dashboard's page files are missing (looked in ${candidates.join(', ')})`);

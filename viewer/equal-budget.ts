@@ -4,7 +4,7 @@
  * after 9. The budget is the largest epoch count that at least `minTrials` finished trials reached (else
  * the smallest any reached); each trial that reached it counts with its objective at that epoch.
  */
-import type { ParamValue } from '../../shared/protocol/index.js';
+import type { ParamValue } from '../shared/protocol/index.js';
 
 export interface FinishedTrial {
   trial_id: string;

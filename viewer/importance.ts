@@ -4,8 +4,8 @@
  * categorical values as their position in the list. Reported as each parameter's share of the summed
  * importance, with the method named, so the page can say what it shows.
  */
-import type { ParamValue } from '../../shared/protocol/index.js';
-import type { ParamSpec, SearchSpace } from '../search-space/types.js';
+import type { ParamValue } from '../shared/protocol/index.js';
+import type { ParamSpec, SearchSpace } from '../orchestrator/search-space/index.js';
 import { permutationImportance, subsample } from './random-forest.js';
 
 export const IMPORTANCE_METHOD =

@@ -3,7 +3,7 @@
  * with out-of-bag permutation importance: for each tree, how much its error on the samples it did not
  * see grows when one feature's values are shuffled among those samples (Breiman 2001). Pure and seeded.
  */
-import { Prng } from '../../shared/prng.js';
+import { Prng } from '../shared/prng.js';
 
 export interface ForestOptions {
   trees?: number;
