@@ -19,7 +19,7 @@ import { TRIAL_STATES, type TrialState } from '../orchestrator/store/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import { MIN_TRIALS_FOR_IMPORTANCE, parameterImportance, type ImportanceAnswer } from './importance.js';
 import { atEqualBudget } from './equal-budget.js';
-import type { DashboardReader } from './reader.js';
+import type { DashboardReader, ExperimentRow, TrialPageQuery } from './reader.js';
 import {
   bestSoFar,
   experimentList,
@@ -62,48 +62,40 @@ function intParam(v: string | undefined, name: string, dflt: number, max: number
   return n;
 }
 
+/** Every route of the JSON API, in the order of the list at the top of this file. */
 export function registerRoutes(app: FastifyInstance, options: RouteOptions): void {
-  const { reader, feed } = options;
-  const importance = new Map<string, { version: number; at: number; answer: ImportanceAnswer }>();
+  const { reader } = options;
+  registerExperimentRoutes(app, reader);
+  registerTrialRoutes(app, reader);
+  registerChartRoutes(app, reader);
+  registerWorkersRoute(app, options.workers);
+  registerEventsRoute(app, options.feed, options.streams);
+}
 
+/** The experiment list and one experiment's summary. */
+function registerExperimentRoutes(app: FastifyInstance, reader: DashboardReader): void {
   app.get('/api/experiments', async () => ({ experiments: experimentList(reader) }));
 
   app.get<{ Params: Params }>('/api/experiments/:name', async (req, reply) => {
     return experimentSummary(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
   });
+}
 
+/** A page of trials, one trial with its epochs, and the learning curves of chosen trials. */
+function registerTrialRoutes(app: FastifyInstance, reader: DashboardReader): void {
   app.get<{ Params: Params; Querystring: Query }>('/api/experiments/:name/trials', async (req, reply) => {
-    const q = req.query;
-    if (!reader.experiment(req.params.name)) return notFound(reply, `experiment '${req.params.name}'`);
-    const state = q.state || undefined;
-    if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
-      return bad(reply, `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`);
-    }
-    const offset = intParam(q.offset, 'offset', 0, 1_000_000_000);
-    const limit = intParam(q.limit, 'limit', 50, MAX_PAGE);
-    if (typeof offset === 'string') return bad(reply, offset);
-    if (typeof limit === 'string') return bad(reply, limit);
-    if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
-      return bad(reply, `order: expected asc or desc, got '${q.order}'`);
-    }
-    const goal = reader.experiment(req.params.name)!.space.metric.goal;
-    const sort = q.sort ?? 'value';
-    // The objective sorts best first unless told otherwise.
-    const descending = q.order ? q.order === 'desc' : sort === 'value' && goal === 'maximize';
-    const page = reader.trialPage(req.params.name, {
-      state: state as TrialState | undefined,
-      sort,
-      descending,
-      offset,
-      limit,
-    });
+    const exp = reader.experiment(req.params.name);
+    if (!exp) return notFound(reply, `experiment '${req.params.name}'`);
+    const query = trialPageQuery(req.query, exp.space.metric.goal);
+    if (typeof query === 'string') return bad(reply, query);
+    const page = reader.trialPage(req.params.name, query);
     if (!page)
       return bad(
         reply,
-        `sort: expected one of value, index, state, epochs, started_at, ended_at, worker or param:NAME, got '${sort}'`,
+        `sort: expected one of value, index, state, epochs, started_at, ended_at, worker or param:NAME, got '${query.sort}'`,
       );
-    const space = reader.experiment(req.params.name)!.space;
-    const rows = page.rows.map((t) => ({ ...t, rung: trialRung(space, t) }));
+    const rows = page.rows.map((t) => ({ ...t, rung: trialRung(exp.space, t) }));
+    const { offset, limit, sort, descending } = query;
     return { total: page.total, rows, offset, limit, sort, order: descending ? 'desc' : 'asc' };
   });
 
@@ -122,6 +114,30 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       notFound(reply, `experiment '${req.params.name}'`)
     );
   });
+}
+
+/** A trial page's query string checked (in this order): the reader's query, or what is wrong with it. */
+function trialPageQuery(q: Query, goal: string): TrialPageQuery | string {
+  const state = q.state || undefined;
+  if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
+    return `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`;
+  }
+  const offset = intParam(q.offset, 'offset', 0, 1_000_000_000);
+  const limit = intParam(q.limit, 'limit', 50, MAX_PAGE);
+  if (typeof offset === 'string') return offset;
+  if (typeof limit === 'string') return limit;
+  if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
+    return `order: expected asc or desc, got '${q.order}'`;
+  }
+  const sort = q.sort ?? 'value';
+  // The objective sorts best first unless told otherwise.
+  const descending = q.order ? q.order === 'desc' : sort === 'value' && goal === 'maximize';
+  return { state: state as TrialState | undefined, sort, descending, offset, limit };
+}
+
+/** Best so far, parallel coordinates, parameter importance and the seed report's table. */
+function registerChartRoutes(app: FastifyInstance, reader: DashboardReader): void {
+  const importance: ImportanceCache = new Map();
 
   app.get<{ Params: Params }>('/api/experiments/:name/history', async (req, reply) => {
     return bestSoFar(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
@@ -132,23 +148,9 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/importance', async (req, reply) => {
-    const name = req.params.name;
-    const exp = reader.experiment(name);
-    if (!exp) return notFound(reply, `experiment '${name}'`);
-    const cached = importance.get(name);
-    const now = Date.now();
-    const version = reader.version();
-    if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
-      return { ...cached.answer, computed_at: cached.at };
-    }
-    const metric = exp.space.metric.name;
-    const budget = atEqualBudget(reader.finishedParams(name), MIN_TRIALS_FOR_IMPORTANCE, metric, (epoch) =>
-      reader.objectiveAt(name, epoch, metric),
-    );
-    const answer = parameterImportance(exp.space, budget.trials);
-    if (budget.note) answer.note = answer.note ? `${answer.note}; ${budget.note}` : budget.note;
-    importance.set(name, { version, at: now, answer });
-    return { ...answer, computed_at: now };
+    const exp = reader.experiment(req.params.name);
+    if (!exp) return notFound(reply, `experiment '${req.params.name}'`);
+    return importanceOf(reader, importance, req.params.name, exp);
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/seed-table', async (req, reply) => {
@@ -157,10 +159,41 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
       ? { rows }
       : notFound(reply, `seed table: experiment '${req.params.name}' is not of the MNIST task`);
   });
+}
 
+/** Importance answers by experiment, with the database version and time they were computed at. */
+type ImportanceCache = Map<string, { version: number; at: number; answer: ImportanceAnswer }>;
+
+/**
+ * An experiment's parameter importance, from the cache while the data is unchanged or the answer is
+ * younger than IMPORTANCE_REFRESH_MS; trials compared at an equal budget.
+ */
+function importanceOf(
+  reader: DashboardReader,
+  cache: ImportanceCache,
+  name: string,
+  exp: ExperimentRow,
+): ImportanceAnswer & { computed_at: number } {
+  const cached = cache.get(name);
+  const now = Date.now();
+  const version = reader.version();
+  if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
+    return { ...cached.answer, computed_at: cached.at };
+  }
+  const metric = exp.space.metric.name;
+  const budget = atEqualBudget(reader.finishedParams(name), MIN_TRIALS_FOR_IMPORTANCE, metric, (epoch) =>
+    reader.objectiveAt(name, epoch, metric),
+  );
+  const answer = parameterImportance(exp.space, budget.trials);
+  if (budget.note) answer.note = answer.note ? `${answer.note}; ${budget.note}` : budget.note;
+  cache.set(name, { version, at: now, answer });
+  return { ...answer, computed_at: now };
+}
+
+/** The workers on the bus: listed on the first ask, then again in the background when 3 s old. */
+function registerWorkersRoute(app: FastifyInstance, list?: () => Promise<WorkerHeartbeat[]>): void {
   let workers: { at: number; list: WorkerHeartbeat[]; refreshing?: Promise<void> } | undefined;
   app.get('/api/workers', async () => {
-    const list = options.workers;
     // Not an error without a bus: the page just has no workers panel.
     if (!list) return { available: false, workers: [], at: null };
     const refresh = () =>
@@ -176,7 +209,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     else if (Date.now() - workers.at > 3000 && !workers.refreshing) workers.refreshing = refresh();
     return { available: true, workers: workers?.list ?? [], at: workers?.at ?? null };
   });
+}
 
+/** Server-sent events: `hello` with the feed's state, then `change` per change; ended with the server. */
+function registerEventsRoute(app: FastifyInstance, feed: ChangeFeed, streams: Set<() => void>): void {
   app.get('/api/events', (req, reply) => {
     reply.hijack();
     const res = reply.raw;
@@ -193,10 +229,10 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     const end = () => {
       clearInterval(keepAlive);
       unsubscribe();
-      options.streams.delete(end);
+      streams.delete(end);
       res.end();
     };
-    options.streams.add(end);
+    streams.add(end);
     req.raw.on('close', end);
   });
 }
