@@ -66,6 +66,8 @@ export class SearchRunner {
   private deadline: number | undefined;
   /** Set once a trial's objective reached metric.target. */
   private targetReached = false;
+  /** Set when a hard time budget is spent while trials run: they are cancelled. */
+  private hardStop = false;
 
   constructor(private readonly options: SearchRunnerOptions) {
     const exp = options.store.getExperiment(options.experiment);
@@ -78,17 +80,11 @@ export class SearchRunner {
   }
 
   async run(): Promise<SearchOutcome> {
-    const { store, transport, experiment, signal } = this.options;
+    const { store, transport, experiment } = this.options;
     const adopted = this.adoptInFlight();
     store.setExperimentStatus(experiment, 'running');
     this.notify((o) => o.onStart?.(experiment));
-    for (const t of store.listTrials(experiment)) {
-      this.seen.push(t.params);
-      const spec = adopted.get(t.trial_id);
-      if (spec) this.track(t, spec, this.storedHistory(t.trial_id));
-      else if (!FINAL_STATES.includes(t.state)) this.pending.push(t);
-      else this.noteFinished(t);
-    }
+    this.restoreTrials(store.listTrials(experiment), adopted);
     await transport.start({
       onEpoch: (e) => this.onEpoch(e),
       onResult: (r) => this.onResult(r),
@@ -96,27 +92,8 @@ export class SearchRunner {
       onLost: (t, why) => this.onLost(t, why),
       onCapacity: () => this.wake(),
     });
-    const stop = this.stopped.signal;
-    if (signal?.aborted) this.stopped.abort();
-    signal?.addEventListener('abort', () => this.stopped.abort(), { once: true });
-    const aborted = new Promise<void>((resolve) => {
-      if (stop.aborted) resolve();
-      stop.addEventListener('abort', () => resolve(), { once: true });
-    });
-    const budget = this.options.timeBudget;
-    let timer: NodeJS.Timeout | undefined;
-    let hardStop = false;
-    if (budget) {
-      this.deadline = this.now() + budget.seconds * 1000;
-      // Wakes the loop at the deadline: a hard budget cancels what runs; a soft one only stops proposing.
-      timer = setTimeout(
-        () => {
-          if (budget.hard && this.inFlight.size > 0) hardStop = true;
-          this.wake();
-        },
-        Math.max(0, this.deadline - this.now()),
-      );
-    }
+    const aborted = this.followAbort();
+    const timer = this.armTimeBudget();
     this.report({ kind: 'started' });
     this.log.debug(
       {
@@ -127,52 +104,110 @@ export class SearchRunner {
       },
       'run started',
     );
-
-    let exhausted = false;
     try {
-      while (!stop.aborted && !hardStop) {
-        // A round fills every free slot without waiting for each queueing to be confirmed (a transport
-        // counts a submitted trial against its capacity at once).
-        const round: Promise<void>[] = [];
-        while (transport.capacity() > 0 && !stop.aborted) {
-          const next = this.nextTrial();
-          if (!next) {
-            exhausted = true;
-            break;
-          }
-          round.push(this.dispatch(next));
-        }
-        if (round.length > 0) {
-          await Promise.all(round);
-          continue; // trials may have ended meanwhile: fill their slots before waiting
-        }
-        if (exhausted && this.inFlight.size === 0) break;
-        if (budget?.hard && this.pastDeadline() && this.inFlight.size > 0) hardStop = true;
-        if (hardStop) break;
-        await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), aborted]);
-      }
+      await this.dispatchLoop(aborted);
     } finally {
       clearTimeout(timer);
     }
-
     if (this.storeFailure) return this.failedStore(this.storeFailure.error);
-    if (stop.aborted || hardStop) {
-      await transport.cancel(experiment);
-      store.requeueRunning(experiment);
-      store.setExperimentStatus(experiment, 'interrupted');
-      this.log.info({ running: this.inFlight.size }, 'run interrupted: running trials cancelled, resumable');
-      this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
-      const reason = signal?.aborted ? 'interrupted' : 'time_budget';
-      return {
-        experiment,
-        status: 'interrupted',
-        reason,
-        progress: this.progress({
-          kind: 'result',
-          text: reason === 'interrupted' ? 'interrupted' : 'time budget spent',
-        }),
-      };
+    if (this.stopped.signal.aborted || this.hardStop) return this.interrupted();
+    return this.completed();
+  }
+
+  /** The stored trials, in index order: adopted ones in flight, unfinished ones pending, the rest counted. */
+  private restoreTrials(trials: TrialRecord[], adopted: Map<string, TrialSpec>): void {
+    for (const t of trials) {
+      this.seen.push(t.params);
+      const spec = adopted.get(t.trial_id);
+      if (spec) this.track(t, spec, this.storedHistory(t.trial_id));
+      else if (!FINAL_STATES.includes(t.state)) this.pending.push(t);
+      else this.noteFinished(t);
     }
+  }
+
+  /** Stops the run when the caller's signal aborts; resolves once the run is stopped (for any reason). */
+  private followAbort(): Promise<void> {
+    const { signal } = this.options;
+    const stop = this.stopped.signal;
+    if (signal?.aborted) this.stopped.abort();
+    signal?.addEventListener('abort', () => this.stopped.abort(), { once: true });
+    return new Promise<void>((resolve) => {
+      if (stop.aborted) resolve();
+      stop.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+
+  /**
+   * Sets the deadline of the time budget, with a timer that wakes the loop then: a hard budget cancels
+   * what runs; a soft one only stops proposing. Returns the timer (undefined: no budget).
+   */
+  private armTimeBudget(): NodeJS.Timeout | undefined {
+    const budget = this.options.timeBudget;
+    if (!budget) return undefined;
+    this.deadline = this.now() + budget.seconds * 1000;
+    return setTimeout(
+      () => {
+        if (budget.hard && this.inFlight.size > 0) this.hardStop = true;
+        this.wake();
+      },
+      Math.max(0, this.deadline - this.now()),
+    );
+  }
+
+  /**
+   * Keeps the free slots busy until the strategy is exhausted and nothing runs, the run is stopped, or a
+   * hard time budget is spent.
+   */
+  private async dispatchLoop(aborted: Promise<void>): Promise<void> {
+    const { transport, timeBudget: budget } = this.options;
+    const stop = this.stopped.signal;
+    let exhausted = false;
+    while (!stop.aborted && !this.hardStop) {
+      // A round fills every free slot without waiting for each queueing to be confirmed (a transport
+      // counts a submitted trial against its capacity at once).
+      const round: Promise<void>[] = [];
+      while (transport.capacity() > 0 && !stop.aborted) {
+        const next = this.nextTrial();
+        if (!next) {
+          exhausted = true;
+          break;
+        }
+        round.push(this.dispatch(next));
+      }
+      if (round.length > 0) {
+        await Promise.all(round);
+        continue; // trials may have ended meanwhile: fill their slots before waiting
+      }
+      if (exhausted && this.inFlight.size === 0) break;
+      if (budget?.hard && this.pastDeadline() && this.inFlight.size > 0) this.hardStop = true;
+      if (this.hardStop) break;
+      await Promise.race([new Promise<void>((resolve) => (this.wake = resolve)), aborted]);
+    }
+  }
+
+  /** Stopped (signal or hard time budget): running trials cancelled, the experiment left resumable. */
+  private async interrupted(): Promise<SearchOutcome> {
+    const { store, transport, experiment, signal } = this.options;
+    await transport.cancel(experiment);
+    store.requeueRunning(experiment);
+    store.setExperimentStatus(experiment, 'interrupted');
+    this.log.info({ running: this.inFlight.size }, 'run interrupted: running trials cancelled, resumable');
+    this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
+    const reason = signal?.aborted ? 'interrupted' : 'time_budget';
+    return {
+      experiment,
+      status: 'interrupted',
+      reason,
+      progress: this.progress({
+        kind: 'result',
+        text: reason === 'interrupted' ? 'interrupted' : 'time budget spent',
+      }),
+    };
+  }
+
+  /** Nothing more to run: the experiment is completed (target reached, time budget spent, or exhausted). */
+  private completed(): SearchOutcome {
+    const { store, experiment } = this.options;
     store.setExperimentStatus(experiment, 'completed');
     this.log.debug({ ...this.counts }, 'run completed');
     this.notify((o) => o.onEnd?.(experiment, 'completed'));

@@ -1,7 +1,7 @@
 /** The orchestrator metrics of docs/METRICS.md, fed by SearchRunner through its observer hooks. Per-trial
  * series (`hpo_trial_*`) stay bounded: running trials plus the top `top` finished ones by the objective;
  * every series of an experiment is dropped `retentionSeconds` after its run ends. */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   EpochEvent,
   ParamValue,
@@ -12,6 +12,13 @@ import type {
 import { trackInvalidMessages } from '../../shared/metrics/invalid-messages.js';
 import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 import type { SearchObserver } from '../core/observer.js';
+import {
+  type InfoLabels,
+  runFamilies,
+  timingFamilies,
+  trialCountFamilies,
+  trialValueFamilies,
+} from './metric-families.js';
 import type { Goal } from '../search-space/types.js';
 import { allParamNames } from '../search-space/values.js';
 import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
@@ -32,18 +39,6 @@ export interface OrchestratorMetricsOptions {
 
 export const DEFAULT_METRICS_TOP = 20;
 export const DEFAULT_METRICS_RETENTION_SECONDS = 3600;
-
-/** Trial durations: a second (synthetic) to a day (large CNNs on cpu). */
-const TRIAL_BUCKETS = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];
-/** Dispatch latency: milliseconds on an idle fleet to minutes when trials wait in the queue. */
-const DISPATCH_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300,
-];
-
-type InfoLabels = Record<
-  'experiment' | 'trial_id' | 'state' | 'arch' | 'optimizer' | 'learning_rate' | 'batch_size' | 'params',
-  string
->;
 
 /** The series one trial currently has, so they can be removed exactly. */
 interface TrialSeries {
@@ -112,108 +107,22 @@ export class OrchestratorMetrics implements SearchObserver {
     if (!Number.isInteger(this.top) || this.top < 0) throw new RangeError('top must be an integer >= 0');
     if (!(this.retentionMs >= 0)) throw new RangeError('retentionSeconds must be >= 0');
     const registers = [registry];
-    const experiments = this.experiments;
-    const store = this.store;
-
-    this.trials = new Gauge({
-      name: 'hpo_trials',
-      help: 'Trials of the experiment by state, read from the store at scrape time.',
-      labelNames: ['experiment', 'state'],
-      registers,
-      collect() {
-        for (const name of experiments.keys()) {
-          const counts = store.countTrials(name);
-          for (const state of TRIAL_STATES) this.set({ experiment: name, state }, counts[state]);
-        }
-      },
-    });
-    this.ended = new Counter({
-      name: 'hpo_trials_ended_total',
-      help: 'Trials that reached a final state (completed, stopped, failed) in this process.',
-      labelNames: ['experiment', 'state'],
-      registers,
-    });
-    this.runningGauge = new Gauge({
-      name: 'hpo_trials_running',
-      help: 'Trials dispatched and not ended.',
-      labelNames: ['experiment'],
-      registers,
-      collect() {
-        for (const e of experiments.values()) this.set({ experiment: e.name }, e.running.size);
-      },
-    });
-    this.best = new Gauge({
-      name: 'hpo_best_value',
-      help: "Best objective value among the experiment's finished trials (metric = the search's metric.name).",
-      labelNames: ['experiment', 'metric'],
-      registers,
-    });
-    this.trialValue = new Gauge({
-      name: 'hpo_trial_value',
-      help: "A trial's objective: the latest epoch's value while running, the final value when finished.",
-      labelNames: ['experiment', 'trial_id'],
-      registers,
-    });
-    this.trialMetric = new Gauge({
-      name: 'hpo_trial_metric',
-      help: "A trial's latest per-epoch validation metric (val_* and the objective).",
-      labelNames: ['experiment', 'trial_id', 'metric'],
-      registers,
-    });
-    this.trialEpoch = new Gauge({
-      name: 'hpo_trial_epoch',
-      help: 'Latest epoch a trial reported.',
-      labelNames: ['experiment', 'trial_id'],
-      registers,
-    });
-    this.trialInfo = new Gauge({
-      name: 'hpo_trial_info',
-      help: "A trial's parameters (value 1), for table joins; params is k=v,k=v in file order.",
-      labelNames: [
-        'experiment',
-        'trial_id',
-        'state',
-        'arch',
-        'optimizer',
-        'learning_rate',
-        'batch_size',
-        'params',
-      ],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'hpo_trial_duration_seconds',
-      help: 'Wall time of each finished trial (arch = params.arch, else the task name; backend none without tfjs).',
-      labelNames: ['experiment', 'arch', 'backend', 'state'],
-      buckets: TRIAL_BUCKETS,
-      registers,
-    });
-    this.dispatch = new Histogram({
-      name: 'hpo_dispatch_latency_seconds',
-      help: "From handing a trial to the transport until a worker slot started it (the worker's start time).",
-      labelNames: ['experiment', 'transport'],
-      buckets: DISPATCH_BUCKETS,
-      registers,
-    });
+    // Registered in this order (the order of the exposition).
+    ({
+      trials: this.trials,
+      ended: this.ended,
+      running: this.runningGauge,
+    } = trialCountFamilies(registers, this.experiments, this.store));
+    ({
+      best: this.best,
+      value: this.trialValue,
+      metric: this.trialMetric,
+      epoch: this.trialEpoch,
+      info: this.trialInfo,
+    } = trialValueFamilies(registers));
+    ({ duration: this.duration, dispatch: this.dispatch } = timingFamilies(registers));
     this.transports = options.transports ?? [];
-    this.info = new Gauge({
-      name: 'hpo_experiment_info',
-      help: "Always 1: the experiment's objective (metric), its goal (maximize or minimize), task and method.",
-      labelNames: ['experiment', 'metric', 'goal', 'task', 'method'],
-      registers,
-    });
-    this.retries = new Counter({
-      name: 'hpo_trial_retries_total',
-      help: 'Re-runs: trials dispatched with attempt > 1.',
-      labelNames: ['experiment'],
-      registers,
-    });
-    this.duplicates = new Counter({
-      name: 'hpo_duplicate_results_total',
-      help: 'Results ignored because the trial was already final (the first result wins).',
-      labelNames: ['experiment'],
-      registers,
-    });
+    ({ info: this.info, retries: this.retries, duplicates: this.duplicates } = runFamilies(registers));
     trackInvalidMessages(registry, 'orchestrator', options.invalidMessages);
   }
 

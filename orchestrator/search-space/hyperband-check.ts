@@ -1,11 +1,12 @@
 /**
- * The parser's checks of `early_terminate: {type: hyperband}` beyond the schema, and the warning when
- * hpo's bracket layout (ASHA, `s` brackets) differs from the epochs at which W&B would stop runs.
+ * The parser's checks of `early_terminate` (for hyperband, beyond the schema, against the trials' epochs),
+ * and the warning when hpo's bracket layout (ASHA, `s` brackets) differs from the epochs at which W&B
+ * would stop runs.
  */
 import { bracketRungs, hyperbandSettings } from './hyperband.js';
 import type { PathSegment } from './task-catalog.js';
-import type { NumberRange } from './number-range.js';
-import type { HyperbandTerminate } from './types.js';
+import { type NumberRange, numberRange } from './number-range.js';
+import type { EarlyTerminate, HyperbandTerminate, ParamSpec } from './types.js';
 
 type Report = (path: readonly PathSegment[], message: string) => void;
 
@@ -134,4 +135,32 @@ export function hyperbandWarnings(
         ? 'W&B needs s with max_iter (its schema refuses the file without it)'
         : `W&B would check no run before epoch ${limit}`;
   warn(['early_terminate'], `hpo's hyperband (ASHA) differs from W&B's here: ${wandb}; hpo uses ${brackets}`);
+}
+
+/**
+ * The range of the trials' epochs: from the `epochs` parameter, else the task's default (undefined when
+ * unknown, or when the parameter is malformed: null).
+ */
+export function trialEpochs(
+  spec: ParamSpec | null | undefined,
+  taskDefault: unknown,
+): NumberRange | undefined {
+  if (spec === null) return undefined;
+  if (spec !== undefined) return numberRange(spec);
+  return typeof taskDefault === 'number' ? { min: taskDefault, max: taskDefault } : undefined;
+}
+
+/** A sound `early_terminate` (copied); for hyperband, its errors and warnings against the trials' epochs. */
+export function checkEarlyTerminate(
+  raw: EarlyTerminate,
+  epochs: NumberRange | undefined,
+  report: Report,
+  warn: Report,
+): EarlyTerminate {
+  const earlyTerminate = { ...raw };
+  if (earlyTerminate.type === 'hyperband') {
+    checkHyperband(earlyTerminate, epochs?.max, report);
+    hyperbandWarnings(earlyTerminate, epochs, warn);
+  }
+  return earlyTerminate;
 }

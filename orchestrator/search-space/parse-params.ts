@@ -37,6 +37,11 @@ export interface ParsedScope {
   branches: ParsedScope[];
 }
 
+/** Every scope of a parsed parameters tree (the file's, then each branch, depth first). */
+export function allScopes(scope: ParsedScope): ParsedScope[] {
+  return [scope, ...scope.branches.flatMap(allScopes)];
+}
+
 export function isObject(value: unknown): value is Raw {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -5,18 +5,32 @@
  * Every problem found is collected and thrown together as one SearchSpaceError.
  */
 import { readFileSync } from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { UsageError } from '../../shared/errors.js';
-import { SearchSpaceError, type SearchSpaceIssue } from '../../shared/errors.js';
-import { formatPath, show, validateStructure } from './schema.js';
-import type { PathSegment, TaskCatalog } from './task-catalog.js';
-import { checkHyperband, hyperbandWarnings } from './hyperband-check.js';
-import { applyRunWith, type RunWith, trialTask } from './trial-task.js';
+import type { SearchSpaceIssue } from '../../shared/errors.js';
+import type { TrialParams } from '../../shared/protocol/index.js';
+import { show } from './schema.js';
+import type { ReportIssue, TaskCatalog } from './task-catalog.js';
+import { checkEarlyTerminate, trialEpochs } from './hyperband-check.js';
+import {
+  applyRunWith,
+  checkTaskParams,
+  knownTask,
+  type RunWith,
+  taskDefaults,
+  type TrialTask,
+  trialTask,
+} from './trial-task.js';
 import { parseDuration } from './duration.js';
-import { entryPathOf, isObject, ParamsWalker, shapelessEntries, type ParsedScope } from './parse-params.js';
-import type { EarlyTerminate, Goal, Method, ParamSpec, ParamSpecs, SearchSpace } from './types.js';
-import { scopeSize, valueCount } from './values.js';
-import { type NumberRange, numberRange } from './number-range.js';
+import { allScopes, isObject, ParamsWalker, type ParsedScope } from './parse-params.js';
+import type { EarlyTerminate, Method, ParamSpecs, SearchSpace } from './types.js';
+import { IssueLog, parseYaml, yamlData, type YamlSource } from './yaml-source.js';
+import { checkStructure } from './structure-check.js';
+import { checkGridFinite, checkGridSize } from './grid-check.js';
+import { checkMetricName, DEFAULT_METRIC, metricOf } from './metric-check.js';
+import { IGNORED_KEYS, warnIgnoredKeys, warnMethodDifferences } from './wandb-warnings.js';
+
+export { DEFAULT_METRIC, IGNORED_KEYS };
+export { MAX_FILE_DEPTH } from './yaml-source.js';
 
 export interface ParseOptions {
   /** Shown in front of every error line; default `<search space>`. */
@@ -35,66 +49,10 @@ export interface AnalysedSearchSpace {
   warnings: SearchSpaceIssue[];
 }
 
-export const DEFAULT_METRIC = { name: 'val_acc', goal: 'maximize' } as const;
 export const DEFAULT_SEED = 1;
 
 /** Default of --max-grid: a grid with more configurations is refused. */
 export const DEFAULT_MAX_GRID = 100_000;
-/** Deepest nesting of mappings / lists anywhere in a file. */
-export const MAX_FILE_DEPTH = 64;
-/** W&B's top-level keys that hpo accepts and ignores (listed in a warning). */
-export const IGNORED_KEYS = ['name', 'project', 'entity', 'program', 'command'] as const;
-
-/** Where a path points in the YAML text (its key for map entries), as a 1-based line and column. */
-function locate(
-  doc: Document,
-  lineCounter: LineCounter,
-  path: readonly PathSegment[],
-): { line: number; col: number } | undefined {
-  let node: unknown = doc.contents;
-  let offset: number | undefined = (node as { range?: number[] } | null)?.range?.[0];
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
-      if (!pair) break;
-      offset = (pair.key as { range?: number[] } | null)?.range?.[0] ?? offset;
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      node = node.items[seg];
-      offset = (node as { range?: number[] } | null)?.range?.[0] ?? offset;
-    } else {
-      break;
-    }
-  }
-  return offset === undefined ? undefined : lineCounter.linePos(offset);
-}
-
-/** How deep mappings / lists nest in `value` (a scalar is 0); stops counting past `limit`. */
-function depthOf(value: unknown, limit: number, path: PathSegment[] = []): PathSegment[] | null {
-  if (value === null || typeof value !== 'object') return null;
-  if (path.length >= limit) return path;
-  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
-  for (const [k, v] of entries) {
-    const deep = depthOf(v, limit, [...path, k]);
-    if (deep) return deep;
-  }
-  return null;
-}
-
-/**
- * The range of the trials' epochs: from the `epochs` parameter, else the task's default (undefined when
- * unknown, or when the parameter is malformed: null).
- */
-function trialEpochs(spec: ParamSpec | null | undefined, taskDefault: unknown): NumberRange | undefined {
-  if (spec === null) return undefined;
-  if (spec !== undefined) return numberRange(spec);
-  return typeof taskDefault === 'number' ? { min: taskDefault, max: taskDefault } : undefined;
-}
-
-/** Every scope of a parsed parameters tree (the file's, then each branch, depth first). */
-function scopes(scope: ParsedScope): ParsedScope[] {
-  return [scope, ...scope.branches.flatMap(scopes)];
-}
 
 /**
  * Parses a search-space file's text. Throws a SearchSpaceError listing every problem (YAML syntax errors
@@ -104,250 +62,149 @@ export function parseSearchSpace(text: string, options: ParseOptions): SearchSpa
   return analyseSearchSpace(text, options).space;
 }
 
-/** As parseSearchSpace, and also returns the warnings (W&B keys ignored, deliberate differences). */
+/** A file's data after the structural check: its keys, and whether each is present and sound. */
+interface SweepData {
+  data: Record<string, unknown>;
+  /** Present, and without structural errors (already reported). */
+  ok: (key: string) => boolean;
+  /** Top-level keys with structural errors. */
+  broken: ReadonlySet<string>;
+  /** Formatted paths of parameter entries with structural errors. */
+  params: ReadonlySet<string>;
+}
+
+/** What the checks found that the space is built from (once no issue remains). */
+interface CheckedParts {
+  method: Method | undefined;
+  parsed: ParsedScope;
+  trial: TrialTask;
+  metric: SearchSpace['metric'];
+  runTimeBudget: number | undefined;
+  earlyTerminate: EarlyTerminate | undefined;
+}
+
+/**
+ * As parseSearchSpace, and also returns the warnings (W&B keys ignored, deliberate differences). The
+ * steps run in this order (issues at the same line are reported in it): YAML, structure, the W&B keys
+ * ignored, parameters, grid, task, metric, run_time_budget, early_terminate, the methods' differences.
+ */
 export function analyseSearchSpace(text: string, options: ParseOptions): AnalysedSearchSpace {
-  const file = options.file ?? '<search space>';
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new SearchSpaceError(
-      file,
-      doc.errors.map((err) => {
-        const pos = err.linePos?.[0];
-        const what = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return {
-          path: '',
-          message: pos
-            ? `invalid YAML at line ${pos.line}, column ${pos.col}: ${what}`
-            : `invalid YAML: ${what}`,
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
-        };
-      }),
-    );
-  }
+  const source = parseYaml(text, options.file ?? '<search space>');
+  const log = new IssueLog(source);
+  const sweep = checkedData(source, log, options.run);
+  warnIgnoredKeys(sweep.data, log.warn);
+  const parts = checkParts(sweep, source, log, options);
+  log.throwIfAny();
+  // Everything is valid from here on.
+  const space = assembleSpace(sweep.data, parts, taskDefaults(knownTask(parts.trial), options.tasks));
+  return { space, warnings: log.sortedWarnings() };
+}
 
-  const issues: SearchSpaceIssue[] = [];
-  const warnings: SearchSpaceIssue[] = [];
-  const at = (list: SearchSpaceIssue[]) => (path: readonly PathSegment[], message: string) => {
-    const pos = locate(doc, lineCounter, path);
-    list.push({ path: formatPath(path), message, ...(pos ? { line: pos.line } : {}) });
-  };
-  const report = at(issues);
-  const warn = at(warnings);
+/** The file's data, with the caller's task or program applied, checked against the schema. */
+function checkedData(source: YamlSource, log: IssueLog, run: RunWith | undefined): SweepData {
+  const data = yamlData(source, log);
+  if (isObject(data)) applyRunWith(data, run, log.report);
+  const { keys, params } = checkStructure(data, log.report);
+  if (!isObject(data)) log.throwNow();
+  return { data, ok: (key) => key in data && !keys.has(key), broken: keys, params };
+}
 
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new SearchSpaceError(file, [{ path: '', message: `invalid YAML: ${(err as Error).message}` }]);
-  }
-  if (data === null || data === undefined) {
-    throw new SearchSpaceError(file, [
-      { path: '', message: 'the file is empty; expected a mapping with at least method and parameters' },
-    ]);
-  }
-  const tooDeep = depthOf(data, MAX_FILE_DEPTH);
-  if (tooDeep) {
-    report(tooDeep, `nested too deeply: expected at most ${MAX_FILE_DEPTH} levels, got more`);
-    throw new SearchSpaceError(file, issues);
-  }
-
-  if (isObject(data)) applyRunWith(data, options.run, report);
-
-  // Structure. A parameter entry with none of the keys that give it a shape gets one clear message
-  // instead of the schema's "min is required".
-  const shapeless = new Set<string>();
-  for (const path of isObject(data) ? shapelessEntries(data.parameters) : []) {
-    shapeless.add(formatPath(path));
-    report(path, 'expected value, values, min and max, distribution, or parameters');
-  }
-  const broken = new Set<string>(); // top-level keys with structural errors
-  const brokenParams = new Set<string>(shapeless);
-  for (const issue of validateStructure(data)) {
-    const entry = entryPathOf(issue.path);
-    if (entry && shapeless.has(formatPath(entry)) && issue.path.length > entry.length) continue;
-    report(issue.path, issue.message);
-    const top = issue.path[0];
-    if (typeof top === 'string' && top !== 'parameters') broken.add(top);
-    if (entry) brokenParams.add(formatPath(entry));
-    else if (top === 'parameters') broken.add(top);
-  }
-  if (!isObject(data)) throw new SearchSpaceError(file, issues);
-  const ok = (key: string): boolean => key in data && !broken.has(key);
-
-  // program/command run as a command task when the file has no `task` (docs/TASKS.md); with one, ignored.
-  const ignored = IGNORED_KEYS.filter(
-    (k) => k in data && ((k !== 'program' && k !== 'command') || 'task' in data),
-  );
-  if (ignored.length > 0) warn([ignored[0]], `ignored by hpo (W&B keys): ${ignored.join(', ')}`);
-
+/** Each key's semantic checks, in the order of analyseSearchSpace; the parts the space is built from. */
+function checkParts(
+  sweep: SweepData,
+  source: YamlSource,
+  log: IssueLog,
+  options: ParseOptions,
+): CheckedParts {
+  const { data, ok } = sweep;
+  const { report, warn } = log;
   // Parameters, in file order; null for entries that are present but malformed.
-  const parsed = new ParamsWalker({ doc, report, warn, broken: brokenParams }).walk(
+  const parsed = new ParamsWalker({ doc: source.doc, report, warn, broken: sweep.params }).walk(
     ok('parameters') ? data.parameters : {},
   );
-  const specs = parsed.specs;
-
   const method = (ok('method') ? data.method : undefined) as Method | undefined;
-  let gridOk = method === 'grid';
-  if (method === 'grid') {
-    for (const scope of scopes(parsed)) {
-      for (const [name, spec] of Object.entries(scope.specs)) {
-        if (!spec) {
-          gridOk = false;
-          continue;
-        }
-        const own = spec.kind === 'categorical' ? spec.values.length : valueCount(spec);
-        if (own !== null) continue;
-        gridOk = false;
-        const path = scope.paths.get(name) as PathSegment[];
-        const raw = doc.getIn(path) as unknown;
-        report(
-          isMap(raw) && raw.has('distribution') ? [...path, 'distribution'] : path,
-          `method grid needs a finite parameter (value, values, int_uniform, q_uniform or q_log_uniform_values); ${spec.kind} is continuous`,
-        );
-      }
-    }
+  if (method === 'grid' && checkGridFinite(parsed, source.doc, report) && log.issues.length === 0) {
+    checkGridSize(parsed.specs as ParamSpecs, options.maxGrid ?? DEFAULT_MAX_GRID, report);
   }
-  if (gridOk && issues.length === 0) {
-    const size = scopeSize(specs as ParamSpecs);
-    const limit = options.maxGrid ?? DEFAULT_MAX_GRID;
-    if (size !== null && size > limit) {
-      report(
-        ['parameters'],
-        `the grid has ${size} configurations, more than the limit of ${limit} (--max-grid)`,
-      );
-    }
-  }
+  const trial = trialTask(data, ok, options.tasks, report);
+  const task = knownTask(trial);
+  checkTaskParams(task, parsed, options.tasks, report);
+  const metric = metricOf(ok('metric') ? (data.metric as Record<string, unknown>) : undefined, warn);
+  checkMetricName(data.metric, task, options.tasks, report);
+  const runTimeBudget = runTimeBudgetOf(data, sweep.broken, report);
+  const earlyTerminate = ok('early_terminate')
+    ? checkEarlyTerminate(
+        data.early_terminate as EarlyTerminate,
+        trialEpochs(parsed.specs.epochs, taskDefaults(task, options.tasks).epochs),
+        report,
+        warn,
+      )
+    : undefined;
+  warnMethodDifferences(method, parsed, warn);
+  return { method, parsed, trial, metric, runTimeBudget, earlyTerminate };
+}
 
-  // The task and its parameter catalogue (trial-task.ts).
-  const { task, commandTask, known: taskOk, command } = trialTask(data, ok, options.tasks, report);
-  if (taskOk && task !== undefined && options.tasks.validateParams) {
-    for (const scope of scopes(parsed)) {
-      options.tasks.validateParams(task, scope.specs, (path, message) => {
-        const entry = typeof path[1] === 'string' ? scope.paths.get(path[1]) : undefined;
-        report(entry ? [...entry, ...path.slice(2)] : path, message);
-      });
-    }
-  }
-
-  let metric: SearchSpace['metric'] = { ...DEFAULT_METRIC };
-  if (ok('metric')) {
-    const raw = data.metric as Record<string, unknown>;
-    metric = { name: raw.name as string, goal: (raw.goal as Goal | undefined) ?? 'minimize' };
-    if (raw.goal === undefined) warn(['metric'], "metric.goal not given: minimize (W&B's default)");
-    if (typeof raw.target === 'number') metric.target = raw.target;
-  }
-  const metricName = isObject(data.metric) ? data.metric.name : undefined;
-  if (taskOk && task !== undefined && typeof metricName === 'string' && metricName !== '') {
-    const metrics = options.tasks.metrics?.(task);
-    if (metrics && !metrics.includes(metricName)) {
-      report(
-        ['metric', 'name'],
-        `expected a metric task ${task} reports (one of ${metrics.join(', ')}), got ${show(metricName)}`,
-      );
-    }
-  }
-  if (typeof metricName === 'string' && /^test_/.test(metricName)) {
+/** `run_time_budget` in seconds (undefined when absent or malformed: reported). */
+function runTimeBudgetOf(
+  data: Record<string, unknown>,
+  broken: ReadonlySet<string>,
+  report: ReportIssue,
+): number | undefined {
+  if (!('run_time_budget' in data)) return undefined;
+  const seconds = parseDuration(data.run_time_budget);
+  if (seconds === undefined && !broken.has('run_time_budget')) {
     report(
-      ['metric', 'name'],
-      `expected a validation metric: test metrics never drive selection or early stopping, got ${show(metricName)}`,
+      ['run_time_budget'],
+      `expected a duration (seconds, or e.g. 90s, 15m, 2h, 1h30m), got ${show(data.run_time_budget)}`,
     );
   }
+  return seconds;
+}
 
-  let runTimeBudget: number | undefined;
-  if ('run_time_budget' in data) {
-    runTimeBudget = parseDuration(data.run_time_budget);
-    if (runTimeBudget === undefined && !broken.has('run_time_budget')) {
-      report(
-        ['run_time_budget'],
-        `expected a duration (seconds, or e.g. 90s, 15m, 2h, 1h30m), got ${show(data.run_time_budget)}`,
-      );
-    }
-  }
-
-  let earlyTerminate: EarlyTerminate | undefined;
-  if (ok('early_terminate')) {
-    earlyTerminate = { ...(data.early_terminate as EarlyTerminate) };
-    const taskEpochs = taskOk ? options.tasks.defaults?.(task as string)?.epochs : undefined;
-    const epochs = trialEpochs(specs.epochs, taskEpochs);
-    if (earlyTerminate.type === 'hyperband') {
-      checkHyperband(earlyTerminate, epochs?.max, report);
-      hyperbandWarnings(earlyTerminate, epochs, warn);
-    }
-  }
-  if (method === 'bayes') {
-    for (const scope of scopes(parsed)) {
-      for (const [name, spec] of Object.entries(scope.specs)) {
-        if (
-          spec?.kind === 'normal' ||
-          spec?.kind === 'log_normal' ||
-          spec?.kind === 'q_normal' ||
-          spec?.kind === 'q_log_normal'
-        ) {
-          warn(
-            scope.paths.get(name) as PathSegment[],
-            `bayes (TPE) searches ${spec.kind} within mu +- 4 sigma after its random start-up trials`,
-          );
-        }
-      }
-    }
-  }
-  if (method === 'grid') {
-    for (const scope of scopes(parsed)) {
-      for (const [name, spec] of Object.entries(scope.specs)) {
-        if (spec?.kind === 'categorical' && spec.probabilities) {
-          warn(
-            [...(scope.paths.get(name) as PathSegment[]), 'probabilities'],
-            'ignored by method grid (every value is tried)',
-          );
-        }
-      }
-    }
-  }
-
-  if (issues.length > 0) {
-    // Report in file order (stable for issues at the same line).
-    const ordered = issues.map((issue, i) => ({ issue, i }));
-    ordered.sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || a.i - b.i);
-    throw new SearchSpaceError(
-      file,
-      ordered.map((o) => o.issue),
-    );
-  }
-
-  // Everything is valid from here on.
-  const parameters: ParamSpecs = { ...(specs as ParamSpecs) };
-  const named = new Set(scopes(parsed).flatMap((scope) => Object.keys(scope.specs)));
-  const defaulted: string[] = [];
-  const taskDefaults = taskOk ? (options.tasks.defaults?.(task as string) ?? {}) : {};
-  for (const [name, value] of Object.entries(taskDefaults)) {
-    if (!named.has(name)) {
-      parameters[name] = { kind: 'constant', value };
-      defaulted.push(name);
-    }
-  }
-
+/** The space of a valid file: its parts, plus the task's defaults for the parameters it does not name. */
+function assembleSpace(
+  data: Record<string, unknown>,
+  parts: CheckedParts,
+  defaults: Readonly<TrialParams>,
+): SearchSpace {
+  const { parameters, defaulted } = withTaskDefaults(parts.parsed, defaults);
   const space: SearchSpace = {
-    method: method as Method,
-    metric,
+    method: parts.method as Method,
+    metric: parts.metric,
     parameters,
-    task: task as string,
+    task: parts.trial.task as string,
     seed: (data.seed as number | undefined) ?? DEFAULT_SEED,
     data: {
       seed: ((data.data as Record<string, unknown> | undefined)?.seed as number | undefined) ?? DEFAULT_SEED,
     },
   };
   if (data.run_cap !== undefined) space.run_cap = data.run_cap as number;
-  if (runTimeBudget !== undefined) space.run_time_budget = runTimeBudget;
-  if (earlyTerminate) space.early_terminate = earlyTerminate;
+  if (parts.runTimeBudget !== undefined) space.run_time_budget = parts.runTimeBudget;
+  if (parts.earlyTerminate) space.early_terminate = parts.earlyTerminate;
   if (typeof data.description === 'string') space.description = data.description;
   if (defaulted.length > 0) space.defaulted = defaulted;
-  if (commandTask) {
+  if (parts.trial.commandTask) {
     space.program = data.program as string;
-    if (command) space.command = command;
+    if (parts.trial.command) space.command = parts.trial.command;
   }
-  warnings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
-  return { space, warnings };
+  return space;
+}
+
+/** The file's parameters, plus a constant for each task default that no scope names (listed in defaulted). */
+function withTaskDefaults(
+  parsed: ParsedScope,
+  defaults: Readonly<TrialParams>,
+): { parameters: ParamSpecs; defaulted: string[] } {
+  const parameters: ParamSpecs = { ...(parsed.specs as ParamSpecs) };
+  const named = new Set(allScopes(parsed).flatMap((scope) => Object.keys(scope.specs)));
+  const defaulted: string[] = [];
+  for (const [name, value] of Object.entries(defaults)) {
+    if (!named.has(name)) {
+      parameters[name] = { kind: 'constant', value };
+      defaulted.push(name);
+    }
+  }
+  return { parameters, defaulted };
 }
 
 /** A search-space file's parsed space and its text as read (for the experiment record). */

@@ -6,7 +6,9 @@
  */
 import { posix } from 'node:path';
 import { COMMAND_MACROS, isUnknownMacro } from '../../shared/command-macros.js';
+import type { TrialParams } from '../../shared/protocol/index.js';
 import { show } from './schema.js';
+import { allScopes, type ParsedScope } from './parse-params.js';
 import type { PathSegment, TaskCatalog } from './task-catalog.js';
 
 type Report = (path: readonly PathSegment[], message: string) => void;
@@ -78,4 +80,31 @@ export function trialTask(
     return { task: undefined, commandTask: false, known: false };
   }
   return { task, commandTask: false, known: true };
+}
+
+/** The task whose parameter rules, metrics and defaults apply (a known task), else undefined. */
+export function knownTask(trial: TrialTask): string | undefined {
+  return trial.known ? trial.task : undefined;
+}
+
+/** The values of a known task's parameters when the file does not give them ({} for any other task). */
+export function taskDefaults(task: string | undefined, tasks: TaskCatalog): Readonly<TrialParams> {
+  if (task === undefined) return {};
+  return tasks.defaults?.(task) ?? {};
+}
+
+/** Checks every scope's parameters against a known task's rules, reporting at the entries' own paths. */
+export function checkTaskParams(
+  task: string | undefined,
+  parsed: ParsedScope,
+  tasks: TaskCatalog,
+  report: Report,
+): void {
+  if (task === undefined || !tasks.validateParams) return;
+  for (const scope of allScopes(parsed)) {
+    tasks.validateParams(task, scope.specs, (path, message) => {
+      const entry = typeof path[1] === 'string' ? scope.paths.get(path[1]) : undefined;
+      report(entry ? [...entry, ...path.slice(2)] : path, message);
+    });
+  }
 }

@@ -121,28 +121,31 @@ function codecFor(spec: Exclude<ParamSpec, { kind: 'constant' }>): Codec {
     case 'normal':
     case 'q_normal':
     case 'log_normal':
-    case 'q_log_normal': {
-      // Unbounded: the estimators live on mu +- NORMAL_SPAN sigma (of the value, or of its log).
-      const log = spec.kind === 'log_normal' || spec.kind === 'q_log_normal';
-      const q = spec.kind === 'q_normal' || spec.kind === 'q_log_normal' ? spec.q : null;
-      const low = spec.mu - NORMAL_SPAN * spec.sigma;
-      const high = spec.mu + NORMAL_SPAN * spec.sigma;
-      const clip = (x: number) => Math.min(high, Math.max(low, x));
-      return {
-        kind: 'numeric',
-        domain: { low, high, step: null },
-        encode: (v) => {
-          if (typeof v !== 'number' || !containsValue(spec, v)) return undefined;
-          if (log && v <= 0) return low;
-          return clip(log ? Math.log(v) : v);
-        },
-        decode: (x) => {
-          const v = log ? Math.exp(x) : x;
-          return q === null ? v : qValue(Math.round(v / q), q);
-        },
-      };
-    }
+    case 'q_log_normal':
+      return normalCodec(spec);
   }
+}
+
+/** The normal family is unbounded: the estimators live on mu +- NORMAL_SPAN sigma (of the value, or of its log). */
+function normalCodec(spec: Extract<ParamSpec, { mu: number }>): Codec {
+  const log = spec.kind === 'log_normal' || spec.kind === 'q_log_normal';
+  const q = spec.kind === 'q_normal' || spec.kind === 'q_log_normal' ? spec.q : null;
+  const low = spec.mu - NORMAL_SPAN * spec.sigma;
+  const high = spec.mu + NORMAL_SPAN * spec.sigma;
+  const clip = (x: number) => Math.min(high, Math.max(low, x));
+  return {
+    kind: 'numeric',
+    domain: { low, high, step: null },
+    encode: (v) => {
+      if (typeof v !== 'number' || !containsValue(spec, v)) return undefined;
+      if (log && v <= 0) return low;
+      return clip(log ? Math.log(v) : v);
+    },
+    decode: (x) => {
+      const v = log ? Math.exp(x) : x;
+      return q === null ? v : qValue(Math.round(v / q), q);
+    },
+  };
 }
 
 /** Width of the estimators' range for the normal family, in sigmas either side of mu. */

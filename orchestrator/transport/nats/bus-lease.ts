@@ -94,6 +94,18 @@ function isWrongSequence(err: unknown): boolean {
   );
 }
 
+/** The experiment's key in the owners bucket, and how to read it. */
+interface LeaseKey {
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+  stream: string;
+  subject: string;
+  /** Startup calls retried while a cluster elects a leader (shared/nats/retry.ts). */
+  retry: <T>(call: () => Promise<T>) => Promise<T>;
+  /** The lease stored now (none: no well-formed one) and its sequence (0: nothing stored). */
+  read(): Promise<{ lease?: OwnerLease; seq: number }>;
+}
+
 /** Takes the experiment's lease on the bus (OwnerLeaseError if another driver holds it) and renews it. */
 export async function acquireBusLease(
   nc: NatsConnection,
@@ -101,7 +113,13 @@ export async function acquireBusLease(
   claim: OwnerClaim,
   options: BusLeaseOptions,
 ): Promise<BusLease> {
-  // Startup calls retried while a cluster elects a leader (shared/nats/retry.ts).
+  const key = await leaseKey(nc, options);
+  const { lease, seq } = await writeLease(key, experiment, claim, options);
+  return renewLease(key, lease, seq, claim, options);
+}
+
+/** Opens the owners bucket (created if missing) at the experiment's key. */
+async function leaseKey(nc: NatsConnection, options: BusLeaseOptions): Promise<LeaseKey> {
   const retry = <T>(call: () => Promise<T>) => retryTransient(call, { stopped: () => nc.isClosed() });
   const jsm = await retry(() => jetstreamManager(nc));
   const js: JetStreamClient = jetstream(nc);
@@ -120,9 +138,19 @@ export async function acquireBusLease(
     const decoded = decodeJson(m.data);
     return { lease: decoded.ok ? parseOwnerLease(decoded.value) : undefined, seq: m.seq };
   };
+  return { jsm, js, stream, subject, retry, read };
+}
 
-  let seq = 0;
-  let lease: OwnerLease | undefined;
+/**
+ * Writes our lease over what the key holds, unless that refuses us (leaseRefusal); a write raced by
+ * another driver reads again. Returns the lease written and its sequence.
+ */
+async function writeLease(
+  { js, subject, retry, read }: LeaseKey,
+  experiment: string,
+  claim: OwnerClaim,
+  options: BusLeaseOptions,
+): Promise<{ lease: OwnerLease; seq: number }> {
   for (let tries = 0; ; tries++) {
     const current = await retry(read);
     const now = Date.now();
@@ -130,20 +158,28 @@ export async function acquireBusLease(
     const refusal = leaseRefusal(current.lease, claim, clock, options.force ?? false, `bus ${options.where}`);
     if (refusal) throw refusal;
     const wanted: OwnerLease = { experiment, ...claim, acquired_at: now, heartbeat_at: now };
-    lease = wanted;
     try {
       // A retried write that was stored before: wrong last sequence, then read back as our own lease.
       const ack = await retry(() =>
         js.publish(subject, encodeMessage(wanted), { expect: { lastSubjectSequence: current.seq } }),
       );
-      seq = ack.seq;
-      break;
+      return { lease: wanted, seq: ack.seq };
     } catch (err) {
       // Another driver wrote between our read and write: read again (it may now refuse us).
       if (!isWrongSequence(err) || tries >= 3) throw err;
     }
   }
-  const held = lease;
+}
+
+/** Renews the held lease every heartbeat until released, or until another driver's lease replaces it. */
+function renewLease(
+  { jsm, js, stream, subject, read }: LeaseKey,
+  held: OwnerLease,
+  written: number,
+  claim: OwnerClaim,
+  options: BusLeaseOptions,
+): BusLease {
+  let seq = written;
   let stopped = false;
   let renewedAt = Date.now();
   let lostTo = false;

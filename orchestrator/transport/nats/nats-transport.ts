@@ -456,105 +456,130 @@ export class NatsTransport implements Transport {
 
   /** Validates, checks the token of, and hands on one event (throws what its handler throws). */
   private async applyEvent(id: string, kind: EventKind, m: JsMsg): Promise<void> {
-    const handlers = this.handlers!;
     const where = `${kind} event on ${m.subject}`;
-    if (kind === 'refused') {
-      const parsed = parseMessage(m.data, validateRefusalEvent);
-      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
-      const verdict = this.trusted(where, parsed.value, id);
-      if (verdict?.kind !== 'current') return;
-      const entry = verdict.entry;
-      const notCounted = refusalNotCounted(parsed.value, entry);
-      if (notCounted !== undefined) return this.invalid(`${where}: ${notCounted}`);
-      const live = this.coverage.offering(entry.spec);
-      const exhausted = refusalsExhausted(parsed.value, entry, live, this.options.maxRefusals ?? 10);
-      if (exhausted !== undefined) {
-        // The worker termed the message: the failed result ends the trial like any other.
-        await publishResult(this.js, this.names, failedResult(entry.spec, parsed.value.worker, exhausted));
-        return;
-      }
-      await requeueRefused(
-        this.js,
-        this.jsm!,
-        this.names,
-        parsed.value,
-        entry,
-        () => this.deliveries.get(id, entry.trial_id) === entry,
+    switch (kind) {
+      case 'refused':
+        return this.applyRefused(id, m, where);
+      case 'started':
+        return this.applyStarted(id, m, where);
+      case 'result':
+        return this.applyResult(id, m, where);
+      default: // 'epoch'
+        return this.applyEpoch(id, m, where);
+    }
+  }
+
+  /** A worker refused a delivery: requeued for another worker, or the trial failed once refusals are exhausted. */
+  private async applyRefused(id: string, m: JsMsg, where: string): Promise<void> {
+    const parsed = parseMessage(m.data, validateRefusalEvent);
+    if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+    const verdict = this.trusted(where, parsed.value, id);
+    if (verdict?.kind !== 'current') return;
+    const entry = verdict.entry;
+    const notCounted = refusalNotCounted(parsed.value, entry);
+    if (notCounted !== undefined) return this.invalid(`${where}: ${notCounted}`);
+    const live = this.coverage.offering(entry.spec);
+    const exhausted = refusalsExhausted(parsed.value, entry, live, this.options.maxRefusals ?? 10);
+    if (exhausted !== undefined) {
+      // The worker termed the message: the failed result ends the trial like any other.
+      await publishResult(this.js, this.names, failedResult(entry.spec, parsed.value.worker, exhausted));
+      return;
+    }
+    await requeueRefused(
+      this.js,
+      this.jsm!,
+      this.names,
+      parsed.value,
+      entry,
+      () => this.deliveries.get(id, entry.trial_id) === entry,
+    );
+    this.counters.requeued++;
+  }
+
+  /** A worker started the current delivery of a trial: handed on once per delivery. */
+  private async applyStarted(id: string, m: JsMsg, where: string): Promise<void> {
+    const handlers = this.handlers!;
+    const parsed = parseMessage(m.data, validateStartedEvent);
+    if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+    const e = parsed.value;
+    const verdict = this.trusted(where, e, id);
+    if (verdict?.kind === 'current') verdict.entry.worker = e.worker;
+    // Once per delivery is enough: a redelivery to another worker is already running.
+    if (verdict?.kind !== 'current' || verdict.entry.started) return;
+    await handlers.onStarted?.({
+      experiment: e.experiment,
+      trial_id: e.trial_id,
+      attempt: e.attempt,
+      worker: e.worker,
+    });
+    verdict.entry.started = true;
+  }
+
+  /**
+   * A trial's result: after its epochs (held ones first), its last epoch, then out of flight and handed on;
+   * its decisions are forgotten only once the handler recorded it.
+   */
+  private async applyResult(id: string, m: JsMsg, where: string): Promise<void> {
+    const handlers = this.handlers!;
+    const parsed = parseMessage(m.data, validateResultEvent);
+    if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+    const result = parsed.value;
+    const verdict = this.trusted(where, result, id, result.epochs);
+    if (!verdict) return;
+    const waiting = this.heldEpochs.waiting(result);
+    if (waiting.length > 0) {
+      throw new RetryLaterError(
+        `the result of trial ${result.trial_id} waits for its epoch(s) ${waiting.join(', ')}, kept until the store can write them`,
       );
-      this.counters.requeued++;
-    } else if (kind === 'started') {
-      const parsed = parseMessage(m.data, validateStartedEvent);
-      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
-      const e = parsed.value;
-      const verdict = this.trusted(where, e, id);
-      if (verdict?.kind === 'current') verdict.entry.worker = e.worker;
-      // Once per delivery is enough: a redelivery to another worker is already running.
-      if (verdict?.kind !== 'current' || verdict.entry.started) return;
-      await handlers.onStarted?.({
-        experiment: e.experiment,
-        trial_id: e.trial_id,
-        attempt: e.attempt,
-        worker: e.worker,
-      });
-      verdict.entry.started = true;
-    } else if (kind === 'result') {
-      const parsed = parseMessage(m.data, validateResultEvent);
-      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
-      const result = parsed.value;
-      const verdict = this.trusted(where, result, id, result.epochs);
-      if (!verdict) return;
-      const waiting = this.heldEpochs.waiting(result);
-      if (waiting.length > 0) {
-        throw new RetryLaterError(
-          `the result of trial ${result.trial_id} waits for its epoch(s) ${waiting.join(', ')}, kept until the store can write them`,
-        );
-      }
-      // Its last epoch first (carried by the result): recorded and shown to the scheduler like any epoch;
-      // only a store that cannot write holds the result back.
-      const last = result.final_epoch;
-      if (last) {
-        const e = {
-          ...deliveryFields(result),
-          epoch: last.epoch,
-          metrics: last.metrics,
-          worker: result.worker,
-        };
-        await this.decide(e, (err) => err instanceof RetryLaterError);
-      }
-      // No longer in flight (its capacity is free) even if the handler must retry: the result is on the
-      // bus, and a redelivery is recognised by its token (kind `late`).
-      if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
-      // Kept alive while the handler runs (it may fetch a saved model from the object store).
-      const keepAlive = setInterval(() => m.working(), 10_000);
-      try {
-        await handlers.onResult(result);
-      } catch (err) {
-        // Refused for good (dropped): the trial stays in flight, under the trial deadline's watch.
-        if (verdict.kind === 'current' && !(err instanceof RetryLaterError))
-          this.deliveries.restore(verdict.entry);
-        throw err;
-      } finally {
-        clearInterval(keepAlive);
-      }
-      // Only now: a result retried later must not record its last epoch twice.
-      this.forgetDecisions(id, result.trial_id);
-      this.counters.resultsApplied++;
-    } else {
-      const parsed = parseMessage(m.data, validateEpochEvent);
-      if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
-      // Normally answered already through the decision request; applied here if it was not (the
-      // orchestrator was down, or the request timed out). A handler that failed is run again.
-      const e = parsed.value;
-      if (!this.trusted(where, e, id, e.epoch)) return;
-      try {
-        await this.decide(e, () => true);
-        this.heldEpochs.release(e);
-      } catch (err) {
-        // Delivered again later (onEvent): its result waits for it; dropped: nothing to wait for.
-        if (retryDelay(err, m.info.deliveryCount) === undefined) this.heldEpochs.release(e);
-        else this.heldEpochs.hold(e);
-        throw err;
-      }
+    }
+    // Its last epoch first (carried by the result): recorded and shown to the scheduler like any epoch;
+    // only a store that cannot write holds the result back.
+    const last = result.final_epoch;
+    if (last) {
+      const e = {
+        ...deliveryFields(result),
+        epoch: last.epoch,
+        metrics: last.metrics,
+        worker: result.worker,
+      };
+      await this.decide(e, (err) => err instanceof RetryLaterError);
+    }
+    // No longer in flight (its capacity is free) even if the handler must retry: the result is on the
+    // bus, and a redelivery is recognised by its token (kind `late`).
+    if (verdict.kind === 'current') this.deliveries.end(id, result.trial_id, verdict.entry);
+    // Kept alive while the handler runs (it may fetch a saved model from the object store).
+    const keepAlive = setInterval(() => m.working(), 10_000);
+    try {
+      await handlers.onResult(result);
+    } catch (err) {
+      // Refused for good (dropped): the trial stays in flight, under the trial deadline's watch.
+      if (verdict.kind === 'current' && !(err instanceof RetryLaterError))
+        this.deliveries.restore(verdict.entry);
+      throw err;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // Only now: a result retried later must not record its last epoch twice.
+    this.forgetDecisions(id, result.trial_id);
+    this.counters.resultsApplied++;
+  }
+
+  /** An epoch event (normally answered already through the decision request). */
+  private async applyEpoch(id: string, m: JsMsg, where: string): Promise<void> {
+    const parsed = parseMessage(m.data, validateEpochEvent);
+    if (!parsed.ok) return this.invalid(`${where}: ${parsed.error}`);
+    // Normally answered already through the decision request; applied here if it was not (the
+    // orchestrator was down, or the request timed out). A handler that failed is run again.
+    const e = parsed.value;
+    if (!this.trusted(where, e, id, e.epoch)) return;
+    try {
+      await this.decide(e, () => true);
+      this.heldEpochs.release(e);
+    } catch (err) {
+      // Delivered again later (onEvent): its result waits for it; dropped: nothing to wait for.
+      if (retryDelay(err, m.info.deliveryCount) === undefined) this.heldEpochs.release(e);
+      else this.heldEpochs.hold(e);
+      throw err;
     }
   }
 
