@@ -8,25 +8,40 @@ import type { Validation } from '../wire.js';
 import { copier } from './copy-known.js';
 import { describe, errorText } from './error-text.js';
 
+/** ajv's warnings, but for the one about `unicode: false`, chosen knowingly (below). */
+const logger = {
+  log: console.log,
+  warn: (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('DEPRECATED: option unicode')) console.warn(...args);
+  },
+  error: console.error,
+};
+
 const ajv = new Ajv({
   strict: true,
   allowUnionTypes: true,
   verbose: true,
   allErrors: false,
-  // Lengths in UTF-16 code units (String.length), as every bound of the protocol is written.
+  // Metrics may be NaN or ±Infinity in-process (on the wire they are null): numbers are not all finite.
+  strictNumbers: false,
+  // Lengths in UTF-16 code units (String.length), as every bound of the protocol is written and as the
+  // validators before the schemas counted; ajv 8 still honours the option, with a deprecation warning.
   unicode: false,
+  // The patterns are ASCII classes and \u escapes: matched by UTF-16 code units too, and faster.
+  unicodeRegExp: false,
+  logger,
 });
 // Annotations of fields.ts: the words of an error, and what the copy changes. They never fail a value.
 ajv.addKeyword({ keyword: 'expected', schemaType: ['string', 'object'] });
 ajv.addKeyword({ keyword: 'truncate', schemaType: 'number' });
 ajv.addKeyword({ keyword: 'nullAsNaN', schemaType: 'boolean' });
+ajv.addKeyword({ keyword: 'errorPathDepth', schemaType: 'number' });
 
 /**
  * The message's protocol version, when the schema fixes one (`v` a literal): checked before any other
  * field, so a message of another version is refused as such, not for a field that version may lack.
  */
-function versionError(schema: TSchema, input: unknown): string | undefined {
-  const wanted = (schema.properties as Record<string, { const?: unknown }> | undefined)?.v?.const;
+function versionError(wanted: unknown, input: unknown): string | undefined {
   if (wanted === undefined || typeof input !== 'object' || input === null || Array.isArray(input)) return;
   const v = (input as { v?: unknown }).v;
   if (v === wanted) return;
@@ -38,9 +53,10 @@ function versionError(schema: TSchema, input: unknown): string | undefined {
 export function compileMessage<T>(schema: TSchema): (input: unknown) => Validation<T> {
   const check = ajv.compile(schema);
   const copy = copier(schema);
+  const version = (schema.properties as Record<string, { const?: unknown }> | undefined)?.v?.const;
   return (input) => {
-    const version = versionError(schema, input);
-    if (version !== undefined) return { ok: false, error: version };
+    const wrongVersion = versionError(version, input);
+    if (wrongVersion !== undefined) return { ok: false, error: wrongVersion };
     if (!check(input)) return { ok: false, error: errorText(input, check.errors ?? []) };
     return { ok: true, value: copy(input) as T };
   };

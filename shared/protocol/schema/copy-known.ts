@@ -19,12 +19,14 @@ interface CopySchema {
 const same: Copy = (value) => value;
 
 function copyObject(properties: Record<string, CopySchema>): Copy {
-  const fields = Object.entries(properties).map(([key, schema]) => [key, copier(schema)] as const);
+  const keys = Object.keys(properties);
+  const copies = keys.map((key) => copier(properties[key]));
   return (value) => {
     const from = value as Obj;
     const out: Obj = {};
-    for (const [key, copy] of fields) {
-      if (from[key] !== undefined) out[key] = copy(from[key]);
+    for (let i = 0; i < keys.length; i++) {
+      const v = from[keys[i]];
+      if (v !== undefined) out[keys[i]] = copies[i](v);
     }
     return out;
   };
@@ -33,14 +35,18 @@ function copyObject(properties: Record<string, CopySchema>): Copy {
 function copyMapping(values: CopySchema): Copy {
   const copy = copier(values);
   return (value) => {
+    const from = value as Obj;
     const out: Obj = {};
-    for (const [key, v] of Object.entries(value as Obj)) {
-      Object.defineProperty(out, key, {
-        value: copy(v),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+    for (const key of Object.keys(from)) {
+      // Assigning `__proto__` would set the prototype: that one key is defined as plain data instead.
+      if (key !== '__proto__') out[key] = copy(from[key]);
+      else
+        Object.defineProperty(out, key, {
+          value: copy(from[key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     return out;
   };

@@ -35,21 +35,24 @@ function keyPath(field: string, key: string): string {
   return `${field}[${key.length > 40 ? `${shown}… (${key.length} characters)` : shown}]`;
 }
 
-/** The field an instance path (a JSON pointer) names in `message`, as errors write it. */
-function fieldName(message: unknown, pointer: string, last?: string): string {
+/** The keys of an instance path (a JSON pointer), at most `depth` of them. */
+function pointerKeys(pointer: string, depth = Infinity): string[] {
   const keys = pointer === '' ? [] : pointer.slice(1).split('/');
-  if (last !== undefined) keys.push(last);
-  if (keys.length === 0) return 'message';
-  let here: unknown = message;
-  let field = '';
-  for (const raw of keys) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (Array.isArray(here)) field = `${field}[${key}]`;
-    else field = field === '' ? key : keyPath(field, key);
-    here =
-      typeof here === 'object' && here !== null && Object.hasOwn(here, key) ? (here as Obj)[key] : undefined;
+  return keys.slice(0, depth).map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** The field `keys` name in `message`, as errors write it, and the value there. */
+function field(message: unknown, keys: readonly string[]): { name: string; value: unknown } {
+  if (keys.length === 0) return { name: 'message', value: message };
+  let value: unknown = message;
+  let name = '';
+  for (const key of keys) {
+    if (Array.isArray(value)) name = `${name}[${key}]`;
+    else name = name === '' ? key : keyPath(name, key);
+    const own = typeof value === 'object' && value !== null && Object.hasOwn(value, key);
+    value = own ? (value as Obj)[key] : undefined;
   }
-  return field;
+  return { name, value };
 }
 
 /** The annotation saying what `schema` expects, for the keyword that failed. */
@@ -64,18 +67,21 @@ function expectedOf(schema: unknown, keyword: string, fallback: string): string 
 }
 
 /** What came instead, as the error shows it. */
-function got(error: ErrorObject): string {
-  const data: unknown = error.data;
+function got(error: ErrorObject, data: unknown): string {
   if (error.keyword === 'maxProperties' && typeof data === 'object' && data !== null)
     return `${Object.keys(data).length} entries`;
   if (error.keyword === 'maxItems' && Array.isArray(data)) return `a list of ${data.length}`;
   return describe(data);
 }
 
+function errorPathDepth(schema: unknown): number | undefined {
+  return (schema as { errorPathDepth?: number } | undefined)?.errorPathDepth;
+}
+
 /**
- * The error of a message ajv refused (compiled with `verbose`, stopping at the first error). Under an
- * `anyOf` ajv lists the errors of every branch and then the `anyOf` itself, outermost last: that last
- * one is the field to name.
+ * The error of a message ajv refused (compiled with `verbose`, stopping at the first error; should a
+ * schema use `anyOf`, ajv lists the errors of its branches first and the `anyOf` itself last: the last
+ * error is the one to name). A schema with `errorPathDepth` names its enclosing field at that depth.
  */
 export function errorText(message: unknown, errors: readonly ErrorObject[]): string {
   const error = errors[errors.length - 1];
@@ -83,8 +89,11 @@ export function errorText(message: unknown, errors: readonly ErrorObject[]): str
     const missing = (error.params as { missingProperty: string }).missingProperty;
     const properties = (error.parentSchema as { properties?: Obj } | undefined)?.properties;
     const expected = expectedOf(properties?.[missing], 'type', 'a value');
-    return `${fieldName(message, error.instancePath, missing)}: expected ${expected}, got nothing (missing)`;
+    const { name } = field(message, [...pointerKeys(error.instancePath), missing]);
+    return `${name}: expected ${expected}, got nothing (missing)`;
   }
   const expected = expectedOf(error.parentSchema, error.keyword, error.message ?? 'something else');
-  return `${fieldName(message, error.instancePath)}: expected ${expected}, got ${got(error)}`;
+  const depth = errorPathDepth(error.parentSchema);
+  const at = field(message, pointerKeys(error.instancePath, depth));
+  return `${at.name}: expected ${expected}, got ${depth === undefined ? got(error, error.data) : describe(at.value)}`;
 }

@@ -129,32 +129,36 @@ export const Metrics = BoundedRecord<number>(
 /**
  * A parameter value: finite number, string, boolean, null, or a list / mapping of them, at most
  * MAX_VALUE_DEPTH lists or mappings deep and MAX_ENTRIES items in each. JSON Schema has no depth bound
- * for a recursive schema, so the levels are spelled out: `level<d>` is the value at depth d, a scalar
- * only at the deepest.
+ * for a recursive schema, so the levels are spelled out: `level<d>` is a value at depth d, a scalar
+ * only at the deepest. Each level is one schema whose keywords apply by the value's type (no `anyOf`:
+ * a valid value is checked without trying branches). An error inside names the parameter
+ * (`errorPathDepth`: `params.<name>`), as a value is valid or not as a whole.
  */
 function paramValueSchema(): TUnsafe<ParamValue> {
+  const expected = `a finite number, string, boolean, null, or a list or mapping of them (at most ${MAX_VALUE_DEPTH} deep)`;
   // A finite number: `minimum`/`maximum` (which apply to numbers only) refuse NaN and ±Infinity, which
   // reach a validator only in-process (JSON has neither).
   const scalar = {
     type: ['null', 'string', 'boolean', 'number'],
     minimum: -Number.MAX_VALUE,
     maximum: Number.MAX_VALUE,
+    expected,
+    errorPathDepth: 2,
   };
-  const level = (d: number) => ({
-    anyOf: [
-      scalar,
-      { type: 'array', maxItems: MAX_ENTRIES, items: { $ref: `#/$defs/level${d + 1}` } },
-      { type: 'object', maxProperties: MAX_ENTRIES, additionalProperties: { $ref: `#/$defs/level${d + 1}` } },
-    ],
-  });
+  const level = (d: number) => {
+    const inner = { $ref: `#/$defs/level${d + 1}` };
+    return {
+      ...scalar,
+      type: [...scalar.type, 'array', 'object'],
+      maxItems: MAX_ENTRIES,
+      items: inner,
+      maxProperties: MAX_ENTRIES,
+      additionalProperties: inner,
+    };
+  };
   const $defs: Record<string, object> = { [`level${MAX_VALUE_DEPTH}`]: scalar };
   for (let d = MAX_VALUE_DEPTH - 1; d >= 1; d--) $defs[`level${d}`] = level(d);
-  return Type.Unsafe<ParamValue>({
-    $id: 'urn:hpo:param-value',
-    $defs,
-    ...level(0),
-    expected: `a finite number, string, boolean, null, or a list or mapping of them (at most ${MAX_VALUE_DEPTH} deep)`,
-  });
+  return Type.Unsafe<ParamValue>({ $id: 'urn:hpo:param-value', $defs, ...level(0) });
 }
 
 /** Sampled hyperparameters of one trial, by parameter name. */
