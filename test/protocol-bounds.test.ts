@@ -196,7 +196,7 @@ const rows: [Kind, string, unknown, RegExp | 'ok'][] = [
   ['heartbeat', 'routes.0', 'A'.repeat(32), /^routes\[0\]: expected a task route/],
   // Sizes of lists and mappings.
   ['spec', 'params', entries(1000), 'ok'],
-  ['spec', 'params', entries(1001), /^params: expected at most 1000 entries, got 1001 entries/],
+  ['spec', 'params', entries(1001), /^params: expected at most 1000 entries, got "1001"/],
   ['epoch', 'metrics', entries(1001), /^metrics: expected at most 1000 entries/],
   ['result', 'final_epoch.metrics', entries(1001), /^final_epoch\.metrics: expected at most 1000/],
   ['spec', 'params.lr', many(1000, 1), 'ok'],

@@ -66,11 +66,10 @@ function expectedOf(schema: unknown, keyword: string, fallback: string): string 
   return fallback;
 }
 
-/** What came instead, as the error shows it. */
+/** What came instead, as the error shows it (of a mapping with too many entries: their count, quoted). */
 function got(error: ErrorObject, data: unknown): string {
   if (error.keyword === 'maxProperties' && typeof data === 'object' && data !== null)
-    return `${Object.keys(data).length} entries`;
-  if (error.keyword === 'maxItems' && Array.isArray(data)) return `a list of ${data.length}`;
+    return describe(String(Object.keys(data).length));
   return describe(data);
 }
 
