@@ -24,40 +24,58 @@ interface Flags {
   out: string;
 }
 
-/** Messages/s of `validate` over `inputs`, median of `rounds` runs of about 300 ms each. */
-function rate(validate: (input: unknown) => { ok: boolean }, inputs: unknown[], rounds: number): number {
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let n = 0;
-    const start = process.hrtime.bigint();
-    let elapsed = 0;
-    while (elapsed < 300) {
-      for (const input of inputs) if (!validate(input).ok) throw new Error('a valid sample was refused');
-      n += inputs.length;
-      elapsed = Number(process.hrtime.bigint() - start) / 1e6;
-    }
-    rates.push((n / elapsed) * 1000);
+type Check = (input: unknown) => { ok: boolean };
+
+/** Messages/s of `validate` over `inputs` for about 300 ms. */
+function rate(validate: Check, inputs: unknown[]): number {
+  let n = 0;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  while (elapsed < 300) {
+    for (const input of inputs) if (!validate(input).ok) throw new Error('a valid sample was refused');
+    n += inputs.length;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   }
-  return Math.round(rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)]);
+  return (n / elapsed) * 1000;
 }
 
-function rows(v: Validators, rounds: number): Record<string, number> {
+/** The figures' checks of one build: trial specs and results, parsed and as bytes. */
+function checks(v: Validators): Record<string, Check> {
+  return {
+    trial_spec: (m) => v.validateTrialSpec(m),
+    result_event: (m) => v.validateResultEvent(m),
+    trial_spec_bytes: (b) => parseMessage(b as Uint8Array, v.validateTrialSpec),
+    result_event_bytes: (b) => parseMessage(b as Uint8Array, v.validateResultEvent),
+  };
+}
+
+/**
+ * Median messages/s of each build per figure over `rounds` rounds; the builds take turns round by
+ * round, so a change of machine load falls on both alike.
+ */
+function speed(builds: Record<string, Validators>, rounds: number): Record<string, Record<string, number>> {
   const rng = new Prng(7);
   const now = Date.now();
   const specs = Array.from({ length: 256 }, () => trialSpec(rng));
   const results = Array.from({ length: 256 }, () => resultEvent(rng, now));
-  const specBytes = specs.map((m) => encodeMessage(m));
-  const resultBytes = results.map((m) => encodeMessage(m));
-  return {
-    trial_spec: rate((m) => v.validateTrialSpec(m), specs, rounds),
-    result_event: rate((m) => v.validateResultEvent(m), results, rounds),
-    trial_spec_bytes: rate((b) => parseMessage(b as Uint8Array, v.validateTrialSpec), specBytes, rounds),
-    result_event_bytes: rate(
-      (b) => parseMessage(b as Uint8Array, v.validateResultEvent),
-      resultBytes,
-      rounds,
-    ),
+  const inputs: Record<string, unknown[]> = {
+    trial_spec: specs,
+    result_event: results,
+    trial_spec_bytes: specs.map((m) => encodeMessage(m)),
+    result_event_bytes: results.map((m) => encodeMessage(m)),
   };
+  const out: Record<string, Record<string, number>> = {};
+  for (const figure of Object.keys(inputs)) {
+    const runs: Record<string, number[]> = {};
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, v] of Object.entries(builds))
+        (runs[name] ??= []).push(rate(checks(v)[figure], inputs[figure]));
+    }
+    for (const [name, list] of Object.entries(runs)) {
+      (out[name] ??= {})[figure] = Math.round(list.sort((a, b) => a - b)[Math.floor(list.length / 2)]);
+    }
+  }
+  return out;
 }
 
 async function main(flags: Flags): Promise<void> {
@@ -72,24 +90,14 @@ async function main(flags: Flags): Promise<void> {
     agreement = compareValidators(older, newer, flags.corpus);
     report.agreement = agreement;
   }
-  const speed: Record<string, Record<string, number>> = { new: rows(newer, flags.rounds) };
-  if (older) speed.old = rows(older, flags.rounds);
-  report.messages_per_s = speed;
+  const figures = speed(older ? { new: newer, old: older } : { new: newer }, flags.rounds);
+  report.messages_per_s = figures;
   report.load_after = loadavg().map((l) => l.toFixed(2));
   console.log(`load average before ${load.join(' ')}, after ${(report.load_after as string[]).join(' ')}`);
-  console.log(
-    'messages/s       ' +
-      Object.keys(speed)
-        .map((k) => k.padStart(12))
-        .join(''),
-  );
-  for (const row of Object.keys(speed.new)) {
-    console.log(
-      row.padEnd(17) +
-        Object.values(speed)
-          .map((s) => String(s[row]).padStart(12))
-          .join(''),
-    );
+  const builds = Object.keys(figures);
+  console.log(`${'messages/s'.padEnd(18)}${builds.map((k) => k.padStart(12)).join('')}`);
+  for (const row of Object.keys(figures.new)) {
+    console.log(row.padEnd(18) + builds.map((b) => String(figures[b][row]).padStart(12)).join(''));
   }
   if (agreement) {
     const { messages, accepted, agree, differences } = agreement;
