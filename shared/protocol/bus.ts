@@ -4,7 +4,7 @@
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Static } from '@sinclair/typebox';
-import type { EpochEvent, ResultEvent, TrialSpec } from './trial.js';
+import type { DeliveryFields, EpochEvent, TrialSpec } from './trial.js';
 import type {
   CancelMessageSchema,
   DecisionReplySchema,
@@ -217,7 +217,7 @@ export function keyedMsgId(token: string | undefined, base: string): string {
   return `${base}/${tag.slice(0, 22)}`;
 }
 
-type Delivery = Pick<ResultEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'token'>;
+type Delivery = Pick<DeliveryFields, 'experiment_id' | 'trial_id' | 'attempt' | 'token'>;
 
 export function epochMsgId(e: Delivery & Pick<EpochEvent, 'epoch'>): string {
   return keyedMsgId(e.token, `${trialMsgId(e)}/epoch/${e.epoch}`);
