@@ -3,99 +3,31 @@
  * heartbeats) and the names of every subject, stream, consumer and message id. See docs/NATS.md.
  */
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { Decision, EpochEvent, PROTOCOL_VERSION, ResultEvent, TrialSpec } from './trial.js';
-import type { BackendChoice, BackendName } from './backend-names.js';
+import type { Static } from '@sinclair/typebox';
+import type { DeliveryFields, EpochEvent, TrialSpec } from './trial.js';
+import type {
+  CancelMessageSchema,
+  DecisionReplySchema,
+  RefusalEventSchema,
+  StartedEventSchema,
+  WorkerHeartbeatSchema,
+} from './schema/bus-messages.js';
+import { BUS_ID_PATTERN, TASK_ROUTE_PATTERN } from './schema/fields.js';
 
+/**
+ * The messages that exist only on the bus, derived from their schemas (schema/bus-messages.ts, where
+ * each field is described): one description gives both these types and the validators (validate.ts).
+ */
 /** The orchestrator's answer to a decision request (the request is the EpochEvent itself). */
-export interface DecisionReply {
-  v: typeof PROTOCOL_VERSION;
-  decision: Decision;
-}
-
-/**
- * Stops running trials of an experiment (all of them, or the one named). A worker only aborts them and
- * hands them back (nak): the orchestrator removes the messages itself, so a forged cancel loses nothing.
- */
-export interface CancelMessage {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  trial_id?: string;
-}
-
-/**
- * A worker that will not run a trial (e.g. its data set differs) before the message's last delivery:
- * published to the events stream (subject `<prefix>.events.<id>.refused`) before the worker terms the
- * message; the orchestrator queues the trial again as a new message carrying the refusal count.
- */
-export interface RefusalEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  trial_id: string;
-  attempt: number;
-  token: string;
-  worker: string;
-  reason: string;
-  /** Refusals of this trial so far, this one included. */
-  refusals: number;
-  /**
-   * Stream sequence of the refused trial message: the orchestrator counts one refusal per queued message
-   * (the one it queued last), so a repeated or replayed refusal never queues the trial twice.
-   */
-  seq: number;
-}
-
-/**
- * A worker began running the trial's delivery (it passed the accept check): published to the events
- * stream (subject `<prefix>.events.<id>.started`), so the orchestrator shows the trial `running` instead
- * of `queued` and counts it as a sign of life. Carries the delivery token like every event.
- */
-export interface StartedEvent {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  token?: string;
-  trial_id: string;
-  attempt: number;
-  worker: string;
-}
-
+export type DecisionReply = Static<typeof DecisionReplySchema>;
+/** Stops running trials of an experiment (all of them, or the one named). */
+export type CancelMessage = Static<typeof CancelMessageSchema>;
+/** A worker that will not run a trial (e.g. its data set differs) before the message's last delivery. */
+export type RefusalEvent = Static<typeof RefusalEventSchema>;
+/** A worker began running the trial's delivery (it passed the accept check). */
+export type StartedEvent = Static<typeof StartedEventSchema>;
 /** What a worker announces every few seconds (and on a ping). */
-export interface WorkerHeartbeat {
-  /**
-   * The protocol version the worker speaks. Heartbeats of any version are read (so `hpo workers` shows
-   * an incompatible worker); only trials of its own version are run by a worker.
-   */
-  v: number;
-  /** Worker name (unique in the fleet by convention: host:pid unless given). */
-  name: string;
-  /** Executor slots: trials it runs at once. */
-  slots: number;
-  /** Trials held right now (running, or being accepted / reported). */
-  busy: number;
-  /** Backend the worker was asked for (`--backend`: auto or a backend name). */
-  backend?: BackendChoice;
-  /**
-   * Backends its trials ran on, in order of first use (with `auto` the one picked per model family, so
-   * possibly two); absent until a trial that uses a tfjs backend finished. At most one of each name.
-   */
-  backends_in_use?: BackendName[];
-  /** Trials finished with a published result since the worker started. */
-  trials_done: number;
-  /** Epoch ms. */
-  started_at: number;
-  /** Epoch ms when this heartbeat was sent. */
-  sent_at: number;
-  /** True once drain() began: the worker takes no new trials. */
-  draining: boolean;
-  /** Invalid messages received so far. */
-  invalid_messages: number;
-  /** Tasks offered beyond the built-in ones, as `name@sha256-prefix` (at most 100). */
-  tasks?: string[];
-  /** Routes (taskRoute) of every task it pulls trials of, built-in ones included (at most 110). */
-  routes?: string[];
-}
+export type WorkerHeartbeat = Static<typeof WorkerHeartbeatSchema>;
 
 export const DEFAULT_SUBJECT_PREFIX = 'hpo';
 /**
@@ -104,7 +36,7 @@ export const DEFAULT_SUBJECT_PREFIX = 'hpo';
  */
 export const LEGACY_WORKERS_CONSUMER = 'workers';
 
-const TASK_ROUTE = /^[0-9a-f]{32}$/;
+const TASK_ROUTE = new RegExp(TASK_ROUTE_PATTERN);
 
 /**
  * The route of a task on the bus: 32 lowercase hex digits, the first 128 bits of the sha256 of
@@ -134,7 +66,7 @@ export function trialRoute(spec: Pick<TrialSpec, 'task' | 'task_sha256'>): strin
   return taskRoute(spec.task, spec.task_sha256);
 }
 
-const BUS_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const BUS_ID = new RegExp(BUS_ID_PATTERN);
 const PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 
 /** True if `id` can be an experiment id on the bus: 1-64 characters of [A-Za-z0-9_-]. */
@@ -285,7 +217,7 @@ export function keyedMsgId(token: string | undefined, base: string): string {
   return `${base}/${tag.slice(0, 22)}`;
 }
 
-type Delivery = Pick<ResultEvent, 'experiment_id' | 'trial_id' | 'attempt' | 'token'>;
+type Delivery = Pick<DeliveryFields, 'experiment_id' | 'trial_id' | 'attempt' | 'token'>;
 
 export function epochMsgId(e: Delivery & Pick<EpochEvent, 'epoch'>): string {
   return keyedMsgId(e.token, `${trialMsgId(e)}/epoch/${e.epoch}`);

@@ -4,6 +4,8 @@
  * result; the result lists each file's size and sha256, and the orchestrator downloads exactly those
  * files into its own models root, checking names, sizes and digests. See docs/NATS.md "Saved models".
  */
+import type { Static } from '@sinclair/typebox';
+import type { ModelFileDigestSchema } from './schema/trial-messages.js';
 import { MODEL_JSON_FILE, MODEL_METADATA_FILE, WEIGHTS_FILE } from './model-metadata.js';
 
 /** The files of a saved model, the only names that travel. */
@@ -12,15 +14,8 @@ export const MODEL_FILES: readonly string[] = [MODEL_JSON_FILE, WEIGHTS_FILE, MO
 /** Largest model (all its files together) sent over the bus by default: 256 MiB. */
 export const DEFAULT_MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
-/** One uploaded file of a saved model, as the result reports it. */
-export interface ModelFileDigest {
-  /** One of MODEL_FILES. */
-  name: string;
-  /** Bytes. */
-  size: number;
-  /** 64 lowercase hex digits. */
-  sha256: string;
-}
+/** One uploaded file of a saved model, as the result reports it (schema/trial-messages.ts). */
+export type ModelFileDigest = Static<typeof ModelFileDigestSchema>;
 
 /** The object store bucket of a subject prefix: `hpo` -> `hpo_models`. */
 export function modelsBucket(prefix: string): string {

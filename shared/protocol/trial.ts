@@ -2,7 +2,14 @@
  * What travels between the orchestrator and the workers. Plain JSON-able objects; every message carries
  * the protocol version `v` so a receiver can reject what it does not understand.
  */
-import type { ModelFileDigest } from './model-transfer.js';
+import type { Static } from '@sinclair/typebox';
+import type {
+  DeliveryFieldsSchema,
+  EpochEventSchema,
+  FinalEpochSchema,
+  ResultEventSchema,
+  TrialSpecSchema,
+} from './schema/trial-messages.js';
 
 export const PROTOCOL_VERSION = 5;
 
@@ -16,60 +23,13 @@ export const MAX_VALUE_DEPTH = 16;
 /** Sampled hyperparameters of one trial, by parameter name. */
 export type TrialParams = Record<string, ParamValue>;
 
-/** A trial as dispatched to a worker. */
-export interface TrialSpec {
-  v: typeof PROTOCOL_VERSION;
-  /** The experiment's name: for display and records only, never an address. */
-  experiment: string;
-  /**
-   * The experiment's random id (a bus token, see isBusId): subjects, consumers, message ids and a
-   * worker's model folder are derived from it, so two experiments of the same name never mix.
-   */
-  experiment_id: string;
-  /**
-   * Minted by the orchestrator for this dispatch (one trial attempt): every epoch, result and refusal
-   * of the delivery carries it back, and nothing without the current one is accepted. Required on the
-   * bus; in-process dispatches may leave it out.
-   */
-  token?: string;
-  /** Unique within the experiment; stable across resumes and redeliveries. */
-  trial_id: string;
-  /** 1 for the first run; each re-run of an interrupted trial gets the next number. */
-  attempt: number;
-  /** Task name (never code named by a message): a built-in task, or a task a worker's operator offers. */
-  task: string;
-  /**
-   * sha256 (64 lowercase hex) of the task module or command program the trial needs, for tasks that are
-   * not built in. A worker runs the trial only when it offers exactly this name and content.
-   */
-  task_sha256?: string;
-  params: TrialParams;
-  /** Seeds everything random in the trial (weights, batch order, synthetic noise). */
-  seed: number;
-  /** The data set the trial trains on (multi-digit-mnist): generated from `seed`, checked against `sha256`. */
-  data?: { seed: number; sha256?: string };
-  /**
-   * Save the trained model (tfjs files). The worker chooses the folder itself: under its own models
-   * root, `<root>/<experiment_id>/<trial_id>` (a message never names a path). Absent or false: do not save.
-   */
-  save_model?: boolean;
-  /**
-   * false: the orchestrator's scheduler never stops a trial (FIFO), so the worker publishes its epochs
-   * without asking for a decision after each. Absent or true: it asks.
-   */
-  decisions?: boolean;
-}
-
+/**
+ * The messages about a trial, derived from their schemas (schema/trial-messages.ts, where each field is
+ * described): one description gives both these types and the bus validators (validate.ts).
+ */
+export type TrialSpec = Static<typeof TrialSpecSchema>;
 /** The fields naming one delivery of a trial, which every event about it carries back. */
-export interface DeliveryFields {
-  v: typeof PROTOCOL_VERSION;
-  experiment: string;
-  experiment_id: string;
-  /** The delivery token of the trial spec (absent in-process). */
-  token?: string;
-  trial_id: string;
-  attempt: number;
-}
+export type DeliveryFields = Static<typeof DeliveryFieldsSchema>;
 
 /**
  * The delivery fields of events about `spec` (a trial spec, or an event about it), alone: its token
@@ -87,50 +47,21 @@ export function deliveryFields(spec: DeliveryFields): DeliveryFields {
 }
 
 /** Metrics after one epoch, sent while a trial runs. */
-export interface EpochEvent extends DeliveryFields {
-  epoch: number;
-  metrics: Record<string, number>;
-  worker: string;
-}
+export type EpochEvent = Static<typeof EpochEventSchema>;
 
 /** How a trial ended. `stopped`: a scheduler said stop (a normal, final outcome). */
-export type FinalState = 'completed' | 'stopped' | 'failed';
+export const FINAL_STATES = ['completed', 'stopped', 'failed'] as const;
+export type FinalState = (typeof FINAL_STATES)[number];
 
-export interface ResultEvent extends DeliveryFields {
-  state: FinalState;
-  /** Final metrics: the last epoch's validation metrics plus test_* where the task reports them. */
-  metrics: Record<string, number>;
-  epochs: number;
-  /** Present when state is failed. */
-  error?: string;
-  worker: string;
-  backend?: string;
-  /**
-   * The trained model, when the spec asked for it. `path`: where the worker saved it on its own machine
-   * (`<its models root>/<experiment_id>/<trial_id>`; the in-process pool's is the orchestrator's own).
-   * Over NATS the worker also uploads the files to the object store and lists them in `files` (what the
-   * orchestrator checks its download against; it never uses `path` then), or says in `not_sent` why it
-   * did not (e.g. over the size limit).
-   */
-  model?: { path: string; files?: ModelFileDigest[]; not_sent?: string };
-  started_at: number;
-  ended_at: number;
-  /**
-   * The trial's last epoch (its `epochs` parameter reached), carried here instead of in an epoch event:
-   * no decision is asked after it, and one message less travels. The orchestrator records it (and shows
-   * it to the scheduler) before the result. Earlier epochs travel as epoch events.
-   */
-  final_epoch?: FinalEpoch;
-}
+/** A trial's end: its final metrics and state, and, when the spec asked, its model and last epoch. */
+export type ResultEvent = Static<typeof ResultEventSchema>;
 
 /** An epoch carried by a result: see ResultEvent.final_epoch. */
-export interface FinalEpoch {
-  epoch: number;
-  metrics: Record<string, number>;
-}
+export type FinalEpoch = Static<typeof FinalEpochSchema>;
 
 /** A scheduler's answer to an epoch report. */
-export type Decision = 'continue' | 'stop';
+export const DECISIONS = ['continue', 'stop'] as const;
+export type Decision = (typeof DECISIONS)[number];
 
 /** Epochs a trial reports at most, whatever its parameters say (bounds every per-trial history). */
 export const MAX_TRIAL_EPOCHS = 10_000;
