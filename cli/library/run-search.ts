@@ -60,18 +60,18 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const store = SqliteStore.open(db);
   let executor: TrialExecutor | undefined;
   try {
-    if (store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
+    if (await store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
     let data: { seed: number; sha256: string } | undefined;
     if (space.task === 'multi-digit-mnist' && !inline) {
       const ds = await loadDataset({ seed: space.data.seed, dataDir: options.dataDir });
       data = { seed: space.data.seed, sha256: ds.sha256 };
     }
-    store.createExperiment(name, space, text);
+    await store.createExperiment(name, space, text);
     executor = inline
       ? new InlineExecutor(inline, { slots: options.workers, dataDir: options.dataDir })
       : new TrialPool({ threads: options.workers, dataDir: options.dataDir, tasks });
     const transport = new InProcessTransport(executor);
-    store.recordRun(
+    await store.recordRun(
       name,
       collectRunInfo({ backendChoice: 'auto', workers: `${executor.slots} local`, data }),
     );
@@ -95,9 +95,9 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     }).run();
     await transport.close();
     executor = undefined;
-    return { ...outcome, leaderboard: store.leaderboard(name, { top: options.top ?? 10 }), db };
+    return { ...outcome, leaderboard: await store.leaderboard(name, { top: options.top ?? 10 }), db };
   } finally {
     await executor?.close();
-    store.close();
+    await store.close();
   }
 }

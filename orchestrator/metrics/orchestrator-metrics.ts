@@ -14,12 +14,12 @@ import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 import type { SearchObserver } from '../core/observer.js';
 import type { Goal } from '../search-space/types.js';
 import { allParamNames } from '../search-space/values.js';
-import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
+import { FINAL_STATES, TRIAL_STATES, type StoreReader, type TrialRecord, type TrialState } from '../store/types.js';
 
 export interface OrchestratorMetricsOptions {
   registry: Registry;
   /** Read at scrape time for `hpo_trials` and on start for the finished trials of a resumed run. */
-  store: Store;
+  store: StoreReader;
   /** Finished trials whose per-trial series are kept, best first (default 20). */
   top?: number;
   /** Seconds after a run ends before all its series are removed (default 3600). */
@@ -85,7 +85,7 @@ const text = (v: ParamValue | undefined): string =>
   v === undefined ? '' : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 export class OrchestratorMetrics implements SearchObserver {
-  private readonly store: Store;
+  private readonly store: StoreReader;
   private readonly top: number;
   private readonly retentionMs: number;
   private readonly experiments = new Map<string, ExperimentState>();
@@ -120,9 +120,9 @@ export class OrchestratorMetrics implements SearchObserver {
       help: 'Trials of the experiment by state, read from the store at scrape time.',
       labelNames: ['experiment', 'state'],
       registers,
-      collect() {
+      async collect() {
         for (const name of experiments.keys()) {
-          const counts = store.countTrials(name);
+          const counts = await store.countTrials(name);
           for (const state of TRIAL_STATES) this.set({ experiment: name, state }, counts[state]);
         }
       },
@@ -217,8 +217,8 @@ export class OrchestratorMetrics implements SearchObserver {
     trackInvalidMessages(registry, 'orchestrator', options.invalidMessages);
   }
 
-  onStart(experiment: string): void {
-    const record = this.store.getExperiment(experiment);
+  async onStart(experiment: string): Promise<void> {
+    const record = await this.store.getExperiment(experiment);
     if (!record) return;
     const previous = this.experiments.get(experiment);
     if (previous) this.drop(previous);
@@ -244,7 +244,7 @@ export class OrchestratorMetrics implements SearchObserver {
     this.retries.inc({ experiment }, 0);
     this.duplicates.inc({ experiment }, 0);
     // A resumed run: its finished trials rank from the start.
-    for (const t of this.store.listTrials(experiment)) {
+    for (const t of await this.store.listTrials(experiment)) {
       if (FINAL_STATES.includes(t.state)) this.finish(e, t);
     }
   }
