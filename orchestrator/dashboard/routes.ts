@@ -15,11 +15,10 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WorkerHeartbeat } from '../../shared/protocol/bus.js';
 import { trialRung } from '../search-space/hyperband.js';
-import { TRIAL_STATES, type TrialState } from '../store/types.js';
+import { TRIAL_STATES, trialSortProblem, type StoreReader, type TrialState } from '../store/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import { MIN_TRIALS_FOR_IMPORTANCE, parameterImportance, type ImportanceAnswer } from './importance.js';
 import { atEqualBudget } from './equal-budget.js';
-import type { DashboardReader } from './reader.js';
 import {
   bestSoFar,
   experimentList,
@@ -35,7 +34,7 @@ export const MAX_PAGE = 500;
 export const IMPORTANCE_REFRESH_MS = 5000;
 
 export interface RouteOptions {
-  reader: DashboardReader;
+  reader: StoreReader;
   feed: ChangeFeed;
   /** Lists the workers on the bus (given with --nats). */
   workers?: () => Promise<WorkerHeartbeat[]>;
@@ -66,15 +65,18 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   const { reader, feed } = options;
   const importance = new Map<string, { version: number; at: number; answer: ImportanceAnswer }>();
 
-  app.get('/api/experiments', async () => ({ experiments: experimentList(reader) }));
+  app.get('/api/experiments', async () => ({ experiments: await experimentList(reader) }));
 
   app.get<{ Params: Params }>('/api/experiments/:name', async (req, reply) => {
-    return experimentSummary(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (
+      (await experimentSummary(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`)
+    );
   });
 
   app.get<{ Params: Params; Querystring: Query }>('/api/experiments/:name/trials', async (req, reply) => {
     const q = req.query;
-    if (!reader.experiment(req.params.name)) return notFound(reply, `experiment '${req.params.name}'`);
+    const exp = await reader.getExperiment(req.params.name);
+    if (!exp) return notFound(reply, `experiment '${req.params.name}'`);
     const state = q.state || undefined;
     if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
       return bad(reply, `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`);
@@ -86,30 +88,26 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') {
       return bad(reply, `order: expected asc or desc, got '${q.order}'`);
     }
-    const goal = reader.experiment(req.params.name)!.space.metric.goal;
+    const space = exp.space;
     const sort = q.sort ?? 'value';
+    const sortProblem = trialSortProblem(sort, space);
+    if (sortProblem) return bad(reply, sortProblem);
     // The objective sorts best first unless told otherwise.
-    const descending = q.order ? q.order === 'desc' : sort === 'value' && goal === 'maximize';
-    const page = reader.trialPage(req.params.name, {
+    const descending = q.order ? q.order === 'desc' : sort === 'value' && space.metric.goal === 'maximize';
+    const page = await reader.trialPage(req.params.name, {
       state: state as TrialState | undefined,
       sort,
       descending,
       offset,
       limit,
     });
-    if (!page)
-      return bad(
-        reply,
-        `sort: expected one of value, index, state, epochs, started_at, ended_at, worker or param:NAME, got '${sort}'`,
-      );
-    const space = reader.experiment(req.params.name)!.space;
     const rows = page.rows.map((t) => ({ ...t, rung: trialRung(space, t) }));
     return { total: page.total, rows, offset, limit, sort, order: descending ? 'desc' : 'asc' };
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/trials/:id', async (req, reply) => {
     return (
-      trialDetail(reader, req.params.name, req.params.id!) ??
+      (await trialDetail(reader, req.params.name, req.params.id!)) ??
       notFound(reply, `trial '${req.params.id}' in experiment '${req.params.name}'`)
     );
   });
@@ -118,32 +116,37 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     const ids = (req.query.trials ?? '').split(',').filter((s) => s !== '');
     const metric = req.query.metric || undefined;
     return (
-      learningCurves(reader, req.params.name, ids, metric) ??
+      (await learningCurves(reader, req.params.name, ids, metric)) ??
       notFound(reply, `experiment '${req.params.name}'`)
     );
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/history', async (req, reply) => {
-    return bestSoFar(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (await bestSoFar(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`);
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/parallel', async (req, reply) => {
-    return parallelRows(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (
+      (await parallelRows(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`)
+    );
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/importance', async (req, reply) => {
     const name = req.params.name;
-    const exp = reader.experiment(name);
+    const exp = await reader.getExperiment(name);
     if (!exp) return notFound(reply, `experiment '${name}'`);
     const cached = importance.get(name);
     const now = Date.now();
-    const version = reader.version();
+    const version = await reader.version();
     if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
       return { ...cached.answer, computed_at: cached.at };
     }
     const metric = exp.space.metric.name;
-    const budget = atEqualBudget(reader.finishedParams(name), MIN_TRIALS_FOR_IMPORTANCE, metric, (epoch) =>
-      reader.objectiveAt(name, epoch, metric),
+    const budget = await atEqualBudget(
+      await reader.finishedParams(name),
+      MIN_TRIALS_FOR_IMPORTANCE,
+      metric,
+      (epoch) => reader.metricAtEpoch(name, epoch, metric),
     );
     const answer = parameterImportance(exp.space, budget.trials);
     if (budget.note) answer.note = answer.note ? `${answer.note}; ${budget.note}` : budget.note;
@@ -152,7 +155,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/seed-table', async (req, reply) => {
-    const rows = seedTable(reader, req.params.name);
+    const rows = await seedTable(reader, req.params.name);
     return rows
       ? { rows }
       : notFound(reply, `seed table: experiment '${req.params.name}' is not of the MNIST task`);
@@ -177,7 +180,8 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     return { available: true, workers: workers?.list ?? [], at: workers?.at ?? null };
   });
 
-  app.get('/api/events', (req, reply) => {
+  app.get('/api/events', async (req, reply) => {
+    const hello = await feed.current();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -187,7 +191,7 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
     });
     const send = (event: string, data: unknown) =>
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('hello', feed.current());
+    send('hello', hello);
     const unsubscribe = feed.subscribe((e) => send('change', e));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     const end = () => {
