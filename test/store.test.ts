@@ -13,6 +13,7 @@ import {
   migrate,
   MIGRATIONS,
   NotOurDatabaseError,
+  openStoreReader,
   SCHEMA_VERSION,
   SqliteStore,
   StoreError,
@@ -25,6 +26,7 @@ storeContract('SqliteStore (file)', async () => {
   const store = SqliteStore.open(join(dir, 'hpo.db'));
   return {
     store,
+    openReader: async () => openStoreReader(join(dir, 'hpo.db'), { live: true }),
     async cleanup() {
       await store.close();
       await rm(dir, { recursive: true, force: true });
