@@ -42,7 +42,13 @@ async function trialsOf(
   try {
     const rows: [string, string, number, string | null, number][] = [];
     for (const t of await store.listTrials(name)) {
-      rows.push([t.trial_id, t.state, t.attempt, t.worker, (await store.listEpochs(name, t.trial_id)).length]);
+      rows.push([
+        t.trial_id,
+        t.state,
+        t.attempt,
+        t.worker,
+        (await store.listEpochs(name, t.trial_id)).length,
+      ]);
     }
     return rows;
   } finally {

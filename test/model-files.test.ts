@@ -316,7 +316,7 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
           model: { path },
         };
         assert.equal(await store.recordResult('e', id, result), true);
-        keeper.recorded(result);
+        await keeper.recorded(result);
       }
       assert.deepEqual(
         (await store.listModels('e')).map((m) => m.trial_id),

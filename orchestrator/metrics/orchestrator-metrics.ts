@@ -14,7 +14,13 @@ import { archLabel, backendLabel } from '../../shared/metrics/labels.js';
 import type { SearchObserver } from '../core/observer.js';
 import type { Goal } from '../search-space/types.js';
 import { allParamNames } from '../search-space/values.js';
-import { FINAL_STATES, TRIAL_STATES, type StoreReader, type TrialRecord, type TrialState } from '../store/types.js';
+import {
+  FINAL_STATES,
+  TRIAL_STATES,
+  type StoreReader,
+  type TrialRecord,
+  type TrialState,
+} from '../store/types.js';
 
 export interface OrchestratorMetricsOptions {
   registry: Registry;

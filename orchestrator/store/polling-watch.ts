@@ -21,7 +21,8 @@ export class PollingWatches {
       busy = true;
       try {
         const v = await this.version();
-        if (last !== undefined && v !== last && this.stops.has(stop)) listener({ version: v, at: Date.now() });
+        if (last !== undefined && v !== last && this.stops.has(stop))
+          listener({ version: v, at: Date.now() });
         last = v;
       } catch {
         // a store that cannot be read now is asked again at the next tick

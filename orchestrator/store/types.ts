@@ -108,7 +108,15 @@ export interface LeaderboardOptions {
 }
 
 /** Fields a page of trials sorts by (besides `param:NAME`), in the order a usage error lists them. */
-export const TRIAL_SORT_FIELDS = ['value', 'index', 'state', 'epochs', 'started_at', 'ended_at', 'worker'] as const;
+export const TRIAL_SORT_FIELDS = [
+  'value',
+  'index',
+  'state',
+  'epochs',
+  'started_at',
+  'ended_at',
+  'worker',
+] as const;
 export type TrialSortField = (typeof TRIAL_SORT_FIELDS)[number];
 
 /** A page of an experiment's trials (the web dashboard's table). */
