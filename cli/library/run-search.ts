@@ -5,7 +5,7 @@ import { UsageError } from '../../shared/errors.js';
 import { collectRunInfo, SearchRunner } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
-import { SqliteStore } from '../../orchestrator/store/index.js';
+import { openStore } from '../../orchestrator/store/index.js';
 import { InProcessTransport } from '../../orchestrator/transport/index.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { InlineExecutor, TrialPool } from '../../worker/pool/index.js';
@@ -57,7 +57,7 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const tasks = offersForSpace(space);
   const db = options.db ?? ':memory:';
   const name = options.name ?? `search-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-  const store = SqliteStore.open(db);
+  const store = openStore(db);
   let executor: TrialExecutor | undefined;
   try {
     if (await store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
