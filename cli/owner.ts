@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { LEASE_HEARTBEAT_MS, type OwnerClaim, type SqliteStore } from '../orchestrator/store/index.js';
+import { LEASE_HEARTBEAT_MS, type OwnerClaim, type Store } from '../orchestrator/store/index.js';
 
 export interface OwnerFlags {
   force?: boolean;
@@ -26,12 +26,12 @@ export interface HeldLease {
   lastWrite(): LeaseWrite;
   /** True once another driver took the lease over. */
   lost(): boolean;
-  /** Stops the heartbeat and releases the lease (best effort). */
-  release(): void;
+  /** Stops the heartbeat and releases the lease (best effort, never rejects). */
+  release(): Promise<void>;
 }
 
-export function holdLease(
-  store: SqliteStore,
+export async function holdLease(
+  store: Store,
   experiment: string,
   flags: OwnerFlags,
   staleMs: number,
@@ -39,40 +39,44 @@ export function holdLease(
     process.stderr.write(`hpo: ${message}\n`);
     process.exit(1);
   },
-): HeldLease {
+): Promise<HeldLease> {
   const claim: OwnerClaim = { token: randomUUID(), pid: process.pid, host: hostname() };
-  store.acquireLease(experiment, claim, { staleMs, host: claim.host, force: flags.force });
+  await store.acquireLease(experiment, claim, { staleMs, host: claim.host, force: flags.force });
   let write: LeaseWrite = { ok: true, at: Date.now() };
   let lost = false;
-  const timer = setInterval(() => {
+  let released = false;
+  const beat = async () => {
     let ours: boolean;
     try {
-      ours = store.heartbeatLease(experiment, claim.token);
+      ours = await store.heartbeatLease(experiment, claim.token);
       write = { ok: true, at: Date.now() };
     } catch (err) {
       write = { ok: false, at: Date.now(), error: err instanceof Error ? err.message : String(err) };
       return; // the store cannot write now: the lease just ages
     }
-    if (!ours) {
+    // A beat answered after our own release is not a takeover.
+    if (!ours && !released) {
       lost = true;
       clearInterval(timer);
-      const now = store.getLease(experiment);
+      const now = await store.getLease(experiment).catch(() => undefined);
       onLost(
         `lost the owner lease of experiment '${experiment}'` +
           (now ? ` to pid ${now.pid} on ${now.host}` : '') +
           ': stopping at once (the new driver carries on)',
       );
     }
-  }, LEASE_HEARTBEAT_MS);
+  };
+  const timer = setInterval(() => void beat(), LEASE_HEARTBEAT_MS);
   timer.unref();
   return {
     claim,
     lastWrite: () => write,
     lost: () => lost,
-    release() {
+    async release() {
+      released = true;
       clearInterval(timer);
       try {
-        store.releaseLease(experiment, claim.token);
+        await store.releaseLease(experiment, claim.token);
       } catch {
         // a lease left behind is dead (its pid is gone) or expires
       }

@@ -6,12 +6,12 @@ import { makeSpace, makeTrial } from './contracts/store.contract.js';
 describe('orchestrator HTTP API (/api/status, /api/leaderboard)', () => {
   it('serves the same JSON answers as the CLI, binds 127.0.0.1, and 404s the rest', async () => {
     const store = SqliteStore.open(':memory:');
-    store.createExperiment('e', makeSpace(), 'test');
+    await store.createExperiment('e', makeSpace(), 'test');
     for (const i of [0, 1, 2]) {
-      store.addTrial('e', makeTrial(i));
-      store.startTrial('e', `t${i}`, 'w');
+      await store.addTrial('e', makeTrial(i));
+      await store.startTrial('e', `t${i}`, 'w');
       if (i < 2) {
-        store.recordResult('e', `t${i}`, {
+        await store.recordResult('e', `t${i}`, {
           attempt: 1,
           state: 'completed',
           metrics: { val_acc: 0.5 + i / 10 },
@@ -42,7 +42,7 @@ describe('orchestrator HTTP API (/api/status, /api/leaderboard)', () => {
       assert.equal((await fetch(`${api.url}/api/status`, { method: 'POST' })).status, 405);
     } finally {
       await api.close();
-      store.close();
+      await store.close();
     }
   });
 });

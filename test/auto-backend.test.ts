@@ -117,7 +117,7 @@ describe('auto per family through the real pool (hpo search, one thread, backend
     assert.equal(r.code, 0, r.stderr);
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials(name);
+      const trials = await store.listTrials(name);
       assert.deepEqual(
         trials.map((t) => t.state),
         archs.map(() => 'completed'),
@@ -125,7 +125,7 @@ describe('auto per family through the real pool (hpo search, one thread, backend
       );
       return { byArch: Object.fromEntries(trials.map((t) => [t.params.arch, t.backend])), stderr: r.stderr };
     } finally {
-      store.close();
+      await store.close();
     }
   }
 

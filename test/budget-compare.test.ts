@@ -13,13 +13,13 @@ import { syntheticSpace } from './helpers/space.js';
 function finished(epochs: number[]): FinishedTrial[] {
   return epochs.map((e, i) => ({ trial_id: `t${i}`, params: { i }, value: 100 * i + e, epochs: e }));
 }
-const objectiveAt = (trials: FinishedTrial[]) => (epoch: number) =>
+const objectiveAt = (trials: FinishedTrial[]) => async (epoch: number) =>
   new Map(trials.filter((t) => t.epochs >= epoch).map((t) => [t.trial_id, 100 * Number(t.params.i) + epoch]));
 
 describe('comparing trials at equal budget (issue 25 item 3)', () => {
-  it('equal budgets: every trial with its own value, no note', () => {
+  it('equal budgets: every trial with its own value, no note', async () => {
     const trials = finished([3, 3, 3]);
-    const r = atEqualBudget(trials, 8, 'val_acc', () => assert.fail('not read when budgets are equal'));
+    const r = await atEqualBudget(trials, 8, 'val_acc', () => assert.fail('not read when budgets are equal'));
     assert.deepEqual(
       r.trials.map((t) => t.value),
       [3, 103, 203],
@@ -27,10 +27,10 @@ describe('comparing trials at equal budget (issue 25 item 3)', () => {
     assert.equal(r.note, undefined);
   });
 
-  it('mixed budgets: the largest epoch at least 8 trials reached, each trial valued there', () => {
+  it('mixed budgets: the largest epoch at least 8 trials reached, each trial valued there', async () => {
     // 2 trials ran 9 epochs, 6 ran 3, 5 were stopped at 1: 8 reached epoch 3.
     const trials = finished([9, 9, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1]);
-    const r = atEqualBudget(trials, 8, 'val_acc', objectiveAt(trials));
+    const r = await atEqualBudget(trials, 8, 'val_acc', objectiveAt(trials));
     assert.deepEqual(
       r.trials.map((t) => t.value),
       [3, 103, 203, 303, 403, 503, 603, 703],
@@ -41,9 +41,9 @@ describe('comparing trials at equal budget (issue 25 item 3)', () => {
     );
   });
 
-  it('fewer trials than the minimum: the smallest budget, every trial valued there', () => {
+  it('fewer trials than the minimum: the smallest budget, every trial valued there', async () => {
     const trials = finished([4, 2, 1]);
-    const r = atEqualBudget(trials, 8, 'loss', objectiveAt(trials));
+    const r = await atEqualBudget(trials, 8, 'loss', objectiveAt(trials));
     assert.deepEqual(
       r.trials.map((t) => t.value),
       [1, 101, 201],

@@ -34,20 +34,31 @@ function grid(values: number[], epochs: number, sleepMs: number): string {
 }
 
 /** [trial_id, state, attempt, worker, epochs recorded] of every trial, read from the store file. */
-function trialsOf(db: string, name: string): [string, string, number, string | null, number][] {
+async function trialsOf(
+  db: string,
+  name: string,
+): Promise<[string, string, number, string | null, number][]> {
   const store = SqliteStore.open(db, { readonly: true });
   try {
-    return store
-      .listTrials(name)
-      .map((t) => [t.trial_id, t.state, t.attempt, t.worker, store.listEpochs(name, t.trial_id).length]);
+    const rows: [string, string, number, string | null, number][] = [];
+    for (const t of await store.listTrials(name)) {
+      rows.push([
+        t.trial_id,
+        t.state,
+        t.attempt,
+        t.worker,
+        (await store.listEpochs(name, t.trial_id)).length,
+      ]);
+    }
+    return rows;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function tryTrialsOf(db: string, name: string): ReturnType<typeof trialsOf> {
+async function tryTrialsOf(db: string, name: string): Promise<ReturnType<typeof trialsOf>> {
   try {
-    return trialsOf(db, name);
+    return await trialsOf(db, name);
   } catch {
     return []; // not created yet
   }
@@ -133,7 +144,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     );
     worker('w1');
     assert.equal(await exitOf(s, 90_000), 0, s.out());
-    assert.deepEqual(trialsOf(db, 'poison'), [['t0000', 'completed', 2, 'w1', 1]]);
+    assert.deepEqual(await trialsOf(db, 'poison'), [['t0000', 'completed', 2, 'w1', 1]]);
     assert.match(s.out(), /started_at: expected a time in integer epoch ms between/);
   });
 
@@ -142,7 +153,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     await writeFile(space, grid([1], 1, 3000));
     const db = join(dir, 'hpo.db');
     const s = search(space, 'refused', db, ['--trial-timeout', '2']);
-    await until('the trial queued', () => tryTrialsOf(db, 'refused').length === 1, 60_000, s);
+    await until('the trial queued', async () => (await tryTrialsOf(db, 'refused')).length === 1, 60_000, s);
     // A real SQLite refusal (not a full disk) of the first attempt's result.
     const raw = new Database(db, { timeout: 10_000 });
     raw.exec(`CREATE TRIGGER refuse_first BEFORE UPDATE ON trials
@@ -154,7 +165,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     const out = s.out();
     assert.match(out, /refused by the test \(the event is dropped\)/);
     assert.equal(out.split('refused by the test').length - 1, 1, `dropped once, not retried:\n${out}`);
-    assert.deepEqual(trialsOf(db, 'refused'), [['t0000', 'completed', 2, 'w1', 1]]);
+    assert.deepEqual(await trialsOf(db, 'refused'), [['t0000', 'completed', 2, 'w1', 1]]);
   });
 
   it('every epoch survives 25 s of a full disk (file size limit 0) and is recorded once space returns', async () => {
@@ -166,7 +177,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     worker('w1', 4);
     await until(
       'the four trials running',
-      () => tryTrialsOf(db, 'full').filter((t) => t[1] === 'running').length === 4,
+      async () => (await tryTrialsOf(db, 'full')).filter((t) => t[1] === 'running').length === 4,
       60_000,
       s,
     );
@@ -183,7 +194,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     }
     assert.equal(await exitOf(s, 120_000), 0, s.out());
     assert.deepEqual(
-      trialsOf(db, 'full'),
+      await trialsOf(db, 'full'),
       ['t0000', 't0001', 't0002', 't0003'].map((t) => [t, 'completed', 1, 'w1', 4]),
     );
     assert.match(s.out(), /event handler failed/, 'the store could not write meanwhile');

@@ -154,7 +154,7 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     );
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials('poisoned');
+      const trials = await store.listTrials('poisoned');
       assert.deepEqual(
         trials.map((t) => [t.trial_id, t.state, t.worker, t.epochs]),
         ['t0000', 't0001', 't0002', 't0003'].map((t) => [t, 'completed', 'w1', 3]),
@@ -162,12 +162,12 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
       for (const t of trials) {
         assert.notEqual(t.value, 0.99999);
         assert.deepEqual(
-          store.listEpochs('poisoned', t.trial_id).map((e) => e.epoch),
+          (await store.listEpochs('poisoned', t.trial_id)).map((e) => e.epoch),
           [1, 2, 3],
         );
       }
     } finally {
-      store.close();
+      await store.close();
     }
     // The events stream is bounded (1 GiB by default): a flood cannot fill the server's disk.
     const orch = await jetstreamManager(await connect('orchestrator'));

@@ -59,12 +59,12 @@ async function invalidCount(port: number): Promise<number> {
 }
 
 /** The experiment's bus id and the owner lease on the bus, read as the orchestrator user. */
-function busId(db: string, name: string): string {
+async function busId(db: string, name: string): Promise<string> {
   const store = SqliteStore.open(db, { readonly: true });
   try {
-    return store.getExperiment(name)!.bus_id;
+    return (await store.getExperiment(name))!.bus_id;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -110,12 +110,12 @@ function trialsIn(texts: string[]): Map<string, string> {
   return seen;
 }
 
-function trialWorkers(db: string, name: string): Map<string, string | undefined> {
+async function trialWorkers(db: string, name: string): Promise<Map<string, string | undefined>> {
   const store = SqliteStore.open(db, { readonly: true });
   try {
-    return new Map(store.listTrials(name).map((t) => [t.trial_id, t.worker ?? undefined]));
+    return new Map((await store.listTrials(name)).map((t) => [t.trial_id, t.worker ?? undefined]));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -178,7 +178,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const s = search(await space(6, 2, 300), 'victim', db, ['--metrics-port', String(metricsPort)]);
     const ojsm = await jetstreamManager(await connect('orchestrator'));
     await until('6 trials queued', async () => (await queued(ojsm)) === 6, 120_000, s);
-    const id = busId(db, 'victim');
+    const id = await busId(db, 'victim');
     const viewer = await connect('viewer');
     const question = encodeMessage({ kind: 'status' });
     for (const reply of [
@@ -204,7 +204,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     assert.match(status.stdout, /^victim: running/m, status.stderr);
     const w = worker('w1');
     assert.equal(await exitOf(s, 180_000), 0, `${s.out()}\n--- worker:\n${w.out()}`);
-    const states = [...trialWorkers(db, 'victim').values()];
+    const states = [...(await trialWorkers(db, 'victim')).values()];
     assert.deepEqual(states, Array(6).fill('w1'));
   });
 
@@ -215,7 +215,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const s = search(await space(3, 3, 200), 'decide', db, ['--metrics-port', String(metricsPort)]);
     const ojsm = await jetstreamManager(await connect('orchestrator'));
     await until('3 trials queued', async () => (await queued(ojsm)) === 3, 120_000, s);
-    const id = busId(db, 'decide');
+    const id = await busId(db, 'decide');
     const hostile = await connect('worker');
     const consumer = await jetstream(hostile).consumers.get(
       names.trialsStream,
@@ -302,7 +302,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const orch = await connect('orchestrator');
     const ojsm = await jetstreamManager(orch);
     await until('4 trials queued', async () => (await queued(ojsm)) === 4, 120_000, s);
-    const id = busId(db, 'leased');
+    const id = await busId(db, 'leased');
     // What a status answer on reply $KV.hpo_owners.<id> once wrote there (publishing to the bucket is
     // the orchestrator user's right only).
     const overwrite = () =>
@@ -325,7 +325,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     );
     const w = worker('w1');
     assert.equal(await exitOf(s, 180_000), 0, `${s.out()}\n--- worker:\n${w.out()}`);
-    assert.deepEqual([...trialWorkers(db, 'leased').values()], ['w1', 'w1', 'w1', 'w1']);
+    assert.deepEqual([...(await trialWorkers(db, 'leased')).values()], ['w1', 'w1', 'w1', 'w1']);
   });
 
   it('after a driver died leaving such a lease, hpo resume takes over without --force (no RangeError)', async () => {
@@ -340,13 +340,13 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     assert.doesNotMatch(resumed.out(), /RangeError|--force/);
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      assert.equal(store.getExperiment('leased')!.status, 'completed');
+      assert.equal((await store.getExperiment('leased'))!.status, 'completed');
       assert.deepEqual(
-        store.listTrials('leased').map((t) => t.state),
+        (await store.listTrials('leased')).map((t) => t.state),
         ['completed', 'completed', 'completed', 'completed'],
       );
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -392,7 +392,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
     const b = worker('wb');
     const s = search(await space(8, 2, 300), 'perworker', db);
     assert.equal(await exitOf(s, 180_000), 0, `${s.out()}\n--- wa:\n${a.out()}\n--- wb:\n${b.out()}`);
-    const ran = trialWorkers(db, 'perworker');
+    const ran = await trialWorkers(db, 'perworker');
     const byA = [...ran].filter(([, w]) => w === 'wa').map(([t]) => t);
     const byB = [...ran].filter(([, w]) => w === 'wb').map(([t]) => t);
     assert.ok(byA.length > 0 && byB.length > 0, `both workers ran trials: ${JSON.stringify([...ran])}`);

@@ -194,7 +194,7 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     assert.equal(await exitOf(search, 180_000), 0, search.out());
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials('target');
+      const trials = await store.listTrials('target');
       assert.deepEqual(
         trials.map((t) => [t.trial_id, t.state, t.worker, t.epochs]),
         ['t0000', 't0001', 't0002', 't0003'].map((t) => [t, 'completed', 'w1', 4]),
@@ -202,10 +202,10 @@ describe('trust: a hostile bus client against real hpo processes', function () {
       for (const t of trials) {
         assert.notEqual(t.value, 0.99999);
         assert.ok(!(t.backend ?? '').includes('<'), `backend ${t.backend}`);
-        assert.ok(store.listEpochs('target', t.trial_id).every((e) => e.epoch <= 4));
+        assert.ok((await store.listEpochs('target', t.trial_id)).every((e) => e.epoch <= 4));
       }
     } finally {
-      store.close();
+      await store.close();
     }
     assert.ok(invalid >= 8, `hpo_invalid_messages_total ${invalid}`);
   });
@@ -232,20 +232,20 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     const storeA = SqliteStore.open(join(dir, 'a.db'));
     const storeB = SqliteStore.open(join(dir, 'b.db'));
     try {
-      const trials = storeA.listTrials('twin');
+      const trials = await storeA.listTrials('twin');
       assert.deepEqual(
         trials.map((t) => [t.params.a, t.state, t.epochs]),
         [1, 2, 3, 4].map((x) => [x, 'completed', 3]),
       );
-      const idA = storeA.getExperiment('twin')!.bus_id;
-      const idB = storeB.getExperiment('twin')!.bus_id;
+      const idA = (await storeA.getExperiment('twin'))!.bus_id;
+      const idB = (await storeB.getExperiment('twin'))!.bus_id;
       assert.notEqual(idA, idB);
-      assert.equal(storeB.getExperiment('twin')!.status, 'interrupted');
+      assert.equal((await storeB.getExperiment('twin'))!.status, 'interrupted');
       // B's results never reached A: every epoch A recorded is one of its own trials' (3 each).
-      for (const t of trials) assert.equal(storeA.listEpochs('twin', t.trial_id).length, 3);
+      for (const t of trials) assert.equal((await storeA.listEpochs('twin', t.trial_id)).length, 3);
     } finally {
-      storeA.close();
-      storeB.close();
+      await storeA.close();
+      await storeB.close();
     }
   });
 
@@ -318,15 +318,15 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     assert.equal(await exitOf(search, 240_000), 0, `${search.out()}\n--- worker:\n${w.out()}`);
     const store = SqliteStore.open(db);
     try {
-      const id = store.getExperiment('saved')!.bus_id;
+      const id = (await store.getExperiment('saved'))!.bus_id;
       // The worker saved under its own root; the orchestrator fetched the files into its own root
       // (hpo-models/ beside the db) through the object store and recorded that path.
       assert.ok(existsSync(join(models, id, 't0000', 'hpo-model.json')));
-      const [model] = store.listModels('saved');
+      const [model] = await store.listModels('saved');
       assert.equal(model?.path, join(dir, 'hpo-models', id, 't0000'));
       assert.ok(existsSync(join(model.path, 'hpo-model.json')));
     } finally {
-      store.close();
+      await store.close();
     }
     assert.equal(await readFile(join(victim, 'precious.txt'), 'utf8'), 'keep me');
     assert.ok(!existsSync(join(victim, 'model.json')));

@@ -131,7 +131,7 @@ describe('ASHA, median stopping and TPE through hpo search (real processes, SQLi
   it('a resumed search rebuilds the rung results from the store', async () => {
     const store = SqliteStore.open(join(dir, 'resume.db'));
     const parsed = parseSearchSpace(space('random', 12, 20), { tasks: builtinTaskCatalog() });
-    store.createExperiment('r', parsed, 'test');
+    await store.createExperiment('r', parsed, 'test');
     const pool = new TrialPool({ threads: 2, backend: 'cpu' });
     const transport = () =>
       new InProcessTransport({
@@ -155,7 +155,9 @@ describe('ASHA, median stopping and TPE through hpo search (real processes, SQLi
         },
       }).run();
       assert.equal(first.status, 'interrupted');
-      const finished = store.listTrials('r').filter((t) => t.state === 'completed' || t.state === 'stopped');
+      const finished = (await store.listTrials('r')).filter(
+        (t) => t.state === 'completed' || t.state === 'stopped',
+      );
       assert.ok(finished.length >= 5);
 
       const asha = new AshaScheduler(parsed.metric, parsed.early_terminate as never);
@@ -173,14 +175,14 @@ describe('ASHA, median stopping and TPE through hpo search (real processes, SQLi
       assert.equal(second.status, 'completed');
       // Every trial finished before the resume reached rung 1 and is recorded there at start.
       assert.equal(recordedAtStart, finished.length);
-      const all = store.listTrials('r');
+      const all = await store.listTrials('r');
       assert.equal(asha.recorded(0, 1), all.length);
       const reached3 = all.filter((t) => t.epochs >= 3).length;
       assert.equal(asha.recorded(0, 3), reached3);
       assert.deepEqual(bracketRungs(asha.settings, 0), [1, 3]);
     } finally {
       await pool.close();
-      store.close();
+      await store.close();
     }
   });
 });

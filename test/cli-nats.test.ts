@@ -138,10 +138,10 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     const deadline = Date.now() + 120_000;
     for (;;) {
       const peek = SqliteStore.open(db, { readonly: true });
-      const completedByW1 = peek
-        .listTrials('n1')
-        .filter((t) => t.state === 'completed' && t.worker === 'w1').length;
-      peek.close();
+      const completedByW1 = (await peek.listTrials('n1')).filter(
+        (t) => t.state === 'completed' && t.worker === 'w1',
+      ).length;
+      await peek.close();
       if (completedByW1 > 0 && held().length > 0) {
         // Freeze w1, then look again once every event it sent has arrived: its held trial may have
         // finished between the look and the freeze. Kill only a w1 frozen while holding one.
@@ -177,7 +177,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     }
 
     const store = SqliteStore.open(db);
-    const trials = store.listTrials('n1');
+    const trials = await store.listTrials('n1');
     assert.equal(trials.length, 12);
     assert.equal(new Set(trials.map((t) => t.trial_id)).size, 12);
     assert.ok(
@@ -186,7 +186,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     );
     const byWorker = new Set(trials.map((t) => t.worker));
     assert.ok(byWorker.has('w1') && byWorker.has('w2'), `workers: ${[...byWorker].join(', ')}`);
-    for (const t of trials) assert.equal(store.listEpochs('n1', t.trial_id).length, 4);
+    for (const t of trials) assert.equal((await store.listEpochs('n1', t.trial_id)).length, 4);
     // Each trial w1 held was delivered again and finished by w2 (a second delivery: w1 never reported).
     for (const id of killedHolding) {
       const t = trials.find((x) => x.trial_id === id)!;
@@ -194,7 +194,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
       assert.ok(epochsBy.get(id)?.has('w2'), `${id} ran again on w2`);
       assert.deepEqual(resultBy.get(id), ['w2'], `${id}: results from ${resultBy.get(id)?.join(', ')}`);
     }
-    store.close();
+    await store.close();
 
     const board = await runHpo(['leaderboard', 'n1', '--db', db, '--format', 'json', '--top', '100']);
     const rows = JSON.parse(board.stdout) as { value: number }[];
@@ -222,8 +222,8 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     search.kill('SIGKILL');
     await new Promise((r) => search.once('close', r));
     let store = SqliteStore.open(db);
-    const before = store.listTrials('n2').filter((t) => t.state === 'completed');
-    store.close();
+    const before = (await store.listTrials('n2')).filter((t) => t.state === 'completed');
+    await store.close();
 
     // Status from another process over the bus while the resumed search runs. The only worker is
     // frozen meanwhile, so the resumed search cannot finish (and stop answering) before status asks.
@@ -241,7 +241,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
     assert.equal(await new Promise((r) => resume.once('exit', r)), 0, rlog());
 
     store = SqliteStore.open(db);
-    const after = store.listTrials('n2');
+    const after = await store.listTrials('n2');
     assert.equal(after.length, 12);
     assert.ok(after.every((t) => t.state === 'completed'));
     for (const t of before) {
@@ -249,7 +249,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
       assert.equal(now.attempt, t.attempt, `${t.trial_id} ran again`);
       assert.equal(now.ended_at, t.ended_at);
     }
-    store.close();
+    await store.close();
   });
 
   it('two experiments share one fleet; SIGTERM drains a worker, which exits 0', async () => {
@@ -271,7 +271,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
       [join(dir, 'e2.db'), 'e2'],
     ]) {
       const store = SqliteStore.open(db);
-      const trials = store.listTrials(name);
+      const trials = await store.listTrials(name);
       assert.deepEqual(
         trials.map((t) => [t.state, t.worker]),
         [
@@ -279,7 +279,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
           ['completed', 'shared'],
         ],
       );
-      store.close();
+      await store.close();
     }
     w.kill('SIGTERM');
     assert.equal(await new Promise((r) => w.once('exit', r)), 0, wlog());

@@ -74,19 +74,19 @@ describe('hpo: store failures, --out and --db safety (real processes, real files
     assert.equal(full.code, 1, full.stderr);
     assert.match(full.stderr, /could not record .* left interrupted: free space .* hpo resume/);
     let store = SqliteStore.open(db);
-    assert.equal(store.getExperiment('full')!.status, 'interrupted');
-    assert.equal(store.listTrials('full').filter((t) => t.state === 'running').length, 0);
-    store.close();
+    assert.equal((await store.getExperiment('full'))!.status, 'interrupted');
+    assert.equal((await store.listTrials('full')).filter((t) => t.state === 'running').length, 0);
+    await store.close();
 
     const resumed = await runHpo(['resume', 'full', '--db', db, '--workers', '2', '--backend', 'cpu']);
     assert.equal(resumed.code, 0, resumed.stderr);
     store = SqliteStore.open(db);
-    assert.equal(store.getExperiment('full')!.status, 'completed');
+    assert.equal((await store.getExperiment('full'))!.status, 'completed');
     assert.deepEqual(
-      store.listTrials('full').map((t) => t.state),
+      (await store.listTrials('full')).map((t) => t.state),
       Array(6).fill('completed'),
     );
-    store.close();
+    await store.close();
   });
 
   it('status, leaderboard, experiments, report and resume with a mistyped --db exit 2 and create nothing', async () => {

@@ -62,7 +62,7 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
     await new Promise((r) => child.once('close', r));
 
     let store = SqliteStore.open(db);
-    const before = store.listTrials('q1');
+    const before = await store.listTrials('q1');
     const completedBefore = before.filter((t) => t.state === 'completed');
     assert.ok(
       completedBefore.length >= 3 && completedBefore.length < 12,
@@ -72,13 +72,13 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
       before.some((t) => t.state === 'running'),
       'a trial was running when killed',
     );
-    store.close();
+    await store.close();
 
     const resumed = await runHpo(['resume', 'q1', '--db', db, '--workers', '2', '--backend', 'cpu']);
     assert.equal(resumed.code, 0, resumed.stderr);
 
     store = SqliteStore.open(db);
-    const after = store.listTrials('q1');
+    const after = await store.listTrials('q1');
     assert.equal(after.length, 12);
     assert.equal(new Set(after.map((t) => t.trial_id)).size, 12);
     assert.equal(new Set(after.map((t) => JSON.stringify(t.params))).size, 12);
@@ -91,8 +91,8 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
       after.some((t) => t.attempt === 2),
       'the interrupted trials ran again',
     );
-    assert.equal(store.getExperiment('q1')!.status, 'completed');
-    store.close();
+    assert.equal((await store.getExperiment('q1'))!.status, 'completed');
+    await store.close();
 
     const board = await runHpo(['leaderboard', 'q1', '--db', db, '--format', 'json', '--top', '100']);
     assert.equal(board.code, 0, board.stderr);
@@ -140,8 +140,8 @@ describe('hpo search / resume / leaderboard (real processes, SQLite file)', func
     assert.equal(r.code, 2);
     assert.match(r.stderr, /experiment 'd' already exists/);
     const store = SqliteStore.open(db);
-    assert.equal(store.listTrials('d').length, 2);
-    store.close();
+    assert.equal((await store.listTrials('d')).length, 2);
+    await store.close();
   });
 
   it('--time-budget: the search stops proposing at the budget, says so, and records the budget for status', async () => {

@@ -212,17 +212,17 @@ describe('command tasks', function () {
       assert.equal(r.code, 0, r.stderr);
       const store = SqliteStore.open(db);
       try {
-        const trials = store.listTrials('w');
+        const trials = await store.listTrials('w');
         assert.equal(trials.length, 9);
         assert.ok(
           trials.some((t) => t.state === 'stopped'),
           'hyperband stopped some trials',
         );
         assert.ok(trials.every((t) => t.state !== 'failed'));
-        const board = store.leaderboard('w', { top: 3 });
+        const board = await store.leaderboard('w', { top: 3 });
         assert.ok(board[0].value! <= board[1].value!);
       } finally {
-        store.close();
+        await store.close();
       }
       const root = join(dir, 'hpo-trials', 'w');
       const pids = readdirSync(root).map(

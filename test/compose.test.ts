@@ -202,8 +202,8 @@ describe('compose on a docker host (deploy/docker-compose.yml)', function () {
   });
 
   it("the dashboard's healthcheck passes against a real hpo dashboard and fails once it is gone", async () => {
-    const { file, store } = dashboardDb(4);
-    store.close();
+    const { file, store } = await dashboardDb(4);
+    await store.close();
     const dash = spawnHpo(['dashboard', '--db', file, '--port', '0']);
     procs.push(dash);
     let url: URL | undefined;

@@ -129,19 +129,19 @@ describe('conditional spaces (branches)', function () {
     });
     after(() => rm(dir, { recursive: true, force: true }));
 
-    it('the leaderboard shows inactive parameters as empty cells', () => {
+    it('the leaderboard shows inactive parameters as empty cells', async () => {
       const store = SqliteStore.open(join(dir, 'lb.db'));
       const space = parse(SPACE('random'));
-      const exp = store.createExperiment('c', space, 'test');
+      const exp = await store.createExperiment('c', space, 'test');
       const params: TrialParams[] = [
         { opt: 'sgd', lr: 0.1, momentum: 0.9, width: 8, epochs: 5, sleep_ms: 0 },
         { opt: 'none', width: 16, epochs: 5, sleep_ms: 0 },
       ];
-      params.forEach((p, i) => {
+      for (const [i, p] of params.entries()) {
         const id = `t${i}`;
-        store.addTrial('c', { trial_id: id, index: i, params: p, seed: i });
-        store.startTrial('c', id, 'w');
-        store.recordResult('c', id, {
+        await store.addTrial('c', { trial_id: id, index: i, params: p, seed: i });
+        await store.startTrial('c', id, 'w');
+        await store.recordResult('c', id, {
           v: 1,
           experiment: 'c',
           trial_id: id,
@@ -152,21 +152,23 @@ describe('conditional spaces (branches)', function () {
           worker: 'w',
           seconds: 1,
         } as never);
-      });
-      const csv = renderLeaderboard(exp, store.leaderboard('c'), 'csv').trim().split('\n');
+      }
+      const csv = renderLeaderboard(exp, await store.leaderboard('c'), 'csv')
+        .trim()
+        .split('\n');
       const head = csv[0].split(',');
       const row = (n: number) => Object.fromEntries(csv[n].split(',').map((v, i) => [head[i], v]));
       assert.deepEqual([row(1).opt, row(1).lr, row(1).momentum], ['sgd', '0.1', '0.9']);
       assert.deepEqual([row(2).opt, row(2).lr, row(2).momentum], ['none', '', '']);
-      store.close();
+      await store.close();
     });
 
-    it('hpo status: the time budget and the time left while the experiment runs', () => {
+    it('hpo status: the time budget and the time left while the experiment runs', async () => {
       const store = SqliteStore.open(join(dir, 'budget.db'));
-      store.createExperiment('b', parse(SPACE('random')), 'test');
-      store.setExperimentStatus('b', 'running');
+      await store.createExperiment('b', parse(SPACE('random')), 'test');
+      await store.setExperimentStatus('b', 'running');
       const started = 1_700_000_000_000;
-      store.recordRun('b', {
+      await store.recordRun('b', {
         started_at: started,
         hpo_version: 'x',
         node_version: 'x',
@@ -176,16 +178,19 @@ describe('conditional spaces (branches)', function () {
         host: { cpu_model: 'x', cores: 1, memory_bytes: 1, os: 'x', arch: 'x' },
         time_budget: { seconds: 600, hard: false },
       });
-      const answer = statusAnswer(store, store.getExperiment('b')!, () => started + 150_000);
+      const answer = await statusAnswer(store, (await store.getExperiment('b'))!, () => started + 150_000);
       assert.deepEqual(answer.time_budget, {
         seconds: 600,
         hard: false,
         ends_at: new Date(started + 600_000).toISOString(),
         left_seconds: 450,
       });
-      store.setExperimentStatus('b', 'completed');
-      assert.equal(statusAnswer(store, store.getExperiment('b')!).time_budget?.left_seconds, null);
-      store.close();
+      await store.setExperimentStatus('b', 'completed');
+      assert.equal(
+        (await statusAnswer(store, (await store.getExperiment('b'))!)).time_budget?.left_seconds,
+        null,
+      );
+      await store.close();
     });
   });
 

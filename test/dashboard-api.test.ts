@@ -47,12 +47,12 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
   };
 
   before(async () => {
-    ({ store } = dashboardDb(24));
+    ({ store } = await dashboardDb(24));
     dash = await startDashboard({ db: store.file, port: 0, pollMs: 50 });
   });
   after(async () => {
     await dash.close();
-    store.close();
+    await store.close();
   });
 
   it('binds 127.0.0.1 and serves the page, its scripts and ECharts from this process', async () => {
@@ -125,7 +125,7 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
       [...xs].sort((a, b) => a - b),
     );
     // Every parameter exactly as stored.
-    const t5 = store.getTrial(DASH_EXPERIMENT, 't0005')!;
+    const t5 = (await store.getTrial(DASH_EXPERIMENT, 't0005'))!;
     const row5 = byX.rows.find((r: { trial_id: string }) => r.trial_id === 't0005');
     assert.deepEqual(row5.params, t5.params);
     assert.equal(row5.rung, 2);
@@ -180,7 +180,7 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
       'best so far never gets worse',
     );
     assert.equal(h.best.at(-1)[0], 24);
-    const top = store.leaderboard(DASH_EXPERIMENT, { top: 1 })[0];
+    const top = (await store.leaderboard(DASH_EXPERIMENT, { top: 1 }))[0];
     assert.equal(h.best.at(-1)[1], top.value);
 
     const p = (await get(`/api/experiments/${DASH_EXPERIMENT}/parallel`)).body;
@@ -211,7 +211,7 @@ describe('dashboard JSON API (real SQLite file, real HTTP)', () => {
     const body = res.body!;
     const hello = await readEvents(body, (e) => e === 'hello');
     const before = (hello.data as { epoch_row: number }).epoch_row;
-    store.recordEpoch(DASH_EXPERIMENT, 't0025', 2, { val_acc: 0.1 });
+    await store.recordEpoch(DASH_EXPERIMENT, 't0025', 2, { val_acc: 0.1 });
     const change = await readEvents(body, (e) => e === 'change');
     assert.ok((change.data as { epoch_row: number }).epoch_row > before);
     controller.abort();
@@ -265,7 +265,7 @@ describe('dashboard workers panel (real nats-server)', () => {
       callback: () => worker.publish(names.heartbeatSubject, JSON.stringify(heartbeat())),
     });
     await worker.flush();
-    const { store } = dashboardDb(8);
+    const { store } = await dashboardDb(8);
     const dash = await startDashboard({
       db: store.file,
       port: 0,
@@ -281,7 +281,7 @@ describe('dashboard workers panel (real nats-server)', () => {
       );
     } finally {
       await dash.close();
-      store.close();
+      await store.close();
       await worker.close();
       await nc.close();
       await nats.stop();

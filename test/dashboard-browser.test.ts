@@ -60,7 +60,7 @@ describe('dashboard in a real browser (headless Chromium)', () => {
   });
 
   it('hpo dashboard: lists the trials of a database and redraws when an epoch is recorded', async () => {
-    const { store } = dashboardDb(24);
+    const { store } = await dashboardDb(24);
     const child = startHpo(['dashboard', '--db', store.file, '--port', '0']);
     try {
       const url = await urlFrom(child, /dashboard of .* at (http:\S+)/);
@@ -73,14 +73,14 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       assert.equal((await text(page, '#page-info')).trim(), 'page 1 of 1 (27 trials)');
       assert.equal(await page.locator('#trials-table tbody tr').count(), 27);
       // Parameters at full precision, values not ours shown as text (the error holds a <script> tag).
-      const x5 = String(store.getTrial(DASH_EXPERIMENT, 't0005')!.params.x);
+      const x5 = String((await store.getTrial(DASH_EXPERIMENT, 't0005'))!.params.x);
       assert.ok((await text(page, '#trials-table')).includes(x5), `x of t0005 (${x5}) in the table`);
       assert.ok((await text(page, '#errors-table')).includes('boom: <script>alert(1)</script>'));
       assert.equal(await page.locator('#seed-box').isHidden(), true, 'no MNIST table for the synthetic task');
       assert.match(await text(page, '#importance-method'), /permutation importance/);
 
       const before = Number(await text(page, '#epoch-rows .n'));
-      store.recordEpoch(DASH_EXPERIMENT, 't0025', 2, { val_acc: 0.25 });
+      await store.recordEpoch(DASH_EXPERIMENT, 't0025', 2, { val_acc: 0.25 });
       await page.locator('#epoch-rows .n', { hasText: new RegExp(`^${before + 1}$`) }).waitFor();
       const runningRow = page.locator('#trials-table tr[data-trial="t0025"]');
       assert.match(await runningRow.innerText(), /running/);
@@ -95,7 +95,7 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       await page.close();
     } finally {
       await stop(child);
-      store.close();
+      await store.close();
     }
   });
 

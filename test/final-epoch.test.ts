@@ -142,7 +142,7 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
     assert.equal(r.code, 0, r.stderr);
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials('f');
+      const trials = await store.listTrials('f');
       assert.equal(trials.length, 4);
       const full = trials.filter((t) => t.epochs === 3);
       assert.ok(full.length >= 1, 'the first trial passes rung 1 and runs to its last epoch');
@@ -155,7 +155,7 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
       }
       for (const t of trials.filter((x) => x.epochs < 3)) assert.equal(t.state, 'stopped', t.trial_id);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -197,14 +197,14 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
       assert.equal(r.code, 0, r.stderr);
       const store = SqliteStore.open(db);
       try {
-        const trials = store.listTrials('n');
+        const trials = await store.listTrials('n');
         assert.equal(trials.length, 4);
         const full = trials.filter((t) => t.epochs === 3);
         assert.ok(full.length >= 1, 'the first trial passes rung 1 and runs to its last epoch');
         for (const t of full) assert.equal(t.state, 'completed', `${t.trial_id} ran 3 of 3 epochs`);
         for (const t of trials.filter((x) => x.epochs < 3)) assert.equal(t.state, 'stopped', t.trial_id);
       } finally {
-        store.close();
+        await store.close();
       }
     });
   });

@@ -513,8 +513,8 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
   it('nothing crashes or hangs, every trial ends once, and every rejection is counted', async () => {
     const names = busNames();
     const store = SqliteStore.open(join(dir, 'hpo.db'));
-    cleanups.push(() => store.close());
-    const exp = store.createExperiment(EXP, space(), 'fuzz');
+    cleanups.push(async () => await store.close());
+    const exp = await store.createExperiment(EXP, space(), 'fuzz');
     const ID = exp.bus_id;
 
     // max_deliver 2: a trial message no worker can read is handed back once, then removed by the
@@ -580,7 +580,7 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     const outcome = runner.run();
     let finished = false;
     void outcome.finally(() => (finished = true));
-    while (store.listTrials(EXP).filter((t) => t.state === 'completed').length < 2) await sleep(20);
+    while ((await store.listTrials(EXP)).filter((t) => t.state === 'completed').length < 2) await sleep(20);
 
     const validSpec = fc.sample(trialSpec, { seed: 7, numRuns: 1 })[0];
     const validEpoch = fc.sample(epochEvent, { seed: 8, numRuns: 1 })[0];
@@ -672,13 +672,13 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
 
     const result = await outcome;
     assert.equal(result.status, 'completed');
-    const trials = store.listTrials(EXP);
+    const trials = await store.listTrials(EXP);
     assert.equal(trials.length, TRIALS);
     assert.equal(new Set(trials.map((t) => t.trial_id)).size, TRIALS);
     for (const t of trials) {
       assert.equal(t.state, 'completed', `${t.trial_id}: ${t.state} ${t.error ?? ''}`);
       assert.equal(t.attempt, 1);
-      assert.equal(store.listEpochs(EXP, t.trial_id).length, 3);
+      assert.equal((await store.listEpochs(EXP, t.trial_id)).length, 3);
     }
 
     // Every rejection counted: trials once per delivery (by whichever worker), cancels by each worker.

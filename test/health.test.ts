@@ -113,9 +113,9 @@ describe('health: /healthz and /readyz on the metrics port', function () {
   it("the orchestrator's store check fails while another connection holds the store's write lock", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hpo-health-store-'));
     const store = SqliteStore.open(join(dir, 's.db'));
-    store.createExperiment('e', makeSpace(), 'test');
+    await store.createExperiment('e', makeSpace(), 'test');
     const locker = new Database(join(dir, 's.db'));
-    const lease = holdLease(store, 'e', {}, 15_000, (m) => assert.fail(m));
+    const lease = await holdLease(store, 'e', {}, 15_000, (m) => assert.fail(m));
     try {
       const checks = orchestratorReadiness({ lease, staleMs: 15_000 });
       const until = async (want: boolean) => {
@@ -136,9 +136,9 @@ describe('health: /healthz and /readyz on the metrics port', function () {
       locker.exec('ROLLBACK');
       assert.equal((await until(true)).ready, true);
     } finally {
-      lease.release();
+      await lease.release();
       locker.close();
-      store.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

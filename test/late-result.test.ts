@@ -52,7 +52,7 @@ describe('a late duplicate result reaches the orchestrator and is not counted tw
 
   it('the store keeps the first result; progress counts 3 of 3; the late copy was delivered to the runner', async () => {
     const store = SqliteStore.open(join(dir, 'late.db'));
-    store.createExperiment('late', SPACE, 'test');
+    await store.createExperiment('late', SPACE, 'test');
     const wnc = await connectNats({ servers: [server.url], name: 'w' });
     const worker = new NatsWorker(wnc, new TrialPool({ threads: 1, backend: 'cpu', name: 'w' }), {
       name: 'w',
@@ -62,7 +62,7 @@ describe('a late duplicate result reaches the orchestrator and is not counted tw
     });
     await worker.start();
     const onc = await connectNats({ servers: [server.url], name: 'o' });
-    const exp = store.getExperiment('late')!;
+    const exp = (await store.getExperiment('late'))!;
     const transport = new NatsTransport(onc, {
       experiments: [{ name: 'late', id: exp.bus_id, secret: exp.bus_secret }],
       maxInFlight: 1,
@@ -111,14 +111,14 @@ describe('a late duplicate result reaches the orchestrator and is not counted tw
           ['frozen', false],
         ],
       );
-      const first = store.getTrial('late', 't0000')!;
+      const first = (await store.getTrial('late', 't0000'))!;
       assert.equal(first.worker, 'w');
       assert.notEqual(first.value, 0.999);
       assert.equal(transport.stats().resultsApplied, 4);
     } finally {
       await transport.close();
       await worker.close();
-      store.close();
+      await store.close();
     }
   });
 });

@@ -60,7 +60,7 @@ describe('leaderboard formats: exact in CSV and JSON, rounded for display only i
     const store = SqliteStore.open(db, { readonly: true });
     try {
       for (const row of rows) {
-        const t = store.getTrial('b', row[1])!;
+        const t = (await store.getTrial('b', row[1]))!;
         assert.equal(Number(row[3]), t.value, `val_acc of ${t.trial_id}`);
         assert.equal(Number(row[4]), t.params.x, `x of ${t.trial_id}`);
         assert.equal(Number(row[5]), t.params.rate, `rate of ${t.trial_id}`);
@@ -68,7 +68,7 @@ describe('leaderboard formats: exact in CSV and JSON, rounded for display only i
         assert.equal(row[7], t.params.mode);
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const table = await runHpo(['leaderboard', 'b', '--db', db, '--top', '1']);
     assert.equal(table.code, 0, table.stderr);

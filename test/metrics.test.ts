@@ -55,20 +55,20 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     registry = new Registry();
   });
   afterEach(async () => {
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
   /** Adds, dispatches and (optionally) finishes trial i the way SearchRunner does, telling `m`. */
-  function dispatch(m: OrchestratorMetrics, exp: string, i: number, attempt = 1): TrialSpec {
+  async function dispatch(m: OrchestratorMetrics, exp: string, i: number, attempt = 1): Promise<TrialSpec> {
     const trial_id = `t${i}`;
-    store.addTrial(exp, {
+    await store.addTrial(exp, {
       trial_id,
       index: i,
       params: { arch: i % 2 ? 'cnn' : 'mlp', learning_rate: 0.001 },
       seed: i,
     });
-    const started = store.startTrial(exp, trial_id, null);
+    const started = await store.startTrial(exp, trial_id, null);
     assert.equal(started, attempt);
     const spec: TrialSpec = {
       v: PROTOCOL_VERSION,
@@ -106,16 +106,16 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     };
   }
 
-  function finish(m: OrchestratorMetrics, exp: string, r: ResultEvent): boolean {
-    const applied = store.recordResult(exp, r.trial_id, r);
-    m.onResult(r, applied ? store.getTrial(exp, r.trial_id) : undefined);
+  async function finish(m: OrchestratorMetrics, exp: string, r: ResultEvent): Promise<boolean> {
+    const applied = await store.recordResult(exp, r.trial_id, r);
+    m.onResult(r, applied ? await store.getTrial(exp, r.trial_id) : undefined);
     return applied;
   }
 
   it('keeps per-trial series for running trials and the top N finished, and follows the best value', async () => {
-    store.createExperiment('e', space(), 'test');
+    await store.createExperiment('e', space(), 'test');
     const m = new OrchestratorMetrics({ registry, store, top: 2, transports: ['in-process'] });
-    m.onStart('e');
+    await m.onStart('e');
     let s = await scrape(registry);
     // Known label values are pre-initialised to 0.
     for (const state of ['completed', 'stopped', 'failed'])
@@ -136,7 +136,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     assert.equal(select(s, 'hpo_best_value').length, 0);
 
     const values = [0.5, 0.9, 0.7, 0.8, 0.6];
-    for (let i = 0; i < values.length; i++) dispatch(m, 'e', i);
+    for (let i = 0; i < values.length; i++) await dispatch(m, 'e', i);
     m.onEpoch({
       v: PROTOCOL_VERSION,
       experiment: 'e',
@@ -171,7 +171,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
       params: 'arch=cnn,learning_rate=0.001',
     });
 
-    for (let i = 0; i < values.length; i++) finish(m, 'e', result('e', i, values[i]));
+    for (let i = 0; i < values.length; i++) await finish(m, 'e', result('e', i, values[i]));
     s = await scrape(registry);
     assert.equal(one(s, 'hpo_trials_running', { experiment: 'e' }), 0);
     assert.equal(one(s, 'hpo_trials', { experiment: 'e', state: 'completed' }), 5);
@@ -203,19 +203,22 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
   });
 
   it('counts duplicate results and retries; a failed trial never becomes the best', async () => {
-    store.createExperiment('d', space('minimize'), 'test');
+    await store.createExperiment('d', space('minimize'), 'test');
     const m = new OrchestratorMetrics({ registry, store });
-    m.onStart('d');
-    dispatch(m, 'd', 0);
-    dispatch(m, 'd', 1);
-    assert.equal(finish(m, 'd', result('d', 0, 0.3)), true);
-    assert.equal(finish(m, 'd', result('d', 0, 0.1)), false); // redelivered: the first result wins
-    assert.equal(finish(m, 'd', { ...result('d', 1, 0.01, 'failed'), error: 'boom' }), true);
+    await m.onStart('d');
+    await dispatch(m, 'd', 0);
+    await dispatch(m, 'd', 1);
+    assert.equal(await finish(m, 'd', result('d', 0, 0.3)), true);
+    assert.equal(await finish(m, 'd', result('d', 0, 0.1)), false); // redelivered: the first result wins
+    assert.equal(await finish(m, 'd', { ...result('d', 1, 0.01, 'failed'), error: 'boom' }), true);
     // An interrupted trial re-run gets attempt 2.
-    store.addTrial('d', { trial_id: 't2', index: 2, params: { arch: 'mlp' }, seed: 2 });
-    store.startTrial('d', 't2', null);
-    store.requeueRunning('d');
-    m.onDispatch({ ...dispatchSpec('d', 2), attempt: store.startTrial('d', 't2', null)! }, 'in-process');
+    await store.addTrial('d', { trial_id: 't2', index: 2, params: { arch: 'mlp' }, seed: 2 });
+    await store.startTrial('d', 't2', null);
+    await store.requeueRunning('d');
+    m.onDispatch(
+      { ...dispatchSpec('d', 2), attempt: (await store.startTrial('d', 't2', null))! },
+      'in-process',
+    );
     const s = await scrape(registry);
     assert.equal(one(s, 'hpo_duplicate_results_total', { experiment: 'd' }), 1);
     assert.equal(one(s, 'hpo_trial_retries_total', { experiment: 'd' }), 1);
@@ -238,14 +241,14 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
   }
 
   it('drops every series of an experiment --metrics-retention seconds after its run ends', async () => {
-    store.createExperiment('r', space(), 'test');
-    store.createExperiment('other', space(), 'test');
+    await store.createExperiment('r', space(), 'test');
+    await store.createExperiment('other', space(), 'test');
     const m = new OrchestratorMetrics({ registry, store, retentionSeconds: 0.2 });
-    m.onStart('r');
-    m.onStart('other');
-    dispatch(m, 'r', 0);
-    finish(m, 'r', result('r', 0, 0.5));
-    dispatch(m, 'r', 1); // still running when the run is interrupted
+    await m.onStart('r');
+    await m.onStart('other');
+    await dispatch(m, 'r', 0);
+    await finish(m, 'r', result('r', 0, 0.5));
+    await dispatch(m, 'r', 1); // still running when the run is interrupted
     m.onEnd('r', 'interrupted');
     let s = await scrape(registry);
     assert.equal(one(s, 'hpo_trials_running', { experiment: 'r' }), 0);
@@ -268,7 +271,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
   });
 
   it('resume: finished trials from the store rank from the start (SearchRunner with a real pool)', async () => {
-    store.createExperiment(
+    await store.createExperiment(
       's',
       { ...space(), parameters: { ...space().parameters, sleep_ms: { kind: 'constant', value: 20 } } },
       'test',
@@ -280,7 +283,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
       const outcome = await new SearchRunner({
         store,
         transport: new InProcessTransport(pool),
-        strategy: createStrategy(store.getExperiment('s')!.space),
+        strategy: createStrategy((await store.getExperiment('s'))!.space),
         scheduler: new FifoScheduler(),
         experiment: 's',
         observer: m,
@@ -290,7 +293,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
       await pool.close();
     }
     let s = await scrape(registry);
-    const board = store.leaderboard('s');
+    const board = await store.leaderboard('s');
     assert.equal(one(s, 'hpo_best_value', { experiment: 's', metric: 'val_acc' }), board[0].value);
     assert.deepEqual(
       select(s, 'hpo_trial_value', { experiment: 's' }).map((x) => x.labels.trial_id),
@@ -306,7 +309,7 @@ describe('orchestrator metrics (observer hooks, SQLite store)', function () {
     // A new process resuming it: the best and top trial come from the store before any trial runs.
     const fresh = new Registry();
     const again = new OrchestratorMetrics({ registry: fresh, store, top: 1 });
-    again.onStart('s');
+    await again.onStart('s');
     s = await scrape(fresh);
     assert.equal(one(s, 'hpo_best_value', { experiment: 's', metric: 'val_acc' }), board[0].value);
     assert.equal(one(s, 'hpo_trial_value', { experiment: 's', trial_id: board[0].trial_id }), board[0].value);

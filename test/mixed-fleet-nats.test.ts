@@ -96,12 +96,12 @@ describe('a mixed fleet over NATS (real nats-server, hpo worker and hpo search p
     const peek = SqliteStore.open(db);
     try {
       assert.deepEqual(
-        peek.listTrials('mixed').filter((t) => t.state !== 'queued'),
+        (await peek.listTrials('mixed')).filter((t) => t.state !== 'queued'),
         [],
         'no trial ran, failed or was refused meanwhile',
       );
     } finally {
-      peek.close();
+      await peek.close();
     }
 
     const capableLog = worker('capable', ['--task', file]);
@@ -110,7 +110,7 @@ describe('a mixed fleet over NATS (real nats-server, hpo worker and hpo search p
     assert.equal(code, 0, logs());
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials('mixed');
+      const trials = await store.listTrials('mixed');
       assert.equal(trials.length, 20);
       assert.deepEqual(
         trials.filter((t) => t.state !== 'completed').map((t) => [t.trial_id, t.state, t.error]),
@@ -123,7 +123,7 @@ describe('a mixed fleet over NATS (real nats-server, hpo worker and hpo search p
         'every trial ran on the worker offering the task',
       );
     } finally {
-      store.close();
+      await store.close();
     }
     // The built-in worker was never handed a trial of the task: it refused none.
     assert.doesNotMatch(plainLog(), /refusing trials|does not offer task/, logs());

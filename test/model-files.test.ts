@@ -268,7 +268,7 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
     const root = join(dir, 'keeper');
     const store = SqliteStore.open(join(dir, 'keeper.db'));
     try {
-      store.createExperiment(
+      await store.createExperiment(
         'e',
         {
           method: 'grid',
@@ -293,8 +293,8 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
       const vals = [0.5, 0.9, 0.7];
       for (let i = 0; i < 3; i++) {
         const id = `t${i}`;
-        store.addTrial('e', { trial_id: id, index: i, params: { a: i }, seed: i });
-        store.startTrial('e', id, 'w');
+        await store.addTrial('e', { trial_id: id, index: i, params: { a: i }, seed: i });
+        await store.startTrial('e', id, 'w');
         const path = i === 2 ? outside : keeper.dirFor(id);
         if (i < 2) {
           await mkdir(path, { recursive: true });
@@ -315,11 +315,11 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
           ended_at: 2,
           model: { path },
         };
-        assert.equal(store.recordResult('e', id, result), true);
-        keeper.recorded(result);
+        assert.equal(await store.recordResult('e', id, result), true);
+        await keeper.recorded(result);
       }
       assert.deepEqual(
-        store.listModels('e').map((m) => m.trial_id),
+        (await store.listModels('e')).map((m) => m.trial_id),
         ['t1'],
       );
       assert.equal(existsSync(keeper.dirFor('t0')), false, 't0 pruned');
@@ -340,7 +340,7 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
         false,
       );
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -384,14 +384,14 @@ describe('saved models: tfjs files, every architecture, export/evaluate/predict'
       const store = SqliteStore.open(db);
       let best;
       try {
-        best = store.leaderboard('tiny', { top: 1 })[0];
+        best = (await store.leaderboard('tiny', { top: 1 }))[0];
         assert.deepEqual(
-          store.listModels('tiny').map((m) => m.trial_id),
+          (await store.listModels('tiny')).map((m) => m.trial_id),
           [best.trial_id],
         );
-        assert.equal(store.listRuns('tiny').length, 1);
+        assert.equal((await store.listRuns('tiny')).length, 1);
       } finally {
-        store.close();
+        await store.close();
       }
       const out = join(home, 'best');
       const exp = await runHpo(['export', 'tiny', '--db', db, '--out', out]);

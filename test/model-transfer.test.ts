@@ -98,8 +98,8 @@ describe('saved models over NATS: the object store brings remote workers’ mode
         let best;
         let busId: string;
         try {
-          busId = store.getExperiment('moved')!.bus_id;
-          const trials = store.listTrials('moved');
+          busId = (await store.getExperiment('moved'))!.bus_id;
+          const trials = await store.listTrials('moved');
           assert.deepEqual(
             trials.map((t) => [t.state, t.worker, t.backend]),
             [
@@ -107,15 +107,15 @@ describe('saved models over NATS: the object store brings remote workers’ mode
               ['completed', 'far', backend],
             ],
           );
-          best = store.leaderboard('moved', { top: 1 })[0];
-          const models = store.listModels('moved');
+          best = (await store.leaderboard('moved', { top: 1 }))[0];
+          const models = await store.listModels('moved');
           assert.deepEqual(
             models.map((m) => [m.trial_id, m.path]),
             [[best.trial_id, join(here, 'hpo-models', busId, best.trial_id)]],
             'one model, in the orchestrator’s own root (never the worker’s path)',
           );
         } finally {
-          store.close();
+          await store.close();
         }
         // The worker saved both on its own machine; only the best one came over.
         for (const t of ['t0000', 't0001'])
@@ -169,10 +169,10 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       assert.match(search.out(), /over this worker's limit of 10485 bytes/);
       const store = SqliteStore.open(db);
       try {
-        assert.equal(store.listTrials('toobig')[0].state, 'completed');
-        assert.deepEqual(store.listModels('toobig'), []);
+        assert.equal((await store.listTrials('toobig'))[0].state, 'completed');
+        assert.deepEqual(await store.listModels('toobig'), []);
       } finally {
-        store.close();
+        await store.close();
       }
       const exp = await runHpo(['export', 'toobig', '--db', db, '--out', join(dir, 'none')]);
       assert.equal(exp.code, 2);

@@ -70,13 +70,13 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
       ...['search', space, '--name', exp, '--db', db, '--nats', urls, '--seed', '1'],
       ...['--ack-wait', '3000', '--max-in-flight', '4'],
     ]);
-    await until(`${k} final trials`, () => finalTrials(db, exp) >= k, 120_000, search);
-    const before = finalSnapshot(db, exp);
+    await until(`${k} final trials`, async () => (await finalTrials(db, exp)) >= k, 120_000, search);
+    const before = await finalSnapshot(db, exp);
     const what = await fault();
     const code = await exitCode(search, 180_000).catch((err: Error) => {
       throw new Error(`${err.message}\n${procs.outputs()}`);
     });
-    const verdict = audit(
+    const verdict = await audit(
       db,
       exp,
       { trials: TRIALS, epochs: EPOCHS, expect: () => ({ state: 'completed' }) },

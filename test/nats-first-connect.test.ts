@@ -73,10 +73,10 @@ describe('first connection to NATS: bounded, logged retry (real processes, nats-
     assert.equal(code, 0, log());
     const store = SqliteStore.open(db, { readonly: true });
     assert.deepEqual(
-      store.listTrials('late').map((t) => t.state),
+      (await store.listTrials('late')).map((t) => t.state),
       ['completed', 'completed', 'completed'],
     );
-    store.close();
+    await store.close();
 
     // A restarted orchestrator service runs the same command: it resumes instead of refusing.
     const again = await runHpo([...args, '--resume-existing']);

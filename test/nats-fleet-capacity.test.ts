@@ -78,9 +78,9 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
     );
     const early = SqliteStore.open(db, { readonly: true });
     try {
-      assert.equal(early.listTrials('tpe').length, 0, 'trials created with no worker on the bus');
+      assert.equal((await early.listTrials('tpe')).length, 0, 'trials created with no worker on the bus');
     } finally {
-      early.close();
+      await early.close();
     }
 
     const workerStart = Date.now();
@@ -100,7 +100,7 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
 
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      const trials = store.listTrials('tpe');
+      const trials = await store.listTrials('tpe');
       assert.equal(trials.length, TRIALS);
       assert.ok(
         trials.every((t) => t.state === 'completed' && t.attempt === 1),
@@ -117,7 +117,7 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
         `${most} trials created and not ended when ${at} was created (slots ${SLOTS} + prefetch ${PREFETCH})`,
       );
     } finally {
-      store.close();
+      await store.close();
     }
     worker.child.kill('SIGTERM');
     assert.equal(await exitOf(worker, 60_000), 0, worker.out());
@@ -165,7 +165,7 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
       '3000',
     ]);
     procs.push(search);
-    const runningOnB = () => {
+    const runningOnB = async () => {
       let store: SqliteStore;
       try {
         store = SqliteStore.open(db, { readonly: true });
@@ -173,9 +173,9 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
         return false; // being created
       }
       try {
-        return store.listTrials('kill').some((t) => t.state === 'running' && t.worker === 'w-b');
+        return (await store.listTrials('kill')).some((t) => t.state === 'running' && t.worker === 'w-b');
       } finally {
-        store.close();
+        await store.close();
       }
     };
     await until('a trial running on w-b', runningOnB, 120_000, search);
@@ -183,14 +183,14 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
     assert.equal(await exitOf(search, 240_000), 0, search.out());
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      const trials = store.listTrials('kill');
+      const trials = await store.listTrials('kill');
       assert.equal(trials.length, 8);
       assert.ok(
         trials.every((t) => t.state === 'completed' && t.epochs === 4),
         JSON.stringify(trials.map((t) => [t.trial_id, t.state, t.attempt, t.worker])),
       );
     } finally {
-      store.close();
+      await store.close();
     }
     wa.child.kill('SIGTERM');
     assert.equal(await exitOf(wa, 60_000), 0, wa.out());

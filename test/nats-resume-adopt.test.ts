@@ -30,7 +30,7 @@ parameters:
   sleep_ms: {value: 700}
 `;
 
-function trialsOf(db: string, name = 'r1') {
+async function trialsOf(db: string, name = 'r1') {
   if (!existsSync(db)) return [];
   let store: SqliteStore;
   try {
@@ -39,9 +39,9 @@ function trialsOf(db: string, name = 'r1') {
     return []; // being created by the search
   }
   try {
-    return store.listTrials(name);
+    return await store.listTrials(name);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -86,7 +86,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     procs.push(search);
     await until(
       'two trials running',
-      () => trialsOf(db).filter((t) => t.state === 'running').length === 2,
+      async () => (await trialsOf(db)).filter((t) => t.state === 'running').length === 2,
       120_000,
       search,
     );
@@ -99,7 +99,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     const resume = spawnHpo(['resume', 'r1', '--db', db, '--nats', server.url]);
     procs.push(resume);
     assert.equal(await exitOf(resume, 240_000), 0, resume.out());
-    const trials = trialsOf(db);
+    const trials = await trialsOf(db);
     assert.deepEqual(
       trials.map((t) => [t.trial_id, t.state, t.attempt, t.worker]),
       [0, 1, 2, 3].map((i) => [`t000${i}`, 'completed', 1, 'w-resume']),
@@ -119,7 +119,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     procs.push(search);
     await until(
       'four trials queued',
-      () => trialsOf(db, 'r2').filter((t) => t.state === 'queued').length === 4,
+      async () => (await trialsOf(db, 'r2')).filter((t) => t.state === 'queued').length === 4,
       120_000,
       search,
     );
@@ -127,8 +127,8 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     await search.exit;
     // Someone acks t0001's message away (no worker ran it): nothing will ever report on that delivery.
     const store = SqliteStore.open(db, { readonly: true });
-    const busId = store.getExperiment('r2')!.bus_id;
-    store.close();
+    const busId = (await store.getExperiment('r2'))!.bus_id;
+    await store.close();
     const jsm = await jetstreamManager(nc!);
     const names = busNames();
     for (let seq = 1; ;) {
@@ -159,7 +159,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     procs.push(resume);
     assert.equal(await exitOf(resume, 240_000), 0, resume.out());
     assert.deepEqual(
-      trialsOf(db, 'r2').map((t) => [t.trial_id, t.state, t.attempt]),
+      (await trialsOf(db, 'r2')).map((t) => [t.trial_id, t.state, t.attempt]),
       [
         ['t0000', 'completed', 1],
         ['t0001', 'completed', 2],

@@ -86,13 +86,13 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
       const store = SqliteStore.open(db);
       try {
         // The worker role may publish `started` events (queued -> running): one per trial is stored.
-        const id = store.getExperiment('roles')!.bus_id;
+        const id = (await store.getExperiment('roles'))!.bus_id;
         const subject = busNames().eventsSubject(id, 'started');
         const events = await (
           await jetstreamManager(await connect('orchestrator'))
         ).streams.info(busNames().eventsStream, { subjects_filter: subject });
         assert.equal(events.state.subjects?.[subject], 3, workerOut);
-        const trials = store.listTrials('roles');
+        const trials = await store.listTrials('roles');
         assert.deepEqual(
           trials.map((t) => [t.state, t.worker]),
           [
@@ -102,7 +102,7 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
           ],
         );
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       worker.kill('SIGTERM');

@@ -228,7 +228,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
       assert.match(ws.stdout, /│ tls-w +│/, ws.stdout);
       const store = SqliteStore.open(db);
       try {
-        const trials = store.listTrials('tls');
+        const trials = await store.listTrials('tls');
         assert.deepEqual(
           trials.map((t) => [t.state, t.worker]),
           [
@@ -237,7 +237,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
           ],
         );
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       if (worker.exitCode === null) {

@@ -119,16 +119,16 @@ describe('user tasks over NATS (real nats-server)', function () {
     ]);
     children.push(search);
     const log = capture(search);
-    await until('w1 to complete a trial', () => {
+    await until('w1 to complete a trial', async () => {
       if (!existsSync(db)) return false;
       const peek = SqliteStore.open(db);
       try {
         return (
-          peek.getExperiment('n') !== undefined &&
-          peek.listTrials('n').some((t) => t.state === 'completed' && t.worker === 'w1')
+          (await peek.getExperiment('n')) !== undefined &&
+          (await peek.listTrials('n')).some((t) => t.state === 'completed' && t.worker === 'w1')
         );
       } finally {
-        peek.close();
+        await peek.close();
       }
     });
     children[0].kill('SIGKILL');
@@ -136,7 +136,7 @@ describe('user tasks over NATS (real nats-server)', function () {
     assert.equal(code, 0, log());
     const store = SqliteStore.open(db);
     try {
-      const trials = store.listTrials('n');
+      const trials = await store.listTrials('n');
       assert.equal(trials.length, 10);
       assert.equal(new Set(trials.map((t) => t.trial_id)).size, 10);
       assert.ok(
@@ -144,12 +144,12 @@ describe('user tasks over NATS (real nats-server)', function () {
         JSON.stringify(trials.map((t) => [t.state, t.error])),
       );
       for (const t of trials) {
-        const epochs = store.listEpochs('n', t.trial_id).map((e) => e.epoch);
+        const epochs = (await store.listEpochs('n', t.trial_id)).map((e) => e.epoch);
         assert.deepEqual(epochs, [1, 2, 3], `${t.trial_id}: each epoch recorded once`);
       }
-      assert.equal(store.leaderboard('n', { top: 1 })[0].params.x, 4);
+      assert.equal((await store.leaderboard('n', { top: 1 }))[0].params.x, 4);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

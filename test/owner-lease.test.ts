@@ -29,18 +29,18 @@ const exit = (child: ChildProcess) =>
     ? Promise.resolve(child.exitCode)
     : new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
-function assertAllCompletedOnce(db: string, name: string): void {
+async function assertAllCompletedOnce(db: string, name: string): Promise<void> {
   const store = SqliteStore.open(db, { readonly: true });
   try {
-    assert.equal(store.getExperiment(name)!.status, 'completed');
-    const trials = store.listTrials(name);
+    assert.equal((await store.getExperiment(name))!.status, 'completed');
+    const trials = await store.listTrials(name);
     assert.equal(trials.length, 6);
     assert.ok(
       trials.every((t) => t.state === 'completed'),
       JSON.stringify(trials.map((t) => t.state)),
     );
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -94,18 +94,15 @@ describe('owner lease: one driver per experiment (real hpo processes, SQLite fil
     assert.equal(await exit(first), 130, log());
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      assert.equal(store.getExperiment('a')!.status, 'interrupted');
+      assert.equal((await store.getExperiment('a'))!.status, 'interrupted');
       // Nobody else ran its trials: each started once, by the first driver.
       assert.deepEqual(
-        store
-          .listTrials('a')
-          .filter((t) => t.attempt > 1)
-          .map((t) => t.trial_id),
+        (await store.listTrials('a')).filter((t) => t.attempt > 1).map((t) => t.trial_id),
         [],
       );
-      assert.equal(store.getLease('a'), undefined, 'the lease was released');
+      assert.equal(await store.getLease('a'), undefined, 'the lease was released');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -131,7 +128,7 @@ describe('owner lease: one driver per experiment (real hpo processes, SQLite fil
 
     const resumed = await runHpo(['resume', 'b', '--db', db, ...local]);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assertAllCompletedOnce(db, 'b');
+    await assertAllCompletedOnce(db, 'b');
     const after = await runHpo(['status', 'b', '--db', db]);
     assert.match(after.stdout, /^b: completed \(/);
   });
@@ -155,7 +152,7 @@ describe('owner lease: one driver per experiment (real hpo processes, SQLite fil
     assert.equal(await exit(first), 1, log());
     assert.match(log(), /lost the owner lease of experiment 'c' to pid \d+ on .*: stopping at once/);
     assert.equal(await exit(second), 0, log2());
-    assertAllCompletedOnce(db, 'c');
+    await assertAllCompletedOnce(db, 'c');
   });
 
   describe('over NATS: the lease also lives on the bus (real nats-server)', () => {

@@ -46,17 +46,17 @@ describe('hpo report: best so far over wall time, branch parameters as searched 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hpo-report-bsf-'));
     store = SqliteStore.open(join(dir, 'hpo.db'));
-    store.createExperiment('hour', SPACE, '');
-    TRIALS.forEach(([id, arch, optimizer, lr, value, state, start, end], index) => {
-      store.addTrial('hour', {
+    await store.createExperiment('hour', SPACE, '');
+    for (const [index, [id, arch, optimizer, lr, value, state, start, end]] of TRIALS.entries()) {
+      await store.addTrial('hour', {
         trial_id: id,
         index,
         params: { arch, optimizer, learning_rate: lr },
         seed: index,
       });
-      store.startTrial('hour', id, 'w');
-      store.recordEpoch('hour', id, 1, { val_acc: value, train_loss: 1 });
-      store.recordResult('hour', id, {
+      await store.startTrial('hour', id, 'w');
+      await store.recordEpoch('hour', id, 1, { val_acc: value, train_loss: 1 });
+      await store.recordResult('hour', id, {
         attempt: 1,
         state,
         metrics: { val_acc: value },
@@ -66,23 +66,23 @@ describe('hpo report: best so far over wall time, branch parameters as searched 
         started_at: T0 + start * MIN,
         ended_at: T0 + end * MIN,
       });
-    });
+    }
     // A trial still running has no place on the timeline.
-    store.addTrial('hour', {
+    await store.addTrial('hour', {
       trial_id: 't5',
       index: 5,
       params: { arch: 'mlp', optimizer: 'sgd', learning_rate: 0.1 },
       seed: 5,
     });
-    store.startTrial('hour', 't5', 'w');
+    await store.startTrial('hour', 't5', 'w');
   });
   after(async () => {
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('orders finished trials by end time and keeps the best so far, from the first start', () => {
-    const points = bestSoFar(collectReport(store, ['hour']));
+  it('orders finished trials by end time and keeps the best so far, from the first start', async () => {
+    const points = bestSoFar(await collectReport(store, ['hour']));
     assert.deepEqual(
       points.map((p) => [p.trial.trial_id, p.minutes, p.value, p.best, p.improved]),
       [

@@ -24,13 +24,13 @@ function space(optimizer: string, lr: number): SearchSpace {
 }
 
 /** Two experiments (SGD, Adam) in a real SQLite file, with epochs, results and run metadata. */
-function fill(store: SqliteStore): void {
+async function fill(store: SqliteStore): Promise<void> {
   for (const [name, opt, lr] of [
     ['sgd', 'sgd', 0.01],
     ['adam', 'adam', 0.0001],
   ] as const) {
-    store.createExperiment(name, space(opt, lr), '');
-    store.recordRun(
+    await store.createExperiment(name, space(opt, lr), '');
+    await store.recordRun(
       name,
       collectRunInfo({
         backendChoice: 'wasm',
@@ -42,16 +42,16 @@ function fill(store: SqliteStore): void {
     for (const arch of ['mlp', 'cnn']) {
       for (const batch of [32, 64]) {
         const id = `t${i}`;
-        store.addTrial(name, {
+        await store.addTrial(name, {
           trial_id: id,
           index: i,
           params: { arch, optimizer: opt, learning_rate: lr, batch_size: batch },
           seed: i,
         });
-        store.startTrial(name, id, 'w');
+        await store.startTrial(name, id, 'w');
         const acc = 0.5 + i / 10 + (opt === 'adam' ? 0.05 : 0);
         for (const epoch of [1, 2]) {
-          store.recordEpoch(name, id, epoch, {
+          await store.recordEpoch(name, id, epoch, {
             train_loss: 2 / epoch,
             val_loss: 2.2 / epoch,
             train_acc_top: acc - 0.1 / epoch,
@@ -61,7 +61,7 @@ function fill(store: SqliteStore): void {
             val_acc: acc - 0.025,
           });
         }
-        store.recordResult(name, id, {
+        await store.recordResult(name, id, {
           attempt: 1,
           state: 'completed',
           metrics: {
@@ -92,10 +92,10 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hpo-report-'));
     store = SqliteStore.open(join(dir, 'hpo.db'));
-    fill(store);
+    await fill(store);
   });
   after(async () => {
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -145,7 +145,7 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
   });
 
   it('writes the report when a text names an image that is not a plot (it stays text)', async () => {
-    store.createExperiment(
+    await store.createExperiment(
       'img',
       { ...space('sgd', 0.01), description: 'see ![a](plots/nope.svg) and ![b](x.png)' },
       '',
@@ -161,7 +161,7 @@ describe('hpo report files: report.md, self-contained report.html, SVG plots', f
   });
 
   it('refuses experiments with different metrics, and unknown names, before writing anything', async () => {
-    store.createExperiment(
+    await store.createExperiment(
       'loss',
       { ...space('sgd', 0.01), metric: { name: 'val_loss', goal: 'minimize' } },
       '',

@@ -15,7 +15,7 @@ const XSS_WORKER = '<svg onload=alert(3)>';
 const LR = 0.00041153259088060084;
 
 /** A synthetic-task experiment whose description, string values and bus fields carry markup. */
-function fill(store: SqliteStore): void {
+async function fill(store: SqliteStore): Promise<void> {
   const space = syntheticSpace(
     {
       x: { kind: 'uniform', min: -2, max: 2 },
@@ -25,8 +25,10 @@ function fill(store: SqliteStore): void {
     },
     { description: XSS_DESCRIPTION },
   );
-  store.createExperiment('syn', space, '');
-  store.recordRun('syn', { ...collectRunInfo({ backendChoice: 'auto', workers: `pool ${XSS_WORKER}` }) });
+  await store.createExperiment('syn', space, '');
+  await store.recordRun('syn', {
+    ...collectRunInfo({ backendChoice: 'auto', workers: `pool ${XSS_WORKER}` }),
+  });
   for (let i = 0; i < 6; i++) {
     const id = `t${i}`;
     const params = {
@@ -35,17 +37,17 @@ function fill(store: SqliteStore): void {
       mode: i % 2 ? XSS_MODE : 'a',
       epochs: 3,
     };
-    store.addTrial('syn', { trial_id: id, index: i, params, seed: i });
-    store.startTrial('syn', id, XSS_WORKER);
+    await store.addTrial('syn', { trial_id: id, index: i, params, seed: i });
+    await store.startTrial('syn', id, XSS_WORKER);
     const value = 0.9 - i * 0.0123456789;
     for (const epoch of [1, 2, 3]) {
-      store.recordEpoch('syn', id, epoch, {
+      await store.recordEpoch('syn', id, epoch, {
         val_acc: (value * epoch) / 3,
         val_loss: 1 - (value * epoch) / 3,
         epoch_seconds: 0.05,
       });
     }
-    store.recordResult('syn', id, {
+    await store.recordResult('syn', id, {
       attempt: 1,
       state: i === 5 ? 'failed' : 'completed',
       metrics: i === 5 ? {} : { val_acc: value, val_loss: 1 - value },
@@ -56,7 +58,7 @@ function fill(store: SqliteStore): void {
       ...(i === 5 ? { error: '<script>alert("error")</script>' } : {}),
     });
   }
-  store.recordModel('syn', { trial_id: 't0', path: '/tmp/<b>m</b>', worker: XSS_WORKER, saved_at: 1 });
+  await store.recordModel('syn', { trial_id: 't0', path: '/tmp/<b>m</b>', worker: XSS_WORKER, saved_at: 1 });
 }
 
 describe('hpo report of a non-MNIST task: task-neutral, readable, exact where it matters, escaped', function () {
@@ -67,10 +69,10 @@ describe('hpo report of a non-MNIST task: task-neutral, readable, exact where it
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hpo-report-syn-'));
     store = SqliteStore.open(join(dir, 'hpo.db'));
-    fill(store);
+    await fill(store);
   });
   after(async () => {
-    store.close();
+    await store.close();
     await rm(dir, { recursive: true, force: true });
   });
 

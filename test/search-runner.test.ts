@@ -62,7 +62,7 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     name: string,
     options: { signal?: AbortSignal; onProgress?: (p: SearchProgress) => void } = {},
   ) {
-    const space = store.getExperiment(name)!.space;
+    const space = (await store.getExperiment(name))!.space;
     return new SearchRunner({
       store,
       transport: transport(),
@@ -76,35 +76,35 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
 
   it('a 3x2x2 grid runs exactly 12 distinct trials, each completed once, ranked by the metric', async () => {
     const store = SqliteStore.open(join(dir, 'grid.db'));
-    store.createExperiment('g', gridSpace(0), 'test');
+    await store.createExperiment('g', gridSpace(0), 'test');
     const outcome = await run(store, 'g');
     assert.equal(outcome.status, 'completed');
-    const trials = store.listTrials('g');
+    const trials = await store.listTrials('g');
     assert.equal(trials.length, 12);
     assert.equal(new Set(trials.map((t) => JSON.stringify(t.params))).size, 12);
     for (const t of trials) {
       assert.equal(t.state, 'completed');
       assert.equal(t.attempt, 1);
       assert.equal(t.epochs, 3);
-      assert.equal(store.listEpochs('g', t.trial_id).length, 3);
+      assert.equal((await store.listEpochs('g', t.trial_id)).length, 3);
     }
-    const board = store.leaderboard('g');
+    const board = await store.leaderboard('g');
     assert.equal(board.length, 12);
     for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value! >= board[i].value!);
     assert.equal(outcome.progress.best?.trial_id, board[0].trial_id);
-    assert.equal(store.getExperiment('g')!.status, 'completed');
-    store.close();
+    assert.equal((await store.getExperiment('g'))!.status, 'completed');
+    await store.close();
   });
 
   it('a scheduler is shown the running trials only (ended ones reach trialFinished), and each epoch once', async () => {
     const store = SqliteStore.open(join(dir, 'sched.db'));
-    store.createExperiment('s', gridSpace(0), 'test');
+    await store.createExperiment('s', gridSpace(0), 'test');
     const seen: { trial: string; epoch: number; running: number; ended: number }[] = [];
     const finished: string[] = [];
     const outcome = await new SearchRunner({
       store,
       transport: transport(),
-      strategy: createStrategy(store.getExperiment('s')!.space),
+      strategy: createStrategy((await store.getExperiment('s'))!.space),
       scheduler: {
         name: 'recording',
         decide: (trial, epoch, all) => {
@@ -128,13 +128,13 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
       [],
       'an ended trial shown among the running',
     );
-    store.close();
+    await store.close();
   });
 
   it('interrupted midway, then resumed: every trial ends exactly once and finished ones are not re-run', async () => {
     const file = join(dir, 'resume.db');
     let store = SqliteStore.open(file);
-    store.createExperiment('r', gridSpace(40), 'test');
+    await store.createExperiment('r', gridSpace(40), 'test');
     const controller = new AbortController();
     const first = await run(store, 'r', {
       signal: controller.signal,
@@ -143,17 +143,17 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
       },
     });
     assert.equal(first.status, 'interrupted');
-    const before = new Map(store.listTrials('r').map((t) => [t.trial_id, t]));
+    const before = new Map((await store.listTrials('r')).map((t) => [t.trial_id, t]));
     const finishedBefore = [...before.values()].filter((t) => t.state === 'completed');
     assert.ok(finishedBefore.length >= 4 && finishedBefore.length < 12, `${finishedBefore.length} finished`);
     assert.ok([...before.values()].every((t) => t.state === 'completed' || t.state === 'pending'));
-    assert.equal(store.getExperiment('r')!.status, 'interrupted');
-    store.close();
+    assert.equal((await store.getExperiment('r'))!.status, 'interrupted');
+    await store.close();
 
     store = SqliteStore.open(file); // as a new process would
     const second = await run(store, 'r');
     assert.equal(second.status, 'completed');
-    const after = store.listTrials('r');
+    const after = await store.listTrials('r');
     assert.equal(after.length, 12);
     assert.equal(new Set(after.map((t) => t.trial_id)).size, 12);
     assert.ok(after.every((t) => t.state === 'completed'));
@@ -164,14 +164,14 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     }
     // Same grid order as an uninterrupted run.
     const fresh = SqliteStore.open(join(dir, 'fresh.db'));
-    fresh.createExperiment('r', gridSpace(40), 'test');
+    await fresh.createExperiment('r', gridSpace(40), 'test');
     await run(fresh, 'r');
     assert.deepEqual(
       after.map((t) => t.params),
-      fresh.listTrials('r').map((t) => t.params),
+      (await fresh.listTrials('r')).map((t) => t.params),
     );
-    fresh.close();
-    store.close();
+    await fresh.close();
+    await store.close();
   });
 
   it('a trial whose task throws ends failed with its error; the search still completes', async () => {
@@ -181,21 +181,21 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
       a: { kind: 'categorical', values: [1, 2] },
       fail_at_epoch: { kind: 'categorical', values: [0, 2] },
     };
-    store.createExperiment('f', space, 'test');
+    await store.createExperiment('f', space, 'test');
     const outcome = await run(store, 'f');
     assert.equal(outcome.status, 'completed');
-    const failed = store.listTrials('f').filter((t) => t.state === 'failed');
+    const failed = (await store.listTrials('f')).filter((t) => t.state === 'failed');
     assert.equal(failed.length, 2);
     for (const t of failed) assert.match(t.error ?? '', /synthetic failure at epoch 2/);
     assert.equal(outcome.progress.failed, 2);
-    store.close();
+    await store.close();
   });
 
   it('a result delivered twice (a late delivery after a redelivery) is recorded and reported once', async () => {
     const store = SqliteStore.open(join(dir, 'twice.db'));
     const space = gridSpace(0);
     space.parameters = { a: { kind: 'categorical', values: [1, 2] } };
-    store.createExperiment('twice', space, 'test');
+    await store.createExperiment('twice', space, 'test');
     const reported: string[] = [];
     const outcome = await new SearchRunner({
       store,
@@ -211,13 +211,13 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     assert.equal(outcome.progress.completed, 2);
     assert.deepEqual(reported.sort(), ['t0000', 't0001']);
     assert.deepEqual(
-      store.listTrials('twice').map((t) => [t.trial_id, t.state, t.worker]),
+      (await store.listTrials('twice')).map((t) => [t.trial_id, t.state, t.worker]),
       [
         ['t0000', 'completed', 'first'],
         ['t0001', 'completed', 'first'],
       ],
     );
-    store.close();
+    await store.close();
   });
 
   it('over a queueing transport, progress counts running (a worker started it) and queued apart, as hpo status does', async () => {
@@ -227,7 +227,7 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
       a: { kind: 'categorical', values: [1, 2] },
       b: { kind: 'categorical', values: ['x', 'y'] },
     };
-    store.createExperiment('q', space, 'test');
+    await store.createExperiment('q', space, 'test');
     const queue = new QueueTransport();
     const seen: SearchProgress[] = [];
     const running = new SearchRunner({
@@ -244,13 +244,17 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     const [first, ...rest] = queue.specs;
     await queue.start1(first);
     assert.deepEqual([last().event.kind, last().running, last().queued], ['started', 1, 3]);
-    assert.equal(store.getTrial('q', first.trial_id)!.state, 'running', 'the store (hpo status) agrees');
+    assert.equal(
+      (await store.getTrial('q', first.trial_id))!.state,
+      'running',
+      'the store (hpo status) agrees',
+    );
     await queue.finish(first);
     assert.deepEqual([last().done, last().running, last().queued], [1, 0, 3]);
     for (const spec of rest) await queue.finish(spec);
     const outcome = await running;
     assert.deepEqual([outcome.progress.done, outcome.progress.running, outcome.progress.queued], [4, 0, 0]);
-    store.close();
+    await store.close();
   });
 
   /** An endless space (a continuous parameter, no run_cap): only a budget or a target ends it. */
@@ -271,13 +275,13 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
 
   it('a time budget: no trial starts after it, and the search ends within one trial of it', async () => {
     const store = SqliteStore.open(join(dir, 'budget.db'));
-    store.createExperiment('b', endlessSpace(100, 3), 'test');
+    await store.createExperiment('b', endlessSpace(100, 3), 'test');
     const seen: SearchProgress[] = [];
     const start = Date.now();
     const outcome = await new SearchRunner({
       store,
       transport: transport(),
-      strategy: createStrategy(store.getExperiment('b')!.space),
+      strategy: createStrategy((await store.getExperiment('b'))!.space),
       scheduler: new FifoScheduler(),
       experiment: 'b',
       timeBudget: { seconds: 2 },
@@ -288,7 +292,7 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     assert.equal(outcome.reason, 'time_budget');
     const deadline = seen[0].deadline!;
     assert.ok(deadline >= start + 2000 && deadline <= end, 'the deadline is the run start + 2 s');
-    const trials = store.listTrials('b');
+    const trials = await store.listTrials('b');
     assert.ok(trials.length >= 2, `${trials.length} trials`);
     assert.ok(trials.every((t) => t.state === 'completed'));
     // Every trial was dispatched before the budget ran out; the run ended when the last of them did.
@@ -297,30 +301,30 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     const lastEnd = Math.max(...trials.map((t) => t.ended_at!));
     assert.ok(lastEnd <= deadline + longest, 'the last trial ended within one trial duration of the budget');
     assert.ok(lastEnd >= deadline - longest, 'the budget was used: trials ran up to it');
-    store.close();
+    await store.close();
   });
 
   it('a hard time budget cancels running trials: they stay pending and the experiment resumable', async () => {
     const store = SqliteStore.open(join(dir, 'hard.db'));
-    store.createExperiment('h', endlessSpace(200, 50), 'test'); // 10 s trials
+    await store.createExperiment('h', endlessSpace(200, 50), 'test'); // 10 s trials
     const outcome = await new SearchRunner({
       store,
       transport: transport(),
-      strategy: createStrategy(store.getExperiment('h')!.space),
+      strategy: createStrategy((await store.getExperiment('h'))!.space),
       scheduler: new FifoScheduler(),
       experiment: 'h',
       timeBudget: { seconds: 1, hard: true },
     }).run();
     assert.equal(outcome.status, 'interrupted');
     assert.equal(outcome.reason, 'time_budget');
-    const trials = store.listTrials('h');
+    const trials = await store.listTrials('h');
     assert.equal(trials.length, pool.slots);
     assert.ok(
       trials.every((t) => t.state === 'pending'),
       JSON.stringify(trials.map((t) => t.state)),
     );
-    assert.equal(store.getExperiment('h')!.status, 'interrupted');
-    store.close();
+    assert.equal((await store.getExperiment('h'))!.status, 'interrupted');
+    await store.close();
   });
 
   it('metric.target: once a trial reaches it, no new trial starts', async () => {
@@ -328,7 +332,7 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     const space = endlessSpace(0, 2);
     space.metric.target = 0.1; // every synthetic val_acc after 2 epochs is above 0.1
     space.run_cap = 50;
-    store.createExperiment('t', space, 'test');
+    await store.createExperiment('t', space, 'test');
     const outcome = await new SearchRunner({
       store,
       transport: transport(),
@@ -338,10 +342,10 @@ describe('SearchRunner (SQLite file, in-process pool, synthetic task)', function
     }).run();
     assert.equal(outcome.status, 'completed');
     assert.equal(outcome.reason, 'target');
-    const trials = store.listTrials('t');
+    const trials = await store.listTrials('t');
     assert.ok(trials.length <= 2 * pool.slots, `${trials.length} trials ran after the target was reached`);
     assert.ok(trials.every((t) => t.state === 'completed'));
-    store.close();
+    await store.close();
   });
 });
 

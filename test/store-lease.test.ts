@@ -17,21 +17,22 @@ describe('owner lease in the SQLite store (real file, two connections)', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('alive refuses, expired needs force, dead is taken; heartbeat and release only for the holder', () => {
+  it('alive refuses, expired needs force, dead is taken; heartbeat and release only for the holder', async () => {
     const file = join(dir, 'l.db');
     let now = 1_000_000;
     const a = SqliteStore.open(file, { now: () => now });
     const b = SqliteStore.open(file, { now: () => now });
     try {
-      a.createExperiment('e', syntheticSpace({ x: { kind: 'constant', value: 1 } }), '');
+      await a.createExperiment('e', syntheticSpace({ x: { kind: 'constant', value: 1 } }), '');
       const alive = () => true;
       const clock = { staleMs: 10_000, host: 'h1', pidAlive: alive };
-      const held = a.acquireLease('e', { token: 'A', pid: 11, host: 'h1' }, clock);
+      const held = await a.acquireLease('e', { token: 'A', pid: 11, host: 'h1' }, clock);
       assert.equal(held.heartbeat_at, now);
       // Another host, within the heartbeat window: refused, with or without force.
       for (const force of [false, true]) {
-        assert.throws(
-          () => b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2', force }),
+        await assert.rejects(
+          async () =>
+            await b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2', force }),
           (err: unknown) =>
             err instanceof OwnerLeaseError &&
             err.state === 'alive' &&
@@ -39,31 +40,31 @@ describe('owner lease in the SQLite store (real file, two connections)', () => {
         );
       }
       now += 5_000;
-      assert.equal(a.heartbeatLease('e', 'A'), true);
-      assert.equal(b.heartbeatLease('e', 'B'), false, 'not the holder');
+      assert.equal(await a.heartbeatLease('e', 'A'), true);
+      assert.equal(await b.heartbeatLease('e', 'B'), false, 'not the holder');
       now += 10_001; // no heartbeat for longer than staleMs: expired
-      assert.throws(
-        () => b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2' }),
+      await assert.rejects(
+        async () => await b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2' }),
         (err: unknown) =>
           err instanceof OwnerLeaseError && err.state === 'expired' && /--force/.test(err.message),
       );
-      b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2', force: true });
-      assert.equal(a.heartbeatLease('e', 'A'), false, 'A lost the lease');
-      assert.equal(a.getLease('e')?.token, 'B');
+      await b.acquireLease('e', { token: 'B', pid: 22, host: 'h2' }, { ...clock, host: 'h2', force: true });
+      assert.equal(await a.heartbeatLease('e', 'A'), false, 'A lost the lease');
+      assert.equal((await a.getLease('e'))?.token, 'B');
       // On h2, pid 22 is gone: its lease is dead, taken at once without force.
-      b.acquireLease(
+      await b.acquireLease(
         'e',
         { token: 'C', pid: 33, host: 'h2' },
         { ...clock, host: 'h2', pidAlive: () => false },
       );
-      assert.equal(b.getLease('e')?.token, 'C');
-      b.releaseLease('e', 'B'); // not the holder: no effect
-      assert.equal(b.getLease('e')?.token, 'C');
-      b.releaseLease('e', 'C');
-      assert.equal(b.getLease('e'), undefined);
+      assert.equal((await b.getLease('e'))?.token, 'C');
+      await b.releaseLease('e', 'B'); // not the holder: no effect
+      assert.equal((await b.getLease('e'))?.token, 'C');
+      await b.releaseLease('e', 'C');
+      assert.equal(await b.getLease('e'), undefined);
     } finally {
-      a.close();
-      b.close();
+      await a.close();
+      await b.close();
     }
   });
 });

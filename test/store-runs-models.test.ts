@@ -20,7 +20,7 @@ describe('store schema 2: runs and saved models', () => {
   before(async () => (dir = await mkdtemp(join(tmpdir(), 'hpo-store2-'))));
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('a version-1 file is upgraded in place: its experiment and trials stay, runs and models work', () => {
+  it('a version-1 file is upgraded in place: its experiment and trials stay, runs and models work', async () => {
     const file = join(dir, 'v1.db');
     const raw = new Database(file);
     migrate(raw, file, MIGRATIONS.slice(0, 1));
@@ -40,33 +40,36 @@ describe('store schema 2: runs and saved models', () => {
     const store = SqliteStore.open(file);
     try {
       assert.deepEqual(store.appliedMigrations, [2, 3, 4, 5]);
-      assert.equal(store.getExperiment('old')?.status, 'completed');
-      assert.equal(store.listTrials('old').length, 1);
-      assert.deepEqual(store.listRuns('old'), []);
+      assert.equal((await store.getExperiment('old'))?.status, 'completed');
+      assert.equal((await store.listTrials('old')).length, 1);
+      assert.deepEqual(await store.listRuns('old'), []);
       const info = collectRunInfo({
         backendChoice: 'auto',
         workers: '1 local trial thread(s)',
         now: () => 5,
       });
-      store.recordRun('old', info);
-      assert.deepEqual(store.listRuns('old'), [info]);
+      await store.recordRun('old', info);
+      assert.deepEqual(await store.listRuns('old'), [info]);
       assert.ok(info.host.cores > 0 && info.host.memory_bytes > 0 && info.host.cpu_model.length > 0);
       assert.match(info.node_version, /^v\d+/);
       assert.match(info.tfjs_version, /^\d+\.\d+\.\d+$/);
       assert.match(info.hpo_version, /^\d+\.\d+\.\d+$/);
 
-      store.recordModel('old', { trial_id: 't0', path: '/a', worker: 'w', saved_at: 1 });
-      store.recordModel('old', { trial_id: 't0', path: '/b', worker: 'w', saved_at: 2 });
-      assert.deepEqual(store.listModels('old'), [{ trial_id: 't0', path: '/b', worker: 'w', saved_at: 2 }]);
-      assert.throws(
-        () => store.recordModel('old', { trial_id: 'nope', path: '/c', worker: null, saved_at: 3 }),
+      await store.recordModel('old', { trial_id: 't0', path: '/a', worker: 'w', saved_at: 1 });
+      await store.recordModel('old', { trial_id: 't0', path: '/b', worker: 'w', saved_at: 2 });
+      assert.deepEqual(await store.listModels('old'), [
+        { trial_id: 't0', path: '/b', worker: 'w', saved_at: 2 },
+      ]);
+      await assert.rejects(
+        async () =>
+          await store.recordModel('old', { trial_id: 'nope', path: '/c', worker: null, saved_at: 3 }),
         /no trial nope/,
       );
-      assert.throws(() => store.recordRun('missing', info), /no experiment 'missing'/);
-      store.deleteModel('old', 't0');
-      assert.deepEqual(store.listModels('old'), []);
+      await assert.rejects(async () => await store.recordRun('missing', info), /no experiment 'missing'/);
+      await store.deleteModel('old', 't0');
+      assert.deepEqual(await store.listModels('old'), []);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

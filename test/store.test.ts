@@ -13,6 +13,7 @@ import {
   migrate,
   MIGRATIONS,
   NotOurDatabaseError,
+  openStoreReader,
   SCHEMA_VERSION,
   SqliteStore,
   StoreError,
@@ -25,8 +26,9 @@ storeContract('SqliteStore (file)', async () => {
   const store = SqliteStore.open(join(dir, 'hpo.db'));
   return {
     store,
+    openReader: async () => openStoreReader(join(dir, 'hpo.db'), { live: true }),
     async cleanup() {
-      store.close();
+      await store.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -37,7 +39,7 @@ storeContract('SqliteStore (:memory:)', async () => {
   return {
     store,
     async cleanup() {
-      store.close();
+      await store.close();
     },
   };
 });
@@ -78,7 +80,7 @@ describe('SqliteStore on a file', () => {
     const listing = (await readdir(dir)).sort();
     let caught: unknown;
     try {
-      SqliteStore.open(file).close();
+      await SqliteStore.open(file).close();
     } catch (err) {
       caught = err;
     }
@@ -93,47 +95,47 @@ describe('SqliteStore on a file', () => {
     return caught;
   }
 
-  it('keeps everything across close and reopen', () => {
+  it('keeps everything across close and reopen', async () => {
     const store = SqliteStore.open(file);
     assert.equal(store.file, file);
-    store.createExperiment('exp', makeSpace(), 'source');
-    store.addTrial('exp', makeTrial(0));
-    store.addTrial('exp', makeTrial(1));
-    store.startTrial('exp', 't0', 'w1');
-    store.recordEpoch('exp', 't0', 1, { val_acc: 0.4 });
-    store.recordResult('exp', 't0', makeResult({ val_acc: 0.5 }));
-    store.startTrial('exp', 't1', 'w2');
-    store.recordEpoch('exp', 't1', 1, { val_acc: 0.2, val_loss: NaN });
-    store.setExperimentStatus('exp', 'interrupted');
+    await store.createExperiment('exp', makeSpace(), 'source');
+    await store.addTrial('exp', makeTrial(0));
+    await store.addTrial('exp', makeTrial(1));
+    await store.startTrial('exp', 't0', 'w1');
+    await store.recordEpoch('exp', 't0', 1, { val_acc: 0.4 });
+    await store.recordResult('exp', 't0', makeResult({ val_acc: 0.5 }));
+    await store.startTrial('exp', 't1', 'w2');
+    await store.recordEpoch('exp', 't1', 1, { val_acc: 0.2, val_loss: NaN });
+    await store.setExperimentStatus('exp', 'interrupted');
     const before = {
-      experiments: store.listExperiments(),
-      trials: store.listTrials('exp'),
-      epochs: [store.listEpochs('exp', 't0'), store.listEpochs('exp', 't1')],
-      board: store.leaderboard('exp'),
+      experiments: await store.listExperiments(),
+      trials: await store.listTrials('exp'),
+      epochs: [await store.listEpochs('exp', 't0'), await store.listEpochs('exp', 't1')],
+      board: await store.leaderboard('exp'),
     };
-    store.close();
-    store.close(); // idempotent
+    await store.close();
+    await store.close(); // idempotent
 
     const reopened = SqliteStore.open(file);
     try {
       assert.deepEqual(reopened.appliedMigrations, []);
       assert.deepEqual(
         {
-          experiments: reopened.listExperiments(),
-          trials: reopened.listTrials('exp'),
-          epochs: [reopened.listEpochs('exp', 't0'), reopened.listEpochs('exp', 't1')],
-          board: reopened.leaderboard('exp'),
+          experiments: await reopened.listExperiments(),
+          trials: await reopened.listTrials('exp'),
+          epochs: [await reopened.listEpochs('exp', 't0'), await reopened.listEpochs('exp', 't1')],
+          board: await reopened.leaderboard('exp'),
         },
         before,
       );
-      assert.equal(reopened.requeueRunning('exp'), 1);
-      assert.equal(reopened.startTrial('exp', 't1', 'w3'), 2);
+      assert.equal(await reopened.requeueRunning('exp'), 1);
+      assert.equal(await reopened.startTrial('exp', 't1', 'w3'), 2);
     } finally {
-      reopened.close();
+      await reopened.close();
     }
   });
 
-  it('uses WAL, marks the file as hpo and records the schema version', () => {
+  it('uses WAL, marks the file as hpo and records the schema version', async () => {
     const store = SqliteStore.open(file);
     try {
       assert.deepEqual(
@@ -145,44 +147,50 @@ describe('SqliteStore on a file', () => {
       assert.equal(pragma(file, 'user_version'), SCHEMA_VERSION);
       assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('reports failures as StoreError naming the file', () => {
+  it('reports failures as StoreError naming the file', async () => {
     const store = SqliteStore.open(file);
     try {
-      assert.throws(
-        () => store.addTrial('nope', makeTrial(0)),
+      await assert.rejects(
+        async () => await store.addTrial('nope', makeTrial(0)),
         (err: unknown) => {
           return err instanceof StoreError && err.file === file && /no experiment 'nope'/.test(err.message);
         },
       );
-      store.createExperiment('exp', makeSpace(), 's');
-      store.addTrial('exp', makeTrial(0));
-      assert.throws(() => store.addTrial('exp', makeTrial(0, 'other')), /trial index 0 .* already belongs/);
-      assert.throws(() => store.startTrial('exp', 'missing', 'w'), /no trial missing/);
-      assert.throws(() => store.recordEpoch('exp', 'missing', 1, {}), /no trial missing/);
-      assert.throws(() => store.recordResult('exp', 'missing', makeResult({})), /no trial missing/);
-      assert.throws(() => store.setExperimentStatus('nope', 'completed'), StoreError);
-      assert.throws(() => store.leaderboard('exp', { top: -1 }), StoreError);
+      await store.createExperiment('exp', makeSpace(), 's');
+      await store.addTrial('exp', makeTrial(0));
+      await assert.rejects(
+        async () => await store.addTrial('exp', makeTrial(0, 'other')),
+        /trial index 0 .* already belongs/,
+      );
+      await assert.rejects(async () => await store.startTrial('exp', 'missing', 'w'), /no trial missing/);
+      await assert.rejects(async () => await store.recordEpoch('exp', 'missing', 1, {}), /no trial missing/);
+      await assert.rejects(
+        async () => await store.recordResult('exp', 'missing', makeResult({})),
+        /no trial missing/,
+      );
+      await assert.rejects(async () => await store.setExperimentStatus('nope', 'completed'), StoreError);
+      await assert.rejects(async () => await store.leaderboard('exp', { top: -1 }), StoreError);
     } finally {
-      store.close();
+      await store.close();
     }
-    assert.throws(() => store.listTrials('exp'), StoreError);
+    await assert.rejects(async () => await store.listTrials('exp'), StoreError);
     assert.throws(() => SqliteStore.open(join(dir, 'missing-dir', 'x.db')), StoreError);
   });
 
   it('an empty (0-byte) file becomes ours', async () => {
     await writeFile(file, '');
     const store = SqliteStore.open(file);
-    store.createExperiment('exp', makeSpace(), 's');
-    store.close();
+    await store.createExperiment('exp', makeSpace(), 's');
+    await store.close();
     assert.equal(pragma(file, 'application_id'), APPLICATION_ID);
   });
 
   describe('migrations', () => {
-    it('opening a file at version k applies k+1..n', () => {
+    it('opening a file at version k applies k+1..n', async () => {
       for (let k = 0; k < SCHEMA_VERSION; k++) {
         const path = join(dir, `v${k}.db`);
         withRaw(path, (db) =>
@@ -196,12 +204,12 @@ describe('SqliteStore on a file', () => {
           store.appliedMigrations,
           MIGRATIONS.slice(k).map((m) => m.version),
         );
-        store.createExperiment('exp', makeSpace(), 's');
-        store.close();
+        await store.createExperiment('exp', makeSpace(), 's');
+        await store.close();
       }
     });
 
-    it("version 5 (state 'queued') rebuilds trials keeping every trial, epoch and model, foreign keys on", () => {
+    it("version 5 (state 'queued') rebuilds trials keeping every trial, epoch and model, foreign keys on", async () => {
       const path = join(dir, 'v4.db');
       withRaw(path, (db) => migrate(db, path, MIGRATIONS.slice(0, 4)));
       const v4 = new Database(path);
@@ -222,21 +230,21 @@ describe('SqliteStore on a file', () => {
       const store = SqliteStore.open(path);
       try {
         assert.deepEqual(store.appliedMigrations, [5]);
-        const t = store.getTrial('old', 't0')!;
+        const t = (await store.getTrial('old', 't0'))!;
         assert.deepEqual([t.state, t.attempt, t.worker, t.seed, t.epochs], ['running', 2, 'w', 7, 1]);
         assert.deepEqual(
-          store.listEpochs('old', 't0').map((e) => e.metrics),
+          (await store.listEpochs('old', 't0')).map((e) => e.metrics),
           [{ val_acc: 0.5 }],
         );
         assert.deepEqual(
-          store.listModels('old').map((m) => m.path),
+          (await store.listModels('old')).map((m) => m.path),
           ['/m'],
         );
-        assert.equal(store.requeueRunning('old'), 1);
-        assert.equal(store.startTrial('old', 't0', null, 'queued'), 3);
-        assert.equal(store.getTrial('old', 't0')!.state, 'queued');
+        assert.equal(await store.requeueRunning('old'), 1);
+        assert.equal(await store.startTrial('old', 't0', null, 'queued'), 3);
+        assert.equal((await store.getTrial('old', 't0'))!.state, 'queued');
       } finally {
-        store.close();
+        await store.close();
       }
       withRaw(path, (db) => {
         assert.deepEqual(db.pragma('foreign_key_check'), []);
@@ -256,11 +264,11 @@ describe('SqliteStore on a file', () => {
       });
     });
 
-    it('opening an up-to-date file applies nothing', () => {
-      SqliteStore.open(file).close();
+    it('opening an up-to-date file applies nothing', async () => {
+      await SqliteStore.open(file).close();
       const store = SqliteStore.open(file);
       assert.deepEqual(store.appliedMigrations, []);
-      store.close();
+      await store.close();
       assert.equal(pragma(file, 'user_version'), SCHEMA_VERSION);
     });
 
@@ -322,7 +330,7 @@ describe('SqliteStore on a file', () => {
     });
 
     it('refuses a file of a newer schema version, unchanged', async () => {
-      SqliteStore.open(file).close();
+      await SqliteStore.open(file).close();
       withRaw(file, (db) => db.pragma(`user_version = ${SCHEMA_VERSION + 1}`));
       await assertRefused('newer-schema', new RegExp(`schema version ${SCHEMA_VERSION + 1}.*upgrade hpo`));
       assert.throws(() => SqliteStore.open(file, { readonly: true }), NotOurDatabaseError);
@@ -361,22 +369,22 @@ describe('SqliteStore on a file', () => {
   });
 
   describe('readonly', () => {
-    it('reads an up-to-date file and refuses writes', () => {
+    it('reads an up-to-date file and refuses writes', async () => {
       const writer = SqliteStore.open(file);
-      writer.createExperiment('exp', makeSpace(), 's');
-      writer.close();
+      await writer.createExperiment('exp', makeSpace(), 's');
+      await writer.close();
       const reader = SqliteStore.open(file, { readonly: true });
       try {
         assert.equal(reader.readonly, true);
-        assert.equal(reader.getExperiment('exp')?.name, 'exp');
-        assert.throws(
-          () => reader.createExperiment('other', makeSpace(), 's'),
+        assert.equal((await reader.getExperiment('exp'))?.name, 'exp');
+        await assert.rejects(
+          async () => await reader.createExperiment('other', makeSpace(), 's'),
           (err: unknown) => {
             return err instanceof StoreError && /readonly/.test(err.message);
           },
         );
       } finally {
-        reader.close();
+        await reader.close();
       }
     });
 
@@ -387,32 +395,32 @@ describe('SqliteStore on a file', () => {
   });
 
   describe('two connections on one file', () => {
-    it("see each other's writes, and the first result recorded through either wins", () => {
+    it("see each other's writes, and the first result recorded through either wins", async () => {
       const a = SqliteStore.open(file);
       const b = SqliteStore.open(file);
       try {
         assert.deepEqual(b.appliedMigrations, []);
-        a.createExperiment('exp', makeSpace(), 's');
-        assert.equal(b.getExperiment('exp')?.name, 'exp');
-        assert.throws(() => b.createExperiment('exp', makeSpace(), 's'), /already exists/);
-        b.addTrial('exp', makeTrial(0));
-        assert.deepEqual(a.addTrial('exp', makeTrial(0)), b.getTrial('exp', 't0'));
-        assert.equal(a.startTrial('exp', 't0', 'wa'), 1);
-        assert.equal(b.startTrial('exp', 't0', 'wb'), 2); // redelivered to another worker
-        b.recordEpoch('exp', 't0', 1, { val_acc: 0.3 });
-        a.recordEpoch('exp', 't0', 1, { val_acc: 0.35 });
+        await a.createExperiment('exp', makeSpace(), 's');
+        assert.equal((await b.getExperiment('exp'))?.name, 'exp');
+        await assert.rejects(async () => await b.createExperiment('exp', makeSpace(), 's'), /already exists/);
+        await b.addTrial('exp', makeTrial(0));
+        assert.deepEqual(await a.addTrial('exp', makeTrial(0)), await b.getTrial('exp', 't0'));
+        assert.equal(await a.startTrial('exp', 't0', 'wa'), 1);
+        assert.equal(await b.startTrial('exp', 't0', 'wb'), 2); // redelivered to another worker
+        await b.recordEpoch('exp', 't0', 1, { val_acc: 0.3 });
+        await a.recordEpoch('exp', 't0', 1, { val_acc: 0.35 });
         assert.deepEqual(
-          b.listEpochs('exp', 't0').map((e) => e.metrics),
+          (await b.listEpochs('exp', 't0')).map((e) => e.metrics),
           [{ val_acc: 0.35 }],
         );
 
-        assert.equal(a.recordResult('exp', 't0', makeResult({ val_acc: 0.8 }, { worker: 'wa' })), true);
+        assert.equal(await a.recordResult('exp', 't0', makeResult({ val_acc: 0.8 }, { worker: 'wa' })), true);
         assert.equal(
-          b.recordResult('exp', 't0', makeResult({ val_acc: 0.6 }, { worker: 'wb', attempt: 2 })),
+          await b.recordResult('exp', 't0', makeResult({ val_acc: 0.6 }, { worker: 'wb', attempt: 2 })),
           false,
         );
         for (const store of [a, b]) {
-          const trials = store.listTrials('exp');
+          const trials = await store.listTrials('exp');
           assert.equal(trials.length, 1);
           assert.equal(trials[0].state, 'completed');
           assert.equal(trials[0].value, 0.8);
@@ -420,8 +428,8 @@ describe('SqliteStore on a file', () => {
           assert.equal(trials[0].attempt, 2);
         }
       } finally {
-        a.close();
-        b.close();
+        await a.close();
+        await b.close();
       }
     });
 
@@ -430,24 +438,24 @@ describe('SqliteStore on a file', () => {
       assert.ok(existsSync(fileURLToPath(moduleUrl)));
       const code = `
         const { workerData, parentPort } = require('node:worker_threads');
-        import(workerData.moduleUrl).then(({ SqliteStore, StoreError }) => {
+        import(workerData.moduleUrl).then(async ({ SqliteStore, StoreError }) => {
           const { file, me, trials } = workerData;
           const store = SqliteStore.open(file);
-          try { store.createExperiment('exp', workerData.space, 's'); }
+          try { await store.createExperiment('exp', workerData.space, 's'); }
           catch (err) { if (!(err instanceof StoreError)) throw err; }
           const won = [];
           for (let i = 0; i < trials; i++) {
-            store.addTrial('exp', { trial_id: 't' + i, index: i, params: { i }, seed: i });
-            const attempt = store.startTrial('exp', 't' + i, 'w' + me);
-            store.recordEpoch('exp', 't' + i, 1, { val_acc: me });
-            const ok = store.recordResult('exp', 't' + i, {
+            await store.addTrial('exp', { trial_id: 't' + i, index: i, params: { i }, seed: i });
+            const attempt = await store.startTrial('exp', 't' + i, 'w' + me);
+            await store.recordEpoch('exp', 't' + i, 1, { val_acc: me });
+            const ok = await store.recordResult('exp', 't' + i, {
               attempt: attempt ?? 1, state: 'completed', metrics: { val_acc: me }, epochs: 1,
               worker: 'w' + me, started_at: 0, ended_at: 1,
             });
             if (ok) won.push(i);
           }
           parentPort.postMessage({ applied: store.appliedMigrations, won });
-          store.close();
+          await store.close();
         });
       `;
       const threads = 4;
@@ -472,7 +480,7 @@ describe('SqliteStore on a file', () => {
       );
       const store = SqliteStore.open(file, { readonly: true });
       try {
-        const stored = store.listTrials('exp');
+        const stored = await store.listTrials('exp');
         assert.equal(stored.length, trials);
         for (const t of stored) {
           const winners = results.map((r, me) => (r.won.includes(t.index) ? me : -1)).filter((me) => me >= 0);
@@ -482,7 +490,7 @@ describe('SqliteStore on a file', () => {
           assert.equal(t.state, 'completed');
         }
       } finally {
-        store.close();
+        await store.close();
       }
     });
   });

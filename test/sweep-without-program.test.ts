@@ -142,9 +142,9 @@ describe('sweep files without a program (issue 25 item 6)', function () {
     assert.match(r.stdout, /4 completed, 0 stopped, 0 failed/);
     const store = SqliteStore.open(join(dir, 'm.db'));
     try {
-      assert.equal(store.getExperiment('m')!.space.task, 'agent-fn');
+      assert.equal((await store.getExperiment('m'))!.space.task, 'agent-fn');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

@@ -36,11 +36,11 @@ describe('task modules', function () {
     for (let i = 1; i < board.length; i++) assert.ok(board[i - 1].value <= board[i].value);
     const store = SqliteStore.open(db);
     try {
-      const exp = store.getExperiment('m')!;
+      const exp = (await store.getExperiment('m'))!;
       assert.equal(exp.space.task, 'quad');
       assert.equal(exp.space.task_source?.sha256, fileSha256(join(dir, 'my-task.mjs')));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

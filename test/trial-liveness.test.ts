@@ -31,12 +31,12 @@ function grid(values: number[], epochs: number, sleepMs: number): string {
 }
 
 /** The trials of an experiment as [trial_id, state, attempt], read from the store file. */
-function trialsOf(db: string, name: string): [string, string, number][] {
+async function trialsOf(db: string, name: string): Promise<[string, string, number][]> {
   const store = SqliteStore.open(db, { readonly: true });
   try {
-    return store.listTrials(name).map((t) => [t.trial_id, t.state, t.attempt]);
+    return (await store.listTrials(name)).map((t) => [t.trial_id, t.state, t.attempt]);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -126,9 +126,9 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     // No worker yet: both trials are queued, not running, in the store, the API and the metrics.
     await until(
       'both trials queued',
-      () => {
+      async () => {
         try {
-          return trialsOf(db, 'live').filter((t) => t[1] === 'queued').length === 2;
+          return (await trialsOf(db, 'live')).filter((t) => t[1] === 'queued').length === 2;
         } catch {
           return false;
         }
@@ -154,7 +154,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     const w = worker('w1');
     await until(
       'the other trial running',
-      () => trialsOf(db, 'live').some((t) => t[0] === other && t[1] === 'running'),
+      async () => (await trialsOf(db, 'live')).some((t) => t[0] === other && t[1] === 'running'),
       60_000,
       search,
     );
@@ -168,7 +168,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     );
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      const byId = new Map(store.listTrials('live').map((t) => [t.trial_id, t]));
+      const byId = new Map((await store.listTrials('live')).map((t) => [t.trial_id, t]));
       // The eaten trial ran again as attempt 2 (a new token); the long-epoch trial was never timed out.
       assert.deepEqual(
         [eaten, other].map((id) => [id, byId.get(id)!.state, byId.get(id)!.attempt, byId.get(id)!.worker]),
@@ -177,9 +177,9 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
           [other, 'completed', 1, 'w1'],
         ],
       );
-      for (const id of [eaten, other]) assert.equal(store.listEpochs('live', id).length, 2);
+      for (const id of [eaten, other]) assert.equal((await store.listEpochs('live', id)).length, 2);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.match(search.out(), /lost in flight/);
   });
@@ -220,12 +220,12 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     }
     const store = SqliteStore.open(db, { readonly: true });
     try {
-      const [t] = store.listTrials('eaten');
+      const [t] = await store.listTrials('eaten');
       assert.deepEqual([t.trial_id, t.state, t.attempt], ['t0000', 'failed', 3]);
       assert.match(t.error ?? '', /no sign of life for 1 s \(trial timeout\).*gave up after 3 timeout/);
-      assert.equal(store.getExperiment('eaten')!.status, 'completed');
+      assert.equal((await store.getExperiment('eaten'))!.status, 'completed');
     } finally {
-      store.close();
+      await store.close();
     }
     assert.deepEqual(eatenIds, ['t0000', 't0000', 't0000']);
   });
@@ -238,9 +238,9 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     const w = worker('w1');
     await until(
       'both trials running',
-      () => {
+      async () => {
         try {
-          return trialsOf(db, 'full').filter((t) => t[1] === 'running').length === 2;
+          return (await trialsOf(db, 'full')).filter((t) => t[1] === 'running').length === 2;
         } catch {
           return false;
         }
@@ -250,7 +250,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     );
     const pid = String(search.child.pid);
     const store = SqliteStore.open(db, { readonly: true });
-    const id = store.getExperiment('full')!.bus_id;
+    const id = (await store.getExperiment('full'))!.bus_id;
     // Every write past 0 bytes of a file now fails with EFBIG (SQLite: disk full), as on a full disk.
     execFileSync('prlimit', ['--pid', pid, '--fsize=0:unlimited']);
     let lifted = false;
@@ -268,7 +268,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
       // Well past the 5 deliveries (1 s apart) after which an event used to be dropped.
       await sleep(9000);
       assert.deepEqual(
-        trialsOf(db, 'full').map((t) => t[1]),
+        (await trialsOf(db, 'full')).map((t) => t[1]),
         ['running', 'running'],
         'nothing could be recorded meanwhile',
       );
@@ -281,7 +281,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     // Recording resumes: the kept results (and epochs) are applied; no trial is run again.
     assert.equal(await exitOf(search, 60_000), 0, search.out());
     try {
-      const trials = store.listTrials('full');
+      const trials = await store.listTrials('full');
       assert.deepEqual(
         trials.map((t) => [t.trial_id, t.state, t.attempt, t.worker]),
         [
@@ -289,9 +289,9 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
           ['t0001', 'completed', 1, 'w1'],
         ],
       );
-      for (const t of trials) assert.equal(store.listEpochs('full', t.trial_id).length, 2);
+      for (const t of trials) assert.equal((await store.listEpochs('full', t.trial_id)).length, 2);
     } finally {
-      store.close();
+      await store.close();
     }
     assert.match(search.out(), /event handler failed/);
   });

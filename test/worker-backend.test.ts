@@ -79,8 +79,8 @@ describe('hpo workers shows the backend a worker runs on (real nats-server)', fu
     const search = spawnHpo(['search', space, '--name', 'b', '--db', db, '--nats', server.url]);
     assert.equal(await exitOf(search, 240_000), 0, `${search.out()}\n--- worker:\n${worker.out()}`);
     const store = SqliteStore.open(db, { readonly: true });
-    const ran = store.listTrials('b').map((t) => [t.state, t.backend]);
-    store.close();
+    const ran = (await store.listTrials('b')).map((t) => [t.state, t.backend]);
+    await store.close();
     assert.deepEqual(ran, [['completed', 'wasm']]);
 
     let after: WorkerHeartbeat | undefined;

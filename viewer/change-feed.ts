@@ -1,8 +1,9 @@
 /**
- * Tells the open pages that the database changed: polls SQLite's `data_version` (one pragma, no table
- * read) every `intervalMs` while anyone listens, and sends each listener a numbered change event.
+ * Tells the open pages that the database changed: one watch on the store's change feed
+ * (StoreReader.watch, SQLite: PRAGMA data_version polled every `intervalMs`) while anyone listens,
+ * fanned out to each listener as a numbered change event.
  */
-import type { DashboardReader } from './reader.js';
+import type { StoreChange, StoreReader } from '../store/index.js';
 
 export interface ChangeEvent {
   /** Increases by one per change seen. */
@@ -20,56 +21,47 @@ export interface ChangeFeedOptions {
 
 export class ChangeFeed {
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
-  private timer: NodeJS.Timeout | undefined;
-  private version: number;
+  private unwatch: (() => void) | undefined;
   private seq = 0;
-  private readonly intervalMs: number;
+  private epochRow = 0;
 
   constructor(
-    private readonly reader: DashboardReader,
-    options: ChangeFeedOptions = {},
-  ) {
-    this.intervalMs = options.intervalMs ?? 200;
-    this.version = reader.version();
-  }
+    private readonly reader: StoreReader,
+    private readonly options: ChangeFeedOptions = {},
+  ) {}
 
   /** The latest event (seq 0 before any change). */
-  current(): ChangeEvent {
-    return { seq: this.seq, epoch_row: this.reader.lastEpochRow(), at: Date.now() };
+  async current(): Promise<ChangeEvent> {
+    return { seq: this.seq, epoch_row: await this.reader.lastEpochRow(), at: Date.now() };
   }
 
   /** Calls `fn` on each change; returns the unsubscribe function. */
   subscribe(fn: (e: ChangeEvent) => void): () => void {
     this.listeners.add(fn);
-    if (!this.timer) {
-      this.version = this.reader.version();
-      this.timer = setInterval(() => this.poll(), this.intervalMs);
-      this.timer.unref();
-    }
+    this.unwatch ??= this.reader.watch((change) => void this.changed(change), {
+      intervalMs: this.options.intervalMs,
+    });
     return () => {
       this.listeners.delete(fn);
       if (this.listeners.size === 0) this.stop();
     };
   }
 
-  /** Checks now; returns true when the database changed since the last check. */
-  poll(): boolean {
-    const v = this.reader.version();
-    if (v === this.version) return false;
-    this.version = v;
-    this.seq++;
-    const event = this.current();
-    for (const fn of this.listeners) fn(event);
-    return true;
-  }
-
-  /** Changes seen so far (also counts polls made while nobody listened). */
+  /** Changes seen so far. */
   get changes(): number {
     return this.seq;
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
+  }
+
+  private async changed(change: StoreChange): Promise<void> {
+    const seq = ++this.seq;
+    // A file that cannot be read this instant still changed: the page refetches anyway.
+    this.epochRow = await this.reader.lastEpochRow().catch(() => this.epochRow);
+    const event = { seq, epoch_row: this.epochRow, at: change.at };
+    for (const fn of this.listeners) fn(event);
   }
 }

@@ -23,12 +23,12 @@ export interface EqualBudget {
  * The trials at one budget. `objectiveAt(epoch)` gives each trial's objective recorded at `epoch` (by
  * trial id), read only when the budgets differ.
  */
-export function atEqualBudget(
+export async function atEqualBudget(
   finished: readonly FinishedTrial[],
   minTrials: number,
   metric: string,
-  objectiveAt: (epoch: number) => Map<string, number>,
-): EqualBudget {
+  objectiveAt: (epoch: number) => Promise<Map<string, number>>,
+): Promise<EqualBudget> {
   const epochs = finished.map((t) => t.epochs);
   const min = Math.min(...epochs);
   const max = Math.max(...epochs);
@@ -36,7 +36,7 @@ export function atEqualBudget(
     return { trials: finished.map(({ params, value }) => ({ params, value })) };
   const sorted = [...epochs].sort((a, b) => b - a);
   const budget = sorted.length >= minTrials ? sorted[minTrials - 1] : min;
-  const values = objectiveAt(budget);
+  const values = await objectiveAt(budget);
   const trials: EqualBudget['trials'] = [];
   for (const t of finished) {
     const v = t.epochs >= budget ? values.get(t.trial_id) : undefined;

@@ -1,5 +1,4 @@
 export { startDashboard, type Dashboard, type DashboardOptions } from './server.js';
-export { DashboardReader } from './reader.js';
 export { ChangeFeed, type ChangeEvent } from './change-feed.js';
 export {
   IMPORTANCE_METHOD,

@@ -15,11 +15,17 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
 import { trialRung } from '../orchestrator/search-space/index.js';
-import { TRIAL_STATES, type TrialState } from '../orchestrator/store/index.js';
+import {
+  TRIAL_STATES,
+  trialSortProblem,
+  type ExperimentRecord,
+  type StoreReader,
+  type TrialPageQuery,
+  type TrialState,
+} from '../orchestrator/store/index.js';
 import type { ChangeFeed } from './change-feed.js';
 import { MIN_TRIALS_FOR_IMPORTANCE, parameterImportance, type ImportanceAnswer } from './importance.js';
 import { atEqualBudget } from './equal-budget.js';
-import type { DashboardReader, ExperimentRow, TrialPageQuery } from './reader.js';
 import {
   bestSoFar,
   experimentList,
@@ -35,7 +41,7 @@ export const MAX_PAGE = 500;
 export const IMPORTANCE_REFRESH_MS = 5000;
 
 export interface RouteOptions {
-  reader: DashboardReader;
+  reader: StoreReader;
   feed: ChangeFeed;
   /** Lists the workers on the bus (given with --nats). */
   workers?: () => Promise<WorkerHeartbeat[]>;
@@ -73,27 +79,24 @@ export function registerRoutes(app: FastifyInstance, options: RouteOptions): voi
 }
 
 /** The experiment list and one experiment's summary. */
-function registerExperimentRoutes(app: FastifyInstance, reader: DashboardReader): void {
-  app.get('/api/experiments', async () => ({ experiments: experimentList(reader) }));
+function registerExperimentRoutes(app: FastifyInstance, reader: StoreReader): void {
+  app.get('/api/experiments', async () => ({ experiments: await experimentList(reader) }));
 
   app.get<{ Params: Params }>('/api/experiments/:name', async (req, reply) => {
-    return experimentSummary(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (
+      (await experimentSummary(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`)
+    );
   });
 }
 
 /** A page of trials, one trial with its epochs, and the learning curves of chosen trials. */
-function registerTrialRoutes(app: FastifyInstance, reader: DashboardReader): void {
+function registerTrialRoutes(app: FastifyInstance, reader: StoreReader): void {
   app.get<{ Params: Params; Querystring: Query }>('/api/experiments/:name/trials', async (req, reply) => {
-    const exp = reader.experiment(req.params.name);
+    const exp = await reader.getExperiment(req.params.name);
     if (!exp) return notFound(reply, `experiment '${req.params.name}'`);
-    const query = trialPageQuery(req.query, exp.space.metric.goal);
+    const query = trialPageQuery(req.query, exp.space);
     if (typeof query === 'string') return bad(reply, query);
-    const page = reader.trialPage(req.params.name, query);
-    if (!page)
-      return bad(
-        reply,
-        `sort: expected one of value, index, state, epochs, started_at, ended_at, worker or param:NAME, got '${query.sort}'`,
-      );
+    const page = await reader.trialPage(req.params.name, query);
     const rows = page.rows.map((t) => ({ ...t, rung: trialRung(exp.space, t) }));
     const { offset, limit, sort, descending } = query;
     return { total: page.total, rows, offset, limit, sort, order: descending ? 'desc' : 'asc' };
@@ -101,7 +104,7 @@ function registerTrialRoutes(app: FastifyInstance, reader: DashboardReader): voi
 
   app.get<{ Params: Params }>('/api/experiments/:name/trials/:id', async (req, reply) => {
     return (
-      trialDetail(reader, req.params.name, req.params.id!) ??
+      (await trialDetail(reader, req.params.name, req.params.id!)) ??
       notFound(reply, `trial '${req.params.id}' in experiment '${req.params.name}'`)
     );
   });
@@ -110,14 +113,14 @@ function registerTrialRoutes(app: FastifyInstance, reader: DashboardReader): voi
     const ids = (req.query.trials ?? '').split(',').filter((s) => s !== '');
     const metric = req.query.metric || undefined;
     return (
-      learningCurves(reader, req.params.name, ids, metric) ??
+      (await learningCurves(reader, req.params.name, ids, metric)) ??
       notFound(reply, `experiment '${req.params.name}'`)
     );
   });
 }
 
 /** A trial page's query string checked (in this order): the reader's query, or what is wrong with it. */
-function trialPageQuery(q: Query, goal: string): TrialPageQuery | string {
+function trialPageQuery(q: Query, space: ExperimentRecord['space']): TrialPageQuery | string {
   const state = q.state || undefined;
   if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
     return `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`;
@@ -130,31 +133,35 @@ function trialPageQuery(q: Query, goal: string): TrialPageQuery | string {
     return `order: expected asc or desc, got '${q.order}'`;
   }
   const sort = q.sort ?? 'value';
+  const sortProblem = trialSortProblem(sort, space);
+  if (sortProblem) return sortProblem;
   // The objective sorts best first unless told otherwise.
-  const descending = q.order ? q.order === 'desc' : sort === 'value' && goal === 'maximize';
+  const descending = q.order ? q.order === 'desc' : sort === 'value' && space.metric.goal === 'maximize';
   return { state: state as TrialState | undefined, sort, descending, offset, limit };
 }
 
 /** Best so far, parallel coordinates, parameter importance and the seed report's table. */
-function registerChartRoutes(app: FastifyInstance, reader: DashboardReader): void {
+function registerChartRoutes(app: FastifyInstance, reader: StoreReader): void {
   const importance: ImportanceCache = new Map();
 
   app.get<{ Params: Params }>('/api/experiments/:name/history', async (req, reply) => {
-    return bestSoFar(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (await bestSoFar(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`);
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/parallel', async (req, reply) => {
-    return parallelRows(reader, req.params.name) ?? notFound(reply, `experiment '${req.params.name}'`);
+    return (
+      (await parallelRows(reader, req.params.name)) ?? notFound(reply, `experiment '${req.params.name}'`)
+    );
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/importance', async (req, reply) => {
-    const exp = reader.experiment(req.params.name);
+    const exp = await reader.getExperiment(req.params.name);
     if (!exp) return notFound(reply, `experiment '${req.params.name}'`);
     return importanceOf(reader, importance, req.params.name, exp);
   });
 
   app.get<{ Params: Params }>('/api/experiments/:name/seed-table', async (req, reply) => {
-    const rows = seedTable(reader, req.params.name);
+    const rows = await seedTable(reader, req.params.name);
     return rows
       ? { rows }
       : notFound(reply, `seed table: experiment '${req.params.name}' is not of the MNIST task`);
@@ -168,21 +175,24 @@ type ImportanceCache = Map<string, { version: number; at: number; answer: Import
  * An experiment's parameter importance, from the cache while the data is unchanged or the answer is
  * younger than IMPORTANCE_REFRESH_MS; trials compared at an equal budget.
  */
-function importanceOf(
-  reader: DashboardReader,
+async function importanceOf(
+  reader: StoreReader,
   cache: ImportanceCache,
   name: string,
-  exp: ExperimentRow,
-): ImportanceAnswer & { computed_at: number } {
+  exp: ExperimentRecord,
+): Promise<ImportanceAnswer & { computed_at: number }> {
   const cached = cache.get(name);
   const now = Date.now();
-  const version = reader.version();
+  const version = await reader.version();
   if (cached && (cached.version === version || now - cached.at < IMPORTANCE_REFRESH_MS)) {
     return { ...cached.answer, computed_at: cached.at };
   }
   const metric = exp.space.metric.name;
-  const budget = atEqualBudget(reader.finishedParams(name), MIN_TRIALS_FOR_IMPORTANCE, metric, (epoch) =>
-    reader.objectiveAt(name, epoch, metric),
+  const budget = await atEqualBudget(
+    await reader.finishedParams(name),
+    MIN_TRIALS_FOR_IMPORTANCE,
+    metric,
+    (epoch) => reader.metricAtEpoch(name, epoch, metric),
   );
   const answer = parameterImportance(exp.space, budget.trials);
   if (budget.note) answer.note = answer.note ? `${answer.note}; ${budget.note}` : budget.note;
@@ -213,7 +223,8 @@ function registerWorkersRoute(app: FastifyInstance, list?: () => Promise<WorkerH
 
 /** Server-sent events: `hello` with the feed's state, then `change` per change; ended with the server. */
 function registerEventsRoute(app: FastifyInstance, feed: ChangeFeed, streams: Set<() => void>): void {
-  app.get('/api/events', (req, reply) => {
+  app.get('/api/events', async (req, reply) => {
+    const hello = await feed.current();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
@@ -223,7 +234,7 @@ function registerEventsRoute(app: FastifyInstance, feed: ChangeFeed, streams: Se
     });
     const send = (event: string, data: unknown) =>
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    send('hello', feed.current());
+    send('hello', hello);
     const unsubscribe = feed.subscribe((e) => send('change', e));
     const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     const end = () => {

@@ -1,6 +1,6 @@
 /**
  * `hpo dashboard` and `--ui-port`: a web page served by this process (fastify), reading the database
- * through its own read-only connection and pushing changes to the page as server-sent events. Binds
+ * through its own read-only StoreReader and pushing changes to the page as server-sent events. Binds
  * 127.0.0.1 unless a host is given.
  */
 import Fastify from 'fastify';
@@ -9,7 +9,7 @@ import { HpoError } from '../shared/errors.js';
 import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
 import { loadAssets } from './assets.js';
 import { ChangeFeed } from './change-feed.js';
-import { DashboardReader } from './reader.js';
+import { openStoreReader } from '../store/index.js';
 import { registerRoutes } from './routes.js';
 
 export interface DashboardOptions {
@@ -31,7 +31,7 @@ export interface Dashboard {
 }
 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const reader = DashboardReader.open(options.db);
+  const reader = openStoreReader(options.db, { live: true });
   const feed = new ChangeFeed(reader, { intervalMs: options.pollMs });
   const streams = new Set<() => void>();
   const app = Fastify({ logger: false });
@@ -57,7 +57,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   try {
     await app.listen({ port: options.port, host });
   } catch (err) {
-    reader.close();
+    await reader.close();
     const code = (err as NodeJS.ErrnoException).code;
     throw new HpoError(
       `cannot serve the dashboard on ${host}:${options.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`,
@@ -72,7 +72,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       for (const end of [...streams]) end();
       feed.stop();
       await app.close();
-      reader.close();
+      await reader.close();
     },
   };
 }

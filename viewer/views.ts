@@ -1,14 +1,13 @@
 /**
- * The dashboard's JSON answers, built from the reader's aggregates: an experiment's summary, the
+ * The dashboard's JSON answers, built from the StoreReader's aggregates: an experiment's summary, the
  * best-so-far history, parallel-coordinates rows, learning curves of chosen trials and the MNIST seed
  * table. Each answer is bounded in size whatever the number of trials.
  */
 import type { ParamValue } from '../shared/protocol/index.js';
 import { trialRung, type ParamSpec } from '../orchestrator/search-space/index.js';
 import { buildReportTable, SEED_REPORT_REFERENCE, type TableRow } from '../orchestrator/report/index.js';
-import type { TrialRecord, TrialState } from '../orchestrator/store/index.js';
+import type { ExperimentRecord, StoreReader, TrialRecord, TrialState } from '../orchestrator/store/index.js';
 import { searchedParams } from './importance.js';
-import type { DashboardReader, ExperimentRow } from './reader.js';
 
 /** The task whose results the seed report's table compares. */
 export const MNIST_TASK = 'multi-digit-mnist';
@@ -51,7 +50,7 @@ function withTotal(c: Record<TrialState, number>): Record<TrialState, number> & 
   return { ...c, total: Object.values(c).reduce((a, b) => a + b, 0) };
 }
 
-function listItem(e: ExperimentRow, counts: Record<TrialState, number>): ExperimentListItem {
+function listItem(e: ExperimentRecord, counts: Record<TrialState, number>): ExperimentListItem {
   return {
     name: e.name,
     status: e.status,
@@ -65,17 +64,29 @@ function listItem(e: ExperimentRow, counts: Record<TrialState, number>): Experim
   };
 }
 
-export function experimentList(reader: DashboardReader): ExperimentListItem[] {
-  const counts = reader.countsByExperiment();
-  return reader.experiments().map((e) => listItem(e, counts.get(e.name) ?? reader.counts(e.name)));
+/** Newest first (then by name). */
+function byCreatedDesc(a: ExperimentRecord, b: ExperimentRecord): number {
+  return b.created_at - a.created_at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
-export function experimentSummary(reader: DashboardReader, name: string): ExperimentSummaryView | undefined {
-  const e = reader.experiment(name);
+export async function experimentList(reader: StoreReader): Promise<ExperimentListItem[]> {
+  const counts = await reader.countTrialsByExperiment();
+  const experiments = (await reader.listExperiments()).sort(byCreatedDesc);
+  const items: ExperimentListItem[] = [];
+  for (const e of experiments)
+    items.push(listItem(e, counts.get(e.name) ?? (await reader.countTrials(e.name))));
+  return items;
+}
+
+export async function experimentSummary(
+  reader: StoreReader,
+  name: string,
+): Promise<ExperimentSummaryView | undefined> {
+  const e = await reader.getExperiment(name);
   if (!e) return undefined;
   const space = e.space;
   const groups = new Map<string, { epochs: number; rung: number | null; trials: number }>();
-  for (const t of reader.stopped(name)) {
+  for (const t of await reader.stoppedTrials(name)) {
     const rung = trialRung(space, t);
     const key = `${t.epochs}/${rung}`;
     const g = groups.get(key) ?? { epochs: t.epochs, rung, trials: 0 };
@@ -86,16 +97,16 @@ export function experimentSummary(reader: DashboardReader, name: string): Experi
   for (const [n, spec] of Object.entries(space.parameters))
     if (spec.kind === 'constant') constants[n] = spec.value;
   return {
-    ...listItem(e, reader.counts(name)),
+    ...listItem(e, await reader.countTrials(name)),
     description: space.description ?? null,
     params: searchedParams(space).map((n) => ({ name: n, spec: space.parameters[n] })),
     constants,
-    epoch_rows: reader.epochRows(name),
-    epoch_metrics: reader.epochMetricNames(name),
-    best: reader.best(name, 1)[0] ?? null,
+    epoch_rows: await reader.countEpochs(name),
+    epoch_metrics: await reader.lastEpochMetricNames(name),
+    best: (await reader.leaderboard(name, { top: 1 }))[0] ?? null,
     hyperband: space.early_terminate?.type === 'hyperband',
     stopped_at: [...groups.values()].sort((a, b) => a.epochs - b.epochs || (a.rung ?? -1) - (b.rung ?? -1)),
-    errors: reader.errors(name, 10),
+    errors: await reader.errorGroups(name, 10),
     seed_table: space.task === MNIST_TASK,
   };
 }
@@ -110,11 +121,11 @@ export interface HistoryView {
   best: [number, number, string][];
 }
 
-export function bestSoFar(reader: DashboardReader, name: string): HistoryView | undefined {
-  const e = reader.experiment(name);
+export async function bestSoFar(reader: StoreReader, name: string): Promise<HistoryView | undefined> {
+  const e = await reader.getExperiment(name);
   if (!e) return undefined;
   const goal = e.space.metric.goal;
-  const rows = reader.finishedOrder(name);
+  const rows = await reader.finishedOrder(name);
   const stride = Math.max(1, Math.ceil(rows.length / HISTORY_POINTS));
   const points: [number, number, string][] = [];
   const best: [number, number, string][] = [];
@@ -142,11 +153,11 @@ export interface ParallelView {
   rows: { trial_id: string; params: Record<string, ParamValue>; value: number }[];
 }
 
-export function parallelRows(reader: DashboardReader, name: string): ParallelView | undefined {
-  const e = reader.experiment(name);
+export async function parallelRows(reader: StoreReader, name: string): Promise<ParallelView | undefined> {
+  const e = await reader.getExperiment(name);
   if (!e) return undefined;
-  const rows = reader.best(name, PARALLEL_ROWS);
-  const counts = reader.counts(name);
+  const rows = await reader.leaderboard(name, { top: PARALLEL_ROWS });
+  const counts = await reader.countTrials(name);
   return {
     params: searchedParams(e.space).map((n) => ({ name: n, spec: e.space.parameters[n] })),
     metric: e.space.metric.name,
@@ -162,20 +173,20 @@ export interface CurvesView {
 }
 
 /** Learning curves of the given trials (at most MAX_CURVES) for one metric (default: the objective). */
-export function learningCurves(
-  reader: DashboardReader,
+export async function learningCurves(
+  reader: StoreReader,
   name: string,
   trialIds: readonly string[],
   metric?: string,
-): CurvesView | undefined {
-  const e = reader.experiment(name);
+): Promise<CurvesView | undefined> {
+  const e = await reader.getExperiment(name);
   if (!e) return undefined;
   const m = metric ?? e.space.metric.name;
   const trials: CurvesView['trials'] = [];
   for (const id of trialIds.slice(0, MAX_CURVES)) {
-    const t = reader.trial(name, id);
+    const t = await reader.getTrial(name, id);
     if (!t) continue;
-    const points = reader.epochs(name, id).map((r): [number, number | null] => {
+    const points = (await reader.listEpochs(name, id)).map((r): [number, number | null] => {
       const v = r.metrics[m];
       return [r.epoch, typeof v === 'number' && Number.isFinite(v) ? v : null];
     });
@@ -190,21 +201,26 @@ export interface TrialDetailView {
   epochs: { epoch: number; metrics: Record<string, number>; recorded_at: number }[];
 }
 
-export function trialDetail(
-  reader: DashboardReader,
+export async function trialDetail(
+  reader: StoreReader,
   name: string,
   trialId: string,
-): TrialDetailView | undefined {
-  const e = reader.experiment(name);
-  const trial = e && reader.trial(name, trialId);
+): Promise<TrialDetailView | undefined> {
+  const e = await reader.getExperiment(name);
+  const trial = e && (await reader.getTrial(name, trialId));
   if (!e || !trial) return undefined;
-  return { trial, rung: trialRung(e.space, trial), epochs: reader.epochs(name, trialId) };
+  const epochs = (await reader.listEpochs(name, trialId)).map(({ epoch, metrics, recorded_at }) => ({
+    epoch,
+    metrics,
+    recorded_at,
+  }));
+  return { trial, rung: trialRung(e.space, trial), epochs };
 }
 
 /** The seed report's table for an MNIST experiment; undefined for other tasks (no such panel there). */
-export function seedTable(reader: DashboardReader, name: string): TableRow[] | undefined {
-  const e = reader.experiment(name);
+export async function seedTable(reader: StoreReader, name: string): Promise<TableRow[] | undefined> {
+  const e = await reader.getExperiment(name);
   if (!e || e.space.task !== MNIST_TASK) return undefined;
-  const trials = reader.best(name, 10_000).map((t) => ({ ...t, experiment: name }));
+  const trials = (await reader.leaderboard(name, { top: 10_000 })).map((t) => ({ ...t, experiment: name }));
   return buildReportTable(trials, SEED_REPORT_REFERENCE.rows, { goal: e.space.metric.goal });
 }

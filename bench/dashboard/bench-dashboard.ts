@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'hpo-bench-dash-'));
   const file = join(dir, 'big.db');
   const t0 = performance.now();
-  writeBigDb(file, flags.trials, flags.epochs);
+  await writeBigDb(file, flags.trials, flags.epochs);
   const writeMs = performance.now() - t0;
   const dash = await startDashboard({ db: file, port: 0 });
   const browser = await launchChromium();
@@ -80,14 +80,14 @@ async function main(): Promise<void> {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     await page.goto(dash.url);
     await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
-    const running = store.listTrials(BENCH_EXPERIMENT).filter((t) => t.state === 'running');
+    const running = (await store.listTrials(BENCH_EXPERIMENT)).filter((t) => t.state === 'running');
     const updates: number[] = [];
     let count = Number(await page.locator('#epoch-rows .n').innerText());
     for (let i = 0; i < flags.updates; i++) {
       const t = running[i % running.length];
-      const epoch = store.getTrial(BENCH_EXPERIMENT, t.trial_id)!.epochs + 1;
+      const epoch = (await store.getTrial(BENCH_EXPERIMENT, t.trial_id))!.epochs + 1;
       const start = performance.now();
-      store.recordEpoch(BENCH_EXPERIMENT, t.trial_id, epoch, { val_acc: 0.5, val_loss: 0.5 });
+      await store.recordEpoch(BENCH_EXPERIMENT, t.trial_id, epoch, { val_acc: 0.5, val_loss: 0.5 });
       count++;
       await page
         .locator('#epoch-rows .n', { hasText: new RegExp(`^${count}$`) })
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     writeFileSync(flags.out, text);
     process.stderr.write(`bench-dashboard: wrote ${flags.out}\n`);
   } finally {
-    store.close();
+    await store.close();
     await browser.close();
     await dash.close();
     rmSync(dir, { recursive: true, force: true });

@@ -26,8 +26,13 @@ export const BENCH_SPACE: SearchSpace = {
  * methods would take minutes for 100,000 epochs). The last `running` trials are left running with
  * some epochs, as in a live search.
  */
-export function writeBigDb(file: string, trials: number, epochsPerTrial: number, running = 4): void {
-  SqliteStore.open(file).close();
+export async function writeBigDb(
+  file: string,
+  trials: number,
+  epochsPerTrial: number,
+  running = 4,
+): Promise<void> {
+  await SqliteStore.open(file).close();
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   const now = Date.now();

@@ -38,7 +38,7 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchRunRes
   const { nc, experiment, run } = options;
   const store = SqliteStore.open(options.storePath);
   const space = syntheticSpace(run);
-  const exp = store.createExperiment(experiment, space, syntheticSource(run));
+  const exp = await store.createExperiment(experiment, space, syntheticSource(run));
   const nats = new NatsTransport(nc, {
     experiments: [{ name: experiment, id: exp.bus_id, secret: exp.bus_secret }],
     maxInFlight: options.maxInFlight,
@@ -71,6 +71,6 @@ export async function runSearch(options: SearchRunOptions): Promise<SearchRunRes
     };
   } finally {
     await transport.close();
-    store.close();
+    await store.close();
   }
 }

@@ -70,7 +70,7 @@ async function runOnce(dir: string, trials: number, fleet: Fleet, i: number): Pr
     const seconds = (performance.now() - t0) / 1000;
     unkillSearch();
     if (code !== 0) throw new Error(`hpo search exited with ${code}`);
-    const figures = { seconds, ...trialStates(db) };
+    const figures = { seconds, ...(await trialStates(db)) };
     if (figures.completed + figures.failed !== trials) throw new Error(`expected ${trials} trials`);
     for (const f of fleets) await f.stop();
     unkillFleets();
@@ -94,10 +94,10 @@ function exitCode(child: ChildProcess): Promise<number | null> {
   );
 }
 
-function trialStates(db: string): Omit<RunFigures, 'seconds'> {
+async function trialStates(db: string): Promise<Omit<RunFigures, 'seconds'>> {
   const store = SqliteStore.open(db);
   try {
-    const trials = store.listTrials('mixed');
+    const trials = await store.listTrials('mixed');
     const byWorker: Record<string, number> = {};
     for (const t of trials) byWorker[t.worker ?? '-'] = (byWorker[t.worker ?? '-'] ?? 0) + 1;
     return {
@@ -106,7 +106,7 @@ function trialStates(db: string): Omit<RunFigures, 'seconds'> {
       byWorker,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -32,9 +32,12 @@ export interface NatsCompareOptions {
 }
 
 /** The best-so-far curve of a finished experiment, from its store (maximize or minimize). */
-function curveOf(store: SqliteStore, name: string, goal: 'maximize' | 'minimize'): CurvePoint[] {
-  const ended = store
-    .listTrials(name)
+async function curveOf(
+  store: SqliteStore,
+  name: string,
+  goal: 'maximize' | 'minimize',
+): Promise<CurvePoint[]> {
+  const ended = (await store.listTrials(name))
     .filter((t) => t.ended_at !== null)
     .sort((a, b) => a.ended_at! - b.ended_at! || a.index - b.index);
   const curve: CurvePoint[] = [];
@@ -60,7 +63,7 @@ async function runOne(
   const name = `nats-${variant}-${seed}`;
   const store = SqliteStore.open(join(dir, `${name}.db`));
   try {
-    const exp = store.createExperiment(name, space, 'bench:search nats');
+    const exp = await store.createExperiment(name, space, 'bench:search nats');
     const transport = new NatsTransport(nc, {
       experiments: [{ name, id: exp.bus_id, secret: exp.bus_secret }],
       ...(space.method !== 'bayes'
@@ -82,17 +85,17 @@ async function runOne(
     } finally {
       await transport.close();
     }
-    const curve = curveOf(store, name, space.metric.goal);
+    const curve = await curveOf(store, name, space.metric.goal);
     return {
       variant,
       seed,
       budget: curve.at(-1)?.budget ?? 0,
-      trials: store.listTrials(name).length,
+      trials: (await store.listTrials(name)).length,
       curve,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

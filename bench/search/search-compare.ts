@@ -51,7 +51,7 @@ export async function runVariant(options: {
   const store = SqliteStore.open(join(options.dir, `${name.replace('+', '_')}.db`));
   const controller = new AbortController();
   const executor = new BudgetExecutor(options.executor, space.metric, budget, () => controller.abort());
-  store.createExperiment(name, space, 'bench:search');
+  await store.createExperiment(name, space, 'bench:search');
   const t0 = performance.now();
   try {
     await new SearchRunner({
@@ -63,7 +63,7 @@ export async function runVariant(options: {
       signal: controller.signal,
     }).run();
   } finally {
-    store.close();
+    await store.close();
   }
   return {
     variant,

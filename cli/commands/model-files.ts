@@ -11,7 +11,7 @@ import {
   MODEL_METADATA_FILE,
   predictImage,
 } from '../../worker/model-files/index.js';
-import type { Store, TrialRecord } from '../../orchestrator/store/index.js';
+import type { StoreReader, TrialRecord } from '../../orchestrator/store/index.js';
 import { backendOption, type BackendFlags } from '../options/backend-option.js';
 import { dataDirOption } from '../options/data-options.js';
 import { jsonOption, type JsonFlags } from '../options/output-options.js';
@@ -20,12 +20,15 @@ import { addDbOption, withExistingStore } from '../options/store-options.js';
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 
 /** The best trial by the validation objective across the experiments, and its saved model. */
-export function bestModel(store: Store, names: readonly string[]): { trial: TrialRecord; path: string } {
+export async function bestModel(
+  store: StoreReader,
+  names: readonly string[],
+): Promise<{ trial: TrialRecord; path: string }> {
   let best: { trial: TrialRecord; goal: string } | undefined;
   for (const name of names) {
-    const exp = store.getExperiment(name);
+    const exp = await store.getExperiment(name);
     if (!exp) throw new UsageError(`no experiment '${name}' in the database (see hpo experiments)`);
-    const top = store.leaderboard(name, { top: 1 })[0];
+    const top = (await store.leaderboard(name, { top: 1 }))[0];
     const goal = exp.space.metric.goal;
     if (best && best.goal !== goal)
       throw new UsageError(`experiments '${names.join("', '")}' differ in metric goal`);
@@ -38,9 +41,10 @@ export function bestModel(store: Store, names: readonly string[]): { trial: Tria
   }
   if (!best) throw new UsageError(`no finished trial with a value in '${names.join("', '")}' yet`);
   const t = best.trial;
-  const model = store.listModels(t.experiment).find((m) => m.trial_id === t.trial_id);
+  const model = (await store.listModels(t.experiment)).find((m) => m.trial_id === t.trial_id);
   if (!model) {
-    const saved = names.flatMap((n) => store.listModels(n).map((m) => `${n}/${m.trial_id}`));
+    const saved: string[] = [];
+    for (const n of names) for (const m of await store.listModels(n)) saved.push(`${n}/${m.trial_id}`);
     throw new UsageError(
       `the best trial ${t.experiment}/${t.trial_id} (${t.value}) has no saved model: run the search with ` +
         `--save-models top:1 (or all)${saved.length ? `; trials with a saved model: ${saved.join(', ')}` : ''}`,
@@ -50,20 +54,20 @@ export function bestModel(store: Store, names: readonly string[]): { trial: Tria
 }
 
 /** The saved model of one named trial ('t0004', or 'experiment/t0004'). */
-function namedModel(
-  store: Store,
+async function namedModel(
+  store: StoreReader,
   names: readonly string[],
   id: string,
-): { trial: TrialRecord; path: string } {
+): Promise<{ trial: TrialRecord; path: string }> {
   const [experiment, trialId] = id.includes('/') ? id.split('/', 2) : [names[0], id];
   if (names.length > 1 && !id.includes('/')) {
     throw new UsageError(`--trial: with several experiments, name it as EXPERIMENT/TRIAL, got '${id}'`);
   }
   if (!names.includes(experiment))
     throw new UsageError(`--trial: '${experiment}' is not among ${names.join(', ')}`);
-  const trial = store.getTrial(experiment, trialId);
+  const trial = await store.getTrial(experiment, trialId);
   if (!trial) throw new UsageError(`--trial: no trial ${trialId} in experiment '${experiment}'`);
-  const model = store.listModels(experiment).find((m) => m.trial_id === trialId);
+  const model = (await store.listModels(experiment)).find((m) => m.trial_id === trialId);
   if (!model) throw new UsageError(`--trial: ${experiment}/${trialId} has no saved model`);
   return { trial, path: model.path };
 }
@@ -80,8 +84,10 @@ export function registerModelFiles(program: Command): void {
         'export this trial instead of the best (EXPERIMENT/TRIAL with several experiments)',
       ),
   ).action((names: string[], flags: { db: string; out: string; trial?: string }) =>
-    withExistingStore(flags.db, (store) => {
-      const { trial, path } = flags.trial ? namedModel(store, names, flags.trial) : bestModel(store, names);
+    withExistingStore(flags.db, async (store) => {
+      const { trial, path } = flags.trial
+        ? await namedModel(store, names, flags.trial)
+        : await bestModel(store, names);
       if (!existsSync(`${path}/${MODEL_METADATA_FILE}`)) {
         throw new DataError(
           `the model of ${trial.experiment}/${trial.trial_id} is recorded at ${path} (worker ${trial.worker ?? '?'}), ` +

@@ -13,7 +13,7 @@ import {
   statusAnswer,
   summarize,
 } from '../../orchestrator/api/index.js';
-import type { ExperimentRecord, Store } from '../../orchestrator/store/index.js';
+import type { ExperimentRecord, StoreReader } from '../../orchestrator/store/index.js';
 import { LEADERBOARD_FORMATS, type LeaderboardFormat, renderLeaderboard } from '../leaderboard-format.js';
 import { addNatsOptions, type NatsFlags, natsSettings } from '../options/nats-options.js';
 import { oneOf, positiveInt } from '../options/option-values.js';
@@ -24,13 +24,17 @@ import { displayNumber } from '../../shared/number-format.js';
 import { formatDuration } from '../../orchestrator/search-space/duration.js';
 
 /** The named experiment, or the most recently created one when no name is given. */
-function pickExperiment(store: Store, name: string | undefined, db: string): ExperimentRecord {
+async function pickExperiment(
+  store: StoreReader,
+  name: string | undefined,
+  db: string,
+): Promise<ExperimentRecord> {
   if (name !== undefined) {
-    const exp = store.getExperiment(name);
+    const exp = await store.getExperiment(name);
     if (!exp) throw new UsageError(`no experiment '${name}' in ${db} (see hpo experiments --db ${db})`);
     return exp;
   }
-  const all = store.listExperiments();
+  const all = await store.listExperiments();
   if (all.length === 0) throw new UsageError(`no experiments in ${db} yet (start one with hpo search FILE)`);
   return all.reduce((a, b) => (b.created_at > a.created_at ? b : a));
 }
@@ -40,11 +44,13 @@ async function ask<T>(
   name: string | undefined,
   flags: NatsFlags & { db: string },
   query: object,
-  local: (store: Store, exp: ExperimentRecord) => T,
+  local: (store: StoreReader, exp: ExperimentRecord) => Promise<T> | T,
 ): Promise<T> {
   const settings = natsSettings(flags);
   if (!settings)
-    return withExistingStore(flags.db, (store) => local(store, pickExperiment(store, name, flags.db)));
+    return withExistingStore(flags.db, async (store) =>
+      local(store, await pickExperiment(store, name, flags.db)),
+    );
   if (name === undefined) throw new UsageError('with --nats, name the experiment');
   const nc = await connectNats({ ...settings, name: 'hpo query' });
   try {
@@ -122,7 +128,7 @@ export function registerResults(program: Command): void {
         name,
         flags,
         { kind: 'leaderboard', top: flags.top },
-        (store, exp) => leaderboardAnswer(store, exp, flags.top),
+        async (store, exp) => await leaderboardAnswer(store, exp, flags.top),
       );
       const exp = answer.experiment;
       if (flags.format === 'table')
@@ -137,8 +143,8 @@ export function registerResults(program: Command): void {
       .description('list the experiments in the database')
       .addOption(jsonOption()),
   ).action((flags: { db: string; json?: boolean }) =>
-    withExistingStore(flags.db, (store) => {
-      const rows = store.listExperiments().map((e) => summarize(store, e));
+    withExistingStore(flags.db, async (store) => {
+      const rows = await Promise.all((await store.listExperiments()).map((e) => summarize(store, e)));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;

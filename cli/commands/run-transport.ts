@@ -62,7 +62,7 @@ export async function openTransport(
     firstConnectRetryMs: natsWaitMs(flags),
     log: (line) => process.stderr.write(`hpo: ${line}\n`),
   });
-  const exp = store.getExperiment(name)!;
+  const exp = (await store.getExperiment(name))!;
   let busLease: BusLease;
   let replicas: number;
   try {

@@ -9,7 +9,7 @@ import { formatDuration } from '../../orchestrator/search-space/index.js';
 import { addMaxGridOption, loadForRun, printWarnings, summary } from './validate.js';
 import { checkCommandForWorkers, offersForSpace, requireRunnable } from '../user-tasks.js';
 import { addRunWithOptions, type RunWithFlags } from '../options/run-with-options.js';
-import { LEASE_STALE_MS, type SqliteStore, type Store } from '../../orchestrator/store/index.js';
+import { LEASE_STALE_MS, type Store } from '../../orchestrator/store/index.js';
 import { type HeldLease, holdLease } from '../owner.js';
 import { orchestratorReadiness } from '../readiness-checks.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
@@ -30,17 +30,17 @@ import { dryRunProposals, resumeWarnings } from './search-preview.js';
 import { lingerDashboard, uiLingerSeconds, untilSignalOr } from './linger.js';
 
 /** Runs the experiment while holding its owner lease (refused, exit 2, if another process drives it). */
-async function driveExperiment(store: SqliteStore, name: string, flags: RunFlags): Promise<number> {
-  const lease = holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
+async function driveExperiment(store: Store, name: string, flags: RunFlags): Promise<number> {
+  const lease = await holdLease(store, name, flags, flags.ownerTimeout ?? LEASE_STALE_MS);
   try {
     return await runExperiment(store, name, flags, lease);
   } finally {
-    lease.release();
+    await lease.release();
   }
 }
 
 async function runExperiment(store: Store, name: string, flags: RunFlags, lease: HeldLease): Promise<number> {
-  const exp = store.getExperiment(name)!;
+  const exp = (await store.getExperiment(name))!;
   const space = exp.space;
   const budgetSeconds = flags.timeBudget ?? space.run_time_budget;
   const timeBudget =
@@ -95,7 +95,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags, lease:
     orchestratorReadiness({ lease, bus: opened.bus, staleMs: flags.ownerTimeout ?? LEASE_STALE_MS }),
   );
   announceMetrics(metrics);
-  store.recordRun(name, {
+  await store.recordRun(name, {
     ...collectRunInfo({ backendChoice: flags.backend, workers: where, data }),
     ...(timeBudget ? { time_budget: timeBudget } : {}),
   });
@@ -153,7 +153,7 @@ async function runExperiment(store: Store, name: string, flags: RunFlags, lease:
     if (!outcome) await ui?.close();
     if (metrics && !outcome) await lingerThenClose(metrics, 0, observer);
   }
-  const board = store.leaderboard(name, { top: 10 });
+  const board = await store.leaderboard(name, { top: 10 });
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify({ ...outcome, leaderboard: JSON.parse(renderLeaderboard(exp, board, 'json')) }, null, 2)}\n`,
@@ -260,17 +260,17 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
         );
       }
       setExitCode(
-        await withStore(flags.db, (store) => {
-          if (store.getExperiment(name) && flags.resumeExisting && flags.name !== undefined) {
+        await withStore(flags.db, async (store) => {
+          if ((await store.getExperiment(name)) && flags.resumeExisting && flags.name !== undefined) {
             process.stderr.write(`hpo: experiment '${name}' exists in ${flags.db}: resuming it\n`);
             return driveExperiment(store, name, flags);
           }
-          if (store.getExperiment(name)) {
+          if (await store.getExperiment(name)) {
             throw new UsageError(
               `experiment '${name}' already exists in ${flags.db}: use 'hpo resume ${name}' or another --name`,
             );
           }
-          store.createExperiment(name, space, source);
+          await store.createExperiment(name, space, source);
           return driveExperiment(store, name, flags);
         }),
       );
@@ -285,8 +285,8 @@ export function registerSearch(program: Command, setExitCode: (code: number) => 
   ).action(async (name: string, flags: RunFlags) => {
     requireDatabase(flags.db);
     setExitCode(
-      await withStore(flags.db, (store) => {
-        const exp = store.getExperiment(name);
+      await withStore(flags.db, async (store) => {
+        const exp = await store.getExperiment(name);
         if (!exp)
           throw new UsageError(
             `no experiment '${name}' in ${flags.db} (see hpo experiments --db ${flags.db})`,

@@ -5,7 +5,7 @@ import { UsageError } from '../../shared/errors.js';
 import { collectRunInfo, SearchRunner } from '../../orchestrator/core/index.js';
 import { createScheduler } from '../../orchestrator/schedulers/index.js';
 import { createStrategy } from '../../orchestrator/strategies/index.js';
-import { SqliteStore } from '../../orchestrator/store/index.js';
+import { openStore } from '../../orchestrator/store/index.js';
 import { InProcessTransport } from '../../orchestrator/transport/index.js';
 import { loadDataset } from '../../worker/data/dataset.js';
 import { InlineExecutor, TrialPool } from '../../worker/pool/index.js';
@@ -57,21 +57,21 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const tasks = offersForSpace(space);
   const db = options.db ?? ':memory:';
   const name = options.name ?? `search-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
-  const store = SqliteStore.open(db);
+  const store = openStore(db);
   let executor: TrialExecutor | undefined;
   try {
-    if (store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
+    if (await store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
     let data: { seed: number; sha256: string } | undefined;
     if (space.task === 'multi-digit-mnist' && !inline) {
       const ds = await loadDataset({ seed: space.data.seed, dataDir: options.dataDir });
       data = { seed: space.data.seed, sha256: ds.sha256 };
     }
-    store.createExperiment(name, space, text);
+    await store.createExperiment(name, space, text);
     executor = inline
       ? new InlineExecutor(inline, { slots: options.workers, dataDir: options.dataDir })
       : new TrialPool({ threads: options.workers, dataDir: options.dataDir, tasks });
     const transport = new InProcessTransport(executor);
-    store.recordRun(
+    await store.recordRun(
       name,
       collectRunInfo({ backendChoice: 'auto', workers: `${executor.slots} local`, data }),
     );
@@ -95,9 +95,9 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
     }).run();
     await transport.close();
     executor = undefined;
-    return { ...outcome, leaderboard: store.leaderboard(name, { top: options.top ?? 10 }), db };
+    return { ...outcome, leaderboard: await store.leaderboard(name, { top: options.top ?? 10 }), db };
   } finally {
     await executor?.close();
-    store.close();
+    await store.close();
   }
 }

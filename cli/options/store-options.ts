@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../shared/errors.js';
-import { SqliteStore } from '../../orchestrator/store/index.js';
+import { openStore, openStoreReader, type Store, type StoreReader } from '../../orchestrator/store/index.js';
 
 export const DEFAULT_DB = './hpo.db';
 
@@ -10,8 +10,8 @@ export function addDbOption(cmd: Command): Command {
 }
 
 /** Opens the store, runs `fn`, closes the store whatever happens. */
-export async function withStore<T>(path: string, fn: (store: SqliteStore) => Promise<T> | T): Promise<T> {
-  return use(SqliteStore.open(path), fn);
+export async function withStore<T>(path: string, fn: (store: Store) => Promise<T> | T): Promise<T> {
+  return use(openStore(path), fn);
 }
 
 /** A usage error unless the database file exists (for commands that never create one). */
@@ -28,16 +28,16 @@ export function requireDatabase(path: string): void {
  */
 export async function withExistingStore<T>(
   path: string,
-  fn: (store: SqliteStore) => Promise<T> | T,
+  fn: (store: StoreReader) => Promise<T> | T,
 ): Promise<T> {
   requireDatabase(path);
-  return use(SqliteStore.open(path, { readonly: true }), fn);
+  return use(openStoreReader(path), fn);
 }
 
-async function use<T>(store: SqliteStore, fn: (store: SqliteStore) => Promise<T> | T): Promise<T> {
+async function use<S extends StoreReader, T>(store: S, fn: (store: S) => Promise<T> | T): Promise<T> {
   try {
     return await fn(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }

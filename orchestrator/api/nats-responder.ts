@@ -5,7 +5,7 @@ import { HpoError } from '../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
 import { isInboxReply, replyRefusal } from '../../shared/nats/inbox.js';
 import { decodeJson, encodeMessage } from '../../shared/protocol/validate.js';
-import type { Store } from '../store/types.js';
+import type { StoreReader } from '../store/types.js';
 import { answerQuery, parseQuery } from './query.js';
 
 export interface QueryResponderOptions {
@@ -26,7 +26,7 @@ export interface QueryAnswerOptions extends QueryResponderOptions {
  */
 export function startQueryResponder(
   nc: NatsConnection,
-  store: Store,
+  store: StoreReader,
   experiment: string,
   options: QueryAnswerOptions = {},
 ): () => void {
@@ -44,9 +44,15 @@ export function startQueryResponder(
       const decoded = decodeJson(msg.data);
       const query = decoded.ok ? parseQuery(decoded.value) : null;
       const answer = query
-        ? (answerQuery(store, experiment, query) ?? { error: `no experiment '${experiment}'` })
-        : { error: 'expected {"kind":"status"} or {"kind":"leaderboard","top":N}' };
-      msg.respond(encodeMessage(answer));
+        ? answerQuery(store, experiment, query).then((a) => a ?? { error: `no experiment '${experiment}'` })
+        : Promise.resolve({ error: 'expected {"kind":"status"} or {"kind":"leaderboard","top":N}' });
+      answer.then(
+        (a) => msg.respond(encodeMessage(a)),
+        (e: unknown) => {
+          log.report(`could not answer a status question: ${e instanceof Error ? e.message : String(e)}`);
+          msg.respond(encodeMessage({ error: 'the orchestrator could not read its store' }));
+        },
+      );
     },
   });
   return () => sub.unsubscribe();

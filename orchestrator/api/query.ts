@@ -5,7 +5,7 @@
 import { trialRung } from '../search-space/hyperband.js';
 import { hostname } from 'node:os';
 import { LEASE_STALE_MS, leaseState } from '../store/owner-lease.js';
-import type { ExperimentRecord, Store, TrialRecord } from '../store/types.js';
+import type { ExperimentRecord, StoreReader, TrialRecord } from '../store/types.js';
 
 export type Query = { kind: 'status' } | { kind: 'leaderboard'; top?: number };
 
@@ -30,9 +30,12 @@ export interface ExperimentSummary {
 }
 
 /** Who drives a running experiment, and since when it is orphaned if nobody does. */
-function ownership(store: Store, exp: ExperimentRecord): Pick<ExperimentSummary, 'owner' | 'orphaned_since'> {
-  if (exp.status !== 'running' || !store.getLease) return {};
-  const lease = store.getLease(exp.name);
+async function ownership(
+  store: StoreReader,
+  exp: ExperimentRecord,
+): Promise<Pick<ExperimentSummary, 'owner' | 'orphaned_since'>> {
+  if (exp.status !== 'running') return {};
+  const lease = await store.getLease(exp.name);
   if (!lease) return { orphaned_since: new Date(exp.updated_at).toISOString() };
   const state = leaseState(lease, { now: Date.now(), staleMs: LEASE_STALE_MS, host: hostname() });
   const heartbeat = new Date(lease.heartbeat_at).toISOString();
@@ -67,13 +70,13 @@ export interface LeaderboardAnswer {
   rows: TrialRecord[];
 }
 
-export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummary {
-  const byState = store.countTrials(exp.name);
+export async function summarize(store: StoreReader, exp: ExperimentRecord): Promise<ExperimentSummary> {
+  const byState = await store.countTrials(exp.name);
   const counts: Record<string, number> = {
     total: Object.values(byState).reduce((a, b) => a + b, 0),
     ...byState,
   };
-  const [best] = store.leaderboard(exp.name, { top: 1 });
+  const [best] = await store.leaderboard(exp.name, { top: 1 });
   return {
     name: exp.name,
     status: exp.status,
@@ -85,16 +88,16 @@ export function summarize(store: Store, exp: ExperimentRecord): ExperimentSummar
     best: best ? { trial_id: best.trial_id, value: best.value, params: best.params } : null,
     created_at: new Date(exp.created_at).toISOString(),
     updated_at: new Date(exp.updated_at).toISOString(),
-    ...ownership(store, exp),
+    ...(await ownership(store, exp)),
   };
 }
 
-export function statusAnswer(
-  store: Store,
+export async function statusAnswer(
+  store: StoreReader,
   exp: ExperimentRecord,
   now: () => number = Date.now,
-): StatusAnswer {
-  const trials = store.listTrials(exp.name);
+): Promise<StatusAnswer> {
+  const trials = await store.listTrials(exp.name);
   const groups = new Map<string, { epochs: number; rung: number | null; trials: number }>();
   for (const t of trials) {
     if (t.state !== 'stopped') continue;
@@ -114,8 +117,8 @@ export function statusAnswer(
       attempt: t.attempt,
       worker: t.worker,
     }));
-  const answer: StatusAnswer = { ...summarize(store, exp), stopped_at: stoppedAt, running };
-  const last = store.listRuns(exp.name).at(-1);
+  const answer: StatusAnswer = { ...(await summarize(store, exp)), stopped_at: stoppedAt, running };
+  const last = (await store.listRuns(exp.name)).at(-1);
   if (last?.time_budget) {
     const ends = last.started_at + last.time_budget.seconds * 1000;
     answer.time_budget = {
@@ -127,22 +130,28 @@ export function statusAnswer(
   return answer;
 }
 
-export function leaderboardAnswer(store: Store, exp: ExperimentRecord, top?: number): LeaderboardAnswer {
+export async function leaderboardAnswer(
+  store: StoreReader,
+  exp: ExperimentRecord,
+  top?: number,
+): Promise<LeaderboardAnswer> {
   return {
     experiment: { name: exp.name, space: exp.space },
-    rows: store.leaderboard(exp.name, top ? { top } : {}),
+    rows: await store.leaderboard(exp.name, top ? { top } : {}),
   };
 }
 
 /** Answers a query about `experiment`; undefined when the store has no such experiment. */
-export function answerQuery(
-  store: Store,
+export async function answerQuery(
+  store: StoreReader,
   experiment: string,
   query: Query,
-): StatusAnswer | LeaderboardAnswer | undefined {
-  const exp = store.getExperiment(experiment);
+): Promise<StatusAnswer | LeaderboardAnswer | undefined> {
+  const exp = await store.getExperiment(experiment);
   if (!exp) return undefined;
-  return query.kind === 'status' ? statusAnswer(store, exp) : leaderboardAnswer(store, exp, query.top);
+  return query.kind === 'status'
+    ? await statusAnswer(store, exp)
+    : await leaderboardAnswer(store, exp, query.top);
 }
 
 /** A query from untrusted input (a bus message, a URL): null when it is not one. */

@@ -60,19 +60,19 @@ export class ModelKeeper {
     // top:K: the best K now (recording a model does not change the ranking).
     const best =
       policy.kind === 'top'
-        ? new Set(store.leaderboard(experiment, { top: policy.k }).map((t) => t.trial_id))
+        ? new Set((await store.leaderboard(experiment, { top: policy.k })).map((t) => t.trial_id))
         : undefined;
     if (this.options.remote) {
       await this.fetched(result, this.options.remote, best);
     } else if (result.model && result.state !== 'failed' && this.saves() && this.isDerived(result)) {
-      store.recordModel(experiment, {
+      await store.recordModel(experiment, {
         trial_id: result.trial_id,
         path: result.model.path,
         worker: result.worker,
         saved_at: result.ended_at,
       });
     }
-    if (best) this.prune(best);
+    if (best) await this.prune(best);
   }
 
   private async fetched(
@@ -99,7 +99,7 @@ export class ModelKeeper {
     try {
       if (!kept) return;
       const path = await remote.fetch(result.trial_id, model.files);
-      store.recordModel(experiment, {
+      await store.recordModel(experiment, {
         trial_id: result.trial_id,
         path,
         worker: result.worker,
@@ -114,12 +114,12 @@ export class ModelKeeper {
   }
 
   /** top:K: deletes the models that are no longer among the best K (`keep`). */
-  private prune(keep: ReadonlySet<string>): void {
+  private async prune(keep: ReadonlySet<string>): Promise<void> {
     const { store, experiment } = this.options;
-    for (const m of store.listModels(experiment)) {
+    for (const m of await store.listModels(experiment)) {
       if (keep.has(m.trial_id)) continue;
       this.removeFiles(m.path);
-      store.deleteModel(experiment, m.trial_id);
+      await store.deleteModel(experiment, m.trial_id);
     }
   }
 

@@ -7,8 +7,11 @@ import type { TrialRecord } from '../store/types.js';
 import { type Logger, rootLogger } from '../../shared/log/index.js';
 
 export interface SearchObserver {
-  /** The run begins (after interrupted trials were put back to pending). */
-  onStart?(experiment: string): void;
+  /**
+   * The run begins (after interrupted trials were put back to pending). An observer that reads the store
+   * here returns a promise: the run waits for it before it dispatches anything.
+   */
+  onStart?(experiment: string): void | Promise<void>;
   /**
    * A trial is handed to the transport (`transport` = its name); `queued`: it waits in a bus queue until a
    * worker starts it (onStarted), else it runs at once.
@@ -36,6 +39,20 @@ export function notifyObserver(
   if (!observer) return;
   try {
     call(observer);
+  } catch (err) {
+    logger.warn({ err }, `search observer failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** notifyObserver for a hook that may return a promise: awaited, and what it rejects with is logged. */
+export async function notifyObserverAsync(
+  observer: SearchObserver | undefined,
+  call: (o: SearchObserver) => void | Promise<void>,
+  logger: Logger = rootLogger(),
+): Promise<void> {
+  if (!observer) return;
+  try {
+    await call(observer);
   } catch (err) {
     logger.warn({ err }, `search observer failed: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -27,7 +27,7 @@ import type { FinishedProposal } from '../strategies/strategy.js';
 import { FINAL_STATES, type TrialRecord } from '../store/types.js';
 import { storeCannotWriteNow } from '../store/store-failure.js';
 import type { TrialAttempt } from '../transport/transport.js';
-import { notifyObserver, type SearchObserver } from './observer.js';
+import { notifyObserver, notifyObserverAsync, type SearchObserver } from './observer.js';
 import { SearchStoreError, type SearchOutcome, type SearchRunnerOptions } from './search-runner-options.js';
 import type { SearchProgress } from './progress.js';
 
@@ -44,8 +44,8 @@ export function trialSeed(searchSeed: number, index: number): number {
 }
 
 export class SearchRunner {
-  private readonly space: SearchSpace;
-  private readonly busId: string;
+  private space!: SearchSpace;
+  private busId = '';
   private readonly snapshots = new Map<string, TrialSnapshot>();
   private readonly inFlight = new Set<string>();
   /** The trials in flight a worker has started (the rest wait in the bus's queue), as `hpo status` counts. */
@@ -70,21 +70,21 @@ export class SearchRunner {
   private hardStop = false;
 
   constructor(private readonly options: SearchRunnerOptions) {
-    const exp = options.store.getExperiment(options.experiment);
-    if (!exp) throw new HpoError(`experiment '${options.experiment}' does not exist`);
-    this.space = exp.space;
     this.log = (options.logger ?? childLogger({ component: 'search-runner' })).child({
       experiment: options.experiment,
     });
-    this.busId = exp.bus_id;
   }
 
   async run(): Promise<SearchOutcome> {
     const { store, transport, experiment } = this.options;
-    const adopted = this.adoptInFlight();
-    store.setExperimentStatus(experiment, 'running');
-    this.notify((o) => o.onStart?.(experiment));
-    this.restoreTrials(store.listTrials(experiment), adopted);
+    const exp = await store.getExperiment(experiment);
+    if (!exp) throw new HpoError(`experiment '${experiment}' does not exist`);
+    this.space = exp.space;
+    this.busId = exp.bus_id;
+    const adopted = await this.adoptInFlight();
+    await store.setExperimentStatus(experiment, 'running');
+    await notifyObserverAsync(this.options.observer, (o) => o.onStart?.(experiment), this.log);
+    await this.restoreTrials(await store.listTrials(experiment), adopted);
     await transport.start({
       onEpoch: (e) => this.onEpoch(e),
       onResult: (r) => this.onResult(r),
@@ -115,13 +115,13 @@ export class SearchRunner {
   }
 
   /** The stored trials, in index order: adopted ones in flight, unfinished ones pending, the rest counted. */
-  private restoreTrials(trials: TrialRecord[], adopted: Map<string, TrialSpec>): void {
+  private async restoreTrials(trials: TrialRecord[], adopted: Map<string, TrialSpec>): Promise<void> {
     for (const t of trials) {
       this.seen.push(t.params);
       const spec = adopted.get(t.trial_id);
-      if (spec) this.track(t, spec, this.storedHistory(t.trial_id));
+      if (spec) this.track(t, spec, await this.storedHistory(t.trial_id));
       else if (!FINAL_STATES.includes(t.state)) this.pending.push(t);
-      else this.noteFinished(t);
+      else await this.noteFinished(t);
     }
   }
 
@@ -167,12 +167,14 @@ export class SearchRunner {
       // counts a submitted trial against its capacity at once).
       const round: Promise<void>[] = [];
       while (transport.capacity() > 0 && !stop.aborted) {
-        const next = this.nextTrial();
+        const next = await this.nextTrial();
         if (!next) {
           exhausted = true;
           break;
         }
-        round.push(this.dispatch(next));
+        // Recorded as started before the next capacity check; submitted (counted) at once.
+        const started = await this.startAttempt(next);
+        if (started) round.push(this.submit(next, started));
       }
       if (round.length > 0) {
         await Promise.all(round);
@@ -189,8 +191,8 @@ export class SearchRunner {
   private async interrupted(): Promise<SearchOutcome> {
     const { store, transport, experiment, signal } = this.options;
     await transport.cancel(experiment);
-    store.requeueRunning(experiment);
-    store.setExperimentStatus(experiment, 'interrupted');
+    await store.requeueRunning(experiment);
+    await store.setExperimentStatus(experiment, 'interrupted');
     this.log.info({ running: this.inFlight.size }, 'run interrupted: running trials cancelled, resumable');
     this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
     const reason = signal?.aborted ? 'interrupted' : 'time_budget';
@@ -206,9 +208,9 @@ export class SearchRunner {
   }
 
   /** Nothing more to run: the experiment is completed (target reached, time budget spent, or exhausted). */
-  private completed(): SearchOutcome {
+  private async completed(): Promise<SearchOutcome> {
     const { store, experiment } = this.options;
-    store.setExperimentStatus(experiment, 'completed');
+    await store.setExperimentStatus(experiment, 'completed');
     this.log.debug({ ...this.counts }, 'run completed');
     this.notify((o) => o.onEnd?.(experiment, 'completed'));
     const reason = this.targetReached ? 'target' : this.pastDeadline() ? 'time_budget' : 'exhausted';
@@ -243,13 +245,13 @@ export class SearchRunner {
     let marked = false;
     for (let tries = 0; tries < 2 && !marked; tries++) {
       try {
-        store.requeueRunning(experiment);
-        store.setExperimentStatus(experiment, 'interrupted');
+        await store.requeueRunning(experiment);
+        await store.setExperimentStatus(experiment, 'interrupted');
         marked = true;
       } catch {
         // Full: free the store's scratch space once and try again; if it still fails, `hpo status`
         // tells the experiment is not driven any more (its owner lease goes stale).
-        store.releaseSpace?.();
+        await store.releaseSpace();
       }
     }
     this.notify((o) => o.onEnd?.(experiment, 'interrupted'));
@@ -264,10 +266,10 @@ export class SearchRunner {
   }
 
   /** Runs a store write for an event: under 'interrupt', a failure stops the run instead of throwing. */
-  private recording<T>(fn: () => T, fallback: T): T {
+  private async recording<T>(fn: () => Promise<T>, fallback: T): Promise<T> {
     if (this.storeFailure) return fallback;
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (this.options.onStoreFailure === 'retry') {
         const why = err instanceof Error ? err.message : String(err);
@@ -286,7 +288,7 @@ export class SearchRunner {
   }
 
   /** The next trial to run: an interrupted (pending) one first, else a new proposal. */
-  private nextTrial(): TrialRecord | null {
+  private async nextTrial(): Promise<TrialRecord | null> {
     const { store, experiment, strategy } = this.options;
     // No new work once the target is reached or the time budget is spent (interrupted trials included).
     if (this.targetReached || this.pastDeadline()) return null;
@@ -296,7 +298,7 @@ export class SearchRunner {
     if (!params) return null;
     const index = this.seen.length;
     this.seen.push(params);
-    return store.addTrial(experiment, {
+    return await store.addTrial(experiment, {
       trial_id: trialId(index),
       index,
       params,
@@ -309,12 +311,12 @@ export class SearchRunner {
    * crash; their workers may still run them, or have published their results meanwhile), they stay in
    * flight with their attempt; otherwise they go back to pending and run again. Returns their specs.
    */
-  private adoptInFlight(): Map<string, TrialSpec> {
+  private async adoptInFlight(): Promise<Map<string, TrialSpec>> {
     const { store, transport, experiment } = this.options;
     const specs = new Map<string, TrialSpec>();
-    const live = store
-      .listTrials(experiment)
-      .filter((t) => (t.state === 'queued' || t.state === 'running') && t.attempt > 0);
+    const live = (await store.listTrials(experiment)).filter(
+      (t) => (t.state === 'queued' || t.state === 'running') && t.attempt > 0,
+    );
     if (live.length > 0 && transport.queues && transport.adopt) {
       for (const t of live) specs.set(t.trial_id, this.specOf(t, t.attempt));
       if (transport.adopt([...specs.values()])) {
@@ -323,14 +325,14 @@ export class SearchRunner {
       }
       specs.clear();
     }
-    store.requeueRunning(experiment);
+    await store.requeueRunning(experiment);
     return specs;
   }
 
   /** The trial's epochs stored so far, as a scheduler's history. */
-  private storedHistory(trialId: string): Record<string, number>[] {
+  private async storedHistory(trialId: string): Promise<Record<string, number>[]> {
     const history: Record<string, number>[] = [];
-    for (const e of this.options.store.listEpochs(this.options.experiment, trialId))
+    for (const e of await this.options.store.listEpochs(this.options.experiment, trialId))
       history[e.epoch - 1] = e.metrics;
     return history;
   }
@@ -351,15 +353,20 @@ export class SearchRunner {
   }
 
   private async dispatch(trial: TrialRecord): Promise<void> {
+    const attempt = await this.startAttempt(trial);
+    if (attempt !== null) await this.submit(trial, attempt);
+  }
+
+  /** Records the trial's next attempt as started (queued over a bus); null when the trial is final. */
+  private startAttempt(trial: TrialRecord): Promise<number | null> {
     const { store, transport, experiment } = this.options;
     // Over a bus the trial waits in a queue until a worker starts it (onStarted).
-    const attempt = store.startTrial(
-      experiment,
-      trial.trial_id,
-      null,
-      transport.queues ? 'queued' : 'running',
-    );
-    if (attempt === null) return;
+    return store.startTrial(experiment, trial.trial_id, null, transport.queues ? 'queued' : 'running');
+  }
+
+  /** Hands a started attempt to the transport (which counts it against its capacity at once). */
+  private async submit(trial: TrialRecord, attempt: number): Promise<void> {
+    const { transport } = this.options;
     const spec = this.specOf(trial, attempt);
     this.track({ ...trial, state: transport.queues ? 'queued' : 'running' }, spec, []);
     this.log.debug({ trial: trial.trial_id, attempt, params: trial.params }, 'trial dispatched');
@@ -391,7 +398,7 @@ export class SearchRunner {
   private async onStarted(t: TrialAttempt & { worker: string }): Promise<void> {
     const { store, experiment } = this.options;
     if (t.experiment !== experiment) return;
-    const changed = this.recording(
+    const changed = await this.recording(
       () => store.markRunning(experiment, t.trial_id, t.attempt, t.worker),
       false,
     );
@@ -408,7 +415,7 @@ export class SearchRunner {
   private async onLost(t: TrialAttempt, why: string): Promise<void> {
     const { store, experiment } = this.options;
     if (t.experiment !== experiment || this.stopped.signal.aborted) return;
-    const trial = store.getTrial(experiment, t.trial_id);
+    const trial = await store.getTrial(experiment, t.trial_id);
     if (!trial || FINAL_STATES.includes(trial.state) || trial.attempt !== t.attempt) return;
     this.log.warn(
       { trial: t.trial_id, attempt: t.attempt, reason: why },
@@ -422,8 +429,8 @@ export class SearchRunner {
     const snap = this.snapshots.get(e.trial_id);
     // An epoch past the trial's own epochs is not recorded (nor kept: each trial's history stays bounded).
     if (e.epoch > epochLimit(snap?.params ?? {})) return 'continue';
-    const recorded = this.recording(() => {
-      this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
+    const recorded = await this.recording(async () => {
+      await this.options.store.recordEpoch(e.experiment, e.trial_id, e.epoch, e.metrics);
       return true;
     }, false);
     if (!recorded) return 'stop';
@@ -442,7 +449,7 @@ export class SearchRunner {
   private async onResult(r: ResultEvent): Promise<void> {
     const { store, experiment } = this.options;
     if (r.experiment !== experiment) return;
-    const applied = this.recording(() => store.recordResult(experiment, r.trial_id, r), null);
+    const applied = await this.recording(() => store.recordResult(experiment, r.trial_id, r), null);
     this.inFlight.delete(r.trial_id);
     this.started.delete(r.trial_id);
     if (applied === null) {
@@ -452,9 +459,9 @@ export class SearchRunner {
     // Ended: the scheduler sees it through trialFinished from now on (snapshots: running trials only).
     if (applied) this.snapshots.delete(r.trial_id);
     if (applied) await this.options.models?.recorded(r);
-    const record = applied ? store.getTrial(experiment, r.trial_id) : undefined;
+    const record = applied ? await store.getTrial(experiment, r.trial_id) : undefined;
     this.logResult(r, record);
-    if (record) this.noteFinished(record);
+    if (record) await this.noteFinished(record);
     this.notify((o) => o.onResult?.(r, record));
     // A duplicate (a late delivery's result: the trial had already ended) is not news: reported once.
     if (record)
@@ -474,7 +481,7 @@ export class SearchRunner {
   }
 
   /** Counts a trial in a final state, keeps the best, and tells the scheduler (rebuilt on resume). */
-  private noteFinished(t: TrialRecord): void {
+  private async noteFinished(t: TrialRecord): Promise<void> {
     if (!FINAL_STATES.includes(t.state)) return;
     const state = t.state as FinalState;
     this.counts[state]++;
@@ -483,7 +490,7 @@ export class SearchRunner {
     const { store, experiment, scheduler } = this.options;
     if (scheduler.trialFinished) {
       const history: Record<string, number>[] = [];
-      for (const e of store.listEpochs(experiment, t.trial_id)) history[e.epoch - 1] = e.metrics;
+      for (const e of await store.listEpochs(experiment, t.trial_id)) history[e.epoch - 1] = e.metrics;
       scheduler.trialFinished({ trial_id: t.trial_id, params: t.params, index: t.index, state, history });
     }
     if (t.value === null || t.state === 'failed') return;

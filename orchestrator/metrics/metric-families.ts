@@ -3,7 +3,7 @@
  * timings, and per-run facts. Each group is registered in the order it lists them.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { TRIAL_STATES, type Store } from '../store/types.js';
+import { TRIAL_STATES, type StoreReader } from '../store/types.js';
 
 /** Trial durations: a second (synthetic) to a day (large CNNs on cpu). */
 const TRIAL_BUCKETS = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400];
@@ -24,15 +24,15 @@ type Registers = Registry[];
 type Followed = ReadonlyMap<string, { name: string; running: ReadonlyMap<string, unknown> }>;
 
 /** hpo_trials (from the store at scrape time), hpo_trials_ended_total, hpo_trials_running. */
-export function trialCountFamilies(registers: Registers, experiments: Followed, store: Store) {
+export function trialCountFamilies(registers: Registers, experiments: Followed, store: StoreReader) {
   const trials = new Gauge({
     name: 'hpo_trials',
     help: 'Trials of the experiment by state, read from the store at scrape time.',
     labelNames: ['experiment', 'state'],
     registers,
-    collect() {
+    async collect() {
       for (const name of experiments.keys()) {
-        const counts = store.countTrials(name);
+        const counts = await store.countTrials(name);
         for (const state of TRIAL_STATES) this.set({ experiment: name, state }, counts[state]);
       }
     },

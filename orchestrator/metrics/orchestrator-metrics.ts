@@ -21,12 +21,18 @@ import {
 } from './metric-families.js';
 import type { Goal } from '../search-space/types.js';
 import { allParamNames } from '../search-space/values.js';
-import { FINAL_STATES, TRIAL_STATES, type Store, type TrialRecord, type TrialState } from '../store/types.js';
+import {
+  FINAL_STATES,
+  TRIAL_STATES,
+  type StoreReader,
+  type TrialRecord,
+  type TrialState,
+} from '../store/types.js';
 
 export interface OrchestratorMetricsOptions {
   registry: Registry;
   /** Read at scrape time for `hpo_trials` and on start for the finished trials of a resumed run. */
-  store: Store;
+  store: StoreReader;
   /** Finished trials whose per-trial series are kept, best first (default 20). */
   top?: number;
   /** Seconds after a run ends before all its series are removed (default 3600). */
@@ -80,7 +86,7 @@ const text = (v: ParamValue | undefined): string =>
   v === undefined ? '' : v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v);
 
 export class OrchestratorMetrics implements SearchObserver {
-  private readonly store: Store;
+  private readonly store: StoreReader;
   private readonly top: number;
   private readonly retentionMs: number;
   private readonly experiments = new Map<string, ExperimentState>();
@@ -126,8 +132,8 @@ export class OrchestratorMetrics implements SearchObserver {
     trackInvalidMessages(registry, 'orchestrator', options.invalidMessages);
   }
 
-  onStart(experiment: string): void {
-    const record = this.store.getExperiment(experiment);
+  async onStart(experiment: string): Promise<void> {
+    const record = await this.store.getExperiment(experiment);
     if (!record) return;
     const previous = this.experiments.get(experiment);
     if (previous) this.drop(previous);
@@ -153,7 +159,7 @@ export class OrchestratorMetrics implements SearchObserver {
     this.retries.inc({ experiment }, 0);
     this.duplicates.inc({ experiment }, 0);
     // A resumed run: its finished trials rank from the start.
-    for (const t of this.store.listTrials(experiment)) {
+    for (const t of await this.store.listTrials(experiment)) {
       if (FINAL_STATES.includes(t.state)) this.finish(e, t);
     }
   }

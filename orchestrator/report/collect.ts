@@ -11,7 +11,7 @@ import type {
   ExperimentRecord,
   ModelRecord,
   RunInfo,
-  Store,
+  StoreReader,
   TrialRecord,
 } from '../store/types.js';
 
@@ -47,13 +47,18 @@ function paramOrder(spaces: SearchSpace[]): string[] {
   return names;
 }
 
-export function collectReport(store: Store, names: readonly string[], now: number = Date.now()): ReportData {
+export async function collectReport(
+  store: StoreReader,
+  names: readonly string[],
+  now: number = Date.now(),
+): Promise<ReportData> {
   if (names.length === 0) throw new UsageError('name at least one experiment');
-  const experiments = names.map((name) => {
-    const record = store.getExperiment(name);
+  const experiments: ReportExperiment[] = [];
+  for (const name of names) {
+    const record = await store.getExperiment(name);
     if (!record) throw new UsageError(`no experiment '${name}' in the database (see hpo experiments)`);
-    return { record, runs: store.listRuns(name), models: store.listModels(name) };
-  });
+    experiments.push({ record, runs: await store.listRuns(name), models: await store.listModels(name) });
+  }
   const first = experiments[0].record.space;
   for (const { record } of experiments.slice(1)) {
     const m = record.space.metric;
@@ -65,11 +70,12 @@ export function collectReport(store: Store, names: readonly string[], now: numbe
       );
     }
   }
-  const trials: ReportTrial[] = experiments.flatMap(({ record }) =>
-    store
-      .listTrials(record.name)
-      .map((t) => ({ ...t, epochList: store.listEpochs(record.name, t.trial_id) })),
-  );
+  const trials: ReportTrial[] = [];
+  for (const { record } of experiments) {
+    for (const t of await store.listTrials(record.name)) {
+      trials.push({ ...t, epochList: await store.listEpochs(record.name, t.trial_id) });
+    }
+  }
   const sign = first.metric.goal === 'maximize' ? -1 : 1;
   const leaderboard = trials
     .filter((t) => (t.state === 'completed' || t.state === 'stopped') && t.value !== null)

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bestSoFarSpec, learningCurveSpec, paramObjectiveSpec, renderSvg } from '../plots/index.js';
-import type { Store } from '../store/types.js';
+import type { StoreReader } from '../store/types.js';
 import { bestSoFar } from './best-so-far.js';
 import { collectReport, type ReportData, trialLabel } from './collect.js';
 import { renderHtml } from './html.js';
@@ -108,13 +108,13 @@ function archOrder(data: ReportData): string[] {
 }
 
 export async function writeReport(
-  store: Store,
+  store: StoreReader,
   names: readonly string[],
   outDir: string,
   options: WriteReportOptions = {},
 ): Promise<WrittenReport> {
   const reference = options.reference ?? SEED_REPORT_REFERENCE;
-  const data = collectReport(store, names, options.now);
+  const data = await collectReport(store, names, options.now);
   // The seed report's table compares MNIST results: no such section for any other task.
   const table =
     data.task === MNIST_TASK

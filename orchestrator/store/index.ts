@@ -1,7 +1,13 @@
-/** The experiment store: the Store contract, its SQLite implementation, errors and schema migrations. */
+/**
+ * The experiment store: the Store contract (types.ts: StoreReader, the read half, and Store), its SQLite
+ * implementation, the read-only opener, errors and schema migrations.
+ */
 export * from './types.js';
 export { storeCannotWriteNow } from './store-failure.js';
 export { BUSY_TIMEOUT_MS, SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+export { openStore, openStoreReader, type OpenStoreReaderOptions } from './open-store.js';
+export { parseTrialSort, trialSortProblem, type TrialSort } from './trial-sort.js';
+export { WATCH_INTERVAL_MS } from './polling-watch.js';
 export {
   NotOurDatabaseError,
   StoreError,

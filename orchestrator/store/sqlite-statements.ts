@@ -5,32 +5,25 @@ import type { EpochRow, ExperimentRow, TrialRow } from './sqlite-rows.js';
 import { FINAL_STATES, type ModelRecord, type TrialState } from './types.js';
 
 const FINAL_SQL = FINAL_STATES.map((s) => `'${s}'`).join(', ');
+const TRIAL_KEY = 'experiment = @experiment AND trial_id = @trial_id';
 
 export type Key = { experiment: string; trial_id: string };
 
-export type Statements = ReturnType<typeof prepareStatements>;
+export type Statements = ReturnType<typeof prepareExperimentStatements> &
+  ReturnType<typeof prepareTrialStatements> &
+  ReturnType<typeof prepareOutcomeStatements> &
+  ReturnType<typeof prepareRecordStatements>;
 
-export function prepareStatements(db: Database.Database) {
-  const trialKey = 'experiment = @experiment AND trial_id = @trial_id';
-  const leaderboard = (order: 'ASC' | 'DESC') =>
-    db.prepare<{ experiment: string; limit: number }, TrialRow>(
-      `SELECT * FROM trials
-       WHERE experiment = @experiment AND state IN ('completed', 'stopped') AND value IS NOT NULL
-       ORDER BY value ${order}, idx ASC
-       LIMIT @limit`,
-    );
+export function prepareStatements(db: Database.Database): Statements {
+  return {
+    ...prepareExperimentStatements(db),
+    ...prepareTrialStatements(db),
+    ...prepareOutcomeStatements(db),
+    ...prepareRecordStatements(db),
+  };
+}
 
-  const stateOf = db.prepare<Key, { state: string }>(`SELECT state FROM trials WHERE ${trialKey}`);
-  const upsertEpoch = db.prepare<Key & { epoch: number; metrics: string; now: number }>(
-    `INSERT INTO epochs (experiment, trial_id, epoch, metrics, recorded_at)
-     VALUES (@experiment, @trial_id, @epoch, @metrics, @now)
-     ON CONFLICT (experiment, trial_id, epoch) DO UPDATE
-       SET metrics = excluded.metrics, recorded_at = excluded.recorded_at`,
-  );
-  const raiseEpochs = db.prepare<Key & { epoch: number }>(
-    `UPDATE trials SET epochs = MAX(epochs, @epoch) WHERE ${trialKey}`,
-  );
-
+function prepareExperimentStatements(db: Database.Database) {
   return {
     insertExperiment: db.prepare<{
       name: string;
@@ -49,6 +42,11 @@ export function prepareStatements(db: Database.Database) {
     setExperimentStatus: db.prepare<{ name: string; status: string; now: number }>(
       `UPDATE experiments SET status = @status, updated_at = @now WHERE name = @name`,
     ),
+  };
+}
+
+function prepareTrialStatements(db: Database.Database) {
+  return {
     insertTrial: db.prepare<{
       experiment: string;
       trial_id: string;
@@ -77,13 +75,29 @@ export function prepareStatements(db: Database.Database) {
     >(
       `UPDATE trials
        SET state = @state, attempt = attempt + 1, worker = @worker, started_at = @now, ended_at = NULL
-       WHERE ${trialKey} AND state IN ('pending', 'queued', 'running')
+       WHERE ${TRIAL_KEY} AND state IN ('pending', 'queued', 'running')
        RETURNING attempt`,
     ),
     markRunning: db.prepare<Key & { attempt: number; worker: string | null; now: number }>(
       `UPDATE trials SET state = 'running', worker = @worker, started_at = @now
-       WHERE ${trialKey} AND state = 'queued' AND attempt = @attempt`,
+       WHERE ${TRIAL_KEY} AND state = 'queued' AND attempt = @attempt`,
     ),
+  };
+}
+
+/** Epochs, results and requeueing: the writes whose order makes the first final result win. */
+function prepareOutcomeStatements(db: Database.Database) {
+  const stateOf = db.prepare<Key, { state: string }>(`SELECT state FROM trials WHERE ${TRIAL_KEY}`);
+  const upsertEpoch = db.prepare<Key & { epoch: number; metrics: string; now: number }>(
+    `INSERT INTO epochs (experiment, trial_id, epoch, metrics, recorded_at)
+     VALUES (@experiment, @trial_id, @epoch, @metrics, @now)
+     ON CONFLICT (experiment, trial_id, epoch) DO UPDATE
+       SET metrics = excluded.metrics, recorded_at = excluded.recorded_at`,
+  );
+  const raiseEpochs = db.prepare<Key & { epoch: number }>(
+    `UPDATE trials SET epochs = MAX(epochs, @epoch) WHERE ${TRIAL_KEY}`,
+  );
+  return {
     // Read the state and write in one IMMEDIATE transaction, so a result recorded meanwhile by another
     // connection cannot slip between the check and the upsert.
     recordEpoch: db.transaction(
@@ -115,11 +129,24 @@ export function prepareStatements(db: Database.Database) {
        SET state = @state, attempt = MAX(attempt, @attempt), worker = @worker, backend = @backend,
            started_at = @started_at, ended_at = @ended_at, value = @value, metrics = @metrics,
            epochs = MAX(epochs, @epochs), error = @error
-       WHERE ${trialKey} AND state NOT IN (${FINAL_SQL})`,
+       WHERE ${TRIAL_KEY} AND state NOT IN (${FINAL_SQL})`,
     ),
     requeueRunning: db.prepare<[string]>(
       `UPDATE trials SET state = 'pending' WHERE experiment = ? AND state IN ('queued', 'running')`,
     ),
+  };
+}
+
+/** Epoch lists, runs, models and the leaderboard. */
+function prepareRecordStatements(db: Database.Database) {
+  const leaderboard = (order: 'ASC' | 'DESC') =>
+    db.prepare<{ experiment: string; limit: number }, TrialRow>(
+      `SELECT * FROM trials
+       WHERE experiment = @experiment AND state IN ('completed', 'stopped') AND value IS NOT NULL
+       ORDER BY value ${order}, idx ASC
+       LIMIT @limit`,
+    );
+  return {
     listEpochs: db.prepare<[string, string], EpochRow>(
       `SELECT trial_id, epoch, metrics, recorded_at FROM epochs
        WHERE experiment = ? AND trial_id = ? ORDER BY epoch`,

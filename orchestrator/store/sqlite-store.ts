@@ -1,7 +1,8 @@
 /**
- * The Store on one SQLite file (better-sqlite3, synchronous). WAL mode, so readers never block the writer
- * and several connections (processes) can share the file; every write is idempotent by
- * (experiment, trial_id[, epoch]) and the first final result of a trial wins (docs/STORE.md).
+ * The Store on one SQLite file (better-sqlite3, synchronous underneath: each call's work is done by the
+ * time its promise exists). WAL mode, so readers never block the writer and several connections
+ * (processes) can share the file; every write is idempotent by (experiment, trial_id[, epoch]) and the
+ * first final result of a trial wins (docs/STORE.md). The reads and the change feed: sqlite-reader.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { newBusId } from '../../shared/protocol/bus.js';
@@ -9,32 +10,33 @@ import { resolve } from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import type { Goal, SearchSpace } from '../search-space/types.js';
+import type { SearchSpace } from '../search-space/types.js';
 import { checkDatabase, migrate, migratedCopy, SCHEMA_VERSION } from './migrations.js';
 import { checkHeader } from './sqlite-header.js';
-import { encodeMetrics, toEpoch, toExperiment, toTrial } from './sqlite-rows.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { encodeMetrics } from './sqlite-rows.js';
+import { SqliteStoreReader } from './sqlite-reader.js';
 import { StoreError } from '../../shared/errors.js';
-import { type LeaseClock, type OwnerClaim, type OwnerLease, OwnerLeaseError } from './owner-lease.js';
-import { type LeaseStatements, prepareLeaseStatements } from './sqlite-lease.js';
-import {
-  TRIAL_STATES,
-  type EpochRecord,
-  type ExperimentRecord,
-  type ExperimentStatus,
-  type LeaderboardOptions,
-  type ModelRecord,
-  type NewTrial,
-  type RunInfo,
-  type Store,
-  type TrialRecord,
-  type TrialResult,
-  type TrialState,
+import { type OwnerClaim, type OwnerLease, OwnerLeaseError } from './owner-lease.js';
+import type {
+  ExperimentRecord,
+  ExperimentStatus,
+  LeaseOptions,
+  ModelRecord,
+  NewTrial,
+  RunInfo,
+  Store,
+  TrialRecord,
+  TrialResult,
 } from './types.js';
 
 export interface SqliteStoreOptions {
   /** Open an existing, up-to-date hpo database without writing to it (no migrations, writes throw). */
   readonly?: boolean;
+  /**
+   * Read-only and live (a viewer of a file another process writes): a file of an older schema is refused
+   * instead of read through a copy in memory, which would never see the writer's changes.
+   */
+  live?: boolean;
   /** Clock for created_at/updated_at/started_at/recorded_at, in ms since the epoch (default Date.now). */
   now?: () => number;
 }
@@ -51,20 +53,19 @@ function sqliteCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-export class SqliteStore implements Store {
-  /** Absolute path of the database file, or ':memory:'. */
-  readonly file: string;
-  readonly readonly: boolean;
+/** Opens the connection; a file that is not ours is refused before anything is written to it. */
+function openConnection(file: string, readonly: boolean): Database.Database {
+  if (file !== ':memory:') checkHeader(file);
+  try {
+    return new Database(file, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new StoreError(`cannot open ${file}: ${message(err)}`, { cause: err, file });
+  }
+}
+
+export class SqliteStore extends SqliteStoreReader implements Store {
   /** Schema versions applied by this open (empty when the file was up to date). */
   readonly appliedMigrations: readonly number[];
-
-  private readonly db: Database.Database;
-  private readonly now: () => number;
-  /** Metric of each experiment seen (a space never changes once created). */
-  private readonly metrics = new Map<string, { name: string; goal: Goal }>();
-
-  private readonly sql: Statements;
-  private readonly leases: LeaseStatements;
 
   /**
    * Opens (creating if needed) the hpo database at `path` (':memory:' for a private in-memory one) and
@@ -75,39 +76,38 @@ export class SqliteStore implements Store {
    */
   static open(path: string, options: SqliteStoreOptions = {}): SqliteStore {
     if (path === '') throw new StoreError('no database file given');
-    const memory = path === ':memory:';
-    const file = memory ? path : resolve(path);
+    const file = path === ':memory:' ? path : resolve(path);
     const readonly = options.readonly ?? false;
-    if (!memory) checkHeader(file);
-    let db: Database.Database;
-    try {
-      db = new Database(file, { readonly, fileMustExist: readonly, timeout: BUSY_TIMEOUT_MS });
-    } catch (err) {
-      throw new StoreError(`cannot open ${file}: ${message(err)}`, { cause: err, file });
-    }
+    const now = options.now ?? Date.now;
+    const db = openConnection(file, readonly);
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       // Read-only checks first: nothing is written to a file that is not ours.
       const info = checkDatabase(db, file);
-      let applied: number[] = [];
       if (readonly) {
         if (info.userVersion === 0) {
           throw new StoreError(`${file} is empty, not yet an hpo database`, { file });
+        }
+        if (info.userVersion < SCHEMA_VERSION && options.live) {
+          throw new StoreError(
+            `${file} is at schema version ${info.userVersion}; open it once with hpo (e.g. hpo experiments --db ${path}) to upgrade it`,
+            { file },
+          );
         }
         if (info.userVersion < SCHEMA_VERSION) {
           // An older schema (e.g. a search of an older hpo, running or paused): read a private in-memory
           // copy brought up to date, so reading never rewrites the file under its owner.
           const copy = migratedCopy(db, file);
           db.close();
-          return new SqliteStore(copy, file, true, [], options.now ?? Date.now);
+          return new SqliteStore(copy, file, true, [], now);
         }
       } else {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
       }
       db.pragma('foreign_keys = ON');
-      if (!readonly) applied = migrate(db, file);
-      return new SqliteStore(db, file, readonly, applied, options.now ?? Date.now);
+      const applied = readonly ? [] : migrate(db, file);
+      return new SqliteStore(db, file, readonly, applied, now);
     } catch (err) {
       db.close();
       if (err instanceof StoreError) throw err;
@@ -122,58 +122,35 @@ export class SqliteStore implements Store {
     applied: number[],
     now: () => number,
   ) {
-    this.db = db;
-    this.file = file;
-    this.readonly = readonly;
+    super(db, file, readonly, now);
     this.appliedMigrations = applied;
-    this.now = now;
-    this.sql = prepareStatements(db);
-    this.leases = prepareLeaseStatements(db, file);
   }
 
-  /**
-   * Takes the experiment's owner lease for `claim`, or throws OwnerLeaseError (another driver's lease is
-   * alive, or expired and `force` is false). Clock fields other than `now` come from `options`.
-   */
-  acquireLease(
-    experiment: string,
-    claim: OwnerClaim,
-    options: Omit<LeaseClock, 'now'> & { force?: boolean },
-  ): OwnerLease {
-    try {
-      return this.guard(`take the owner lease of experiment '${experiment}'`, () => {
-        this.experimentOrThrow(experiment);
-        const clock = { ...options, now: this.now() };
-        return this.leases.acquire(experiment, claim, clock, options.force ?? false);
-      });
-    } catch (err) {
+  acquireLease(experiment: string, claim: OwnerClaim, options: LeaseOptions): Promise<OwnerLease> {
+    return this.write(`take the owner lease of experiment '${experiment}'`, () => {
+      this.experimentOrThrow(experiment);
+      const clock = { ...options, now: this.now() };
+      return this.leases.acquire(experiment, claim, clock, options.force ?? false);
+    }).catch((err: unknown) => {
       // A refusal is not a store failure: it reaches the caller as is.
-      if (err instanceof StoreError && err.cause instanceof OwnerLeaseError) throw err.cause;
-      throw err;
-    }
+      throw err instanceof StoreError && err.cause instanceof OwnerLeaseError ? err.cause : err;
+    });
   }
 
-  /** Renews the lease held with `token`; false when it is no longer ours (another driver took over). */
-  heartbeatLease(experiment: string, token: string): boolean {
-    return this.guard(`renew the owner lease of experiment '${experiment}'`, () =>
+  heartbeatLease(experiment: string, token: string): Promise<boolean> {
+    return this.write(`renew the owner lease of experiment '${experiment}'`, () =>
       this.leases.heartbeat(experiment, token, this.now()),
     );
   }
 
-  releaseLease(experiment: string, token: string): void {
-    this.guard(`release the owner lease of experiment '${experiment}'`, () =>
+  releaseLease(experiment: string, token: string): Promise<void> {
+    return this.write(`release the owner lease of experiment '${experiment}'`, () =>
       this.leases.release(experiment, token),
     );
   }
 
-  getLease(experiment: string): OwnerLease | undefined {
-    return this.guard(`read the owner lease of experiment '${experiment}'`, () =>
-      this.leases.get(experiment),
-    );
-  }
-
-  createExperiment(name: string, space: SearchSpace, source: string): ExperimentRecord {
-    return this.guard(`create experiment '${name}'`, () => {
+  createExperiment(name: string, space: SearchSpace, source: string): Promise<ExperimentRecord> {
+    return this.write(`create experiment '${name}'`, () => {
       const now = this.now();
       const { changes } = this.sql.insertExperiment.run({
         name,
@@ -193,26 +170,15 @@ export class SqliteStore implements Store {
     });
   }
 
-  getExperiment(name: string): ExperimentRecord | undefined {
-    return this.guard(`read experiment '${name}'`, () => {
-      const row = this.sql.getExperiment.get(name);
-      return row && toExperiment(row);
-    });
-  }
-
-  listExperiments(): ExperimentRecord[] {
-    return this.guard('list experiments', () => this.sql.listExperiments.all().map(toExperiment));
-  }
-
-  setExperimentStatus(name: string, status: ExperimentStatus): void {
-    this.guard(`set the status of experiment '${name}'`, () => {
+  setExperimentStatus(name: string, status: ExperimentStatus): Promise<void> {
+    return this.write(`set the status of experiment '${name}'`, () => {
       const { changes } = this.sql.setExperimentStatus.run({ name, status, now: this.now() });
       if (changes === 0) throw this.noExperiment(name);
     });
   }
 
-  addTrial(experiment: string, trial: NewTrial): TrialRecord {
-    return this.guard(`add trial ${trial.trial_id} to experiment '${experiment}'`, () => {
+  addTrial(experiment: string, trial: NewTrial): Promise<TrialRecord> {
+    return this.write(`add trial ${trial.trial_id} to experiment '${experiment}'`, () => {
       try {
         this.sql.insertTrial.run({
           experiment,
@@ -243,8 +209,8 @@ export class SqliteStore implements Store {
     trialId: string,
     worker: string | null,
     state: 'queued' | 'running' = 'running',
-  ): number | null {
-    return this.guard(`start trial ${trialId} of experiment '${experiment}'`, () => {
+  ): Promise<number | null> {
+    return this.write(`start trial ${trialId} of experiment '${experiment}'`, () => {
       const row = this.sql.startTrial.get({ experiment, trial_id: trialId, worker, now: this.now(), state });
       if (row) return row.attempt;
       this.trialOrThrow(experiment, trialId); // unknown trial: throw; otherwise it is final
@@ -252,8 +218,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): boolean {
-    return this.guard(`mark trial ${trialId} of experiment '${experiment}' running`, () => {
+  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): Promise<boolean> {
+    return this.write(`mark trial ${trialId} of experiment '${experiment}' running`, () => {
       const { changes } = this.sql.markRunning.run({
         experiment,
         trial_id: trialId,
@@ -265,8 +231,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  recordEpoch(experiment: string, trialId: string, epoch: number, metrics: Record<string, number>): void {
-    this.guard(`record epoch ${epoch} of trial ${trialId} of experiment '${experiment}'`, () => {
+  recordEpoch(
+    experiment: string,
+    trialId: string,
+    epoch: number,
+    metrics: Record<string, number>,
+  ): Promise<void> {
+    return this.write(`record epoch ${epoch} of trial ${trialId} of experiment '${experiment}'`, () => {
       if (!Number.isSafeInteger(epoch) || epoch < 0) {
         throw new StoreError(`epoch must be a non-negative integer, got ${epoch}`, { file: this.file });
       }
@@ -276,8 +247,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  recordResult(experiment: string, trialId: string, result: TrialResult): boolean {
-    return this.guard(`record the result of trial ${trialId} of experiment '${experiment}'`, () => {
+  recordResult(experiment: string, trialId: string, result: TrialResult): Promise<boolean> {
+    return this.write(`record the result of trial ${trialId} of experiment '${experiment}'`, () => {
       const metric = this.metricOf(experiment);
       const raw = result.metrics[metric.name];
       const value = typeof raw === 'number' && !Number.isNaN(raw) ? raw : null;
@@ -301,135 +272,44 @@ export class SqliteStore implements Store {
     });
   }
 
-  requeueRunning(experiment: string): number {
-    return this.guard(`requeue the running trials of experiment '${experiment}'`, () => {
+  requeueRunning(experiment: string): Promise<number> {
+    return this.write(`requeue the running trials of experiment '${experiment}'`, () => {
       return this.sql.requeueRunning.run(experiment).changes;
     });
   }
 
-  getTrial(experiment: string, trialId: string): TrialRecord | undefined {
-    return this.guard(`read trial ${trialId} of experiment '${experiment}'`, () => {
-      const row = this.sql.getTrial.get(experiment, trialId);
-      return row && toTrial(row);
-    });
-  }
-
-  listTrials(experiment: string): TrialRecord[] {
-    return this.guard(`list the trials of experiment '${experiment}'`, () =>
-      this.sql.listTrials.all(experiment).map(toTrial),
-    );
-  }
-
-  countTrials(experiment: string): Record<TrialState, number> {
-    return this.guard(`count the trials of experiment '${experiment}'`, () => {
-      const counts = Object.fromEntries(TRIAL_STATES.map((s) => [s, 0])) as Record<TrialState, number>;
-      for (const row of this.sql.countTrials.all(experiment)) counts[row.state] = row.n;
-      return counts;
-    });
-  }
-
-  listEpochs(experiment: string, trialId: string): EpochRecord[] {
-    return this.guard(`list the epochs of trial ${trialId} of experiment '${experiment}'`, () =>
-      this.sql.listEpochs.all(experiment, trialId).map(toEpoch),
-    );
-  }
-
-  leaderboard(experiment: string, options: LeaderboardOptions = {}): TrialRecord[] {
-    return this.guard(`rank the trials of experiment '${experiment}'`, () => {
-      const { top } = options;
-      if (top !== undefined && (!Number.isSafeInteger(top) || top < 0)) {
-        throw new StoreError(`top must be a non-negative integer, got ${top}`, { file: this.file });
-      }
-      const { goal } = this.metricOf(experiment);
-      const statement = goal === 'minimize' ? this.sql.leaderboardAsc : this.sql.leaderboardDesc;
-      return statement.all({ experiment, limit: top ?? -1 }).map(toTrial);
-    });
-  }
-
-  recordRun(experiment: string, info: RunInfo): void {
-    this.guard(`record a run of experiment '${experiment}'`, () => {
+  recordRun(experiment: string, info: RunInfo): Promise<void> {
+    return this.write(`record a run of experiment '${experiment}'`, () => {
       this.experimentOrThrow(experiment);
       this.sql.insertRun.run({ experiment, started_at: info.started_at, info: JSON.stringify(info) });
     });
   }
 
-  listRuns(experiment: string): RunInfo[] {
-    return this.guard(`list the runs of experiment '${experiment}'`, () =>
-      this.sql.listRuns.all(experiment).map((row) => JSON.parse(row.info) as RunInfo),
-    );
-  }
-
-  recordModel(experiment: string, model: ModelRecord): void {
-    this.guard(`record the model of trial ${model.trial_id} of experiment '${experiment}'`, () => {
+  recordModel(experiment: string, model: ModelRecord): Promise<void> {
+    return this.write(`record the model of trial ${model.trial_id} of experiment '${experiment}'`, () => {
       this.trialOrThrow(experiment, model.trial_id);
       this.sql.upsertModel.run({ experiment, ...model });
     });
   }
 
-  listModels(experiment: string): ModelRecord[] {
-    return this.guard(`list the models of experiment '${experiment}'`, () =>
-      this.sql.listModels.all(experiment),
-    );
-  }
-
-  deleteModel(experiment: string, trialId: string): void {
-    this.guard(`forget the model of trial ${trialId} of experiment '${experiment}'`, () => {
+  deleteModel(experiment: string, trialId: string): Promise<void> {
+    return this.write(`forget the model of trial ${trialId} of experiment '${experiment}'`, () => {
       this.sql.deleteModel.run(experiment, trialId);
     });
   }
 
-  releaseSpace(): void {
+  releaseSpace(): Promise<void> {
     try {
       if (!this.readonly) this.db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // best effort: the caller's next write reports what is still wrong
     }
+    return Promise.resolve();
   }
 
-  /** Closes the connection (the last one to close checkpoints the WAL into the file). Idempotent. */
-  close(): void {
-    if (this.db.open) this.db.close();
-  }
-
-  private metricOf(experiment: string): { name: string; goal: Goal } {
-    let metric = this.metrics.get(experiment);
-    if (!metric) {
-      metric = this.experimentOrThrow(experiment).space.metric;
-      this.metrics.set(experiment, metric);
-    }
-    return metric;
-  }
-
-  private experimentOrThrow(name: string): ExperimentRecord {
-    const row = this.sql.getExperiment.get(name);
-    if (!row) throw this.noExperiment(name);
-    return toExperiment(row);
-  }
-
-  private trialOrThrow(experiment: string, trialId: string): TrialRecord {
-    const row = this.sql.getTrial.get(experiment, trialId);
-    if (!row) {
-      throw new StoreError(`no trial ${trialId} in experiment '${experiment}' in ${this.file}`, {
-        file: this.file,
-      });
-    }
-    return toTrial(row);
-  }
-
-  private noExperiment(name: string): StoreError {
-    return new StoreError(`no experiment '${name}' in ${this.file}`, { file: this.file });
-  }
-
-  /** Runs `fn`; any failure that is not already a StoreError becomes one naming the file and the action. */
-  private guard<T>(action: string, fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      if (err instanceof StoreError) throw err;
-      throw new StoreError(`could not ${action} in ${this.file}: ${message(err)}`, {
-        cause: err,
-        file: this.file,
-      });
-    }
+  /** A write: guarded like a read, and counted for the change feed (data_version ignores our own). */
+  private write<T>(action: string, fn: () => T): Promise<T> {
+    this.writes++;
+    return this.guard(action, fn);
   }
 }

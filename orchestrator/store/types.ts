@@ -1,6 +1,6 @@
 /** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
-import type { OwnerLease } from './owner-lease.js';
-import type { FinalState, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
+import type { LeaseClock, OwnerClaim, OwnerLease } from './owner-lease.js';
+import type { FinalState, ParamValue, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
 import type { SearchSpace } from '../search-space/types.js';
 
 export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
@@ -107,20 +107,149 @@ export interface LeaderboardOptions {
   top?: number;
 }
 
+/** Fields a page of trials sorts by (besides `param:NAME`), in the order a usage error lists them. */
+export const TRIAL_SORT_FIELDS = [
+  'value',
+  'index',
+  'state',
+  'epochs',
+  'started_at',
+  'ended_at',
+  'worker',
+] as const;
+export type TrialSortField = (typeof TRIAL_SORT_FIELDS)[number];
+
+/** A page of an experiment's trials (the web dashboard's table). */
+export interface TrialPageQuery {
+  /** Only trials in this state (default: all). */
+  state?: TrialState;
+  /** A TRIAL_SORT_FIELDS entry or `param:NAME` of a parameter of the space (trialSortProblem checks it). */
+  sort: string;
+  descending: boolean;
+  offset: number;
+  limit: number;
+}
+
+export interface TrialPage {
+  /** Trials matching the state filter. */
+  total: number;
+  rows: TrialRecord[];
+}
+
+/** Failed trials sharing one error message, with one of them to look at. */
+export interface ErrorGroup {
+  error: string;
+  trials: number;
+  trial_id: string;
+}
+
+/** A finished trial with a value (completed or stopped), in the order trials finished. */
+export interface FinishedOrderRow {
+  trial_id: string;
+  index: number;
+  value: number;
+  /** ended_at, or created_at for a trial without one. */
+  ended_at: number;
+}
+
+/** A finished trial with a value and its parameters (parameter importance's input). */
+export interface FinishedParamsRow {
+  trial_id: string;
+  params: Record<string, ParamValue>;
+  value: number;
+  epochs: number;
+}
+
+/** What a change listener is told: the store's version after the change, and when it was seen. */
+export interface StoreChange {
+  version: number;
+  /** ms since the epoch. */
+  at: number;
+}
+
+export interface WatchOptions {
+  /** For a store that polls (SQLite: every 200 ms by default): how often it looks. */
+  intervalMs?: number;
+}
+
+/** The owner-lease rules' clock fields other than `now` (the store's own clock), and --force. */
+export type LeaseOptions = Omit<LeaseClock, 'now'> & { force?: boolean };
+
 /**
- * Contract every store implements (test/contracts/store.contract.ts). All writes are idempotent by
- * (experiment, trial_id[, epoch]): recording the same thing twice leaves one row and the first final
- * result wins.
+ * The read half of the store contract: everything the reports, `hpo status`/results and the web
+ * dashboard read, and the change feed. Every method returns a promise (a store may be a server's
+ * database); every answer is bounded by what was asked or by the experiment.
  */
-export interface Store {
+export interface StoreReader {
+  getExperiment(name: string): Promise<ExperimentRecord | undefined>;
+  /** Oldest first. */
+  listExperiments(): Promise<ExperimentRecord[]>;
+  getTrial(experiment: string, trialId: string): Promise<TrialRecord | undefined>;
+  /** By index. */
+  listTrials(experiment: string): Promise<TrialRecord[]>;
+  /** How many trials of the experiment are in each state (every state present; all 0 for an unknown one). */
+  countTrials(experiment: string): Promise<Record<TrialState, number>>;
+  /** countTrials of every experiment with trials, in one read. */
+  countTrialsByExperiment(): Promise<Map<string, Record<TrialState, number>>>;
+  listEpochs(experiment: string, trialId: string): Promise<EpochRecord[]>;
+  /** Epochs recorded for the experiment's trials in all. */
+  countEpochs(experiment: string): Promise<number>;
+  /** Completed and stopped trials with a value, best first by the experiment's metric goal. */
+  leaderboard(experiment: string, options?: LeaderboardOptions): Promise<TrialRecord[]>;
+  /**
+   * One page of trials and how many match the filter (none for an unknown experiment); ties and missing
+   * values sort after the others, then by index. Throws StoreError for a sort trialSortProblem refuses.
+   */
+  trialPage(experiment: string, query: TrialPageQuery): Promise<TrialPage>;
+  /** Distinct errors of failed trials, most frequent first, at most `limit`. */
+  errorGroups(experiment: string, limit: number): Promise<ErrorGroup[]>;
+  /** (index, epochs) of every stopped trial (the rung each reached derives from them). */
+  stoppedTrials(experiment: string): Promise<{ index: number; epochs: number }[]>;
+  /** The metric names of the last epoch of the experiment's newest trial with epochs. */
+  lastEpochMetricNames(experiment: string): Promise<string[]>;
+  /** Finished trials with a value, in the order they finished (then by index). */
+  finishedOrder(experiment: string): Promise<FinishedOrderRow[]>;
+  /** Finished trials with a value, by index, with their parameters. */
+  finishedParams(experiment: string): Promise<FinishedParamsRow[]>;
+  /** Each trial's `metric` recorded at `epoch`, by trial id (trials without it are absent). */
+  metricAtEpoch(experiment: string, epoch: number, metric: string): Promise<Map<string, number>>;
+  /** A number that grows with every epoch recorded anywhere in the store (SQLite: the last rowid). */
+  lastEpochRow(): Promise<number>;
+  /** Runs of the experiment, oldest first. */
+  listRuns(experiment: string): Promise<RunInfo[]>;
+  /** Saved models of the experiment, by trial index. */
+  listModels(experiment: string): Promise<ModelRecord[]>;
+  /** The process driving the experiment (owner-lease.ts), if any holds its lease. */
+  getLease(experiment: string): Promise<OwnerLease | undefined>;
+
+  /**
+   * The change feed: a number that is greater than the one returned before whenever anything was
+   * committed in between, by this store or another process (SQLite: PRAGMA data_version and this
+   * connection's own writes; a server database: a sequence, or a counter of LISTEN/NOTIFY messages).
+   */
+  version(): Promise<number>;
+  /**
+   * Calls `listener` once per change seen (several commits may make one change) until the returned
+   * function is called. A store may poll (`options.intervalMs`) or be told by its server.
+   */
+  watch(listener: (change: StoreChange) => void, options?: WatchOptions): () => void;
+  /** Idempotent; stops every watch. */
+  close(): Promise<void>;
+}
+
+/**
+ * Contract every store implements (test/contracts/store.contract.ts): the reads, plus the writes. All
+ * writes are idempotent by (experiment, trial_id[, epoch]): recording the same thing twice leaves one row
+ * and the first final result wins. Every method returns a promise; a caller awaits each write before the
+ * next step that depends on it (e.g. a result is recorded before its delivery is acknowledged).
+ */
+export interface Store extends StoreReader {
   /** Throws StoreError if an experiment of that name exists. */
-  createExperiment(name: string, space: SearchSpace, source: string): ExperimentRecord;
-  getExperiment(name: string): ExperimentRecord | undefined;
-  listExperiments(): ExperimentRecord[];
-  setExperimentStatus(name: string, status: ExperimentStatus): void;
+  createExperiment(name: string, space: SearchSpace, source: string): Promise<ExperimentRecord>;
+  setExperimentStatus(name: string, status: ExperimentStatus): Promise<void>;
 
   /** Inserts a pending trial; a second call with the same trial_id changes nothing. */
-  addTrial(experiment: string, trial: NewTrial): TrialRecord;
+  addTrial(experiment: string, trial: NewTrial): Promise<TrialRecord>;
   /**
    * pending (or queued / running: a re-dispatch) -> `state` (default running) with attempt+1; returns the
    * attempt number, or null if the trial is final. `queued`: handed to a bus, no worker has started it.
@@ -130,47 +259,49 @@ export interface Store {
     trialId: string,
     worker: string | null,
     state?: 'queued' | 'running',
-  ): number | null;
+  ): Promise<number | null>;
   /**
    * queued -> running once a worker started the trial's attempt `attempt` (nothing for another attempt,
    * or a trial in another state); returns whether it changed.
    */
-  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): boolean;
+  markRunning(experiment: string, trialId: string, attempt: number, worker: string | null): Promise<boolean>;
   /** Upserts one epoch's metrics (an epoch reported twice keeps one row). Ignored for final trials. */
-  recordEpoch(experiment: string, trialId: string, epoch: number, metrics: Record<string, number>): void;
+  recordEpoch(
+    experiment: string,
+    trialId: string,
+    epoch: number,
+    metrics: Record<string, number>,
+  ): Promise<void>;
   /** Final outcome; returns false (and changes nothing) when the trial is already final. */
-  recordResult(experiment: string, trialId: string, result: TrialResult): boolean;
+  recordResult(experiment: string, trialId: string, result: TrialResult): Promise<boolean>;
   /**
    * Every queued or running trial of the experiment back to pending (after a crash or Ctrl-C); returns
    * how many.
    */
-  requeueRunning(experiment: string): number;
-
-  getTrial(experiment: string, trialId: string): TrialRecord | undefined;
-  listTrials(experiment: string): TrialRecord[];
-  /** How many trials of the experiment are in each state (every state present; all 0 for an unknown one). */
-  countTrials(experiment: string): Record<TrialState, number>;
-  listEpochs(experiment: string, trialId: string): EpochRecord[];
-  /** Completed and stopped trials with a value, best first by the experiment's metric goal. */
-  leaderboard(experiment: string, options?: LeaderboardOptions): TrialRecord[];
+  requeueRunning(experiment: string): Promise<number>;
 
   /** Appends one run's metadata (search or resume start). */
-  recordRun(experiment: string, info: RunInfo): void;
-  /** Runs of the experiment, oldest first. */
-  listRuns(experiment: string): RunInfo[];
+  recordRun(experiment: string, info: RunInfo): Promise<void>;
   /** Records (or replaces) where a trial's model was saved. */
-  recordModel(experiment: string, model: ModelRecord): void;
-  /** Saved models of the experiment, by trial index. */
-  listModels(experiment: string): ModelRecord[];
+  recordModel(experiment: string, model: ModelRecord): Promise<void>;
   /** Forgets a trial's saved model (after its files were pruned). */
-  deleteModel(experiment: string, trialId: string): void;
+  deleteModel(experiment: string, trialId: string): Promise<void>;
+
+  /**
+   * Takes the experiment's owner lease for `claim` (owner-lease.ts rules, read and written atomically:
+   * of two drivers starting together one wins), or rejects with OwnerLeaseError (another driver's lease
+   * is alive, or expired and `force` is not set). StoreError for an unknown experiment.
+   */
+  acquireLease(experiment: string, claim: OwnerClaim, options: LeaseOptions): Promise<OwnerLease>;
+  /** Renews the lease held with `token`; false when it is no longer ours (another driver took over). */
+  heartbeatLease(experiment: string, token: string): Promise<boolean>;
+  /** Gives the lease up if `token` still holds it (nothing otherwise). */
+  releaseLease(experiment: string, token: string): Promise<void>;
+
   /**
    * After a failed write (disk full): gives back what the store can of its own scratch space (SQLite:
    * checkpoints and truncates the write-ahead log) so a last small write, such as marking the experiment
-   * interrupted, may still fit. Best effort, never throws.
+   * interrupted, may still fit. Best effort, never rejects.
    */
-  releaseSpace?(): void;
-  /** The process driving the experiment (owner-lease.ts), if the store keeps leases. */
-  getLease?(experiment: string): OwnerLease | undefined;
-  close(): void;
+  releaseSpace(): Promise<void>;
 }

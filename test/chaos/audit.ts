@@ -30,12 +30,12 @@ export interface Verdict {
 }
 
 /** Snapshot of the final trials at some moment (e.g. just before a fault). */
-export function finalSnapshot(db: string, experiment: string): TrialRecord[] {
+export async function finalSnapshot(db: string, experiment: string): Promise<TrialRecord[]> {
   const store = SqliteStore.open(db);
   try {
-    return store.listTrials(experiment).filter((t) => FINAL_STATES.includes(t.state));
+    return (await store.listTrials(experiment)).filter((t) => FINAL_STATES.includes(t.state));
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -46,20 +46,20 @@ export function parseSummary(output: string): { status: string; done: number } |
   return { status: m[1], done: Number(m[2]) + Number(m[3]) + Number(m[4]) };
 }
 
-export function audit(
+export async function audit(
   db: string,
   experiment: string,
   want: Expectation,
   finalBeforeFault: TrialRecord[],
   orchestratorOutput: string,
-): Verdict {
+): Promise<Verdict> {
   const problems: string[] = [];
   let lost = 0;
   let duplicated = 0;
   let wrongState = 0;
   const store = SqliteStore.open(db);
   try {
-    const trials = store.listTrials(experiment);
+    const trials = await store.listTrials(experiment);
     const ids = new Set(trials.map((t) => t.trial_id));
     if (ids.size !== trials.length) {
       duplicated += trials.length - ids.size;
@@ -83,7 +83,7 @@ export function audit(
         wrongState++;
         problems.push(`${t.trial_id} failed with error ${JSON.stringify(t.error)}, expected ${error}`);
       } else if (state === 'completed') {
-        const epochs = store.listEpochs(experiment, t.trial_id).length;
+        const epochs = (await store.listEpochs(experiment, t.trial_id)).length;
         if (epochs !== want.epochs || t.epochs !== want.epochs || t.value === null) {
           wrongState++;
           problems.push(
@@ -108,13 +108,13 @@ export function audit(
       duplicated += summary.done - finals;
       problems.push(`the orchestrator counted ${summary.done} finished trials, the store holds ${finals}`);
     }
-    const status = store.getExperiment(experiment)?.status;
+    const status = (await store.getExperiment(experiment))?.status;
     if (status !== 'completed') {
       wrongState++;
       problems.push(`experiment status ${status}, expected completed`);
     }
     return { trials: trials.length, lost, duplicated, wrongState, problems };
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -172,7 +172,7 @@ export class Cluster extends HpoProcesses {
 }
 
 /** Final trials of the experiment in the store right now (0 while the database does not exist yet). */
-export function finalTrials(db: string, experiment: string): number {
+export async function finalTrials(db: string, experiment: string): Promise<number> {
   let store: SqliteStore;
   try {
     store = SqliteStore.open(db);
@@ -180,23 +180,23 @@ export function finalTrials(db: string, experiment: string): number {
     return 0;
   }
   try {
-    return store.listTrials(experiment).filter((t) => FINAL_STATES.includes(t.state)).length;
+    return (await store.listTrials(experiment)).filter((t) => FINAL_STATES.includes(t.state)).length;
   } catch {
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 /** Polls `check` every 50 ms until it is true; throws after `ms` or when `alive` says a process died. */
 export async function until(
   what: string,
-  check: () => boolean,
+  check: () => boolean | Promise<boolean>,
   ms: number,
   alive?: HpoProcess,
 ): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (alive && alive.child.exitCode !== null) {
       throw new Error(`${alive.name} exited (${alive.child.exitCode}) while waiting for ${what}`);
     }

@@ -90,7 +90,7 @@ async function finish(
   before: TrialRecord[],
 ): Promise<Verdict> {
   const code = await exitCode(orchestrator, RUN_LIMIT_MS);
-  const verdict = audit(run.db, run.exp, want, before, orchestrator.output());
+  const verdict = await audit(run.db, run.exp, want, before, orchestrator.output());
   if (code !== 0) {
     verdict.wrongState++;
     verdict.problems.push(`${orchestrator.name} exited with ${code}:\n${orchestrator.output().slice(-2000)}`);
@@ -115,7 +115,7 @@ const killWorker: Scenario = {
     const k = 1 + rng.below(4);
     const victim = workers[rng.below(2)];
     const held = await midTrial(c, run, k, victim.name, 4);
-    const before = finalSnapshot(run.db, run.exp);
+    const before = await finalSnapshot(run.db, run.exp);
     victim.child.kill('SIGKILL');
     const verdict = await finish(run, run.proc, allCompleted(12, 4), before);
     return { ...verdict, fault: `kill -9 ${victim.name} after ${k} results, holding ${held.join(' ')}` };
@@ -132,7 +132,7 @@ const stopWorker: Scenario = {
     const victim = workers[rng.below(2)];
     const pauseMs = ACK_WAIT_MS + 1000 + rng.below(1500);
     const held = await midTrial(c, run, k, victim.name, 4);
-    const before = finalSnapshot(run.db, run.exp);
+    const before = await finalSnapshot(run.db, run.exp);
     victim.child.kill('SIGSTOP');
     await sleep(pauseMs);
     victim.child.kill('SIGCONT');
@@ -160,7 +160,7 @@ const killOrchestrator: Scenario = {
     await sleep(delay);
     run.proc.child.kill('SIGKILL');
     await run.proc.exit;
-    const before = finalSnapshot(run.db, run.exp);
+    const before = await finalSnapshot(run.db, run.exp);
     const resume = c.spawn('resume', [
       'resume',
       run.exp,
@@ -192,7 +192,7 @@ const restartNats: Scenario = {
     const signal = rng.below(2) === 0 ? 'SIGTERM' : 'SIGKILL';
     const downMs = 500 + rng.below(2500);
     await until(`${k} results`, () => c.monitor!.resultCount() >= k, RUN_LIMIT_MS, run.proc);
-    const before = finalSnapshot(run.db, run.exp);
+    const before = await finalSnapshot(run.db, run.exp);
     await c.server.restart({ signal, downMs });
     const verdict = await finish(run, run.proc, allCompleted(12, 4), before);
     return { ...verdict, fault: `nats-server ${signal} after ${k} results, down ${downMs} ms` };
@@ -224,14 +224,14 @@ const failingTask: Scenario = {
     // A task error is final: the orchestrator never dispatches the trial again (attempt 1).
     const store = SqliteStore.open(run.db);
     try {
-      for (const t of store.listTrials(run.exp)) {
+      for (const t of await store.listTrials(run.exp)) {
         if (t.state === 'failed' && t.attempt !== 1) {
           verdict.duplicated++;
           verdict.problems.push(`${t.trial_id} failed on attempt ${t.attempt}: a task error was retried`);
         }
       }
     } finally {
-      store.close();
+      await store.close();
     }
     return { ...verdict, fault: `fail_at_epoch ${failAt} in 6 of 12 trials` };
   },
@@ -339,14 +339,14 @@ parameters:
     const verdict = await finish(run, run.proc, want, []);
     const store = SqliteStore.open(run.db);
     try {
-      for (const t of store.listTrials(run.exp)) {
+      for (const t of await store.listTrials(run.exp)) {
         if (t.worker !== 'good') {
           verdict.wrongState++;
           verdict.problems.push(`${t.trial_id} ran on ${t.worker}, whose data set differs`);
         }
       }
     } finally {
-      store.close();
+      await store.close();
     }
     return { ...verdict, fault: `worker 'bad' refused; worker 'good' started ${delay} ms later` };
   },

@@ -12,7 +12,7 @@ export const DASH_EXPERIMENT = 'dash';
  * hyperband early termination (min_iter 1, eta 2, max_iter 4). Trials 0..finished-1 end completed (even)
  * or stopped after 2 epochs (odd); then one failed (t<finished>), one running with 1 epoch, one queued.
  */
-export function dashboardDb(finished = 24): { file: string; store: SqliteStore } {
+export async function dashboardDb(finished = 24): Promise<{ file: string; store: SqliteStore }> {
   const dir = mkdtempSync(join(tmpdir(), 'hpo-dash-'));
   const file = join(dir, 'dash.db');
   const store = SqliteStore.open(file);
@@ -28,23 +28,23 @@ export function dashboardDb(finished = 24): { file: string; store: SqliteStore }
       description: 'dashboard test',
     },
   );
-  store.createExperiment(DASH_EXPERIMENT, space, 'test');
+  await store.createExperiment(DASH_EXPERIMENT, space, 'test');
   const total = finished + 3;
   for (let i = 0; i < total; i++) {
     // Irrational-looking values: full precision must survive every hop.
     const x = Math.sin(i * 7.13) * 0.999;
     const params = { x, rate: 10 ** (-3 + ((i * 0.37) % 3)), mode: i % 3 === 0 ? '<b>&"c"' : 'a', epochs: 4 };
     const id = `t${String(i).padStart(4, '0')}`;
-    store.addTrial(DASH_EXPERIMENT, { trial_id: id, index: i, params, seed: i });
+    await store.addTrial(DASH_EXPERIMENT, { trial_id: id, index: i, params, seed: i });
     if (i === total - 1) continue; // queued
-    store.startTrial(DASH_EXPERIMENT, id, 'w1');
+    await store.startTrial(DASH_EXPERIMENT, id, 'w1');
     const value = 1 - x * x;
     if (i === total - 2) {
-      store.recordEpoch(DASH_EXPERIMENT, id, 1, { val_acc: value / 2 });
+      await store.recordEpoch(DASH_EXPERIMENT, id, 1, { val_acc: value / 2 });
       continue; // running
     }
     if (i === total - 3) {
-      store.recordResult(DASH_EXPERIMENT, id, {
+      await store.recordResult(DASH_EXPERIMENT, id, {
         attempt: 1,
         state: 'failed',
         metrics: {},
@@ -58,12 +58,12 @@ export function dashboardDb(finished = 24): { file: string; store: SqliteStore }
     }
     const epochs = i % 2 === 0 ? 4 : 2;
     for (let e = 1; e <= epochs; e++) {
-      store.recordEpoch(DASH_EXPERIMENT, id, e, {
+      await store.recordEpoch(DASH_EXPERIMENT, id, e, {
         val_acc: (value * e) / epochs,
         val_loss: 1 - (value * e) / epochs,
       });
     }
-    store.recordResult(DASH_EXPERIMENT, id, {
+    await store.recordResult(DASH_EXPERIMENT, id, {
       attempt: 1,
       state: i % 2 === 0 ? 'completed' : 'stopped',
       metrics: { val_acc: value },

@@ -98,13 +98,13 @@ function summarize(s: Series): MemoryRow {
 }
 
 /** Store consistency: every trial once, completed, with its epoch rows; the experiment completed. */
-function checkStore(db: string, experiment: string, trials: number, epochs: number): string[] {
+async function checkStore(db: string, experiment: string, trials: number, epochs: number): Promise<string[]> {
   const problems: string[] = [];
   const store = SqliteStore.open(db);
   try {
-    const exp = store.getExperiment(experiment);
+    const exp = await store.getExperiment(experiment);
     if (exp?.status !== 'completed') problems.push(`experiment status ${exp?.status ?? 'missing'}`);
-    const rows = store.listTrials(experiment);
+    const rows = await store.listTrials(experiment);
     if (rows.length !== trials) problems.push(`${rows.length} trials stored, expected ${trials}`);
     const ids = new Set(rows.map((t) => t.trial_id));
     if (ids.size !== rows.length) problems.push(`${rows.length - ids.size} duplicated trial ids`);
@@ -114,14 +114,14 @@ function checkStore(db: string, experiment: string, trials: number, epochs: numb
     for (const t of rows) {
       if (t.state !== 'completed') notCompleted++;
       if (t.attempt !== 1) retried++;
-      const n = store.listEpochs(experiment, t.trial_id).length;
+      const n = (await store.listEpochs(experiment, t.trial_id)).length;
       if (n !== epochs || t.epochs !== epochs) missingEpochs++;
     }
     if (notCompleted > 0) problems.push(`${notCompleted} trials not completed`);
     if (missingEpochs > 0) problems.push(`${missingEpochs} trials without exactly ${epochs} epoch rows`);
     if (retried > 0) problems.push(`${retried} trials needed another attempt`);
   } finally {
-    store.close();
+    await store.close();
   }
   return problems;
 }
@@ -220,7 +220,7 @@ async function loadRun(
     const problems: string[] = [];
     if (code !== 0) problems.push(`hpo search exited with ${code}:\n${searchErr}`);
     fleet.checkAlive();
-    problems.push(...checkStore(db, experiment, trials, flags.epochs));
+    problems.push(...(await checkStore(db, experiment, trials, flags.epochs)));
     // The orchestrator's own samples stop when it exits; the first-second sample is its start.
     const rows = series.map(summarize);
     for (const r of rows) {
