@@ -3,7 +3,7 @@
  * (StoreReader.watch, SQLite: PRAGMA data_version polled every `intervalMs`) while anyone listens,
  * fanned out to each listener as a numbered change event.
  */
-import type { StoreChange, StoreReader } from '../store/index.js';
+import type { StoreChange, StoreReader } from '../orchestrator/store/index.js';
 
 export interface ChangeEvent {
   /** Increases by one per change seen. */

@@ -9,7 +9,7 @@ import { HpoError } from '../shared/errors.js';
 import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
 import { loadAssets } from './assets.js';
 import { ChangeFeed } from './change-feed.js';
-import { openStoreReader } from '../store/index.js';
+import { openStoreReader } from '../orchestrator/store/index.js';
 import { registerRoutes } from './routes.js';
 
 export interface DashboardOptions {
