@@ -96,7 +96,8 @@ function printStatus(s: StatusAnswer): void {
   }
 }
 
-export function registerResults(program: Command): void {
+/** `hpo leaderboard [name]`: the best trials, from the database or the orchestrator on the bus. */
+function leaderboardCommand(program: Command): void {
   addNatsOptions(
     addDbOption(
       program
@@ -130,7 +131,10 @@ export function registerResults(program: Command): void {
       process.stdout.write(renderLeaderboard(exp, answer.rows, flags.format));
     },
   );
+}
 
+/** `hpo experiments`: every experiment in the database, one line each. */
+function experimentsCommand(program: Command): void {
   addDbOption(
     program
       .command('experiments')
@@ -169,7 +173,10 @@ export function registerResults(program: Command): void {
       process.stdout.write(`${table.toString()}\n`);
     }),
   );
+}
 
+/** `hpo status [name]`: trials by state, running trials, best so far. */
+function statusCommand(program: Command): void {
   addNatsOptions(
     addDbOption(
       program
@@ -183,4 +190,10 @@ export function registerResults(program: Command): void {
     if (flags.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     else printStatus(answer);
   });
+}
+
+export function registerResults(program: Command): void {
+  leaderboardCommand(program);
+  experimentsCommand(program);
+  statusCommand(program);
 }
