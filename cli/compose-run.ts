@@ -12,12 +12,11 @@ import {
   type SearchRunnerOptions,
 } from '../orchestrator/core/index.js';
 import { createScheduler } from '../orchestrator/schedulers/index.js';
-import type { SearchSpace } from '../orchestrator/search-space/index.js';
+import { gridSize, type SearchSpace } from '../orchestrator/search-space/index.js';
 import type { Store } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
 import type { Transport } from '../orchestrator/transport/index.js';
 import { loadDataset } from '../worker/data/dataset.js';
-import { expectedTotal } from './commands/run-options.js';
 
 /** The data set of a multi-digit-mnist run: its identity goes with every trial, so workers check theirs. */
 export interface RunData {
@@ -62,6 +61,12 @@ export interface ComposedRun<S extends RunSite> {
   outcome: SearchOutcome;
   /** What `open` returned (already closed). */
   site: S;
+}
+
+/** Trials the search will run, when that is known. */
+function expectedTotal(space: SearchSpace): number | null {
+  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
+  return Number.isFinite(total) ? total : null;
 }
 
 /** Generates (or verifies) the data set once here, so trial threads and workers only read the cache. */

@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
-import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
+import { parseDuration } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
 import { type OwnerFlags } from '../owner.js';
 import {
@@ -92,12 +92,6 @@ export function mebibytes(mb: number | undefined): number | undefined {
 /** Where the local pool saves models (remote workers use their own --models-dir). */
 export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
   return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
-}
-
-/** Trials the search will run, when that is known. */
-export function expectedTotal(space: SearchSpace): number | null {
-  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
-  return Number.isFinite(total) ? total : null;
 }
 
 /** With --nats: how trials are queued, redelivered and timed out. */
