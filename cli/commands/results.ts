@@ -102,7 +102,8 @@ function printStatus(s: StatusAnswer): void {
   }
 }
 
-export function registerResults(program: Command): void {
+/** `hpo leaderboard [name]`: the best trials, from the database or the orchestrator on the bus. */
+function leaderboardCommand(program: Command): void {
   addNatsOptions(
     addDbOption(
       program
@@ -136,7 +137,10 @@ export function registerResults(program: Command): void {
       process.stdout.write(renderLeaderboard(exp, answer.rows, flags.format));
     },
   );
+}
 
+/** `hpo experiments`: every experiment in the database, one line each. */
+function experimentsCommand(program: Command): void {
   addDbOption(
     program
       .command('experiments')
@@ -175,7 +179,10 @@ export function registerResults(program: Command): void {
       process.stdout.write(`${table.toString()}\n`);
     }),
   );
+}
 
+/** `hpo status [name]`: trials by state, running trials, best so far. */
+function statusCommand(program: Command): void {
   addNatsOptions(
     addDbOption(
       program
@@ -189,4 +196,10 @@ export function registerResults(program: Command): void {
     if (flags.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
     else printStatus(answer);
   });
+}
+
+export function registerResults(program: Command): void {
+  leaderboardCommand(program);
+  experimentsCommand(program);
+  statusCommand(program);
 }

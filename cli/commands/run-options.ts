@@ -2,7 +2,7 @@
 import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BackendChoice } from '../../worker/backends/backend.js';
-import { gridSize, parseDuration, type SearchSpace } from '../../orchestrator/search-space/index.js';
+import { parseDuration } from '../../orchestrator/search-space/index.js';
 import { LEASE_STALE_MS } from '../../orchestrator/store/index.js';
 import { type OwnerFlags } from '../owner.js';
 import {
@@ -79,7 +79,6 @@ function trialTimeoutValue(value: string): number {
 /** Default number of proposals `--dry-run` prints. */
 export const DRY_RUN_PROPOSALS = 5;
 
-/** Where the local pool saves models (remote workers use their own --models-dir). */
 /** `--max-model-mb` (or another MiB flag's value) in bytes (undefined: the default). */
 export function maxModelBytes(flags: { maxModelMb?: number }): number | undefined {
   return mebibytes(flags.maxModelMb);
@@ -90,18 +89,14 @@ export function mebibytes(mb: number | undefined): number | undefined {
   return mb === undefined ? undefined : Math.floor(mb * 2 ** 20);
 }
 
+/** Where the local pool saves models (remote workers use their own --models-dir). */
 export function modelsRoot(flags: Pick<RunFlags, 'db' | 'modelsDir'>): string {
   return flags.modelsDir ?? join(dirname(flags.db), 'hpo-models');
 }
 
-/** Trials the search will run, when that is known. */
-export function expectedTotal(space: SearchSpace): number | null {
-  const total = Math.min(gridSize(space) ?? Infinity, space.run_cap ?? Infinity);
-  return Number.isFinite(total) ? total : null;
-}
-
-export function addRunOptions(cmd: Command): Command {
-  return addSearchMetricsOptions(addReplicasOption(addNatsWaitOption(addNatsOptions(addDbOption(cmd)))))
+/** With --nats: how trials are queued, redelivered and timed out. */
+function addDeliveryOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--max-in-flight <n>',
       'with --nats: most trials queued or running at once (default: method bayes follows the ' +
@@ -123,7 +118,12 @@ export function addRunOptions(cmd: Command): Command {
       'with --nats: a trial in flight with no sign of life this long (no event, its message gone from the ' +
         'queue) is dispatched again, and fails after 3 such timeouts (default: ack-wait x max-deliver)',
       trialTimeoutValue,
-    )
+    );
+}
+
+/** The JSON API and the live dashboard served during the search. */
+function addServeOptions(cmd: Command): Command {
+  return cmd
     .option('--http-port <n>', 'serve /api/status and /api/leaderboard as JSON on this port', portValue)
     .option(
       '--http-host <host>',
@@ -140,7 +140,12 @@ export function addRunOptions(cmd: Command): Command {
       "after the search, keep serving the dashboard this long (e.g. 90s, 10m) or 'forever' (until " +
         'Ctrl-C) (default: forever when run from a terminal, 0 otherwise: CI and scripts never hang)',
       lingerValue,
-    )
+    );
+}
+
+/** Where trials run (the local pool), their data, the output, and the models they save. */
+function addPoolAndModelOptions(cmd: Command): Command {
+  return cmd
     .option('--workers <n>', 'without --nats: trial threads in the local pool (default: cores)', positiveInt)
     .addOption(backendOption())
     .addOption(dataDirOption())
@@ -165,7 +170,12 @@ export function addRunOptions(cmd: Command): Command {
       '--events-max-mb <n>',
       `with --nats: MiB the events stream holds at most, oldest dropped first (default ${DEFAULT_EVENTS_MAX_BYTES / 2 ** 20})`,
       positiveNumber,
-    )
+    );
+}
+
+/** The time budget and the owner lease. */
+function addBudgetAndOwnerOptions(cmd: Command): Command {
+  return cmd
     .option(
       '--time-budget <duration>',
       "no new trials after this long (e.g. 90s, 15m, 2h; overrides the file's run_time_budget)",
@@ -181,4 +191,16 @@ export function addRunOptions(cmd: Command): Command {
       positiveInt,
     )
     .option('--force', "take over an experiment whose driver's lease expired (its heartbeat stopped)");
+}
+
+export function addRunOptions(cmd: Command): Command {
+  return addBudgetAndOwnerOptions(
+    addPoolAndModelOptions(
+      addServeOptions(
+        addDeliveryOptions(
+          addSearchMetricsOptions(addReplicasOption(addNatsWaitOption(addNatsOptions(addDbOption(cmd))))),
+        ),
+      ),
+    ),
+  );
 }

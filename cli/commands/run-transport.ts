@@ -3,7 +3,12 @@ import { TrialPool } from '../../worker/pool/index.js';
 import type { TaskOffers } from '../../worker/tasks/task-offers.js';
 import { taskRoute, type WorkerHeartbeat } from '../../shared/protocol/bus.js';
 import type { SearchSpace } from '../../orchestrator/search-space/types.js';
-import { LEASE_STALE_MS, type OwnerClaim, type Store } from '../../orchestrator/store/index.js';
+import {
+  type ExperimentRecord,
+  LEASE_STALE_MS,
+  type OwnerClaim,
+  type Store,
+} from '../../orchestrator/store/index.js';
 import { InProcessTransport, type Transport } from '../../orchestrator/transport/index.js';
 import { acquireBusLease, type BusLease, NatsTransport } from '../../orchestrator/transport/nats/index.js';
 import { connectNats, displayServers, type NatsConnection } from '../../worker/nats/index.js';
@@ -30,53 +35,50 @@ export interface OpenedTransport {
   bus?: { nc: NatsConnection; lease: BusLease };
 }
 
-/** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
-export async function openTransport(
-  store: Store,
-  name: string,
-  flags: RunFlags,
-  metrics: OpenedMetrics | undefined,
-  tasks: TaskOffers,
-  claim: OwnerClaim,
-): Promise<OpenedTransport> {
-  const nats = natsSettings(flags);
-  if (!nats) {
-    const pool = new TrialPool({
-      threads: flags.workers,
-      backend: flags.backend,
-      dataDir: flags.dataDir,
-      modelsDir: modelsRoot(flags),
-      tasks,
-    });
-    // The trials run in this process: it exports the worker metrics too.
-    if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
-    return {
-      transport: new InProcessTransport(pool),
-      where: `${pool.slots} local trial thread(s)`,
-      stopResponder: () => {},
-    };
-  }
-  const nc = await connectNats({
-    ...nats,
-    name: `hpo orchestrator ${name}`,
-    firstConnectRetryMs: natsWaitMs(flags),
-    log: (line) => process.stderr.write(`hpo: ${line}\n`),
+/** The local thread pool; the trials run in this process, so it exports the worker metrics too. */
+function openPool(flags: RunFlags, metrics: OpenedMetrics | undefined, tasks: TaskOffers): OpenedTransport {
+  const pool = new TrialPool({
+    threads: flags.workers,
+    backend: flags.backend,
+    dataDir: flags.dataDir,
+    modelsDir: modelsRoot(flags),
+    tasks,
   });
-  const exp = (await store.getExperiment(name))!;
-  let busLease: BusLease;
-  let replicas: number;
+  if (metrics) new WorkerMetrics({ registry: metrics.registry, worker: pool.name, pool });
+  return {
+    transport: new InProcessTransport(pool),
+    where: `${pool.slots} local trial thread(s)`,
+    stopResponder: () => {},
+  };
+}
+
+/** What the NATS steps share. */
+interface BusRun {
+  store: Store;
+  name: string;
+  exp: ExperimentRecord;
+  flags: RunFlags;
+  nats: NatsConnectionSettings;
+  nc: NatsConnection;
+}
+
+/**
+ * The owner lease on the bus (two databases, or machines, driving one experiment on one bus: the second
+ * is refused here) and the JetStream replicas chosen for what this run creates. Closes the connection
+ * when it fails.
+ */
+async function leaseOnBus(run: BusRun, claim: OwnerClaim): Promise<{ busLease: BusLease; replicas: number }> {
+  const { nc, name, flags } = run;
   try {
     const chosen = chooseReplicas(clusterView(nc), flags.replicas);
-    replicas = chosen.replicas;
     process.stderr.write(`hpo: JetStream replicas ${chosen.why}\n`);
-    // Two databases (machines) driving one experiment on one bus: the second is refused here.
-    busLease = await acquireBusLease(nc, name, claim, {
-      experimentId: exp.bus_id,
+    const busLease = await acquireBusLease(nc, name, claim, {
+      experimentId: run.exp.bus_id,
       staleMs: flags.ownerTimeout ?? LEASE_STALE_MS,
       host: claim.host,
       force: flags.force,
-      where: displayServers(nats.servers),
-      replicas,
+      where: displayServers(run.nats.servers),
+      replicas: chosen.replicas,
       onLost: (holder) => {
         process.stderr.write(
           `hpo: lost the owner lease of experiment '${name}' on the bus` +
@@ -86,27 +88,44 @@ export async function openTransport(
         process.exit(1);
       },
     });
+    return { busLease, replicas: chosen.replicas };
   } catch (err) {
     await nc.close();
     throw err;
   }
-  let remoteModels: RemoteModels | undefined;
+}
+
+/**
+ * Models saved by workers come back through the object store (created here: workers may not), when the
+ * experiment saves models. Releases the lease and closes the connection when it fails.
+ */
+async function openRemoteModels(
+  run: BusRun,
+  busLease: BusLease,
+  replicas: number,
+): Promise<RemoteModels | undefined> {
+  const { flags } = run;
   try {
-    // Models saved by workers come back through the object store (created here: workers may not).
-    if (flags.saveModels.kind !== 'none') {
-      remoteModels = await ModelFetcher.open(nc, {
-        experimentId: exp.bus_id,
-        root: modelsRoot(flags),
-        maxBytes: maxModelBytes(flags),
-        bucketMaxBytes: mebibytes(flags.modelsBucketMb),
-        replicas,
-      });
-    }
+    if (flags.saveModels.kind === 'none') return undefined;
+    return await ModelFetcher.open(run.nc, {
+      experimentId: run.exp.bus_id,
+      root: modelsRoot(flags),
+      maxBytes: maxModelBytes(flags),
+      bucketMaxBytes: mebibytes(flags.modelsBucketMb),
+      replicas,
+    });
   } catch (err) {
     await busLease.release().catch(() => undefined);
-    await nc.close();
+    await run.nc.close();
     throw err;
   }
+}
+
+/** Workers over NATS: the owner lease on the bus, the models' object store, the transport and its responder. */
+async function openBus(run: BusRun, claim: OwnerClaim): Promise<OpenedTransport> {
+  const { store, name, exp, flags, nats, nc } = run;
+  const { busLease, replicas } = await leaseOnBus(run, claim);
+  const remoteModels = await openRemoteModels(run, busLease, replicas);
   const replies = await connectReplies(nats, nc, name);
   const transport = new NatsTransport(nc, {
     responder: replies,
@@ -129,6 +148,27 @@ export async function openTransport(
     remoteModels,
     bus: { nc, lease: busLease },
   };
+}
+
+/** NATS when a server is named (flags or HPO_NATS_URL), else the local thread pool. */
+export async function openTransport(
+  store: Store,
+  name: string,
+  flags: RunFlags,
+  metrics: OpenedMetrics | undefined,
+  tasks: TaskOffers,
+  claim: OwnerClaim,
+): Promise<OpenedTransport> {
+  const nats = natsSettings(flags);
+  if (!nats) return openPool(flags, metrics, tasks);
+  const nc = await connectNats({
+    ...nats,
+    name: `hpo orchestrator ${name}`,
+    firstConnectRetryMs: natsWaitMs(flags),
+    log: (line) => process.stderr.write(`hpo: ${line}\n`),
+  });
+  const exp = (await store.getExperiment(name))!;
+  return openBus({ store, name, exp, flags, nats, nc }, claim);
 }
 
 /**

@@ -85,6 +85,155 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** What `hpo up` starts, checked and with its folders made. */
+interface UpPlan {
+  flags: UpFlags;
+  bins: { nats: string; prometheus: string };
+  /** The Prometheus config (absolute). */
+  config: string;
+  stateDir: string;
+  natsStore: string;
+  promData: string;
+  /** --host as it goes in a URL. */
+  host: string;
+}
+
+function planUp(flags: UpFlags): UpPlan {
+  const bins = resolveBinaries(flags);
+  const config = resolve(flags.prometheusConfig);
+  if (!existsSync(config)) throw new UsageError(`--prometheus-config ${config}: no such file`);
+  const stateDir = resolve(flags.stateDir);
+  const natsStore = resolve(stateDir, 'nats');
+  const promData = resolve(stateDir, 'prometheus');
+  mkdirSync(natsStore, { recursive: true });
+  mkdirSync(promData, { recursive: true });
+  return { flags, bins, config, stateDir, natsStore, promData, host: urlHost(flags.host) };
+}
+
+function startNatsServer(plan: UpPlan): ManagedProcess {
+  const { flags } = plan;
+  return new ManagedProcess({
+    name: 'nats-server',
+    bin: plan.bins.nats,
+    args: [
+      '-js',
+      '-a',
+      flags.host,
+      '-p',
+      String(flags.natsPort),
+      '-m',
+      String(flags.natsHttpPort),
+      '-sd',
+      plan.natsStore,
+    ],
+    logFile: resolve(plan.stateDir, 'nats-server.log'),
+  });
+}
+
+function startPrometheus(plan: UpPlan): ManagedProcess {
+  return new ManagedProcess({
+    name: 'prometheus',
+    bin: plan.bins.prometheus,
+    args: [
+      `--config.file=${plan.config}`,
+      `--storage.tsdb.path=${plan.promData}`,
+      `--web.listen-address=${plan.host}:${plan.flags.prometheusPort}`,
+    ],
+    logFile: resolve(plan.stateDir, 'prometheus.log'),
+  });
+}
+
+function printReady(plan: UpPlan, nats: ManagedProcess, prometheus: ManagedProcess): void {
+  const { flags, host } = plan;
+  const natsUrl = `nats://${host}:${flags.natsPort}`;
+  log(`nats-server (pid ${nats.pid}): ${natsUrl}  monitoring http://${host}:${flags.natsHttpPort}`);
+  log(`prometheus (pid ${prometheus.pid}): http://${host}:${flags.prometheusPort}  config ${plan.config}`);
+  log(`state and logs: ${plan.stateDir}`);
+  log('next, in other terminals:');
+  log(`  hpo worker --nats ${natsUrl} --metrics-port 9465`);
+  log(`  hpo search FILE --nats ${natsUrl} --metrics-port 9464`);
+  log('Ctrl-C stops both servers.');
+}
+
+/** The two servers `hpo up` runs, and stopping them all. */
+class UpServers {
+  readonly procs: ManagedProcess[] = [];
+  stopping = false;
+
+  add(proc: ManagedProcess): ManagedProcess {
+    this.procs.push(proc);
+    return proc;
+  }
+
+  async stopAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.procs.map((p) => p.stop()));
+  }
+}
+
+/** A promise settled by SIGINT / SIGTERM (also during start-up: that stops whatever has started). */
+function watchSignals(): { signal: Promise<'signal'>; off: () => void } {
+  let signalled: (() => void) | undefined;
+  const signal = new Promise<'signal'>((res) => {
+    signalled = () => res('signal');
+  });
+  const onSignal = () => signalled?.();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal,
+    off: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Starts both servers, waits until they answer, then serves until a signal (or throws when one dies). */
+async function serveUntilSignal(plan: UpPlan, servers: UpServers, signal: Promise<'signal'>): Promise<void> {
+  const { flags, host } = plan;
+  const nats = servers.add(startNatsServer(plan));
+  const prometheus = servers.add(startPrometheus(plan));
+  const ready = Promise.all([
+    waitReady(nats, `http://${host}:${flags.natsHttpPort}/healthz`, flags.readyTimeout),
+    waitReady(prometheus, `http://${host}:${flags.prometheusPort}/-/ready`, flags.readyTimeout),
+  ]);
+  if ((await Promise.race([ready, signal])) === 'signal') {
+    log('hpo up: stopping');
+    await servers.stopAll();
+    return;
+  }
+  printReady(plan, nats, prometheus);
+  const died = Promise.race(servers.procs.map((p) => p.exited.then(() => p)));
+  const first = await Promise.race([signal, died]);
+  if (first === 'signal') {
+    log('hpo up: stopping');
+    await servers.stopAll();
+    log('hpo up: stopped');
+    return;
+  }
+  const output = first.lastOutput();
+  await servers.stopAll();
+  throw new HpoError(`${first.name} exited unexpectedly (log ${first.logFile}):\n${output}`);
+}
+
+async function runUp(flags: UpFlags, setExitCode: (code: number) => void): Promise<void> {
+  const plan = planUp(flags);
+  const servers = new UpServers();
+  const signals = watchSignals();
+  try {
+    await serveUntilSignal(plan, servers, signals.signal);
+    setExitCode(0);
+  } catch (err) {
+    if (!servers.stopping) await servers.stopAll();
+    throw err;
+  } finally {
+    signals.off();
+  }
+}
+
 export function registerUp(program: Command, setExitCode: (code: number) => void): void {
   program
     .command('up')
@@ -98,98 +247,5 @@ export function registerUp(program: Command, setExitCode: (code: number) => void
     .option('--nats-server-bin <file>', 'nats-server binary (default: found on PATH or in /usr/sbin)')
     .option('--prometheus-bin <file>', 'prometheus binary (default: found on PATH or in /usr/sbin)')
     .option('--ready-timeout <ms>', 'how long to wait for each server to answer', positiveInt, 30_000)
-    .action(async (flags: UpFlags) => {
-      const bins = resolveBinaries(flags);
-      const config = resolve(flags.prometheusConfig);
-      if (!existsSync(config)) throw new UsageError(`--prometheus-config ${config}: no such file`);
-      const stateDir = resolve(flags.stateDir);
-      const natsStore = resolve(stateDir, 'nats');
-      const promData = resolve(stateDir, 'prometheus');
-      mkdirSync(natsStore, { recursive: true });
-      mkdirSync(promData, { recursive: true });
-      const host = urlHost(flags.host);
-      const log = (line: string) => process.stderr.write(`${line}\n`);
-
-      const procs: ManagedProcess[] = [];
-      let stopping = false;
-      const stopAll = async () => {
-        stopping = true;
-        await Promise.all(procs.map((p) => p.stop()));
-      };
-      // Signals during start-up stop whatever has started.
-      let signalled: (() => void) | undefined;
-      const signal = new Promise<'signal'>((res) => {
-        signalled = () => res('signal');
-      });
-      const onSignal = () => signalled?.();
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const nats = new ManagedProcess({
-          name: 'nats-server',
-          bin: bins.nats,
-          args: [
-            '-js',
-            '-a',
-            flags.host,
-            '-p',
-            String(flags.natsPort),
-            '-m',
-            String(flags.natsHttpPort),
-            '-sd',
-            natsStore,
-          ],
-          logFile: resolve(stateDir, 'nats-server.log'),
-        });
-        procs.push(nats);
-        const prometheus = new ManagedProcess({
-          name: 'prometheus',
-          bin: bins.prometheus,
-          args: [
-            `--config.file=${config}`,
-            `--storage.tsdb.path=${promData}`,
-            `--web.listen-address=${host}:${flags.prometheusPort}`,
-          ],
-          logFile: resolve(stateDir, 'prometheus.log'),
-        });
-        procs.push(prometheus);
-        const ready = Promise.all([
-          waitReady(nats, `http://${host}:${flags.natsHttpPort}/healthz`, flags.readyTimeout),
-          waitReady(prometheus, `http://${host}:${flags.prometheusPort}/-/ready`, flags.readyTimeout),
-        ]);
-        if ((await Promise.race([ready, signal])) === 'signal') {
-          log('hpo up: stopping');
-          await stopAll();
-          setExitCode(0);
-          return;
-        }
-        const natsUrl = `nats://${host}:${flags.natsPort}`;
-        log(`nats-server (pid ${nats.pid}): ${natsUrl}  monitoring http://${host}:${flags.natsHttpPort}`);
-        log(`prometheus (pid ${prometheus.pid}): http://${host}:${flags.prometheusPort}  config ${config}`);
-        log(`state and logs: ${stateDir}`);
-        log('next, in other terminals:');
-        log(`  hpo worker --nats ${natsUrl} --metrics-port 9465`);
-        log(`  hpo search FILE --nats ${natsUrl} --metrics-port 9464`);
-        log('Ctrl-C stops both servers.');
-
-        const died = Promise.race(procs.map((p) => p.exited.then(() => p)));
-        const first = await Promise.race([signal, died]);
-        if (first === 'signal') {
-          log('hpo up: stopping');
-          await stopAll();
-          log('hpo up: stopped');
-          setExitCode(0);
-          return;
-        }
-        const output = first.lastOutput();
-        await stopAll();
-        throw new HpoError(`${first.name} exited unexpectedly (log ${first.logFile}):\n${output}`);
-      } catch (err) {
-        if (!stopping) await stopAll();
-        throw err;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-    });
+    .action((flags: UpFlags) => runUp(flags, setExitCode));
 }

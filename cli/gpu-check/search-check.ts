@@ -126,75 +126,100 @@ function sumBy(text: string, name: string, label?: string): Record<string, numbe
   return out;
 }
 
+/** A started `hpo worker` and its /metrics, once its slots are up. */
+interface CheckWorker {
+  worker: ManagedProcess;
+  scrape: () => Promise<string>;
+  slots: number;
+}
+
+async function startWorker(
+  o: SearchCheckOptions,
+  url: string,
+  procs: ManagedProcess[],
+): Promise<CheckWorker> {
+  const gpuFlags =
+    o.backend === 'tensorflow-gpu' && o.gpus
+      ? ['--gpus', o.gpus.join(','), '--slots-per-gpu', String(o.slotsPerGpu)]
+      : ['--concurrency', String(o.slotsPerGpu)];
+  const data = o.dataDir ? ['--data-dir', o.dataDir] : [];
+  const worker = new ManagedProcess({
+    name: 'hpo worker',
+    bin: process.execPath,
+    args: hpoArgs([
+      'worker',
+      '--nats',
+      url,
+      '--backend',
+      o.backend,
+      '--name',
+      'gpu-check',
+      '--metrics-port',
+      '0',
+      ...gpuFlags,
+      ...data,
+    ]),
+    logFile: join(o.dir, 'worker.log'),
+  });
+  procs.push(worker);
+  let metricsUrl = '';
+  await waitFor('the worker', worker, () => {
+    metricsUrl = /metrics: (http:\/\/\S+\/metrics)/.exec(worker.lastOutput(200))?.[1] ?? '';
+    return metricsUrl !== '';
+  });
+  const scrape = async () => (await fetch(metricsUrl)).text();
+  await waitFor(
+    'the worker slots',
+    worker,
+    async () => (sumBy(await scrape(), 'hpo_worker_slots')[''] ?? 0) > 0,
+  );
+  const slots = sumBy(await scrape(), 'hpo_worker_slots')[''] ?? 0;
+  return { worker, scrape, slots };
+}
+
+/** Runs `hpo search` of the check's sweep to its end (stopped past the budget); its exit and wall time. */
+async function runSearch(
+  o: SearchCheckOptions,
+  url: string,
+  procs: ManagedProcess[],
+): Promise<{ search: ManagedProcess; exit: Awaited<ManagedProcess['exited']>; seconds: number }> {
+  const file = join(o.dir, 'gpu-check.yaml');
+  writeFileSync(file, sweep(o));
+  const started = Date.now();
+  const search = new ManagedProcess({
+    name: 'hpo search',
+    bin: process.execPath,
+    args: hpoArgs([
+      'search',
+      file,
+      '--name',
+      'gpu-check',
+      '--db',
+      join(o.dir, 'gpu-check.db'),
+      '--nats',
+      url,
+      '--json',
+    ]),
+    logFile: join(o.dir, 'search.log'),
+  });
+  procs.push(search);
+  const timer = setTimeout(() => void search.stop(5000), o.budgetMs);
+  const exit = await search.exited;
+  clearTimeout(timer);
+  return { search, exit, seconds: (Date.now() - started) / 1000 };
+}
+
 export async function searchCheck(o: SearchCheckOptions): Promise<SearchCheckResult> {
   mkdirSync(o.dir, { recursive: true });
   const procs: ManagedProcess[] = [];
   try {
     const url = await startNats(o, procs);
-    const gpuFlags =
-      o.backend === 'tensorflow-gpu' && o.gpus
-        ? ['--gpus', o.gpus.join(','), '--slots-per-gpu', String(o.slotsPerGpu)]
-        : ['--concurrency', String(o.slotsPerGpu)];
-    const data = o.dataDir ? ['--data-dir', o.dataDir] : [];
-    const worker = new ManagedProcess({
-      name: 'hpo worker',
-      bin: process.execPath,
-      args: hpoArgs([
-        'worker',
-        '--nats',
-        url,
-        '--backend',
-        o.backend,
-        '--name',
-        'gpu-check',
-        '--metrics-port',
-        '0',
-        ...gpuFlags,
-        ...data,
-      ]),
-      logFile: join(o.dir, 'worker.log'),
-    });
-    procs.push(worker);
-    let metricsUrl = '';
-    await waitFor('the worker', worker, () => {
-      metricsUrl = /metrics: (http:\/\/\S+\/metrics)/.exec(worker.lastOutput(200))?.[1] ?? '';
-      return metricsUrl !== '';
-    });
-    const scrape = async () => (await fetch(metricsUrl)).text();
-    await waitFor(
-      'the worker slots',
-      worker,
-      async () => (sumBy(await scrape(), 'hpo_worker_slots')[''] ?? 0) > 0,
-    );
-    const slots = sumBy(await scrape(), 'hpo_worker_slots')[''] ?? 0;
+    const { scrape, slots } = await startWorker(o, url, procs);
     o.say(
       `search: ${o.trials} ${o.arch} trials (${o.trainSize} images x ${o.epochs} epoch(s)) on ${slots} slot(s), backend ${o.backend}`,
     );
-    const file = join(o.dir, 'gpu-check.yaml');
-    writeFileSync(file, sweep(o));
     const sampler = new GpuSampler(o.gpus);
-    const started = Date.now();
-    const search = new ManagedProcess({
-      name: 'hpo search',
-      bin: process.execPath,
-      args: hpoArgs([
-        'search',
-        file,
-        '--name',
-        'gpu-check',
-        '--db',
-        join(o.dir, 'gpu-check.db'),
-        '--nats',
-        url,
-        '--json',
-      ]),
-      logFile: join(o.dir, 'search.log'),
-    });
-    procs.push(search);
-    const timer = setTimeout(() => void search.stop(5000), o.budgetMs);
-    const exit = await search.exited;
-    clearTimeout(timer);
-    const seconds = (Date.now() - started) / 1000;
+    const { search, exit, seconds } = await runSearch(o, url, procs);
     const gpuUsage = sampler.stop();
     const text = await scrape();
     const images = sumBy(text, 'hpo_worker_train_images_total')[''] ?? 0;

@@ -2,16 +2,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, stringify } from 'yaml';
 import { UsageError } from '../../shared/errors.js';
-import { collectRunInfo, SearchRunner } from '../../orchestrator/core/index.js';
-import { createScheduler } from '../../orchestrator/schedulers/index.js';
-import { createStrategy } from '../../orchestrator/strategies/index.js';
 import { openStore } from '../../orchestrator/store/index.js';
 import { InProcessTransport } from '../../orchestrator/transport/index.js';
-import { loadDataset } from '../../worker/data/dataset.js';
 import { InlineExecutor, TrialPool } from '../../worker/pool/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { TASK_BRAND } from '../../worker/tasks/define-task.js';
-import { expectedTotal } from '../commands/run-options.js';
+import type { Task } from '../../worker/tasks/task.js';
+import type { TaskOffers } from '../../worker/tasks/task-offers.js';
+import { composeRun, type RunSite } from '../compose-run.js';
 import { offersForSpace, parseSweepWithTasks, readSweepText, requireRunnable } from '../user-tasks.js';
 import type { SearchOptions, SearchResult } from './search-options.js';
 
@@ -35,19 +33,24 @@ function withTask(text: string, task: string): string {
   return stringify({ ...(data as Record<string, unknown>), task });
 }
 
-export async function runSearch(options: SearchOptions): Promise<SearchResult> {
+/** The sweep text with options.task applied, and the inline task (made with defineTask) if one is given. */
+function sweepWithTask(options: SearchOptions): ReturnType<typeof sweepText> & { inline?: Task } {
   const sweep = sweepText(options);
-  const { file, baseDir } = sweep;
-  let text = sweep.text;
   const inline = typeof options.task === 'object' && options.task !== null ? options.task : undefined;
   if (inline && (inline as unknown as Record<symbol, unknown>)[TASK_BRAND] !== true) {
     throw new UsageError('search(): task: expected a task made with defineTask, or a module path');
   }
   if (typeof options.task === 'string') {
-    text = withTask(text, isAbsolute(options.task) ? options.task : resolve(options.task));
-  } else if (inline) {
-    text = withTask(text, inline.name);
+    return {
+      ...sweep,
+      text: withTask(sweep.text, isAbsolute(options.task) ? options.task : resolve(options.task)),
+    };
   }
+  return inline ? { ...sweep, text: withTask(sweep.text, inline.name), inline } : sweep;
+}
+
+export async function runSearch(options: SearchOptions): Promise<SearchResult> {
+  const { text, file, baseDir, inline } = sweepWithTask(options);
   const analysed = await parseSweepWithTasks(text, file, {
     baseDir,
     ...(inline ? { tasks: { [inline.name]: inline.params } } : {}),
@@ -58,46 +61,46 @@ export async function runSearch(options: SearchOptions): Promise<SearchResult> {
   const db = options.db ?? ':memory:';
   const name = options.name ?? `search-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
   const store = openStore(db);
-  let executor: TrialExecutor | undefined;
   try {
     if (await store.getExperiment(name)) throw new UsageError(`experiment '${name}' already exists in ${db}`);
-    let data: { seed: number; sha256: string } | undefined;
-    if (space.task === 'multi-digit-mnist' && !inline) {
-      const ds = await loadDataset({ seed: space.data.seed, dataDir: options.dataDir });
-      data = { seed: space.data.seed, sha256: ds.sha256 };
-    }
-    await store.createExperiment(name, space, text);
-    executor = inline
-      ? new InlineExecutor(inline, { slots: options.workers, dataDir: options.dataDir })
-      : new TrialPool({ threads: options.workers, dataDir: options.dataDir, tasks });
-    const transport = new InProcessTransport(executor);
-    await store.recordRun(
-      name,
-      collectRunInfo({ backendChoice: 'auto', workers: `${executor.slots} local`, data }),
-    );
-    const outcome = await new SearchRunner({
+    const { outcome } = await composeRun({
       store,
-      transport,
-      strategy: createStrategy(space),
-      scheduler: createScheduler(space),
       experiment: name,
-      data,
+      space,
+      dataDir: options.dataDir,
+      ownData: inline !== undefined,
+      backendChoice: 'auto',
       signal: options.signal,
-      total: expectedTotal(space),
-      onProgress: options.onProgress,
-      observer: options.onTrial
-        ? {
-            onResult: (_event, record) => {
-              if (record) options.onTrial!(record);
-            },
-          }
-        : undefined,
-    }).run();
-    await transport.close();
-    executor = undefined;
+      open: async () => {
+        // The experiment is created once the data set is ready (a data set that fails leaves none behind).
+        await store.createExperiment(name, space, text);
+        return localSite(options, inline, tasks);
+      },
+    });
     return { ...outcome, leaderboard: await store.leaderboard(name, { top: options.top ?? 10 }), db };
   } finally {
-    await executor?.close();
     await store.close();
   }
+}
+
+/** The trials run in this process: a thread pool, or the caller's inline task; no terminal, no servers. */
+function localSite(options: SearchOptions, inline: Task | undefined, tasks: TaskOffers): RunSite {
+  const executor: TrialExecutor = inline
+    ? new InlineExecutor(inline, { slots: options.workers, dataDir: options.dataDir })
+    : new TrialPool({ threads: options.workers, dataDir: options.dataDir, tasks });
+  const transport = new InProcessTransport(executor);
+  return {
+    transport,
+    where: `${executor.slots} local`,
+    onProgress: options.onProgress,
+    observer: options.onTrial
+      ? {
+          onResult: (_event, record) => {
+            if (record) options.onTrial!(record);
+          },
+        }
+      : undefined,
+    // After a search the transport closes (and its executor); after a failure the executor alone.
+    close: (outcome) => (outcome ? transport.close() : executor.close()),
+  };
 }
