@@ -154,6 +154,30 @@ describe('command tasks', function () {
       assert.equal(r.epochs, 1);
     });
 
+    it('a program that cannot start, or dies of a signal, fails the trial saying which', async () => {
+      const missing = join(dir, 'no-such-interpreter');
+      const gone = await runCommandTrial(
+        spec({}, 't5'),
+        hooks(),
+        { ...commandOffer(program, ['${interpreter}', '${program}']), interpreter: missing },
+        { worker: 'w', trialsDir: trials },
+      );
+      assert.equal(gone.state, 'failed');
+      assert.match(gone.error ?? '', new RegExp(`^cannot start ${missing}: .*ENOENT`));
+      const selfKill = writeFile(
+        dir,
+        'self-kill.mjs',
+        `console.log(JSON.stringify({ epoch: 1, loss: 1 }));\nprocess.kill(process.pid, 'SIGKILL');\n`,
+      );
+      const killed = await runCommandTrial(spec({}, 't6'), hooks(), commandOffer(selfKill), {
+        worker: 'w',
+        trialsDir: trials,
+      });
+      assert.equal(killed.state, 'failed');
+      assert.equal(killed.error, 'self-kill.mjs was killed by SIGKILL (no stderr)');
+      assert.deepEqual({ epochs: killed.epochs, loss: killed.metrics.loss }, { epochs: 1, loss: 1 });
+    });
+
     it('a stop sends SIGTERM; a program ignoring it is killed after the grace period and is gone', async () => {
       const r = await runCommandTrial(
         spec({ ignore_term: 1, epochs: 50, sleep_ms: 50 }, 't3'),

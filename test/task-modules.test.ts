@@ -162,6 +162,52 @@ describe('task modules', function () {
     assert.equal(loaded.task.params.open, true);
   });
 
+  it('a thread that dies mid-trial fails the trial (thread gone) after the epochs it reported', async () => {
+    const dir = tempDir('module-dies');
+    const file = writeFile(
+      dir,
+      'dies.mjs',
+      `import { defineTask } from '${DEFINE_TASK_URL}';\nexport default defineTask({ name: 'dies', tfjs: false, async run(_spec, ctx) {\n  await ctx.reportEpoch(1, { loss: 1 });\n  process.exit(3);\n} });\n`,
+    );
+    const sha256 = fileSha256(file);
+    const pool = new TrialPool({
+      threads: 1,
+      tasks: new TaskOffers().add({ kind: 'module', name: 'dies', sha256, path: file }),
+    });
+    const ends: unknown[] = [];
+    pool.addObserver({ onTrialEnd: (_spec, end, thread) => ends.push({ end, gone: thread.gone }) });
+    const epochs: number[] = [];
+    try {
+      const result = await pool.run(
+        {
+          v: PROTOCOL_VERSION,
+          experiment: 'e',
+          experiment_id: 'e',
+          trial_id: 't1',
+          attempt: 1,
+          task: 'dies',
+          task_sha256: sha256,
+          params: { epochs: 3 },
+          seed: 1,
+        },
+        {
+          onEpoch: async (e) => {
+            epochs.push(e.epoch);
+            return 'continue';
+          },
+          signal: new AbortController().signal,
+        },
+      );
+      assert.equal(result.state, 'failed');
+      assert.match(result.error ?? '', /exit/i);
+      assert.deepEqual({ epochs: result.epochs, metrics: result.metrics }, { epochs: 0, metrics: {} });
+      assert.deepEqual(epochs, [1]);
+      assert.deepEqual(ends, [{ end: 'failed', gone: true }]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('a pool never imports or runs a task it does not offer (wrong name or wrong sha256)', async () => {
     const dir = tempDir('module-unoffered');
     const marker = join(dir, 'imported');

@@ -4,14 +4,16 @@
  * SIGTERM to the group, then SIGKILL after the grace period; a non-zero exit fails the trial with the
  * tail of stderr. Aborting (cancel, shutdown) does the same and rejects with TrialInterruptedError.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
 import { deliveryFields, epochLimit, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
+import { CommandRun } from './command-run.js';
 import { parseEpochLine } from './json-lines.js';
 
 /** A command task as its operator set it up (never from a bus message). */
@@ -36,11 +38,6 @@ export interface CommandRunOptions {
   trialsDir?: string;
 }
 
-/** Characters of stderr kept for a failed trial's error. */
-const STDERR_TAIL = 2000;
-/** Result metric counting ignored stdout lines (present when there were any). */
-export const IGNORED_LINES_METRIC = 'hpo_ignored_lines';
-
 /** A folder name from untrusted text: letters, digits, '.', '_' and '-' only, never `.` or `..`. */
 function safeName(text: string): string {
   return (
@@ -64,17 +61,49 @@ export async function runCommandTrial(
   const started = Date.now();
   if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
   const dir = trialDir(options.trialsDir ?? join(tmpdir(), 'hpo-trials'), spec);
+  const argv = prepareCommandLine(task, spec, dir);
+  const child = spawnProgram(argv, task, spec, dir);
+  const run = new CommandRun(child, options.graceMs ?? 5000);
+  const onAbort = () => run.cancel();
+  hooks.signal.addEventListener('abort', onAbort, { once: true });
+  const linesHandled = readLinesInOrder(child.stdout!, epochLineHandler(run, spec, hooks, options.worker));
+
+  const exit = await run.waitForExit();
+  await linesHandled();
+  hooks.signal.removeEventListener('abort', onAbort);
+  run.reapGroup();
+  if (run.interrupted) throw new TrialInterruptedError(spec.trial_id);
+
+  const { state, error } = run.outcome(exit, argv[0], task.name);
+  return {
+    ...deliveryFields(spec),
+    state,
+    metrics: run.metrics(),
+    epochs: run.epochCount,
+    ...(error === undefined ? {} : { error }),
+    worker: options.worker,
+    started_at: started,
+    ended_at: Date.now(),
+  };
+}
+
+/** Makes the trial's folder, writes its params.json and gives the program's command line. */
+function prepareCommandLine(task: CommandTask, spec: TrialSpec, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   const argsJsonFile = join(dir, 'params.json');
   writeFileSync(argsJsonFile, `${JSON.stringify(spec.params)}\n`);
-  const argv = buildCommandLine({
+  return buildCommandLine({
     command: task.command,
     program: task.program,
     interpreter: task.interpreter,
     params: spec.params,
     argsJsonFile,
   });
-  const child = spawn(argv[0], argv.slice(1), {
+}
+
+/** Starts the program without a shell, the trial named in its environment. */
+function spawnProgram(argv: string[], task: CommandTask, spec: TrialSpec, dir: string): ChildProcess {
+  return spawn(argv[0], argv.slice(1), {
     cwd: task.cwd,
     env: {
       ...process.env,
@@ -87,116 +116,40 @@ export async function runCommandTrial(
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group: a stop reaches its children too
   });
+}
 
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-STDERR_TAIL * 2);
-  });
-
-  let epochs = 0;
-  let last: Record<string, number> = {};
-  let ignored = 0;
-  let stopped = false;
-  let interrupted = false;
-  let killTimer: NodeJS.Timeout | undefined;
-  let spawnError: Error | undefined;
-  let exited = false;
-
-  const signalGroup = (sig: NodeJS.Signals) => {
-    if (child.pid === undefined) return;
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      try {
-        child.kill(sig);
-      } catch {
-        // Already gone.
-      }
-    }
-  };
-  const terminate = () => {
-    if (killTimer || exited) return;
-    signalGroup('SIGTERM');
-    killTimer = setTimeout(() => signalGroup('SIGKILL'), options.graceMs ?? 5000);
-  };
-  const onAbort = () => {
-    interrupted = true;
-    terminate();
-  };
-  hooks.signal.addEventListener('abort', onAbort, { once: true });
-
-  // Lines are handled in order: each epoch waits for its decision before the next is reported.
+/**
+ * Hands each line of `input` to `handle`, one after the other: a line waits until the one before it is
+ * handled. Gives a wait for the lines read so far.
+ */
+function readLinesInOrder(input: Readable, handle: (line: string) => Promise<void>): () => Promise<void> {
   let chain = Promise.resolve();
-  const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+  const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', (line) => {
-    chain = chain.then(async () => {
-      if (stopped || interrupted) return;
-      const parsed = parseEpochLine(line);
-      if (!parsed) {
-        if (line.trim() !== '') ignored++;
-        return;
-      }
-      const epoch = parsed.epoch !== undefined && parsed.epoch > epochs ? parsed.epoch : epochs + 1;
-      epochs = epoch;
-      last = parsed.metrics;
-      let decision: 'continue' | 'stop' = 'continue';
-      try {
-        decision = await hooks.onEpoch({
-          ...deliveryFields(spec),
-          epoch,
-          metrics: parsed.metrics,
-          worker: options.worker,
-        });
-      } catch {
-        decision = 'continue';
-      }
-      // A stop at the trial's last epoch is not sent on: the program is ending on its own (completed).
-      if (decision === 'stop' && !exited && epoch < epochLimit(spec.params)) {
-        stopped = true;
-        terminate();
-      }
-    });
+    chain = chain.then(() => handle(line));
   });
+  return () => chain;
+}
 
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (err) => {
-      spawnError = err;
-      resolve({ code: null, signal: null });
-    });
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  exited = true;
-  await chain;
-  hooks.signal.removeEventListener('abort', onAbort);
-  if (killTimer) {
-    clearTimeout(killTimer);
-    signalGroup('SIGKILL'); // whatever the program left behind in its group
-  }
-  if (interrupted) throw new TrialInterruptedError(spec.trial_id);
-
-  const metrics = ignored > 0 ? { ...last, [IGNORED_LINES_METRIC]: ignored } : { ...last };
-  let state: ResultEvent['state'] = 'completed';
-  let error: string | undefined;
-  // A program that exits 0 on its own finished, even when a stop for its last epoch came too late.
-  if (stopped && !(exit.code === 0 && exit.signal === null)) state = 'stopped';
-  else if (spawnError) {
-    state = 'failed';
-    error = `cannot start ${argv[0]}: ${spawnError.message}`;
-  } else if (exit.code !== 0 && !stopped) {
-    state = 'failed';
-    const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-    const tail = stderr.slice(-STDERR_TAIL).trim();
-    error = `${task.name} ${how}${tail ? `; stderr:\n${tail}` : ' (no stderr)'}`;
-  }
-  return {
-    ...deliveryFields(spec),
-    state,
-    metrics,
-    epochs,
-    ...(error === undefined ? {} : { error }),
-    worker: options.worker,
-    started_at: started,
-    ended_at: Date.now(),
+/** One stdout line: an epoch is reported and waits for its decision; a stop is sent on to the program. */
+function epochLineHandler(
+  run: CommandRun,
+  spec: TrialSpec,
+  hooks: ExecutionHooks,
+  worker: string,
+): (line: string) => Promise<void> {
+  return async (line) => {
+    if (!run.reporting) return;
+    const parsed = parseEpochLine(line);
+    if (!parsed) return run.lineIgnored(line);
+    const epoch = run.epochSeen(parsed);
+    let decision: 'continue' | 'stop' = 'continue';
+    try {
+      decision = await hooks.onEpoch({ ...deliveryFields(spec), epoch, metrics: parsed.metrics, worker });
+    } catch {
+      decision = 'continue';
+    }
+    // A stop at the trial's last epoch is not sent on: the program is ending on its own (completed).
+    if (decision === 'stop' && epoch < epochLimit(spec.params)) run.stop();
   };
 }

@@ -5,7 +5,7 @@
  */
 import { availableParallelism, hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type BackendChoice, nativePackages } from '../backends/backend.js';
 import { pinNativeBinding } from '../backends/native-pin.js';
@@ -53,6 +53,15 @@ export interface TrialPoolOptions {
   trialsDir?: string;
   /** Default: the process's logger, with this pool's worker name. */
   logger?: Logger;
+}
+
+/** One trial's run in the pool: its result event, and what the pool's observers learn of its thread. */
+interface PoolTrialRun {
+  event: ResultEvent;
+  state: ResultEvent['state'];
+  /** The thread died running it. */
+  crashed: boolean;
+  tfjs?: ThreadResult['tfjs'];
 }
 
 export class TrialPool implements TrialExecutor {
@@ -151,7 +160,7 @@ export class TrialPool implements TrialExecutor {
     spec: TrialSpec,
     hooks: ExecutionHooks,
     onThread: (id: number) => void,
-  ): ReturnType<TrialPool['runInThread']> {
+  ): Promise<PoolTrialRun> {
     const offers = this.options.tasks;
     const refusal = offers
       ? offers.refusal(spec)
@@ -194,16 +203,43 @@ export class TrialPool implements TrialExecutor {
     hooks: ExecutionHooks,
     onThread: (id: number) => void,
     module?: ThreadTask['module'],
-  ): Promise<{
-    event: ResultEvent;
-    state: ResultEvent['state'];
-    crashed: boolean;
-    tfjs?: ThreadResult['tfjs'];
-  }> {
+  ): Promise<PoolTrialRun> {
     const { port1, port2 } = new MessageChannel();
     /** Epochs the thread did not wait on: handled before the result is returned. */
     const told: Promise<unknown>[] = [];
-    const onMessage = (msg: ThreadMessage) => {
+    const onMessage = this.epochHandler(spec, hooks, port1, onThread, told);
+    port1.on('message', onMessage);
+    let ran: { result: ThreadResult; crashed: boolean };
+    try {
+      ran = await this.runOnThread(spec, hooks, port2, module);
+    } finally {
+      // An epoch posted without waiting may still be queued (it was posted before the result, on
+      // another port): read it now, so every epoch reaches the hooks before the result.
+      for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
+        onMessage(m.message as ThreadMessage);
+      }
+      port1.close();
+    }
+    await Promise.all(told);
+    const { result, crashed } = ran;
+    if (!crashed) onThread(result.thread);
+    const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
+    const event = this.resultEvent(spec, state, result);
+    return { event, state, crashed, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
+  }
+
+  /**
+   * The thread's epoch reports: observers see each, the hooks decide, and the decision goes back on
+   * `port` when the thread waits for it (else its promise joins `told`).
+   */
+  private epochHandler(
+    spec: TrialSpec,
+    hooks: ExecutionHooks,
+    port: MessagePort,
+    onThread: (id: number) => void,
+    told: Promise<unknown>[],
+  ): (msg: ThreadMessage) => void {
+    return (msg) => {
       if (msg.type !== 'epoch') return;
       onThread(msg.usage.thread);
       this.notify((o) => o.onEpoch?.(spec, msg.usage));
@@ -216,7 +252,7 @@ export class TrialPool implements TrialExecutor {
       const reply = (decision: Decision) => {
         const answer: MainMessage = { type: 'decision', epoch: msg.epoch, decision };
         try {
-          port1.postMessage(answer);
+          port.postMessage(answer);
         } catch {
           // The trial already ended.
         }
@@ -226,33 +262,39 @@ export class TrialPool implements TrialExecutor {
       if (msg.ask) decided.then(reply, () => reply('continue'));
       else told.push(decided.catch(() => undefined));
     };
-    port1.on('message', onMessage);
+  }
+
+  /** Runs the trial on a pool thread; a thread that dies (not aborted) gives a failed result. */
+  private async runOnThread(
+    spec: TrialSpec,
+    hooks: ExecutionHooks,
+    port: MessagePort,
+    module?: ThreadTask['module'],
+  ): Promise<{ result: ThreadResult; crashed: boolean }> {
     const started = Date.now();
-    let result: ThreadResult;
-    let crashed = false;
+    const task: ThreadTask = {
+      spec,
+      port,
+      backend: this.backend,
+      dataDir: this.dataDir,
+      modelsDir: this.modelsDir,
+      worker: this.name,
+      ...(module ? { module } : {}),
+    };
     try {
-      result = await this.piscina.run(
-        {
-          spec,
-          port: port2,
-          backend: this.backend,
-          dataDir: this.dataDir,
-          modelsDir: this.modelsDir,
-          worker: this.name,
-          ...(module ? { module } : {}),
-        },
-        { transferList: [port2], signal: hooks.signal },
-      );
+      return {
+        result: await this.piscina.run(task, { transferList: [port], signal: hooks.signal }),
+        crashed: false,
+      };
     } catch (err) {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
       // The thread died (out of memory, a crash in native code): the trial failed.
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      crashed = true;
       this.log.warn(
         { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt, error },
         `trial thread died: ${error}`,
       );
-      result = {
+      const result: ThreadResult = {
         ok: false,
         metrics: {},
         epochs: 0,
@@ -262,18 +304,13 @@ export class TrialPool implements TrialExecutor {
         ended_at: Date.now(),
         thread: -1,
       };
-    } finally {
-      // An epoch posted without waiting may still be queued (it was posted before the result, on
-      // another port): read it now, so every epoch reaches the hooks before the result.
-      for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
-        onMessage(m.message as ThreadMessage);
-      }
-      port1.close();
+      return { result, crashed: true };
     }
-    await Promise.all(told);
-    if (!crashed) onThread(result.thread);
-    const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
-    const event: ResultEvent = {
+  }
+
+  /** The trial's result event from what its thread returned. */
+  private resultEvent(spec: TrialSpec, state: ResultEvent['state'], result: ThreadResult): ResultEvent {
+    return {
       ...deliveryFields(spec),
       state,
       metrics: result.metrics,
@@ -285,7 +322,6 @@ export class TrialPool implements TrialExecutor {
       started_at: result.started_at,
       ended_at: result.ended_at,
     };
-    return { event, state, crashed, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
   }
 
   async close(): Promise<void> {

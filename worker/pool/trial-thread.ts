@@ -1,15 +1,13 @@
 /** Piscina thread entry: runs one trial of a registered task, reporting epochs over the task's port. */
 import { threadId } from 'node:worker_threads';
-import { type Decision, epochLimit } from '../../shared/protocol/index.js';
 import { getTask } from '../tasks/registry.js';
 import type { Task } from '../tasks/task.js';
 import { fileSha256, moduleUrl, taskProblem } from '../tasks/task-module.js';
-import type { MainMessage, ThreadMessage, ThreadResult, ThreadTask } from './messages.js';
-import type { EpochUsage } from './observer.js';
+import type { ThreadResult, ThreadTask } from './messages.js';
+import { EpochReporter } from './epoch-reporter.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
-import { opsDevice } from '../backends/tf-device.js';
 import { allowFamilyBackends } from '../backends/auto-preference.js';
-import { childLogger } from '../../shared/log/index.js';
+import { childLogger, type Logger } from '../../shared/log/index.js';
 
 // One trial at a time in this thread: under auto, a trial's model family may pick its backend.
 allowFamilyBackends();
@@ -40,31 +38,9 @@ async function taskFor(task: ThreadTask): Promise<Task> {
 export default async function runTrial(task: ThreadTask): Promise<ThreadResult> {
   const { spec, port } = task;
   const started = Date.now();
-  // Synchronous writes to fd 2: a line is out before the thread is reused or killed.
-  const log = childLogger({
-    component: 'trial-thread',
-    thread: threadId,
-    ...(task.worker === undefined ? {} : { worker: task.worker }),
-    experiment: spec.experiment,
-    trial: spec.trial_id,
-    attempt: spec.attempt,
-  });
+  const log = trialLogger(task);
   log.debug({ task: spec.task, backend: task.backend }, 'trial started');
-  const waiting = new Map<number, (d: Decision) => void>();
-  port.on('message', (msg: MainMessage) => {
-    if (msg.type === 'decision') {
-      waiting.get(msg.epoch)?.(msg.decision);
-      waiting.delete(msg.epoch);
-    }
-  });
-  const lastEpoch = epochLimit(spec.params);
-  let epochs = 0;
-  let last: Record<string, number> = {};
-  let epochStart = performance.now();
-  const ended = (): Pick<ThreadResult, 'thread' | 'tfjs'> => {
-    const tfjs = readTfjsMemory();
-    return { thread: threadId, ...(tfjs ? { tfjs } : {}) };
-  };
+  const reporter = new EpochReporter(spec, port);
   try {
     // The thread is killed on abort, so this signal never fires here; the task still gets one.
     const outcome = await (
@@ -74,44 +50,17 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
       backend: task.backend,
       dataDir: task.dataDir,
       ...(task.modelsDir === undefined ? {} : { modelsDir: task.modelsDir }),
-      reportEpoch: (epoch, metrics, report) => {
-        epochs = epoch;
-        last = metrics;
-        const now = performance.now();
-        const tfjs = readTfjsMemory();
-        const device = opsDevice();
-        const usage: EpochUsage = {
-          thread: threadId,
-          // The task's own epoch timing when it reports one, else the time since the last report.
-          seconds: Number.isFinite(metrics.epoch_seconds) ? metrics.epoch_seconds : (now - epochStart) / 1000,
-          ...(report?.images === undefined ? {} : { images: report.images }),
-          ...(report?.backend === undefined ? {} : { backend: report.backend }),
-          ...(tfjs ? { tfjs } : {}),
-          ...(device ? { device } : {}),
-        };
-        epochStart = now;
-        // Nothing to decide after the last epoch, nor ever when the orchestrator never stops trials.
-        const ask = spec.decisions !== false && epoch < lastEpoch;
-        const msg: ThreadMessage = { type: 'epoch', epoch, metrics, usage, ask };
-        if (!ask) {
-          port.postMessage(msg);
-          return Promise.resolve('continue');
-        }
-        return new Promise<Decision>((resolve) => {
-          waiting.set(epoch, resolve);
-          port.postMessage(msg);
-        });
-      },
+      reportEpoch: (epoch, metrics, report) => reporter.report(epoch, metrics, report),
     });
     return { ok: true, ...outcome, started_at: started, ended_at: Date.now(), ...ended() };
   } catch (err) {
     const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     // The error goes back in the result (and is logged where results are handled): debug here.
-    log.debug({ err, epochs }, `trial threw: ${error}`);
+    log.debug({ err, epochs: reporter.epochs }, `trial threw: ${error}`);
     return {
       ok: false,
-      metrics: last,
-      epochs,
+      metrics: reporter.last,
+      epochs: reporter.epochs,
       stopped: false,
       error,
       started_at: started,
@@ -121,4 +70,23 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
   } finally {
     port.close();
   }
+}
+
+/** Synchronous writes to fd 2: a line is out before the thread is reused or killed. */
+function trialLogger(task: ThreadTask): Logger {
+  const { spec } = task;
+  return childLogger({
+    component: 'trial-thread',
+    thread: threadId,
+    ...(task.worker === undefined ? {} : { worker: task.worker }),
+    experiment: spec.experiment,
+    trial: spec.trial_id,
+    attempt: spec.attempt,
+  });
+}
+
+/** What the result says of the thread: its id and its tfjs memory. */
+function ended(): Pick<ThreadResult, 'thread' | 'tfjs'> {
+  const tfjs = readTfjsMemory();
+  return { thread: threadId, ...(tfjs ? { tfjs } : {}) };
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Prng } from '../../shared/prng.js';
 import { subsetSplit } from '../data/dataset.js';
-import type { TwoDigitDataset } from '../data/types.js';
+import type { Split, TwoDigitDataset } from '../data/types.js';
 import { TrainingAbortedError, UsageError } from '../../shared/errors.js';
 import type { Decision } from '../../shared/protocol/index.js';
 import { disposeModel } from '../models/dispose.js';
@@ -48,6 +48,20 @@ export interface TrainResult {
   seconds: number;
 }
 
+/** What every epoch of one training run works with. */
+interface EpochContext {
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  trainSplit: Split;
+  valSplit: Split;
+  prng: Prng;
+  /** The batch order, shuffled in place each epoch. */
+  order: Int32Array;
+  buffers: BatchBuffers;
+  batchSize: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Trains `config` (built from checked input, see config.ts); only what depends on the data set is
  * checked here (train and validation sizes against the splits).
@@ -58,82 +72,39 @@ export async function train(
   options: TrainOptions = {},
 ): Promise<TrainResult> {
   const started = performance.now();
-  if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
-    throw new UsageError(
-      `trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`,
-    );
-  }
-  if (config.valSize !== undefined && config.valSize > dataset.val.count) {
-    throw new UsageError(
-      `valSize: expected at most ${dataset.val.count} (the validation split's size), got ${config.valSize}`,
-    );
-  }
+  checkSplitSizes(config, dataset);
   const trainSplit = subsetSplit(dataset.train, config.trainSize ?? dataset.train.count);
-  const valSplit = subsetSplit(dataset.val, config.valSize ?? dataset.val.count);
-  const prng = new Prng(config.seed, SHUFFLE_STREAM);
-  const model = getArchitecture(config.arch).build({ seed: config.seed });
-  const optimizer = createOptimizer(config.optimizer, config.learningRate);
-  const order = identityOrder(trainSplit.count);
-  const buffers = new BatchBuffers(Math.min(config.batchSize, trainSplit.count));
+  const ctx: EpochContext = {
+    trainSplit,
+    valSplit: subsetSplit(dataset.val, config.valSize ?? dataset.val.count),
+    prng: new Prng(config.seed, SHUFFLE_STREAM),
+    model: getArchitecture(config.arch).build({ seed: config.seed }),
+    optimizer: createOptimizer(config.optimizer, config.learningRate),
+    order: identityOrder(trainSplit.count),
+    buffers: new BatchBuffers(Math.min(config.batchSize, trainSplit.count)),
+    batchSize: config.batchSize,
+    signal: options.signal,
+  };
   const epochs: EpochMetrics[] = [];
   let stoppedEarly = false;
 
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
-      const epochStart = performance.now();
-      prng.shuffle(order);
-      let totals = zeroTotals();
-      for (let start = 0; start < trainSplit.count; start += config.batchSize) {
-        if (options.signal?.aborted) {
-          totals.dispose();
-          throw new TrainingAbortedError(`training aborted in epoch ${epoch}`, {
-            cause: options.signal.reason,
-          });
-        }
-        const batch = makeBatch(
-          trainSplit,
-          order,
-          start,
-          Math.min(trainSplit.count, start + config.batchSize),
-          buffers,
-        );
-        totals = trainStep(model, optimizer, batch, totals);
-        disposeBatch(batch);
-        await yieldToEventLoop();
-      }
-      const [lossSum, rightTop, rightBottom] = await totals.data();
-      totals.dispose();
-      const trainSeconds = (performance.now() - epochStart) / 1000;
-      const val = await evaluate(model, valSplit);
-      const n = trainSplit.count;
-      const metrics: EpochMetrics = {
-        epoch,
-        train_loss: lossSum / n,
-        train_acc_top: rightTop / n,
-        train_acc_bottom: rightBottom / n,
-        val_loss: val.loss,
-        val_acc_top: val.accTop,
-        val_acc_bottom: val.accBottom,
-        val_acc: (val.accTop + val.accBottom) / 2,
-        val_acc_both: val.accBoth,
-        epoch_seconds: (performance.now() - epochStart) / 1000,
-        images_per_s: n / trainSeconds,
-        num_tensors: tf.memory().numTensors,
-      };
+      const metrics = await runEpoch(ctx, epoch);
       epochs.push(metrics);
-      const decision = await options.onEpoch?.(metrics, { images: n });
+      const decision = await options.onEpoch?.(metrics, { images: trainSplit.count });
       if (decision === 'stop' && epoch < config.epochs) {
         stoppedEarly = true;
         break;
       }
     }
     // The test split is only reported, never used to choose or stop anything.
-    const test = await evaluate(model, dataset.test);
+    const test = await evaluate(ctx.model, dataset.test);
     const result: TrainResult = {
       config: { ...config },
       backend: tf.getBackend(),
       data_sha256: dataset.sha256,
-      params: model.countParams(),
+      params: ctx.model.countParams(),
       epochs,
       stopped_early: stoppedEarly,
       test: {
@@ -145,10 +116,76 @@ export async function train(
       },
       seconds: (performance.now() - started) / 1000,
     };
-    await options.onTrained?.(model, result);
+    await options.onTrained?.(ctx.model, result);
     return result;
   } finally {
-    optimizer.dispose();
-    disposeModel(model);
+    ctx.optimizer.dispose();
+    disposeModel(ctx.model);
   }
+}
+
+/** The train and validation sizes asked for must fit the data set's splits. */
+function checkSplitSizes(config: TrainConfig, dataset: TwoDigitDataset): void {
+  if (config.trainSize !== undefined && config.trainSize > dataset.train.count) {
+    throw new UsageError(
+      `trainSize: expected at most ${dataset.train.count} (the training split's size), got ${config.trainSize}`,
+    );
+  }
+  if (config.valSize !== undefined && config.valSize > dataset.val.count) {
+    throw new UsageError(
+      `valSize: expected at most ${dataset.val.count} (the validation split's size), got ${config.valSize}`,
+    );
+  }
+}
+
+/** One epoch: a pass over the shuffled training split, then the validation split. */
+async function runEpoch(ctx: EpochContext, epoch: number): Promise<EpochMetrics> {
+  const epochStart = performance.now();
+  const [lossSum, rightTop, rightBottom] = await trainPass(ctx, epoch);
+  const trainSeconds = (performance.now() - epochStart) / 1000;
+  const val = await evaluate(ctx.model, ctx.valSplit);
+  const n = ctx.trainSplit.count;
+  return {
+    epoch,
+    train_loss: lossSum / n,
+    train_acc_top: rightTop / n,
+    train_acc_bottom: rightBottom / n,
+    val_loss: val.loss,
+    val_acc_top: val.accTop,
+    val_acc_bottom: val.accBottom,
+    val_acc: (val.accTop + val.accBottom) / 2,
+    val_acc_both: val.accBoth,
+    epoch_seconds: (performance.now() - epochStart) / 1000,
+    images_per_s: n / trainSeconds,
+    num_tensors: tf.memory().numTensors,
+  };
+}
+
+/**
+ * The training pass of one epoch, a batch at a time in the PRNG's order; aborting ends it between two
+ * batches. Gives the sums of the loss and of the right answers (top, bottom digit).
+ */
+async function trainPass(ctx: EpochContext, epoch: number): Promise<tf.TypedArray> {
+  const { trainSplit, order, batchSize, signal } = ctx;
+  ctx.prng.shuffle(order);
+  let totals = zeroTotals();
+  for (let start = 0; start < trainSplit.count; start += batchSize) {
+    if (signal?.aborted) {
+      totals.dispose();
+      throw new TrainingAbortedError(`training aborted in epoch ${epoch}`, { cause: signal.reason });
+    }
+    const batch = makeBatch(
+      trainSplit,
+      order,
+      start,
+      Math.min(trainSplit.count, start + batchSize),
+      ctx.buffers,
+    );
+    totals = trainStep(ctx.model, ctx.optimizer, batch, totals);
+    disposeBatch(batch);
+    await yieldToEventLoop();
+  }
+  const sums = await totals.data();
+  totals.dispose();
+  return sums;
 }

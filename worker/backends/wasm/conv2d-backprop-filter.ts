@@ -108,11 +108,72 @@ function filterGradientByShiftedProducts(
   dy: tf.TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): tf.TensorInfo {
-  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
-  const { outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw, padInfo } = info;
-  const hp = ho + kh - 1;
+  const plan = productPlan(info);
+  const { inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
+  const x2 = channelMajorPadded(s, x, info, plan);
+  const dg =
+    kw > 1
+      ? s.pad(dy, [
+          [0, 0],
+          [0, 0],
+          [0, kw - 1],
+          [0, 0],
+        ])
+      : dy; // [n, ho, wp, co]
+  const x3 = s.alloc([plan.x3Size + kw]);
+  const dw = s.alloc([kh, kw, ci, co]);
+  copyShiftedRows(s, x2, x3, info, plan);
+  const dwAt = s.heapOffset(dw) >> 2;
+  s.heapF32().fill(0, dwAt, dwAt + kh * kw * ci * co);
+  accumulateProducts(s, x3, dg, dw, info, plan);
+  return dw;
+}
+
+/** The sizes of the shifted-products form for one conv (see filterGradientByShiftedProducts). */
+interface ProductPlan {
+  /** Padded input rows and columns: ho+kh-1, wo+kw-1. */
+  hp: number;
+  wp: number;
+  /** Cells of one image's grid (L = ho*wp). */
+  grid: number;
+  /** Images per product. */
+  g: number;
+  /** Column shifts copied per row: kw (one product per group) or 1 (kw products, on views). */
+  sc: number;
+  /** Rows of X3 per image: kh * sc * ci. */
+  rows: number;
+  /** Elements of X3 (without the kw-1 zeros appended). */
+  x3Size: number;
+}
+
+function productPlan(info: tf.backend_util.Conv2DInfo): ProductPlan {
+  const {
+    batchSize: n,
+    inChannels: ci,
+    outHeight: ho,
+    outWidth: wo,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const wp = wo + kw - 1;
   const grid = ho * wp;
+  // Images per product: K = g * grid near PRODUCT_DEPTH (small maps would make many tiny products).
+  const g = Math.max(1, Math.min(n, Math.round(PRODUCT_DEPTH / grid)));
+  // Column shifts copied (sc = kw: one product of M = kh*kw*ci per group) or viewed (sc = 1: kw
+  // products of M = kh*ci): copies cost memory traffic, small M makes slow products.
+  const sc = kh * ci < MIN_PRODUCT_ROWS ? kw : 1;
+  const rows = kh * sc * ci;
+  return { hp: ho + kh - 1, wp, grid, g, sc, rows, x3Size: n * rows * grid };
+}
+
+/** x padded (or cropped) to exactly hp x wp, laid out channel-major: [n, ci, hp*wp]. */
+function channelMajorPadded(
+  s: WasmKernelScope,
+  x: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  { hp, wp }: ProductPlan,
+): tf.TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, padInfo } = info;
   const cropped = s.cropNegativePads(x, {
     top: padInfo.top,
     left: padInfo.left,
@@ -129,52 +190,56 @@ function filterGradientByShiftedProducts(
           [0, 0],
         ])
       : cropped.x;
-  const x2 = s.transpose(s.reshape(xp, [n, hp * wp, ci]), [0, 2, 1]); // [n, ci, hp*wp]
-  const dg =
-    kw > 1
-      ? s.pad(dy, [
-          [0, 0],
-          [0, 0],
-          [0, kw - 1],
-          [0, 0],
-        ])
-      : dy; // [n, ho, wp, co]
-  // Images per product: K = g * grid near PRODUCT_DEPTH (small maps would make many tiny products).
-  const g = Math.max(1, Math.min(n, Math.round(PRODUCT_DEPTH / grid)));
-  // Column shifts copied (sc = kw: one product of M = kh*kw*ci per group) or viewed (sc = 1: kw
-  // products of M = kh*ci): copies cost memory traffic, small M makes slow products.
-  const sc = kh * ci < MIN_PRODUCT_ROWS ? kw : 1;
-  const rows = kh * sc * ci;
-  const x3Size = n * rows * grid;
-  const x3 = s.alloc([x3Size + kw]);
-  const dw = s.alloc([kh, kw, ci, co]);
-  {
-    // Group [first, first+size): rows (p, s, c) of size*grid, image i at (i - first)*grid in each.
-    const heap = s.heapF32();
-    const x2At = s.heapOffset(x2) >> 2;
-    const x3At = s.heapOffset(x3) >> 2;
-    for (let first = 0; first < n; first += g) {
-      const size = Math.min(g, n - first);
-      for (let img = first; img < first + size; img++) {
-        for (let p = 0; p < kh; p++) {
-          for (let q = 0; q < sc; q++) {
-            for (let c = 0; c < ci; c++) {
-              const src = x2At + (img * ci + c) * hp * wp + p * wp + q;
-              const row = (p * sc + q) * ci + c;
-              const dst = x3At + first * rows * grid + (row * size + (img - first)) * grid;
-              // The last q cells of a shifted copy would come from past the image (x2's next row or
-              // past its end); they only ever meet Dg's zero columns: zeros, never garbage.
-              heap.copyWithin(dst, src, src + grid - q);
-              if (q > 0) heap.fill(0, dst + grid - q, dst + grid);
-            }
+  return s.transpose(s.reshape(xp, [n, hp * wp, ci]), [0, 2, 1]);
+}
+
+/**
+ * X3: kh row-shifted (and sc column-shifted) copies of each image of x2, grouped g images per product.
+ * Group [first, first+size): rows (p, s, c) of size*grid, image i at (i - first)*grid in each; the kw
+ * elements past the end are zeros.
+ */
+function copyShiftedRows(
+  s: WasmKernelScope,
+  x2: tf.TensorInfo,
+  x3: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  { hp, wp, grid, g, sc, rows, x3Size }: ProductPlan,
+): void {
+  const { batchSize: n, inChannels: ci, filterHeight: kh, filterWidth: kw } = info;
+  const heap = s.heapF32();
+  const x2At = s.heapOffset(x2) >> 2;
+  const x3At = s.heapOffset(x3) >> 2;
+  for (let first = 0; first < n; first += g) {
+    const size = Math.min(g, n - first);
+    for (let img = first; img < first + size; img++) {
+      for (let p = 0; p < kh; p++) {
+        for (let q = 0; q < sc; q++) {
+          for (let c = 0; c < ci; c++) {
+            const src = x2At + (img * ci + c) * hp * wp + p * wp + q;
+            const row = (p * sc + q) * ci + c;
+            const dst = x3At + first * rows * grid + (row * size + (img - first)) * grid;
+            // The last q cells of a shifted copy would come from past the image (x2's next row or
+            // past its end); they only ever meet Dg's zero columns: zeros, never garbage.
+            heap.copyWithin(dst, src, src + grid - q);
+            if (q > 0) heap.fill(0, dst + grid - q, dst + grid);
           }
         }
       }
     }
-    heap.fill(0, x3At + x3Size, x3At + x3Size + kw);
-    const dwAt = s.heapOffset(dw) >> 2;
-    heap.fill(0, dwAt, dwAt + kh * kw * ci * co);
   }
+  heap.fill(0, x3At + x3Size, x3At + x3Size + kw);
+}
+
+/** dW += the products of X3's groups (on views, one per column shift q0) with Dg's rows of those images. */
+function accumulateProducts(
+  s: WasmKernelScope,
+  x3: tf.TensorInfo,
+  dg: tf.TensorInfo,
+  dw: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  { grid, g, sc, rows }: ProductPlan,
+): void {
+  const { batchSize: n, inChannels: ci, outChannels: co, filterHeight: kh, filterWidth: kw } = info;
   const block = ci * co;
   for (let first = 0; first < n; first += g) {
     const size = Math.min(g, n - first);
@@ -197,5 +262,4 @@ function filterGradientByShiftedProducts(
     }
     s.release(b);
   }
-  return dw;
 }
