@@ -1,7 +1,8 @@
 /**
  * Runs a Task object in this thread (the library's `search({ task })` with a task defined in the
- * caller's own code, which cannot be sent to a pool thread). Up to `slots` trials at once, interleaved
- * on the event loop; aborting a trial aborts its context's signal.
+ * caller's own code, which cannot be sent to a pool thread; bench:search with the registered tasks,
+ * looked up by each spec's task name). Up to `slots` trials at once, interleaved on the event loop;
+ * aborting a trial aborts its context's signal.
  */
 import { hostname } from 'node:os';
 import {
@@ -20,12 +21,15 @@ export interface InlineExecutorOptions {
   name?: string;
 }
 
+/** The one task to run, or how to find a spec's task by its name (e.g. the registry's `getTask`). */
+export type InlineTask = Task | ((name: string) => Task);
+
 export class InlineExecutor implements TrialExecutor {
   readonly slots: number;
   readonly name: string;
 
   constructor(
-    private readonly task: Task,
+    private readonly task: InlineTask,
     private readonly options: InlineExecutorOptions = {},
   ) {
     this.slots = options.slots ?? 1;
@@ -41,7 +45,8 @@ export class InlineExecutor implements TrialExecutor {
       worker: this.name,
     } as const;
     try {
-      const outcome = await this.task.run(spec, {
+      const task = typeof this.task === 'function' ? this.task(spec.task) : this.task;
+      const outcome = await task.run(spec, {
         signal: hooks.signal,
         backend: this.options.backend ?? 'auto',
         dataDir: this.options.dataDir,
