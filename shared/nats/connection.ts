@@ -33,7 +33,7 @@ import {
   resultMsgId,
   trialRoute,
 } from '../protocol/bus.js';
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../protocol/index.js';
+import { failedResult, type ResultEvent } from '../protocol/index.js';
 import {
   type Validation,
   decodeJson,
@@ -333,24 +333,8 @@ export function errorText(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
-/** A failed result for a trial that could not be run (refused, worker lost, gave up). */
-export function failedResult(
-  spec: TrialSpec,
-  worker: string,
-  error: string,
-  startedAt = Date.now(),
-): ResultEvent {
-  return {
-    ...deliveryFields(spec),
-    state: 'failed',
-    metrics: {},
-    epochs: 0,
-    error,
-    worker,
-    started_at: startedAt,
-    ended_at: Date.now(),
-  };
-}
+/** Kept here for the transports that import it with the other NATS helpers. */
+export { failedResult };
 
 /**
  * Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id; a worker

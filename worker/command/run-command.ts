@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
-import { deliveryFields, epochLimit, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  epochLimit,
+  resultEvent,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
 import { parseEpochLine } from './json-lines.js';
 
@@ -189,14 +195,13 @@ export async function runCommandTrial(
     const tail = stderr.slice(-STDERR_TAIL).trim();
     error = `${task.name} ${how}${tail ? `; stderr:\n${tail}` : ' (no stderr)'}`;
   }
-  return {
-    ...deliveryFields(spec),
+  return resultEvent(spec, {
     state,
     metrics,
     epochs,
-    ...(error === undefined ? {} : { error }),
+    error,
     worker: options.worker,
     started_at: started,
     ended_at: Date.now(),
-  };
+  });
 }

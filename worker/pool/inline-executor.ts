@@ -10,7 +10,12 @@ import {
   type TrialExecutor,
   TrialInterruptedError,
 } from '../../shared/protocol/executor.js';
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  resultEvent,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task } from '../tasks/task.js';
 
@@ -61,26 +66,26 @@ export class InlineExecutor implements TrialExecutor {
         },
       });
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
-      return {
-        ...base,
+      return resultEvent(spec, {
         state: outcome.stopped ? 'stopped' : 'completed',
         metrics: outcome.metrics,
         epochs: outcome.epochs,
-        ...(outcome.backend ? { backend: outcome.backend } : {}),
+        worker: this.name,
+        backend: outcome.backend || undefined,
         started_at: started,
         ended_at: Date.now(),
-      };
+      });
     } catch (err) {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
-      return {
-        ...base,
+      return resultEvent(spec, {
         state: 'failed',
         metrics: last,
         epochs,
         error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        worker: this.name,
         started_at: started,
         ended_at: Date.now(),
-      };
+      });
     }
   }
 

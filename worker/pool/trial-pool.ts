@@ -18,6 +18,8 @@ import {
 import {
   deliveryFields,
   type Decision,
+  failedResult,
+  resultEvent,
   type ResultEvent,
   type TrialSpec,
 } from '../../shared/protocol/index.js';
@@ -159,17 +161,7 @@ export class TrialPool implements TrialExecutor {
         ? null
         : `this worker does not offer task ${spec.task} (it offers built-in tasks only)`;
     if (refusal !== null) {
-      const now = Date.now();
-      const event: ResultEvent = {
-        ...deliveryFields(spec),
-        state: 'failed',
-        metrics: {},
-        epochs: 0,
-        error: refusal,
-        worker: this.name,
-        started_at: now,
-        ended_at: now,
-      };
+      const event = failedResult(spec, this.name, refusal);
       return { event, state: 'failed', crashed: false };
     }
     const offer = this.options.tasks?.forSpec(spec);
@@ -273,18 +265,17 @@ export class TrialPool implements TrialExecutor {
     await Promise.all(told);
     if (!crashed) onThread(result.thread);
     const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
-    const event: ResultEvent = {
-      ...deliveryFields(spec),
+    const event = resultEvent(spec, {
       state,
       metrics: result.metrics,
       epochs: result.epochs,
-      ...(result.error === undefined ? {} : { error: result.error }),
+      error: result.error,
       worker: this.name,
-      ...(result.backend === undefined ? {} : { backend: result.backend }),
-      ...(result.ok && result.model ? { model: result.model } : {}),
+      backend: result.backend,
+      model: result.ok && result.model ? result.model : undefined,
       started_at: result.started_at,
       ended_at: result.ended_at,
-    };
+    });
     return { event, state, crashed, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
   }
 
