@@ -248,6 +248,14 @@ export async function ensureStream(
   }
 }
 
+/**
+ * ack_wait of the trial routes' and the events consumers unless told otherwise: how long a silent
+ * worker keeps a trial (and the orchestrator an event) before the server delivers it again.
+ */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+/** max_deliver of the trial routes' consumers unless told otherwise. */
+export const DEFAULT_MAX_DELIVER = 5;
+
 export interface WorkersConsumerSettings {
   ackWaitMs: number;
   /** Deliveries of one trial message before the server gives up on it (>= 1). */
@@ -324,7 +332,7 @@ export async function removeLegacyWorkersConsumer(jsm: JetStreamManager, names: 
 
 export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
   return {
-    ackWaitMs: Math.round((info.config.ack_wait ?? nanos(30_000)) / 1e6),
+    ackWaitMs: Math.round((info.config.ack_wait ?? nanos(DEFAULT_ACK_WAIT_MS)) / 1e6),
     maxDeliver: info.config.max_deliver ?? -1,
   };
 }
