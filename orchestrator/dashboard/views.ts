@@ -12,9 +12,8 @@ import type { TrialState } from '../store/types.js';
 import { searchedParams } from './importance.js';
 import type { DashboardReader, ExperimentRow } from './reader.js';
 import type { TrialRecord } from '../store/types.js';
+import { MNIST_TASK } from '../../shared/task-names.js';
 
-/** The task whose results the seed report's table compares. */
-export const MNIST_TASK = 'multi-digit-mnist';
 /** Points of the best-so-far history beyond which finished trials are thinned (improvements always kept). */
 export const HISTORY_POINTS = 2000;
 /** Parallel coordinates show at most this many of the best trials. */

@@ -1,8 +1,12 @@
 /**
  * The one way a ResultEvent is assembled (executors, the command runner, the pool, the transports): the
- * delivery fields of the spec, then the outcome, the optional fields only when they have a value.
+ * delivery fields of the spec, then the outcome, the optional fields only when they have a value. And
+ * the states a result ends a trial in.
  */
-import { deliveryFields, type DeliveryFields, type ResultEvent } from './trial.js';
+import { deliveryFields, type DeliveryFields, type FinalState, type ResultEvent } from './trial.js';
+
+/** Every state a result may end a trial in. */
+export const FINAL_STATES: readonly FinalState[] = ['completed', 'stopped', 'failed'];
 
 /** What a ResultEvent says beyond the delivery it answers (`final_epoch` is added by the NATS worker). */
 export type ResultFields = Omit<ResultEvent, keyof DeliveryFields | 'final_epoch'>;
