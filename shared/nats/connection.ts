@@ -41,7 +41,7 @@ import {
   parseMessage,
   validateTrialSpec,
 } from '../protocol/validate.js';
-import { HpoError } from '../errors.js';
+import { errorText, HpoError } from '../errors.js';
 import { childLogger } from '../log/index.js';
 import { inboxPrefixFor } from './inbox.js';
 import { isPlacementError, replicasError } from './replicas.js';
@@ -337,9 +337,8 @@ export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
   };
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
+/** Kept here for the NATS code that imports it with the other helpers. */
+export { errorText };
 
 /** Kept here for the transports that import it with the other NATS helpers. */
 export { failedResult };

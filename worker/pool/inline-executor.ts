@@ -18,6 +18,7 @@ import {
 } from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task } from '../tasks/task.js';
+import { errorText } from '../../shared/errors.js';
 
 export interface InlineExecutorOptions {
   slots?: number;
@@ -81,7 +82,7 @@ export class InlineExecutor implements TrialExecutor {
         state: 'failed',
         metrics: last,
         epochs,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        error: errorText(err),
         worker: this.name,
         started_at: started,
         ended_at: Date.now(),

@@ -28,6 +28,7 @@ import type { PoolObserver, PoolTrialEnd } from './observer.js';
 import type { TaskOffers } from '../tasks/task-offers.js';
 import { runCommandTrial } from '../command/run-command.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
+import { errorText } from '../../shared/errors.js';
 
 export interface TrialPoolOptions {
   /**
@@ -238,7 +239,7 @@ export class TrialPool implements TrialExecutor {
     } catch (err) {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
       // The thread died (out of memory, a crash in native code): the trial failed.
-      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const error = errorText(err);
       crashed = true;
       this.log.warn(
         { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt, error },
