@@ -5,11 +5,10 @@
  * (SIGTERM or SIGKILL) and started again on the same ports and store. Ready when every node printed
  * "Server is ready" and JetStream has a meta leader (a client's account-info call answers).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canConnect, exited, findNatsServer, freePort } from './nats-server.js';
+import { findNatsServer, freePort, natsProcess } from './nats-server.js';
 
 export interface ClusterNode {
   name: string;
@@ -86,49 +85,23 @@ function nodeArgs(node: NodePorts, all: NodePorts[], cluster: string): string[] 
 }
 
 function launchNode(bin: string, ports: NodePorts, args: string[], env?: NodeJS.ProcessEnv): ClusterNode {
-  let child: ChildProcess | undefined;
-  let output = '';
-  const node: ClusterNode = {
+  const server = natsProcess(bin, {
+    args,
+    port: ports.port,
+    env,
+    label: `nats-server ${ports.name}`,
+    startMs: 20_000,
+  });
+  return {
     name: ports.name,
     port: ports.port,
     url: `nats://127.0.0.1:${ports.port}`,
-    running: () => child !== undefined && child.exitCode === null && child.signalCode === null,
-    pid: () => child?.pid ?? -1,
-    output: () => output,
-    async kill(signal = 'SIGKILL') {
-      const proc = child;
-      child = undefined;
-      if (!proc) return;
-      const done = exited(proc);
-      proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-      await done;
-      clearTimeout(timer);
-    },
-    async start() {
-      if (node.running()) return;
-      output = '';
-      const proc = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-      child = proc;
-      const collect = (chunk: Buffer) => {
-        output = (output + chunk.toString()).slice(-20_000);
-      };
-      proc.stdout?.on('data', collect);
-      proc.stderr?.on('data', collect);
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        if (proc.exitCode !== null)
-          throw new Error(`nats-server ${ports.name} exited with code ${proc.exitCode}:\n${output}`);
-        if (/Server is ready/.test(output) && (await canConnect(ports.port))) return;
-        if (Date.now() > deadline) {
-          proc.kill('SIGKILL');
-          throw new Error(`nats-server ${ports.name} did not start within 20 s:\n${output}`);
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    },
+    running: server.running,
+    pid: server.pid,
+    output: server.output,
+    kill: (signal = 'SIGKILL') => server.halt(signal),
+    start: server.start,
   };
-  return node;
 }
 
 /** Starts the nodes together (a JetStream cluster elects its meta leader once a majority is up). */

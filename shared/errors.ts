@@ -167,3 +167,8 @@ export class WasmKernelUnsupportedError extends HpoError {
     super(`wasm kernel ${kernelName}: unsupported ${attribute}: ${detail}`, options);
   }
 }
+
+/** One line naming an error for a message or a result: `Name: message`, or the thrown value as text. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

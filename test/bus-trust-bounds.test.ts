@@ -26,6 +26,7 @@ import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
 import { busNames, taskRoute } from '../shared/protocol/bus.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,20 +77,7 @@ describe('trust, bounds: poison numbers, store refusals, a full disk (real nats-
     return p;
   };
   const worker = (name: string, concurrency = 2) =>
-    hpo(
-      [
-        'worker',
-        '--nats',
-        server.url,
-        '--concurrency',
-        String(concurrency),
-        '--backend',
-        'cpu',
-        '--name',
-        name,
-      ],
-      'worker',
-    );
+    hpo(workerArgs(server.url, name, { concurrency }), 'worker');
   const search = (space: string, name: string, db: string, extra: string[] = []) =>
     hpo(['search', space, '--name', name, '--db', db, '--nats', server.url, ...extra], 'orchestrator');
 

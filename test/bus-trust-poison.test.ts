@@ -27,6 +27,7 @@ import type { WorkerState } from '../worker/nats/worker-state.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const MiB = 1024 * 1024;
 
@@ -143,10 +144,7 @@ describe('trust, round 2: a hostile worker-role client cannot poison ids, multip
     }
     assert.equal(poisoned, 4 * 3 * 14);
     // Only now a real worker: every real event comes after the poison, within the duplicate window.
-    const worker = hpo(
-      ['worker', '--nats', server.url, '--concurrency', '2', '--backend', 'cpu', '--name', 'w1'],
-      'worker',
-    );
+    const worker = hpo(workerArgs(server.url, 'w1'), 'worker');
     assert.equal(
       await exitOf(search, 180_000).catch((e: Error) => `${e.message}\n--- worker:\n${worker.out()}`),
       0,

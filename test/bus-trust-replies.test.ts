@@ -33,6 +33,7 @@ import {
   withWorkerUsers,
 } from './helpers/nats-roles.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const names = busNames();
@@ -144,7 +145,7 @@ describe('trust: replies and inboxes under the shipped NATS roles (real server, 
       asRole('orchestrator'),
     );
   const worker = (name: string, as: NodeJS.ProcessEnv = asRole('worker')) =>
-    hpo(['worker', '--nats', server.url, '--concurrency', '1', '--backend', 'cpu', '--name', name], as);
+    hpo(workerArgs(server.url, name, { concurrency: 1 }), as);
   const space = async (n: number, epochs: number, sleepMs: number) => {
     const file = join(dir, `space-${n}-${epochs}.yaml`);
     await writeFile(file, grid(n, epochs, sleepMs));

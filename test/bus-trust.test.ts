@@ -21,6 +21,7 @@ import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -60,8 +61,7 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     procs.push(p);
     return p;
   };
-  const worker = (name: string, extra: string[] = []) =>
-    hpo(['worker', '--nats', server.url, '--concurrency', '2', '--backend', 'cpu', '--name', name, ...extra]);
+  const worker = (name: string, extra: string[] = []) => hpo(workerArgs(server.url, name, { extra }));
 
   beforeEach(async () => {
     server = await startNatsServer();
@@ -254,19 +254,9 @@ describe('trust: a hostile bus client against real hpo processes', function () {
     const victim = join(dir, 'victim');
     await mkdir(victim);
     await writeFile(join(victim, 'precious.txt'), 'keep me');
-    const w = hpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '1',
-      '--backend',
-      'wasm',
-      '--name',
-      'mw',
-      '--models-dir',
-      models,
-    ]);
+    const w = hpo(
+      workerArgs(server.url, 'mw', { concurrency: 1, backend: 'wasm', extra: ['--models-dir', models] }),
+    );
     // The old attack: a trial naming a folder to save into (and so to delete first).
     const js = jetstream(attacker);
     await until(

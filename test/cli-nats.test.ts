@@ -12,6 +12,7 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { connectNats } from '../worker/nats/index.js';
 import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const SPACE = `
 method: grid
@@ -62,17 +63,7 @@ describe('distributed search over NATS (real nats-server, hpo processes)', funct
 
   const startWorker = (name: string) => {
     // ack_wait is the orchestrator's setting (see --ack-wait below): short, so a killed worker's trial returns fast.
-    const w = startHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '2',
-      '--backend',
-      'cpu',
-      '--name',
-      name,
-    ]);
+    const w = startHpo(workerArgs(server.url, name));
     workers.push(w);
     return w;
   };

@@ -15,6 +15,7 @@ import { defineTask } from '../worker/tasks/index.js';
 import { captureOutput, runHpo, startHpo, waitForOutput } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { tempDir, writeFile } from './helpers/user-tasks.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 /** A command program: one JSON line per epoch, then a second of saving before it exits 0. */
 const PROGRAM = `
@@ -174,22 +175,9 @@ describe('a trial that runs its last epoch completes (issue 25 item 3)', functio
       const dir = tempDir('final-epoch-nats');
       const program = writeFile(dir, 'train.mjs', PROGRAM);
       const sweep = writeFile(dir, 'sweep.yaml', SWEEP);
-      worker = startHpo(
-        [
-          'worker',
-          '--nats',
-          server.url,
-          '--allow-command',
-          program,
-          '--concurrency',
-          '2',
-          '--backend',
-          'cpu',
-          '--name',
-          'w1',
-        ],
-        { TMPDIR: dir },
-      );
+      worker = startHpo(workerArgs(server.url, 'w1', { extra: ['--allow-command', program] }), {
+        TMPDIR: dir,
+      });
       const log = captureOutput(worker);
       await waitForOutput(log, /hpo worker w1: 2 slot/, worker);
       const db = join(dir, 'hpo.db');

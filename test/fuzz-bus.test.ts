@@ -43,6 +43,7 @@ import { TrialPool } from '../worker/pool/index.js';
 import { startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { createLogger } from '../shared/log/index.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 type Validator = (input: unknown) => Validation<unknown>;
 
@@ -537,17 +538,7 @@ describe('fuzz: bus messages on a real nats-server while a search runs', functio
     cleanups.push(() => worker.close());
     await worker.start();
     // A real `hpo worker` process too: its counter is read from its heartbeat.
-    const child = startHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '2',
-      '--backend',
-      'cpu',
-      '--name',
-      'child',
-    ]);
+    const child = startHpo(workerArgs(server.url, 'child'));
     let childOut = '';
     child.stdout!.on('data', (d: Buffer) => (childOut += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (childOut += d.toString()));

@@ -24,6 +24,7 @@ import { orchestratorReadiness } from '../cli/readiness-checks.js';
 import { makeSpace } from './contracts/store.contract.js';
 import { captureOutput, startHpo, waitForOutput } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 interface Answer {
   status: number;
@@ -205,17 +206,7 @@ describe('health: /healthz and /readyz on the metrics port', function () {
         space,
         'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2, 3, 4, 5, 6]}\n  epochs: {value: 50}\n  sleep_ms: {value: 400}\n',
       );
-      const worker = await start([
-        'worker',
-        '--nats',
-        nats.url,
-        '--concurrency',
-        '1',
-        '--backend',
-        'cpu',
-        '--name',
-        'hw',
-      ]);
+      const worker = await start(workerArgs(nats.url, 'hw', { concurrency: 1 }));
       const search = await start([
         'search',
         space,

@@ -14,6 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { one, parsePrometheusText, type Sample, select } from './helpers/prom-text.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const SYNTHETIC = fileURLToPath(new URL('../../search-spaces/synthetic.yaml', import.meta.url));
 const PROMTOOL = ['/usr/bin/promtool', 'promtool'].find((p) => spawnSync(p, ['--version']).status === 0);
@@ -228,19 +229,7 @@ describe('/metrics of hpo processes (real processes, HTTP scrapes)', function ()
     });
 
     it('hpo worker --metrics-port 0: slots, busy slots, epochs, invalid messages; the orchestrator: dispatch over nats', async () => {
-      const worker = start([
-        'worker',
-        '--nats',
-        server.url,
-        '--concurrency',
-        '2',
-        '--backend',
-        'cpu',
-        '--name',
-        'mw',
-        '--metrics-port',
-        '0',
-      ]);
+      const worker = start(workerArgs(server.url, 'mw', { extra: ['--metrics-port', '0'] }));
       const wlog = capture(worker);
       const wurl = await metricsUrl(wlog, worker);
       let s = (await scrape(wurl)).samples;

@@ -12,6 +12,7 @@ import { fileSha256 } from '../worker/tasks/index.js';
 import { startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { DEFINE_TASK_URL, tempDir, writeFile } from './helpers/user-tasks.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,18 +60,7 @@ describe('a mixed fleet over NATS (real nats-server, hpo worker and hpo search p
       `method: grid\nmetric: {name: loss, goal: minimize}\ntask: ./my-task.mjs\nparameters:\n  x: {values: [${xs}]}\n`,
     );
     const worker = (name: string, extra: string[]) => {
-      const w = startHpo([
-        'worker',
-        '--nats',
-        server.url,
-        '--concurrency',
-        '2',
-        '--backend',
-        'cpu',
-        '--name',
-        name,
-        ...extra,
-      ]);
+      const w = startHpo(workerArgs(server.url, name, { extra }));
       children.push(w);
       return capture(w);
     };

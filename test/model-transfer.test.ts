@@ -31,6 +31,7 @@ import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole } from './helpers/nats-roles.js';
 import { type Proc, spawnHpo } from './helpers/proc.js';
 import { skipUnlessNativeBackend } from './helpers/native-backend.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const SPACE = [
   'method: grid',
@@ -79,10 +80,11 @@ describe('saved models over NATS: the object store brings remote workers’ mode
       await mkdir(remote);
       await mkdir(here);
       const worker = spawnHpo(
-        ['worker', '--nats', server.url, '--concurrency', '1', '--backend', backend, '--name', 'far'].concat([
-          '--models-dir',
-          join(remote, 'models'),
-        ]),
+        workerArgs(server.url, 'far', {
+          concurrency: 1,
+          backend,
+          extra: ['--models-dir', join(remote, 'models')],
+        }),
         asRole('worker'),
       );
       try {
@@ -148,12 +150,11 @@ describe('saved models over NATS: the object store brings remote workers’ mode
   it('a model over the worker’s --max-model-mb stays on the worker: the result says so, nothing is recorded', async () => {
     const remote = join(dir, 'small-limit');
     const worker = spawnHpo(
-      ['worker', '--nats', server.url, '--concurrency', '1', '--backend', 'wasm', '--name', 'tight'].concat([
-        '--models-dir',
-        join(remote, 'models'),
-        '--max-model-mb',
-        '0.01',
-      ]),
+      workerArgs(server.url, 'tight', {
+        concurrency: 1,
+        backend: 'wasm',
+        extra: ['--models-dir', join(remote, 'models'), '--max-model-mb', '0.01'],
+      }),
       asRole('worker'),
     );
     try {

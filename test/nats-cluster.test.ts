@@ -23,6 +23,7 @@ import { runHpo } from './helpers/cli.js';
 import { startNatsServer } from './helpers/nats-server.js';
 import { audit, finalSnapshot } from './chaos/audit.js';
 import { exitCode, finalTrials, HpoProcesses, sleep, until } from './chaos/cluster.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const DEPLOY_NATS = fileURLToPath(new URL('../../deploy/nats/', import.meta.url));
 const TRIALS = 24;
@@ -53,8 +54,7 @@ describe('replicated JetStream on a 3-node nats-server cluster', function () {
     space = join(dir, 'space.yaml');
     await writeFile(space, SPACE);
     procs = new HpoProcesses();
-    for (const name of ['w1', 'w2'])
-      procs.spawn(name, ['worker', '--nats', urls, '--concurrency', '2', '--backend', 'cpu', '--name', name]);
+    for (const name of ['w1', 'w2']) procs.spawn(name, workerArgs(urls, name));
   });
 
   after(async () => {

@@ -16,6 +16,7 @@ import type { TrialRecord } from '../orchestrator/store/types.js';
 import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { spawnWorker } from './helpers/spawn-worker.js';
 
 const TRIALS = 16;
 const SLOTS = 2;
@@ -84,17 +85,7 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
     }
 
     const workerStart = Date.now();
-    const worker = spawnHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      String(SLOTS),
-      '--backend',
-      'cpu',
-      '--name',
-      'w-fleet',
-    ]);
+    const worker = spawnWorker(server.url, 'w-fleet', { concurrency: SLOTS });
     procs.push(worker);
     assert.equal(await exitOf(search, 240_000), 0, search.out());
 
@@ -128,17 +119,7 @@ describe('over NATS, TPE proposes as the fleet frees slots (real nats-server, hp
     const db = join(dir, 'kill.db');
     await writeFile(file, space(8, 4, 300));
     const worker = (name: string) => {
-      const w = spawnHpo([
-        'worker',
-        '--nats',
-        server.url,
-        '--concurrency',
-        '1',
-        '--backend',
-        'cpu',
-        '--name',
-        name,
-      ]);
+      const w = spawnWorker(server.url, name, { concurrency: 1 });
       procs.push(w);
       return w;
     };

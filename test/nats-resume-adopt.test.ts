@@ -20,6 +20,7 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
+import { spawnWorker } from './helpers/spawn-worker.js';
 
 const SPACE = `method: grid
 task: synthetic
@@ -70,17 +71,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
     nc = await connectNats({ servers: [server.url] });
     const trialsDone = async () =>
       (await listWorkers(nc!, { timeoutMs: 300 })).find((w) => w.name === 'w-resume')?.trials_done ?? -1;
-    const worker = spawnHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '2',
-      '--backend',
-      'cpu',
-      '--name',
-      'w-resume',
-    ]);
+    const worker = spawnWorker(server.url, 'w-resume');
     procs.push(worker);
     const search = spawnHpo(['search', space, '--name', 'r1', '--db', db, '--nats', server.url]);
     procs.push(search);
@@ -143,17 +134,7 @@ describe('resume over NATS keeps the results of deliveries still current (real n
       }
       seq = m.seq + 1;
     }
-    const worker = spawnHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '2',
-      '--backend',
-      'cpu',
-      '--name',
-      'w-r2',
-    ]);
+    const worker = spawnWorker(server.url, 'w-r2');
     procs.push(worker);
     const resume = spawnHpo(['resume', 'r2', '--db', db, '--nats', server.url]);
     procs.push(resume);

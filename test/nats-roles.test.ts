@@ -22,6 +22,7 @@ import { type NatsConnection, connectNats } from '../worker/nats/index.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { ROLES_CONFIG, ROLE_PASSWORDS, asRole, permissionError } from './helpers/nats-roles.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The built-in synthetic task's route. */
@@ -56,10 +57,7 @@ describe('NATS roles: deploy/nats/nats-server.conf on a real nats-server', funct
     );
     const db = join(dir, 'roles.db');
     // The worker starts first: it may not create the streams, so it waits for the orchestrator.
-    const worker = startHpo(
-      ['worker', '--nats', server.url, '--concurrency', '2', '--backend', 'cpu', '--name', 'rw'],
-      asRole('worker'),
-    );
+    const worker = startHpo(workerArgs(server.url, 'rw'), asRole('worker'));
     let workerOut = '';
     worker.stderr!.on('data', (d) => (workerOut += d));
     try {

@@ -20,6 +20,7 @@ import { silentLogger } from '../shared/log/index.js';
 import { jetstream } from '@nats-io/jetstream';
 import { busNames, taskRoute } from '../shared/protocol/bus.js';
 import { encodeMessage } from '../shared/protocol/validate.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const TOKEN = 'tok-7Hq2-secret-zz91';
 const USER = 'alice';
@@ -119,22 +120,7 @@ describe('NATS security: auth, TLS, no secret printed, registered tasks only', f
       'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2]}\n  epochs: {value: 2}\n  sleep_ms: {value: 2000}\n',
     );
     const env = { HPO_NATS_TOKEN: TOKEN };
-    const worker = startHpo(
-      [
-        'worker',
-        '--nats',
-        s.url,
-        '--concurrency',
-        '2',
-        '--backend',
-        'cpu',
-        '--name',
-        'sw',
-        '--metrics-port',
-        '0',
-      ],
-      env,
-    );
+    const worker = startHpo(workerArgs(s.url, 'sw', { extra: ['--metrics-port', '0'] }), env);
     let workerOut = '';
     worker.stdout!.on('data', (d) => (workerOut += d));
     worker.stderr!.on('data', (d) => (workerOut += d));

@@ -20,6 +20,7 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { captureOutput, runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { ROLE_PASSWORDS, type Role, asRole } from './helpers/nats-roles.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const TLS_CONFIG = fileURLToPath(new URL('../../deploy/nats/nats-server-tls.conf', import.meta.url));
 const MAKE_DEV_CA = fileURLToPath(new URL('../../deploy/tls/make-dev-ca.sh', import.meta.url));
@@ -196,10 +197,7 @@ describe('NATS over TLS: deploy/nats/nats-server-tls.conf and deploy/tls/make-de
       'method: grid\ntask: synthetic\nparameters:\n  a: {values: [1, 2]}\n  epochs: {value: 2}\n  sleep_ms: {value: 1500}\n',
     );
     const db = join(dir, 'tls.db');
-    const worker = startHpo(
-      ['worker', '--nats', server!.url, '--concurrency', '2', '--backend', 'cpu', '--name', 'tls-w'],
-      tlsAs('worker'),
-    );
+    const worker = startHpo(workerArgs(server!.url, 'tls-w'), tlsAs('worker'));
     const workerOut = captureOutput(worker);
     try {
       // Flags this time (the worker used the environment): --nats-tls-ca/--nats-tls-cert/--nats-tls-key.

@@ -19,6 +19,7 @@ import { Recorder } from './contracts/transport.contract.js';
 import { runHpo, startHpo, captureOutput as capture } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { DEFINE_TASK_URL, tempDir, writeFile } from './helpers/user-tasks.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -70,20 +71,7 @@ describe('user tasks over NATS (real nats-server)', function () {
     );
     const logs: (() => string)[] = [];
     for (const name of ['w1', 'w2']) {
-      const w = startHpo([
-        'worker',
-        '--nats',
-        server.url,
-        '--task',
-        file,
-        '--concurrency',
-        '2',
-        // Named, so the test does not depend on which backends this installation has.
-        '--backend',
-        'cpu',
-        '--name',
-        name,
-      ]);
+      const w = startHpo(workerArgs(server.url, name, { extra: ['--task', file] }));
       children.push(w);
       logs.push(capture(w));
     }

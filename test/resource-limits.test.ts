@@ -16,6 +16,7 @@ import { Recorder } from './contracts/transport.contract.js';
 import { runHpo, startHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { silentLogger } from '../shared/log/index.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -98,10 +99,7 @@ describe('resource bombs are refused (real hpo processes, real nats-server)', fu
 
     it('a trial with a data seed the worker does not allow is refused and re-queued; no data file is built', async () => {
       const dataDir = join(dir, 'worker-data');
-      const worker = startHpo(
-        ['worker', '--nats', server.url, '--concurrency', '1', '--backend', 'cpu', '--name', 'seeds'],
-        { HPO_DATA_DIR: dataDir },
-      );
+      const worker = startHpo(workerArgs(server.url, 'seeds', { concurrency: 1 }), { HPO_DATA_DIR: dataDir });
       children.push(worker);
       let log = '';
       worker.stderr!.on('data', (d) => (log += d));

@@ -23,6 +23,7 @@ import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { exitOf, type Proc, spawnHpo, until } from './helpers/proc.js';
 import { busNames, taskRoute } from '../shared/protocol/bus.js';
+import { workerArgs } from './helpers/spawn-worker.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,18 +64,7 @@ describe('trial liveness: deadline, queued vs running, store failures (real nats
     procs.push(p);
     return p;
   };
-  const worker = (name: string, concurrency = 2) =>
-    hpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      String(concurrency),
-      '--backend',
-      'cpu',
-      '--name',
-      name,
-    ]);
+  const worker = (name: string, concurrency = 2) => hpo(workerArgs(server.url, name, { concurrency }));
 
   beforeEach(async () => {
     server = await startNatsServer();

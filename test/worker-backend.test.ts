@@ -12,6 +12,7 @@ import { SqliteStore } from '../orchestrator/store/index.js';
 import { runHpo } from './helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from './helpers/nats-server.js';
 import { type Proc, exitOf, spawnHpo, until } from './helpers/proc.js';
+import { spawnWorker } from './helpers/spawn-worker.js';
 
 // One small MLP trial: `auto` trains MLPs on wasm whichever native backends this machine has.
 const SPACE = [
@@ -52,17 +53,7 @@ describe('hpo workers shows the backend a worker runs on (real nats-server)', fu
   };
 
   it('auto before any trial, then "wasm (auto)" once an MLP trial ran on wasm', async () => {
-    worker = spawnHpo([
-      'worker',
-      '--nats',
-      server.url,
-      '--concurrency',
-      '1',
-      '--backend',
-      'auto',
-      '--name',
-      'wb',
-    ]);
+    worker = spawnWorker(server.url, 'wb', { concurrency: 1, backend: 'auto' });
     let before: WorkerHeartbeat | undefined;
     await until(
       'the worker to be listed',

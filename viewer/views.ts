@@ -8,9 +8,8 @@ import { trialRung, type ParamSpec } from '../orchestrator/search-space/index.js
 import { buildReportTable, SEED_REPORT_REFERENCE, type TableRow } from '../orchestrator/report/index.js';
 import type { ExperimentRecord, StoreReader, TrialRecord, TrialState } from '../orchestrator/store/index.js';
 import { searchedParams } from './importance.js';
+import { MNIST_TASK } from '../shared/task-names.js';
 
-/** The task whose results the seed report's table compares. */
-export const MNIST_TASK = 'multi-digit-mnist';
 /** Points of the best-so-far history beyond which finished trials are thinned (improvements always kept). */
 export const HISTORY_POINTS = 2000;
 /** Parallel coordinates show at most this many of the best trials. */

@@ -29,7 +29,7 @@ import { TrialPool } from '../../worker/pool/index.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { positiveInt } from '../../cli/options/option-values.js';
 import type { EarlyTerminate, SearchSpace } from '../../orchestrator/search-space/types.js';
-import { InlineExecutor } from './budget-executor.js';
+import { inlineExecutor } from './budget-executor.js';
 import { type DecisionCost, measureDecisionCost } from './decision-cost.js';
 import {
   budgetToReach,
@@ -379,7 +379,7 @@ async function main(argv: string[]): Promise<void> {
         ...(flags.brackets > 1 ? { s: flags.brackets } : {}),
       },
       seeds,
-      executor: new InlineExecutor(flags.slots),
+      executor: inlineExecutor(flags.slots),
     });
     tasks.push(synthetic);
     process.stdout.write(`${renderTask(synthetic)}\n`);
@@ -404,7 +404,7 @@ async function main(argv: string[]): Promise<void> {
     conditional = await compareConditional({
       trials: flags.conditionalTrials ?? (flags.quick ? 40 : 60),
       seeds,
-      executor: new InlineExecutor(flags.slots),
+      executor: inlineExecutor(flags.slots),
       log,
     });
     process.stdout.write(`${renderConditional(conditional)}\n`);

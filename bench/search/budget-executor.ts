@@ -1,63 +1,19 @@
 /**
- * For bench:search. `InlineExecutor` runs a registered task in this thread (no worker threads: the
- * synthetic task at sleep_ms 0 is pure arithmetic, so thread hops would only add noise). `BudgetExecutor`
+ * For bench:search. `inlineExecutor` runs a registered task in this thread (the worker's InlineExecutor;
+ * no worker threads: the synthetic task at sleep_ms 0 is pure arithmetic, so thread hops would only add noise). `BudgetExecutor`
  * wraps any executor and keeps the search's budget in epoch-equivalents (every epoch a trial reports, as
  * it is reported) and its best-so-far curve (a point per finished trial), and fires `onBudget` once the
  * budget passes `cap` (so a trial ending exactly at the cap still reports its result).
  */
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
-import {
-  type ExecutionHooks,
-  type TrialExecutor,
-  TrialInterruptedError,
-} from '../../shared/protocol/executor.js';
+import type { ResultEvent, TrialSpec } from '../../shared/protocol/index.js';
+import type { ExecutionHooks, TrialExecutor } from '../../shared/protocol/executor.js';
+import { InlineExecutor } from '../../worker/pool/index.js';
 import { getTask } from '../../worker/tasks/registry.js';
 import type { Metric } from '../../orchestrator/search-space/types.js';
 
-export class InlineExecutor implements TrialExecutor {
-  readonly name = 'inline';
-  constructor(readonly slots: number) {}
-
-  async run(spec: TrialSpec, hooks: ExecutionHooks): Promise<ResultEvent> {
-    const started = Date.now();
-    let epochs = 0;
-    let last: Record<string, number> = {};
-    const base = deliveryFields(spec);
-    try {
-      const outcome = await getTask(spec.task).run(spec, {
-        signal: hooks.signal,
-        backend: 'cpu',
-        reportEpoch: (epoch, metrics) => {
-          epochs = epoch;
-          last = metrics;
-          return hooks.onEpoch({ ...base, epoch, metrics, worker: this.name });
-        },
-      });
-      return {
-        ...base,
-        state: outcome.stopped ? 'stopped' : 'completed',
-        metrics: outcome.metrics,
-        epochs: outcome.epochs,
-        worker: this.name,
-        started_at: started,
-        ended_at: Date.now(),
-      };
-    } catch (err) {
-      if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
-      return {
-        ...base,
-        state: 'failed',
-        metrics: last,
-        epochs,
-        error: String(err),
-        worker: this.name,
-        started_at: started,
-        ended_at: Date.now(),
-      };
-    }
-  }
-
-  async close(): Promise<void> {}
+/** The worker's in-thread executor on the registered tasks, on the cpu backend. */
+export function inlineExecutor(slots: number): TrialExecutor {
+  return new InlineExecutor(getTask, { slots, backend: 'cpu', name: 'inline' });
 }
 
 export interface CurvePoint {

@@ -5,6 +5,7 @@ import { bestSoFar } from './best-so-far.js';
 import { type ReportData, trialLabel } from './collect.js';
 import type { Reference } from './reference.js';
 import { formatPair, formatPercentPair, type TableRow } from './seed-table.js';
+import { MNIST_TASK } from '../../shared/task-names.js';
 
 /** A plot file (relative to the report) with its caption. */
 export interface PlotRef {
@@ -260,7 +261,7 @@ export function renderMarkdown(
     experimentsSection(data),
     `## Leaderboard\n\nRanked by ${data.metric.name} on validation; numbers rounded for reading ` +
       '(`hpo leaderboard --format csv` or `json` gives every digit).' +
-      (data.task === 'multi-digit-mnist'
+      (data.task === MNIST_TASK
         ? " Train accuracy is the last epoch's running accuracy over the training pairs; test accuracy is on the whole test split."
         : ''),
     leaderboardSection(data),

@@ -10,9 +10,7 @@ import { type PlotRef, renderMarkdown, type ReportPlots } from './markdown.js';
 import { type Reference, SEED_REPORT_REFERENCE } from './reference.js';
 import { buildReportTable } from './seed-table.js';
 import type { ParamValue } from '../../shared/protocol/index.js';
-
-/** The task the seed report's table is about. */
-export const MNIST_TASK = 'multi-digit-mnist';
+import { MNIST_TASK } from '../../shared/task-names.js';
 
 export interface WriteReportOptions {
   reference?: Reference;

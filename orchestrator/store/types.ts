@@ -1,6 +1,12 @@
 /** The orchestrator's durable record of experiments, trials and per-epoch metrics. */
 import type { LeaseClock, OwnerClaim, OwnerLease } from './owner-lease.js';
-import type { FinalState, ParamValue, ResultEvent, TrialParams } from '../../shared/protocol/index.js';
+import {
+  FINAL_STATES as RESULT_STATES,
+  type FinalState,
+  type ParamValue,
+  type ResultEvent,
+  type TrialParams,
+} from '../../shared/protocol/index.js';
 import type { SearchSpace } from '../search-space/types.js';
 
 export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
@@ -9,7 +15,8 @@ export type ExperimentStatus = 'running' | 'interrupted' | 'completed';
  * bus, no worker has started it yet; running: a worker (or a local thread) runs it.
  */
 export type TrialState = 'pending' | 'queued' | 'running' | FinalState;
-export const FINAL_STATES: readonly TrialState[] = ['completed', 'stopped', 'failed'];
+/** The final states of a trial: those a result ends it in (shared/protocol). */
+export const FINAL_STATES: readonly TrialState[] = RESULT_STATES;
 export const TRIAL_STATES: readonly TrialState[] = ['pending', 'queued', 'running', ...FINAL_STATES];
 /** States of a trial dispatched and not yet final (both go back to pending on resume). */
 export const IN_FLIGHT_STATES: readonly TrialState[] = ['queued', 'running'];

@@ -33,7 +33,7 @@ import {
   resultMsgId,
   trialRoute,
 } from '../protocol/bus.js';
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../protocol/index.js';
+import { failedResult, type ResultEvent } from '../protocol/index.js';
 import {
   type Validation,
   decodeJson,
@@ -41,7 +41,7 @@ import {
   parseMessage,
   validateTrialSpec,
 } from '../protocol/validate.js';
-import { HpoError } from '../errors.js';
+import { errorText, HpoError } from '../errors.js';
 import { childLogger } from '../log/index.js';
 import { inboxPrefixFor } from './inbox.js';
 import { isPlacementError, replicasError } from './replicas.js';
@@ -248,6 +248,14 @@ export async function ensureStream(
   }
 }
 
+/**
+ * ack_wait of the trial routes' and the events consumers unless told otherwise: how long a silent
+ * worker keeps a trial (and the orchestrator an event) before the server delivers it again.
+ */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+/** max_deliver of the trial routes' consumers unless told otherwise. */
+export const DEFAULT_MAX_DELIVER = 5;
+
 export interface WorkersConsumerSettings {
   ackWaitMs: number;
   /** Deliveries of one trial message before the server gives up on it (>= 1). */
@@ -324,33 +332,16 @@ export async function removeLegacyWorkersConsumer(jsm: JetStreamManager, names: 
 
 export function consumerSettings(info: ConsumerInfo): WorkersConsumerSettings {
   return {
-    ackWaitMs: Math.round((info.config.ack_wait ?? nanos(30_000)) / 1e6),
+    ackWaitMs: Math.round((info.config.ack_wait ?? nanos(DEFAULT_ACK_WAIT_MS)) / 1e6),
     maxDeliver: info.config.max_deliver ?? -1,
   };
 }
 
-export function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
+/** Kept here for the NATS code that imports it with the other helpers. */
+export { errorText };
 
-/** A failed result for a trial that could not be run (refused, worker lost, gave up). */
-export function failedResult(
-  spec: TrialSpec,
-  worker: string,
-  error: string,
-  startedAt = Date.now(),
-): ResultEvent {
-  return {
-    ...deliveryFields(spec),
-    state: 'failed',
-    metrics: {},
-    epochs: 0,
-    error,
-    worker,
-    started_at: startedAt,
-    ended_at: Date.now(),
-  };
-}
+/** Kept here for the transports that import it with the other NATS helpers. */
+export { failedResult };
 
 /**
  * Publishes a result to the events stream and waits for the stream's ack (de-duplicated by id; a worker

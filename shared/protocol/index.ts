@@ -1,1 +1,2 @@
 export * from './trial.js';
+export * from './result-event.js';

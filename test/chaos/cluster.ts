@@ -14,6 +14,7 @@ import { FINAL_STATES } from '../../orchestrator/store/types.js';
 import { connectNats, type NatsConnection } from '../../worker/nats/index.js';
 import { startHpo } from '../helpers/cli.js';
 import { type NatsServerHandle, startNatsServer } from '../helpers/nats-server.js';
+import { workerArgs } from '../helpers/spawn-worker.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -145,22 +146,7 @@ export class Cluster extends HpoProcesses {
 
   /** `hpo worker` with 2 threads on the cpu backend. */
   worker(name: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): HpoProcess {
-    return this.spawn(
-      name,
-      [
-        'worker',
-        '--nats',
-        this.server.url,
-        '--concurrency',
-        '2',
-        '--backend',
-        'cpu',
-        '--name',
-        name,
-        ...extra,
-      ],
-      env,
-    );
+    return this.spawn(name, workerArgs(this.server.url, name, { extra }), env);
   }
 
   override async stop(): Promise<void> {

@@ -4,12 +4,11 @@
  * restart() stops it (gracefully, or with SIGKILL) and starts it again on the same port and store after
  * an optional pause (JetStream's file store survives); stop() stops it and deletes the store.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// The binary lookup and port helpers are shared with the dispatch benchmark's server launcher.
-import { canConnect, exited, findNatsServer, freePort } from '../../bench/nats-server.js';
+// The binary lookup, the port helpers and the process launcher are the benchmarks' (bench/nats-server.ts).
+import { findNatsServer, freePort, natsProcess } from '../../bench/nats-server.js';
 
 export { freePort };
 
@@ -64,61 +63,23 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     writeFileSync(configFile, options.config);
     args.unshift('-c', configFile);
   } else if (options.configFile !== undefined) args.unshift('-c', options.configFile);
-  let child: ChildProcess | undefined;
-  let output = '';
-
-  const launch = async (): Promise<void> => {
-    output = '';
-    const proc = spawn(bin, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...options.env },
-    });
-    child = proc;
-    const collect = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-20_000);
-    };
-    proc.stdout?.on('data', collect);
-    proc.stderr?.on('data', collect);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      if (proc.exitCode !== null)
-        throw new Error(`nats-server exited with code ${proc.exitCode}:\n${output}`);
-      if (/Server is ready/.test(output) && (await canConnect(port))) return;
-      if (Date.now() > deadline) {
-        proc.kill('SIGKILL');
-        throw new Error(`nats-server did not start within 15 s:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-
-  const halt = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> => {
-    const proc = child;
-    child = undefined;
-    if (!proc) return;
-    const done = exited(proc);
-    proc.kill(signal);
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await done;
-    clearTimeout(timer);
-  };
-
-  await launch();
+  const server = natsProcess(bin, { args, port, env: options.env });
+  await server.start();
   return {
     url: `${options.scheme ?? 'nats'}://127.0.0.1:${port}`,
     port,
     dir,
-    output: () => output,
+    output: server.output,
     async stop() {
-      await halt();
+      await server.halt();
       rmSync(dir, { recursive: true, force: true });
     },
-    down: () => halt(),
-    up: () => launch(),
+    down: () => server.halt(),
+    up: () => server.start(),
     async restart(how: RestartOptions = {}) {
-      await halt(how.signal);
+      await server.halt(how.signal);
       if (how.downMs) await new Promise((r) => setTimeout(r, how.downMs));
-      await launch();
+      await server.start();
     },
   };
 }

@@ -1,8 +1,8 @@
 /**
  * `${interpreter}` of a command task and finding executables, the way a shell would (no shell is used).
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, extname, isAbsolute, join } from 'node:path';
+import { extname, isAbsolute } from 'node:path';
+import { findOnPath, isExecutable } from '../../shared/executables.js';
 
 /** The interpreter for a program, by extension: node for .js/.mjs/.cjs, python3 for .py, bash for .sh. */
 export function interpreterFor(program: string): string | undefined {
@@ -20,20 +20,8 @@ export function interpreterFor(program: string): string | undefined {
   }
 }
 
-export function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `name` as spawn would find it: a path (containing a slash) as is, else the first one on $PATH. */
 export function whichExecutable(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (isAbsolute(name) || name.includes('/')) return isExecutable(name) ? name : undefined;
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (dir && isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
+  return findOnPath(name, env);
 }

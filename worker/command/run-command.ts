@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { type ExecutionHooks, TrialInterruptedError } from '../../shared/protocol/executor.js';
-import { deliveryFields, epochLimit, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  epochLimit,
+  resultEvent,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import { buildCommandLine } from './command-line.js';
 import { CommandRun } from './command-run.js';
 import { parseEpochLine } from './json-lines.js';
@@ -75,16 +81,15 @@ export async function runCommandTrial(
   if (run.interrupted) throw new TrialInterruptedError(spec.trial_id);
 
   const { state, error } = run.outcome(exit, argv[0], task.name);
-  return {
-    ...deliveryFields(spec),
+  return resultEvent(spec, {
     state,
     metrics: run.metrics(),
     epochs: run.epochCount,
-    ...(error === undefined ? {} : { error }),
+    error,
     worker: options.worker,
     started_at: started,
     ended_at: Date.now(),
-  };
+  });
 }
 
 /** Makes the trial's folder, writes its params.json and gives the program's command line. */

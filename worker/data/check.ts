@@ -7,6 +7,7 @@
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { loadDataset } from './dataset.js';
 import { silentLogger } from '../../shared/log/index.js';
+import { MNIST_TASK } from '../../shared/task-names.js';
 
 export type DataCheck = (spec: TrialSpec) => Promise<string | null>;
 
@@ -14,7 +15,7 @@ export type DataCheck = (spec: TrialSpec) => Promise<string | null>;
 export const DEFAULT_DATA_SEEDS: readonly number[] = [1];
 
 /** Tasks that train on the two-digit data set (their trials name a data seed, default 1). */
-const DATA_TASKS = new Set(['multi-digit-mnist']);
+const DATA_TASKS = new Set([MNIST_TASK]);
 
 export interface DataCheckOptions {
   /** Data set cache folder (default: $HPO_DATA_DIR or ~/.cache/hpo/data). */

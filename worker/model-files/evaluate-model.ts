@@ -4,18 +4,14 @@ import { silentLogger } from '../../shared/log/index.js';
 import { DataError } from '../../shared/errors.js';
 import { disposeModel } from '../models/dispose.js';
 import { evaluate } from '../training/evaluate.js';
+import type { TestMetrics } from '../training/metrics.js';
 import { loadModelFiles } from './load.js';
 import type { ModelMetadata } from '../../shared/protocol/model-metadata.js';
 
-export interface ModelEvaluation {
+/** The test metrics (test_acc: the mean of the two heads, as the search reports it) of a saved model. */
+export interface ModelEvaluation extends TestMetrics {
   dir: string;
   metadata: ModelMetadata;
-  test_loss: number;
-  test_acc_top: number;
-  test_acc_bottom: number;
-  /** Mean of the two heads, as the search reports it. */
-  test_acc: number;
-  test_acc_both: number;
   images: number;
 }
 

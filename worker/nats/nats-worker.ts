@@ -23,7 +23,12 @@ import { decodeJson, parseMessage, validateTrialSpec } from '../../shared/protoc
 import { HpoError } from '../../shared/errors.js';
 import type { TrialExecutor } from '../../shared/protocol/executor.js';
 import { childLogger, RateLimitedLog } from '../../shared/log/index.js';
-import { ensureStreams, errorText } from '../../shared/nats/connection.js';
+import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_MAX_DELIVER,
+  ensureStreams,
+  errorText,
+} from '../../shared/nats/connection.js';
 import { BUILTIN_TASK_NAMES } from '../tasks/builtin-task-names.js';
 import { handleCancel } from './cancel-handler.js';
 import { publishHeartbeat } from './heartbeat.js';
@@ -82,7 +87,10 @@ export class NatsWorker {
           ),
         ),
       ],
-      settings: { ackWaitMs: options.ackWaitMs ?? 30_000, maxDeliver: options.maxDeliver ?? 5 },
+      settings: {
+        ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+        maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
+      },
       stopping: false,
       backendsInUse: [],
     };

@@ -1,2 +1,2 @@
 export { TrialPool, type TrialPoolOptions } from './trial-pool.js';
-export { InlineExecutor, type InlineExecutorOptions } from './inline-executor.js';
+export { InlineExecutor, type InlineExecutorOptions, type InlineTask } from './inline-executor.js';

@@ -1,7 +1,8 @@
 /**
  * Runs a Task object in this thread (the library's `search({ task })` with a task defined in the
- * caller's own code, which cannot be sent to a pool thread). Up to `slots` trials at once, interleaved
- * on the event loop; aborting a trial aborts its context's signal.
+ * caller's own code, which cannot be sent to a pool thread; bench:search with the registered tasks,
+ * looked up by each spec's task name). Up to `slots` trials at once, interleaved on the event loop;
+ * aborting a trial aborts its context's signal.
  */
 import { hostname } from 'node:os';
 import {
@@ -9,9 +10,15 @@ import {
   type TrialExecutor,
   TrialInterruptedError,
 } from '../../shared/protocol/executor.js';
-import { deliveryFields, type ResultEvent, type TrialSpec } from '../../shared/protocol/index.js';
+import {
+  deliveryFields,
+  resultEvent,
+  type ResultEvent,
+  type TrialSpec,
+} from '../../shared/protocol/index.js';
 import type { BackendChoice } from '../backends/backend.js';
 import type { Task } from '../tasks/task.js';
+import { errorText } from '../../shared/errors.js';
 
 export interface InlineExecutorOptions {
   slots?: number;
@@ -20,12 +27,15 @@ export interface InlineExecutorOptions {
   name?: string;
 }
 
+/** The one task to run, or how to find a spec's task by its name (e.g. the registry's `getTask`). */
+export type InlineTask = Task | ((name: string) => Task);
+
 export class InlineExecutor implements TrialExecutor {
   readonly slots: number;
   readonly name: string;
 
   constructor(
-    private readonly task: Task,
+    private readonly task: InlineTask,
     private readonly options: InlineExecutorOptions = {},
   ) {
     this.slots = options.slots ?? 1;
@@ -41,7 +51,8 @@ export class InlineExecutor implements TrialExecutor {
       worker: this.name,
     } as const;
     try {
-      const outcome = await this.task.run(spec, {
+      const task = typeof this.task === 'function' ? this.task(spec.task) : this.task;
+      const outcome = await task.run(spec, {
         signal: hooks.signal,
         backend: this.options.backend ?? 'auto',
         dataDir: this.options.dataDir,
@@ -56,26 +67,26 @@ export class InlineExecutor implements TrialExecutor {
         },
       });
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
-      return {
-        ...base,
+      return resultEvent(spec, {
         state: outcome.stopped ? 'stopped' : 'completed',
         metrics: outcome.metrics,
         epochs: outcome.epochs,
-        ...(outcome.backend ? { backend: outcome.backend } : {}),
+        worker: this.name,
+        backend: outcome.backend || undefined,
         started_at: started,
         ended_at: Date.now(),
-      };
+      });
     } catch (err) {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
-      return {
-        ...base,
+      return resultEvent(spec, {
         state: 'failed',
         metrics: last,
         epochs,
-        error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        error: errorText(err),
+        worker: this.name,
         started_at: started,
         ended_at: Date.now(),
-      };
+      });
     }
   }
 

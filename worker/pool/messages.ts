@@ -3,6 +3,7 @@ import type { Decision, TrialSpec } from '../../shared/protocol/index.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { EpochUsage } from './observer.js';
 import type { TfjsMemory } from '../backends/tfjs-memory.js';
+import type { TaskOutcome } from '../tasks/task.js';
 
 /** What the pool hands a thread for one trial. */
 export interface ThreadTask {
@@ -33,14 +34,9 @@ export type ThreadMessage = {
 };
 export type MainMessage = { type: 'decision'; epoch: number; decision: Decision };
 
-export interface ThreadResult {
+/** A task's outcome (model: saved under the worker's models root), as the thread sends it back. */
+export interface ThreadResult extends TaskOutcome {
   ok: boolean;
-  metrics: Record<string, number>;
-  epochs: number;
-  stopped: boolean;
-  backend?: string;
-  /** Where the trained model was saved (spec.save_model: under the worker's models root). */
-  model?: { path: string };
   error?: string;
   started_at: number;
   ended_at: number;

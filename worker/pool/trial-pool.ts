@@ -18,6 +18,8 @@ import {
 import {
   deliveryFields,
   type Decision,
+  failedResult,
+  resultEvent,
   type ResultEvent,
   type TrialSpec,
 } from '../../shared/protocol/index.js';
@@ -26,6 +28,7 @@ import type { PoolObserver, PoolTrialEnd } from './observer.js';
 import type { TaskOffers } from '../tasks/task-offers.js';
 import { runCommandTrial } from '../command/run-command.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
+import { errorText } from '../../shared/errors.js';
 
 export interface TrialPoolOptions {
   /**
@@ -168,17 +171,7 @@ export class TrialPool implements TrialExecutor {
         ? null
         : `this worker does not offer task ${spec.task} (it offers built-in tasks only)`;
     if (refusal !== null) {
-      const now = Date.now();
-      const event: ResultEvent = {
-        ...deliveryFields(spec),
-        state: 'failed',
-        metrics: {},
-        epochs: 0,
-        error: refusal,
-        worker: this.name,
-        started_at: now,
-        ended_at: now,
-      };
+      const event = failedResult(spec, this.name, refusal);
       return { event, state: 'failed', crashed: false };
     }
     const offer = this.options.tasks?.forSpec(spec);
@@ -224,7 +217,7 @@ export class TrialPool implements TrialExecutor {
     const { result, crashed } = ran;
     if (!crashed) onThread(result.thread);
     const state = !result.ok ? 'failed' : result.stopped ? 'stopped' : 'completed';
-    const event = this.resultEvent(spec, state, result);
+    const event = this.threadResultEvent(spec, state, result);
     return { event, state, crashed, ...(result.tfjs ? { tfjs: result.tfjs } : {}) };
   }
 
@@ -289,7 +282,7 @@ export class TrialPool implements TrialExecutor {
     } catch (err) {
       if (hooks.signal.aborted) throw new TrialInterruptedError(spec.trial_id);
       // The thread died (out of memory, a crash in native code): the trial failed.
-      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      const error = errorText(err);
       this.log.warn(
         { experiment: spec.experiment, trial: spec.trial_id, attempt: spec.attempt, error },
         `trial thread died: ${error}`,
@@ -309,19 +302,18 @@ export class TrialPool implements TrialExecutor {
   }
 
   /** The trial's result event from what its thread returned. */
-  private resultEvent(spec: TrialSpec, state: ResultEvent['state'], result: ThreadResult): ResultEvent {
-    return {
-      ...deliveryFields(spec),
+  private threadResultEvent(spec: TrialSpec, state: ResultEvent['state'], result: ThreadResult): ResultEvent {
+    return resultEvent(spec, {
       state,
       metrics: result.metrics,
       epochs: result.epochs,
-      ...(result.error === undefined ? {} : { error: result.error }),
+      error: result.error,
       worker: this.name,
-      ...(result.backend === undefined ? {} : { backend: result.backend }),
-      ...(result.ok && result.model ? { model: result.model } : {}),
+      backend: result.backend,
+      model: result.ok && result.model ? result.model : undefined,
       started_at: result.started_at,
       ended_at: result.ended_at,
-    };
+    });
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,7 @@ import { EpochReporter } from './epoch-reporter.js';
 import { readTfjsMemory } from '../backends/tfjs-memory.js';
 import { allowFamilyBackends } from '../backends/auto-preference.js';
 import { childLogger, type Logger } from '../../shared/log/index.js';
+import { errorText } from '../../shared/errors.js';
 
 // One trial at a time in this thread: under auto, a trial's model family may pick its backend.
 allowFamilyBackends();
@@ -54,7 +55,7 @@ export default async function runTrial(task: ThreadTask): Promise<ThreadResult> 
     });
     return { ok: true, ...outcome, started_at: started, ended_at: Date.now(), ...ended() };
   } catch (err) {
-    const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    const error = errorText(err);
     // The error goes back in the result (and is logged where results are handled): debug here.
     log.debug({ err, epochs: reporter.epochs }, `trial threw: ${error}`);
     return {

@@ -8,8 +8,6 @@ import { SPLIT_COUNTS } from '../data/constants.js';
 import type { ResolvedParams, TaskParams } from '../../shared/task-params.js';
 import type { OptimizerName, TrainConfig } from '../training/config.js';
 
-export const MNIST_TASK = 'multi-digit-mnist';
-
 /** train_size may not exceed the generated training split. */
 export const MNIST_MAX_TRAIN_SIZE = SPLIT_COUNTS.train;
 

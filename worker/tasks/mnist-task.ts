@@ -13,7 +13,8 @@ import { INPUT_SHAPE, HEAD_CLASSES } from '../models/architecture.js';
 import type { TrialSpec } from '../../shared/protocol/index.js';
 import { architectureNames } from '../models/registry.js';
 import { OPTIMIZER_NAMES } from '../training/config.js';
-import { MNIST_TASK, mnistTaskParams, mnistTrainConfig } from './mnist-params.js';
+import { MNIST_TASK } from '../../shared/task-names.js';
+import { mnistTaskParams, mnistTrainConfig } from './mnist-params.js';
 import type { Task } from './task.js';
 
 /** Data sets of this thread by (dir, seed); trials of one experiment share one. */

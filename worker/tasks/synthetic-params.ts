@@ -6,8 +6,6 @@
  */
 import type { TaskParams } from '../../shared/task-params.js';
 
-export const SYNTHETIC_TASK = 'synthetic';
-
 export const SYNTHETIC_DEFAULTS = { epochs: 5, sleep_ms: 0 } as const;
 
 export const SYNTHETIC_PARAMS = {

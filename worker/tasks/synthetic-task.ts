@@ -10,7 +10,8 @@
  */
 import type { ParamValue, TrialParams } from '../../shared/protocol/index.js';
 import { resolveParams } from '../../shared/task-params.js';
-import { SYNTHETIC_PARAMS, SYNTHETIC_TASK } from './synthetic-params.js';
+import { SYNTHETIC_TASK } from '../../shared/task-names.js';
+import { SYNTHETIC_PARAMS } from './synthetic-params.js';
 import type { Task } from './task.js';
 import { unitHash } from '../../shared/prng.js';
 

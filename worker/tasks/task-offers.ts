@@ -9,7 +9,8 @@ import type { TrialSpec } from '../../shared/protocol/index.js';
 import { taskLabel } from '../../shared/protocol/bus.js';
 import type { CommandTask } from '../command/run-command.js';
 import { buildCommandLine, commandExecutable } from '../command/command-line.js';
-import { interpreterFor, isExecutable, whichExecutable } from '../command/interpreter.js';
+import { isExecutable } from '../../shared/executables.js';
+import { interpreterFor, whichExecutable } from '../command/interpreter.js';
 import { fileSha256 } from './task-module.js';
 import { BUILTIN_TASK_NAMES } from './builtin-task-names.js';
 

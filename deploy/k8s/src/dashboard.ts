@@ -7,7 +7,7 @@
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Service } from 'kubernetes-models/v1/Service';
 import { IMAGES, labels, PORTS, selector } from './constants.js';
-import { CONTAINER_SECURITY, httpProbes, natsEnv, natsTls, podSecurity } from './hpo-container.js';
+import { CONTAINER_SECURITY, hpoContainer, httpProbes, natsTls, podSecurity } from './hpo-container.js';
 import { STATE_CLAIM } from './orchestrator.js';
 
 const NAME = 'hpo-dashboard';
@@ -49,17 +49,20 @@ function deployment(): Deployment {
             },
           ],
           containers: [
-            {
+            hpoContainer({
               name: 'dashboard',
-              image: IMAGES.hpo,
+              role: 'viewer',
               args: dashboardArgs(),
-              env: natsEnv('viewer'),
-              ports: [{ name: 'http', containerPort: PORTS.dashboard }],
-              resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
-              securityContext: CONTAINER_SECURITY,
-              ...httpProbes('/api/experiments', '/api/experiments', 'http'),
-              volumeMounts: [...volumeMounts, tls.mount],
-            },
+              sizing: {
+                ports: [{ name: 'http', containerPort: PORTS.dashboard }],
+                resources: {
+                  requests: { cpu: '100m', memory: '256Mi' },
+                  limits: { cpu: '1', memory: '1Gi' },
+                },
+              },
+              probes: httpProbes('/api/experiments', '/api/experiments', 'http'),
+              mounts: volumeMounts,
+            }),
           ],
           volumes: [{ name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } }, tls.volume],
         },

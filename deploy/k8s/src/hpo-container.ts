@@ -1,7 +1,8 @@
 /**
  * The parts every hpo container shares: the NATS login of its role (password from the hpo-nats Secret,
  * client certificate from hpo-nats-tls-<role>),
- * the health probes on its metrics port and an unprivileged security context.
+ * the health probes on its metrics port and an unprivileged security context; `hpoContainer` puts them
+ * together (the orchestrator's, the dashboard's and the workers' containers).
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
@@ -9,7 +10,7 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
-import { NATS, PORTS } from './constants.js';
+import { IMAGES, NATS, PORTS } from './constants.js';
 
 /** The NATS users of deploy/nats/nats-server.conf. */
 export type NatsRole = 'orchestrator' | 'worker' | 'viewer';
@@ -104,3 +105,34 @@ export const CONTAINER_SECURITY: IContainer['securityContext'] = {
 
 /** The metrics port, named `metrics` (the probes and Prometheus's annotations use it). */
 export const METRICS_PORT = { name: 'metrics', containerPort: PORTS.metrics };
+
+export interface HpoContainerOptions {
+  name: string;
+  /** Its NATS login: the variables of natsEnv(role) and the certificate mount of natsTls(role). */
+  role: NatsRole;
+  /** Default: IMAGES.hpo. */
+  image?: string;
+  args: string[];
+  /** Variables after the NATS login's. */
+  env?: IEnvVar[];
+  /** Its ports and resources, placed in the order given (the manifests keep their key order). */
+  sizing: Pick<IContainer, 'ports' | 'resources'>;
+  /** Default: hpoProbes() (the metrics port's /healthz and /readyz). */
+  probes?: Pick<IContainer, 'startupProbe' | 'livenessProbe' | 'readinessProbe'>;
+  /** Volume mounts before the NATS certificate's. */
+  mounts: IVolumeMount[];
+}
+
+/** An hpo container: image, args, NATS login, unprivileged, probed; its pod adds natsTls(role).volume. */
+export function hpoContainer(options: HpoContainerOptions): IContainer {
+  return {
+    name: options.name,
+    image: options.image ?? IMAGES.hpo,
+    args: options.args,
+    env: [...natsEnv(options.role), ...(options.env ?? [])],
+    ...options.sizing,
+    securityContext: CONTAINER_SECURITY,
+    ...(options.probes ?? hpoProbes()),
+    volumeMounts: [...options.mounts, natsTls(options.role).mount],
+  };
+}

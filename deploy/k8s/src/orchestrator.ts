@@ -12,15 +12,8 @@ import { Job } from 'kubernetes-models/batch/v1/Job';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
-import { IMAGES, labels, NATS, PORTS, ROOT, scrapeAnnotations, selector } from './constants.js';
-import {
-  CONTAINER_SECURITY,
-  hpoProbes,
-  METRICS_PORT,
-  natsEnv,
-  natsTls,
-  podSecurity,
-} from './hpo-container.js';
+import { labels, NATS, PORTS, ROOT, scrapeAnnotations, selector } from './constants.js';
+import { hpoContainer, METRICS_PORT, natsTls, podSecurity } from './hpo-container.js';
 
 const NAME = 'hpo-orchestrator';
 const LABELS = labels(NAME, 'orchestrator');
@@ -74,21 +67,19 @@ function job(): Job {
             },
           },
           containers: [
-            {
+            hpoContainer({
               name: 'orchestrator',
-              image: IMAGES.hpo,
+              role: 'orchestrator',
               args: orchestratorArgs(),
-              env: natsEnv('orchestrator'),
-              ports: [METRICS_PORT, { name: 'api', containerPort: PORTS.api }],
-              resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
-              securityContext: CONTAINER_SECURITY,
-              ...hpoProbes(),
-              volumeMounts: [
+              sizing: {
+                ports: [METRICS_PORT, { name: 'api', containerPort: PORTS.api }],
+                resources: { requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } },
+              },
+              mounts: [
                 { name: 'state', mountPath: '/state' },
                 { name: 'search', mountPath: '/search', readOnly: true },
-                tls.mount,
               ],
-            },
+            }),
           ],
           volumes: [
             { name: 'state', persistentVolumeClaim: { claimName: STATE_CLAIM } },

@@ -8,10 +8,9 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { IMAGES, labels, PORTS, scrapeAnnotations, selector } from './constants.js';
 import {
-  CONTAINER_SECURITY,
-  hpoProbes,
+  hpoContainer,
+  type HpoContainerOptions,
   METRICS_PORT,
-  natsEnv,
   natsTls,
   podSecurity,
 } from './hpo-container.js';
@@ -42,12 +41,15 @@ export function gpuWorkerArgs(): string[] {
   return ['worker', '--backend', 'tensorflow-gpu', '--gpus', 'all', ...METRICS_ARGS];
 }
 
+/** What differs between the CPU and the GPU worker's container. */
+type WorkerContainer = Pick<HpoContainerOptions, 'image' | 'args' | 'env'> & Pick<IContainer, 'resources'>;
+
 /** A worker Deployment around `container`; the pod drains on SIGTERM (running trials finish or requeue). */
 function workerDeployment(
   name: string,
   component: string,
   replicas: number,
-  container: IContainer,
+  container: WorkerContainer,
   extra: Partial<IPodSpec> = {},
 ): Deployment {
   const podLabels = labels(name, component);
@@ -63,17 +65,18 @@ function workerDeployment(
           securityContext: podSecurity(),
           terminationGracePeriodSeconds: 300,
           containers: [
-            {
-              ...container,
-              ports: [METRICS_PORT],
-              securityContext: CONTAINER_SECURITY,
-              ...hpoProbes(),
-              volumeMounts: [
+            hpoContainer({
+              name: 'worker',
+              role: 'worker',
+              image: container.image,
+              args: container.args,
+              env: [...dataEnv(), ...(container.env ?? [])],
+              sizing: { resources: container.resources, ports: [METRICS_PORT] },
+              mounts: [
                 { name: 'data', mountPath: '/data' },
                 { name: 'tasks', mountPath: TASKS_DIR, readOnly: true },
-                tls.mount,
               ],
-            },
+            }),
           ],
           volumes: [
             { name: 'data', emptyDir: {} },
@@ -97,12 +100,9 @@ function dataEnv() {
 export function workerObjects() {
   const cores = String(CPU_WORKER_CORES);
   const cpu = workerDeployment('hpo-worker', 'worker', 2, {
-    name: 'worker',
     image: IMAGES.hpo,
     args: cpuWorkerArgs(),
     env: [
-      ...natsEnv('worker'),
-      ...dataEnv(),
       // The CPU limit in whole cores (rounded up): one trial thread per core the pod may use.
       {
         name: 'HPO_CONCURRENCY',
@@ -116,10 +116,8 @@ export function workerObjects() {
     'worker-gpu',
     0,
     {
-      name: 'worker',
       image: IMAGES.hpoGpu,
       args: gpuWorkerArgs(),
-      env: [...natsEnv('worker'), ...dataEnv()],
       resources: {
         requests: { cpu: '2', memory: '8Gi', 'nvidia.com/gpu': 1 },
         limits: { cpu: '4', memory: '16Gi', 'nvidia.com/gpu': 1 },

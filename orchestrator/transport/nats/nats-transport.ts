@@ -46,6 +46,8 @@ import {
 import { HpoError, RetryLaterError } from '../../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
 import {
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_MAX_DELIVER,
   ensureStreams,
   errorText,
   failedResult,
@@ -152,8 +154,8 @@ export class NatsTransport implements Transport {
       log: this.log,
     });
     this.routes = new TaskRoutes(this.names, {
-      ackWaitMs: options.ackWaitMs ?? 30_000,
-      maxDeliver: options.maxDeliver ?? 5,
+      ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+      maxDeliver: options.maxDeliver ?? DEFAULT_MAX_DELIVER,
     });
     this.maxInFlight = options.maxInFlight ?? (options.fleet ? Infinity : 64);
     if (!(Number.isInteger(this.maxInFlight) || this.maxInFlight === Infinity) || this.maxInFlight < 1) {
@@ -172,11 +174,12 @@ export class NatsTransport implements Transport {
       log: this.log,
       ...(fleet ? { onHeartbeat: (hb) => fleet.heard(hb) } : {}),
     });
-    const maxDeliver = options.maxDeliver ?? 5;
+    const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
     if (!Number.isInteger(maxDeliver) || (maxDeliver < 1 && maxDeliver !== -1)) {
       throw new HpoError('maxDeliver must be a positive integer (or -1: unlimited)');
     }
-    if ((options.ackWaitMs ?? 30_000) < 1000) throw new HpoError('ackWaitMs must be at least 1000');
+    if ((options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) < 1000)
+      throw new HpoError('ackWaitMs must be at least 1000');
   }
 
   /** Messages rejected by validation so far (for metrics). */
@@ -382,7 +385,7 @@ export class NatsTransport implements Transport {
     const jsm = this.jsm;
     if (!jsm) throw new HpoError('transport not started');
     const durable = await this.retry(() =>
-      ensureEventsConsumer(jsm, this.names, id, resumed, this.options.eventsAckWaitMs ?? 30_000),
+      ensureEventsConsumer(jsm, this.names, id, resumed, this.options.eventsAckWaitMs ?? DEFAULT_ACK_WAIT_MS),
     );
     listener.decide = (this.options.responder ?? this.nc).subscribe(this.names.decideSubject(id), {
       callback: (err, msg) => {

@@ -16,7 +16,7 @@
  */
 import { HpoError } from '../../../shared/errors.js';
 import { childLogger, RateLimitedLog } from '../../../shared/log/index.js';
-import { errorText } from '../../../shared/nats/connection.js';
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_MAX_DELIVER, errorText } from '../../../shared/nats/connection.js';
 import type { InFlight } from './deliveries.js';
 
 export interface TrialDeadlineOptions {
@@ -40,7 +40,10 @@ export interface TrialDeadlineOptions {
 export const DEFAULT_MAX_TRIAL_TIMEOUTS = 3;
 
 /** The default trial timeout: ack_wait x max_deliver (x 5 when max_deliver is unlimited). */
-export function defaultTrialTimeoutMs(ackWaitMs = 30_000, maxDeliver = 5): number {
+export function defaultTrialTimeoutMs(
+  ackWaitMs = DEFAULT_ACK_WAIT_MS,
+  maxDeliver = DEFAULT_MAX_DELIVER,
+): number {
   return ackWaitMs * (maxDeliver > 0 ? maxDeliver : 5);
 }
 
