@@ -17,6 +17,7 @@ import type { Store } from '../orchestrator/store/index.js';
 import { createStrategy } from '../orchestrator/strategies/index.js';
 import type { Transport } from '../orchestrator/transport/index.js';
 import { loadDataset } from '../worker/data/dataset.js';
+import { MNIST_TASK } from '../shared/task-names.js';
 
 /** The data set of a multi-digit-mnist run: its identity goes with every trial, so workers check theirs. */
 export interface RunData {
@@ -71,7 +72,7 @@ function expectedTotal(space: SearchSpace): number | null {
 
 /** Generates (or verifies) the data set once here, so trial threads and workers only read the cache. */
 async function prepareData<S extends RunSite>(o: ComposeRunOptions<S>): Promise<RunData | undefined> {
-  if (o.ownData || o.space.task !== 'multi-digit-mnist') return undefined;
+  if (o.ownData || o.space.task !== MNIST_TASK) return undefined;
   const ds = await loadDataset({ seed: o.space.data.seed, dataDir: o.dataDir });
   return { seed: o.space.data.seed, sha256: ds.sha256 };
 }

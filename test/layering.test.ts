@@ -76,3 +76,34 @@ describe('layering lint rule', function () {
     });
   }
 });
+
+/** The max-lines-per-function messages ESLint gives a function of `lines` body lines placed at `file`. */
+async function tooLong(file: string, lines: number): Promise<string[]> {
+  const eslint = new ESLint({ cwd: ROOT });
+  const body = Array.from({ length: lines }, (_, i) => `  x += ${i};`).join('\n');
+  const code = `export function f(): number {\n  let x = 0;\n${body}\n  return x;\n}\n`;
+  const [result] = await eslint.lintText(code, { filePath: `${ROOT}${file}` });
+  return result.messages.filter((m) => m.ruleId === 'max-lines-per-function').map((m) => m.message);
+}
+
+describe('function length lint rule (issue 26: at most 80 lines in the shipped code)', function () {
+  this.timeout(60_000);
+
+  for (const file of [
+    'orchestrator/core/fixture.ts',
+    'worker/pool/fixture.ts',
+    'shared/fixture.ts',
+    'cli/commands/fixture.ts',
+    'viewer/fixture.ts',
+  ]) {
+    it(`refuses an 81-line function in ${file}, allows an 80-line one`, async () => {
+      assert.equal((await tooLong(file, 77)).length, 1, '81 lines');
+      assert.deepEqual(await tooLong(file, 76), [], '80 lines');
+    });
+  }
+
+  it('exempts the wasm SIMD emitters, and nothing else of worker/backends/wasm', async () => {
+    assert.deepEqual(await tooLong('worker/backends/wasm/simd-max-pool-grad.ts', 200), []);
+    assert.equal((await tooLong('worker/backends/wasm/conv2d-backprop-filter.ts', 200)).length, 1);
+  });
+});

@@ -21,18 +21,22 @@ import {
 } from '../orchestrator/store/index.js';
 import { makeResult, makeSpace, makeTrial, storeContract } from './contracts/store.contract.js';
 
-storeContract('SqliteStore (file)', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'hpo-store-'));
-  const store = SqliteStore.open(join(dir, 'hpo.db'));
-  return {
-    store,
-    openReader: async () => openStoreReader(join(dir, 'hpo.db'), { live: true }),
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+storeContract(
+  'SqliteStore (file)',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hpo-store-'));
+    const store = SqliteStore.open(join(dir, 'hpo.db'));
+    return {
+      store,
+      openReader: async () => openStoreReader(join(dir, 'hpo.db'), { live: true }),
+      async cleanup() {
+        await store.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { readerBeside: true },
+);
 
 storeContract('SqliteStore (:memory:)', async () => {
   const store = SqliteStore.open(':memory:');

@@ -13,7 +13,20 @@ import { makeResult, makeSpace, makeTrial, type StoreFixture } from './store-fix
 
 export { makeResult, makeSpace, makeTrial, type StoreFixture } from './store-fixtures.js';
 
-export function storeContract(name: string, factory: () => Promise<StoreFixture>): void {
+/** What a store can do beyond the contract, so the suite registers only the tests that apply. */
+export interface StoreContractOptions {
+  /**
+   * Another connection can open the same store read-only (a file, a server; not a private :memory:
+   * database): the fixture then must give `openReader`.
+   */
+  readerBeside?: boolean;
+}
+
+export function storeContract(
+  name: string,
+  factory: () => Promise<StoreFixture>,
+  options: StoreContractOptions = {},
+): void {
   describe(`Store contract: ${name}`, () => {
     let fixture: StoreFixture;
     let store: Store;
@@ -442,7 +455,7 @@ export function storeContract(name: string, factory: () => Promise<StoreFixture>
     });
 
     leaseContract(() => fixture);
-    feedContract(() => fixture);
+    feedContract(() => fixture, options);
     readsContract(() => fixture);
   });
 }
