@@ -164,18 +164,20 @@ export class SearchRunner {
     let exhausted = false;
     while (!stop.aborted && !this.hardStop) {
       // A round fills every free slot without waiting for each queueing to be confirmed (a transport
-      // counts a submitted trial against its capacity at once).
-      const round: Promise<void>[] = [];
-      while (transport.capacity() > 0 && !stop.aborted) {
+      // counts a submitted trial against its capacity at once). Its trials are recorded as started
+      // first (the store is awaited), then handed over together in one synchronous pass, so a bus
+      // client sends the whole round in one write as it did when the store was synchronous.
+      const ready: [TrialRecord, number][] = [];
+      while (transport.capacity() > ready.length && !stop.aborted) {
         const next = await this.nextTrial();
         if (!next) {
           exhausted = true;
           break;
         }
-        // Recorded as started before the next capacity check; submitted (counted) at once.
         const started = await this.startAttempt(next);
-        if (started) round.push(this.submit(next, started));
+        if (started !== null) ready.push([next, started]);
       }
+      const round = ready.map(([trial, attempt]) => this.submit(trial, attempt));
       if (round.length > 0) {
         await Promise.all(round);
         continue; // trials may have ended meanwhile: fill their slots before waiting
