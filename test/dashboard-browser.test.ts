@@ -144,7 +144,12 @@ describe('dashboard in a real browser (headless Chromium)', () => {
         seen,
       );
       await page.screenshot({ path: join(shots, 'search-live.png'), fullPage: true });
-      assert.deepEqual(errors, []);
+      // The search may end (and its dashboard close with it: no terminal here) just before this line;
+      // the page's reconnect attempts then show as refused connections, which are no page errors.
+      assert.deepEqual(
+        errors.filter((e) => !/net::ERR_CONNECTION_REFUSED/.test(e)),
+        [],
+      );
       await page.close();
     } finally {
       await stop(child);
@@ -196,12 +201,19 @@ describe('dashboard in a real browser (headless Chromium)', () => {
       assert.equal(api.status, 200);
       assert.equal(((await api.json()) as { status: string }).status, 'completed');
       assert.equal(child.exitCode, null, 'still serving after the search ended');
+      assert.deepEqual(errors, [], 'no page error while the server was up');
       child.kill('SIGINT');
       assert.equal(await exited, 0, err());
       assert.match(err(), /dashboard closed; browse the results with: hpo dashboard --db /);
       // The page saw the server go: only now does it say so.
       await page.waitForFunction(() => document.querySelector('#live')?.textContent === 'reconnecting…');
-      assert.deepEqual(errors, []);
+      // Once the server is gone the page keeps trying to reconnect (the event stream, a refresh that was
+      // due): the browser logs each refused connection, and nothing else may appear.
+      assert.deepEqual(
+        errors.filter((e) => !/net::ERR_CONNECTION_REFUSED/.test(e)),
+        [],
+        'no page error after the server went but refused connections',
+      );
       await page.close();
     } finally {
       await stop(child);
