@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { WorkerHeartbeat } from '../shared/protocol/bus.js';
-import { trialRung } from '../orchestrator/search-space/index.js';
+import { trialRung, type SearchSpace } from '../orchestrator/search-space/index.js';
 import {
   TRIAL_STATES,
   trialSortProblem,
@@ -120,7 +120,7 @@ function registerTrialRoutes(app: FastifyInstance, reader: StoreReader): void {
 }
 
 /** A trial page's query string checked (in this order): the reader's query, or what is wrong with it. */
-function trialPageQuery(q: Query, space: ExperimentRecord['space']): TrialPageQuery | string {
+function trialPageQuery(q: Query, space: SearchSpace): TrialPageQuery | string {
   const state = q.state || undefined;
   if (state !== undefined && !TRIAL_STATES.includes(state as TrialState)) {
     return `state: expected one of ${TRIAL_STATES.join(', ')}, got '${state}'`;
